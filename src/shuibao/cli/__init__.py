@@ -1,0 +1,1 @@
+"""Command line interface (typer): thin commands over :mod:`shuibao.services`."""

@@ -1,0 +1,84 @@
+"""The ``shuibao`` command line: parse, call a service, print.
+
+Errors derived from :class:`shuibao.errors.ShuibaoError` become one line on
+stderr and exit code 2; ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Optional
+
+import typer
+
+from .. import __version__
+from ..errors import ShuibaoError
+from . import db as db_commands
+from . import plan as plan_commands
+from .common import State
+
+app = typer.Typer(
+    name="shuibao",
+    help="Shuibao 水保 — soil and water conservation platform (Chongqing 14th Five-Year Plan).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(plan_commands.app, name="plan")
+app.add_typer(db_commands.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shuibao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="SHUIBAO_DB",
+        help="Database: a .gpkg file path (embedded, default ./shuibao.gpkg) or postgresql+psycopg://… URL.",
+    ),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More output; -v shows tracebacks."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = State(db=db, verbose=verbose, quiet=quiet)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
+    try:
+        app(args=args, prog_name="shuibao", standalone_mode=False)
+    except ShuibaoError as exc:
+        if verbose:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit code
+        code = getattr(exc, "exit_code", None)
+        if code is not None and hasattr(exc, "show"):
+            exc.show()
+            return code
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

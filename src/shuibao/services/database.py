@@ -1,0 +1,45 @@
+"""Use cases over the database: init, upgrade, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..plan.boundaries import build_boundaries
+from ..plan.reference import load_reference
+from ..store import Store, StoreStatus
+from ..store.reference_loader import load_reference as write_reference
+
+
+@dataclass(frozen=True)
+class InitResult:
+    location: str
+    backend: str
+    migrations: tuple[str, ...]
+    counts: dict[str, int]
+
+
+def init(target: str | None, *, boundaries: bool = True) -> InitResult:
+    """Create or upgrade the schema, then (re)load the plan's reference data in one transaction.
+
+    Idempotent: a second run rewrites the same rows.  The reference data and the
+    boundaries are prepared before the transaction opens, so a bad data file
+    fails before anything is written.
+    """
+    ref = load_reference()
+    polygons = build_boundaries(ref) if boundaries else None
+    with Store(target, create=True) as store:
+        applied = store.upgrade()
+        with store.transaction() as conn:
+            store.require_current(conn)
+            counts = write_reference(conn, ref, polygons, store.backend)
+        return InitResult(store.location, store.backend, tuple(applied), counts)
+
+
+def upgrade(target: str | None) -> tuple[str, list[str]]:
+    with Store(target) as store:
+        return store.location, store.upgrade()
+
+
+def status(target: str | None) -> StoreStatus:
+    with Store(target) as store:
+        return store.status()

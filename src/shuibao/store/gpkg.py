@@ -1,0 +1,99 @@
+"""GeoPackage core tables for the embedded store (OGC 12-128r18, GeoPackage 1.4).
+
+The embedded SQLite file carries the three mandatory GeoPackage tables and the
+``GPKG`` application id, and registers every data table in ``gpkg_contents``,
+so QGIS and GDAL open it directly as a GeoPackage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyproj import CRS
+from sqlalchemy import Connection, Float, String, Table, text
+from sqlalchemy.ext.compiler import compiles
+
+from .geometry import Geometry
+
+
+@compiles(String, "sqlite")
+def _gpkg_text(type_: String, compiler, **kw) -> str:
+    """GeoPackage column types are TEXT(n), not VARCHAR(n) (OGC 12-128r18 Table 1)."""
+    return f"TEXT({type_.length})" if type_.length else "TEXT"
+
+
+@compiles(Float, "sqlite")
+def _gpkg_double(type_: Float, compiler, **kw) -> str:
+    """GeoPackage FLOAT is 4 bytes; areas need DOUBLE (8 bytes)."""
+    return "DOUBLE"
+
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10400  # GeoPackage 1.4.0
+
+_CORE_DDL = (
+    """CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+        srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+        organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE IF NOT EXISTS gpkg_contents (
+        table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+        description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+        CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+        table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+        srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+        CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+        CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+        CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+        CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def create_core(conn: Connection, srids: tuple[int, ...] = (4326, 4490)) -> None:
+    """Create the mandatory GeoPackage tables and the spatial reference systems we use."""
+    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.exec_driver_sql(f"PRAGMA user_version = {USER_VERSION}")
+    for ddl in _CORE_DDL:
+        conn.exec_driver_sql(ddl)
+    rows = [
+        ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+        ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+    ]
+    for srid in srids:
+        crs = CRS.from_epsg(srid)
+        rows.append((crs.name, srid, "EPSG", srid, crs.to_wkt("WKT1_GDAL"), crs.name))
+    conn.execute(
+        text("INSERT OR IGNORE INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, organization_coordsys_id, "
+             "definition, description) VALUES (:a, :b, :c, :d, :e, :f)"),
+        [dict(zip("abcdef", r)) for r in rows],
+    )
+
+
+def register(conn: Connection, table: Table, description: str = "") -> None:
+    """Register a table in gpkg_contents (features if it has a geometry column, else attributes)."""
+    geom_cols = [c for c in table.columns if isinstance(c.type, Geometry)]
+    data_type = "features" if geom_cols else "attributes"
+    srs_id = geom_cols[0].type.srid if geom_cols else None
+    conn.execute(
+        text("INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change, "
+             "srs_id) VALUES (:t, :d, :t, :desc, :now, :srs)"),
+        {"t": table.name, "d": data_type, "desc": description, "now": _now(), "srs": srs_id},
+    )
+    for col in geom_cols:
+        conn.execute(
+            text("INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (:t, :c, :g, :s, 0, 0)"),
+            {"t": table.name, "c": col.name, "g": col.type.geometry_type, "s": col.type.srid},
+        )
+
+
+def update_extent(conn: Connection, table: Table, bounds: tuple[float, float, float, float] | None) -> None:
+    """Record a feature table's extent and change time (QGIS uses it for zoom-to-layer)."""
+    minx, miny, maxx, maxy = bounds if bounds else (None, None, None, None)
+    conn.execute(
+        text("UPDATE gpkg_contents SET min_x=:a, min_y=:b, max_x=:c, max_y=:d, last_change=:now WHERE table_name=:t"),
+        {"a": minx, "b": miny, "c": maxx, "d": maxy, "now": _now(), "t": table.name},
+    )

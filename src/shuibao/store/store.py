@@ -1,0 +1,238 @@
+"""The storage seam: one :class:`Store` over two backends.
+
+* ``sqlite`` — the embedded default: a single GeoPackage-compatible SQLite file
+  (``shuibao.gpkg``) that needs nothing beyond ``pip install`` and opens in QGIS.
+* ``postgresql`` — PostGIS via ``postgresql+psycopg://user@host/db`` for
+  multi-user deployments.
+
+The database is named by ``--db`` or ``SHUIBAO_DB``: a file path or an
+SQLAlchemy URL.  Every write happens in :meth:`Store.transaction`, so a failed
+command leaves nothing half-written.  Driver errors are mapped to
+:class:`~shuibao.errors.StoreError` with one actionable sentence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from .. import __version__
+from ..errors import InputError, SchemaVersionError, StoreError
+from . import schema
+from .migrations import LATEST, MIGRATIONS
+
+DEFAULT_DB = "shuibao.gpkg"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+def resolve_target(target: str | None) -> str:
+    """The database the user means: ``--db``, else ``SHUIBAO_DB``, else ./shuibao.gpkg."""
+    return target or os.environ.get("SHUIBAO_DB") or DEFAULT_DB
+
+
+def to_url(target: str) -> URL:
+    """Turn a path or URL into an SQLAlchemy URL; refuse what we do not support."""
+    if "://" not in target:
+        return URL.create("sqlite", database=str(Path(target).expanduser()))
+    try:
+        url = make_url(target)
+    except ArgumentError as exc:
+        raise InputError(f"--db {target!r}: not a valid database URL ({exc})") from exc
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgis"):
+        return url.set(drivername="postgresql+psycopg")
+    if url.drivername in ("sqlite", "sqlite+pysqlite", "gpkg"):
+        if not url.database or url.database == ":memory:":
+            raise InputError(f"--db {target!r}: the embedded store needs a file path, e.g. sqlite:///shuibao.gpkg")
+        return url.set(drivername="sqlite")
+    raise InputError(
+        f"--db {target!r}: unsupported database {url.drivername!r}; use a file path (embedded GeoPackage) "
+        "or postgresql+psycopg://user@host/dbname"
+    )
+
+
+def describe(url: URL) -> str:
+    """The URL without its password, for messages."""
+    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    backend: str
+    location: str
+    exists: bool
+    version: int | None
+    latest: int
+    pending: tuple[str, ...]
+    counts: dict[str, int]
+    last_reference_load: str | None
+
+
+class Store:
+    """A database of the platform; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, target: str | None = None, *, create: bool = False):
+        self.target = resolve_target(target)
+        self.url = to_url(self.target)
+        self.backend = self.url.get_backend_name()
+        self.location = describe(self.url)
+        if self.backend == "sqlite":
+            self._check_sqlite_file(create)
+        try:
+            self.engine = self._make_engine()
+        except NoSuchModuleError as exc:
+            raise StoreError(f"{self.location}: the driver is missing; `pip install shuibao[postgis]`") from exc
+        except ModuleNotFoundError as exc:
+            raise StoreError(f"{self.location}: the driver is missing ({exc.name}); "
+                             "`pip install shuibao[postgis]`") from exc
+
+    # ---------------------------------------------------------------- engine
+    def _check_sqlite_file(self, create: bool) -> None:
+        path = Path(self.url.database or "")
+        if path.exists():
+            if path.is_dir():
+                raise StoreError(f"{path}: is a folder; --db expects a .gpkg file")
+            with open(path, "rb") as fh:
+                head = fh.read(16)
+            if head and head != SQLITE_MAGIC:
+                raise StoreError(f"{path}: not a Shuibao database (not an SQLite/GeoPackage file)")
+        elif not create:
+            raise StoreError(f"{path}: database does not exist; create it with `shuibao db init --db {path}`")
+        elif not path.parent.exists():
+            raise StoreError(f"{path}: folder {path.parent} does not exist")
+
+    def _make_engine(self) -> Engine:
+        if self.backend == "sqlite":
+            engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn, _record):
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves: DDL stays transactional
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn):
+                # writers take the write lock up front, so they wait (busy_timeout) instead of failing late
+                mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+                conn.exec_driver_sql(f"BEGIN {mode}")
+
+            return engine
+        return create_engine(self.url, pool_pre_ping=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- transactions
+    def _translate(self, exc: Exception) -> StoreError:
+        msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        low = msg.lower()
+        if "database is locked" in low or "database table is locked" in low:
+            return StoreError(f"{self.location}: the database is locked by another process "
+                              f"(waited {BUSY_TIMEOUT_MS // 1000} s); close the other writer and retry")
+        if "not a database" in low or "malformed" in low or "corrupt" in low:
+            return StoreError(f"{self.location}: the database file is corrupt ({msg}); restore it from a backup")
+        if "connection" in low and self.backend == "postgresql":
+            return StoreError(f"cannot connect to {self.location}: {msg}")
+        if "readonly" in low or "read-only" in low:
+            return StoreError(f"{self.location}: the database is read-only ({msg})")
+        return StoreError(f"{self.location}: database error: {msg}")
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """A connection in one transaction: committed on success, rolled back on any error."""
+        try:
+            with self.engine.connect() as conn:
+                if not write:
+                    conn = conn.execution_options(sqlite_begin="DEFERRED")
+                with conn.begin():
+                    yield conn
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise self._translate(exc) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads (one deferred transaction, so reads are consistent)."""
+        with self.transaction(write=False) as conn:
+            yield conn
+
+    # ---------------------------------------------------------------- schema
+    def schema_version(self, conn: Connection | None = None) -> int | None:
+        """Highest applied migration, or ``None`` for an empty database."""
+        if conn is None:
+            with self.reading() as c:
+                return self.schema_version(c)
+        if not inspect(conn).has_table(schema.schema_migrations.name):
+            return None
+        return conn.execute(select(func.max(schema.schema_migrations.c.version))).scalar()
+
+    def upgrade(self) -> list[str]:
+        """Apply pending migrations, each in its own transaction; returns their names."""
+        applied = []
+        for migration in MIGRATIONS:
+            with self.transaction() as conn:
+                current = self.schema_version(conn) or 0
+                if current > LATEST:
+                    raise SchemaVersionError(
+                        f"{self.location}: schema version {current} is newer than this Shuibao "
+                        f"({__version__}, schema {LATEST}); upgrade Shuibao"
+                    )
+                if migration.version <= current:
+                    continue
+                if current == 0 and migration.version == 1:
+                    schema.schema_migrations.create(conn, checkfirst=True)
+                migration.apply(conn, self.backend)
+                conn.execute(schema.schema_migrations.insert().values(
+                    version=migration.version, name=migration.name,
+                    applied_at=datetime.now(UTC), software_version=__version__,
+                ))
+                applied.append(f"{migration.version:04d} {migration.name}")
+        return applied
+
+    def require_current(self, conn: Connection) -> None:
+        """Refuse to work on a database whose schema is not the one this code expects."""
+        version = self.schema_version(conn)
+        if version is None:
+            raise SchemaVersionError(f"{self.location}: not initialised; run `shuibao db init`")
+        if version < LATEST:
+            raise SchemaVersionError(
+                f"{self.location}: schema version {version}, this Shuibao needs {LATEST}; run `shuibao db upgrade`"
+            )
+        if version > LATEST:
+            raise SchemaVersionError(
+                f"{self.location}: schema version {version} is newer than this Shuibao ({LATEST}); upgrade Shuibao"
+            )
+
+    def status(self) -> StoreStatus:
+        with self.reading() as conn:
+            version = self.schema_version(conn)
+            pending = tuple(f"{m.version:04d} {m.name}" for m in MIGRATIONS if m.version > (version or 0))
+            counts: dict[str, int] = {}
+            last = None
+            if version:
+                names = set(inspect(conn).get_table_names())
+                for table in schema.REFERENCE_TABLES:
+                    if table.name in names:
+                        counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar() or 0
+                row = conn.execute(
+                    select(schema.reference_loads).order_by(schema.reference_loads.c.id.desc()).limit(1)
+                ).first()
+                if row is not None:
+                    last = f"{row.loaded_at:%Y-%m-%d %H:%M:%S} by shuibao {row.software_version}"
+        return StoreStatus(self.backend, self.location, True, version, LATEST, pending, counts, last)
