@@ -69,8 +69,9 @@ def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray, *, iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Remove the GCJ-02 offset: find WGS-84 (λ, φ) with ``wgs84_to_gcj02(λ, φ) == (lon, lat)``.
 
-    Fixed-point iteration ``p ← p − (f(p) − target)``; the offset's gradient is of
-    order 1e-5, so each step gains about five decimal digits.
+    Fixed-point iteration ``p ← p − (f(p) − target)``; the offset's gradient is at
+    most a few 1e-3 (0.3 m per 100 m), so each step gains more than two decimal
+    digits and eight steps leave far less than a micrometre.
     """
     target_lon = np.asarray(lon, dtype=np.float64)
     target_lat = np.asarray(lat, dtype=np.float64)

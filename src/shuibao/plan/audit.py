@@ -248,13 +248,14 @@ def _schedule2_checks(ref: PlanReference) -> Iterator[Check]:
     for label, members, kind in groups:
         rows = [r for r in ref.schedule2 if r.row_kind == kind and (kind != "region" or r.region_label == label)]
         for row in rows:
+            row_name = label if row.label == label else f"{label} {row.label}"
             slight = _total(ref.erosion_of(d).area_km2["slight"] for d in members)
             total = _total(ref.erosion_of(d).total_km2 for d in members)
             exact, iv = _ratio_pct(slight, total)
-            yield compare("schedule2.aggregate", "附表2", f"{label} {row.label}".strip(), "水土保持率现状值（%）",
+            yield compare("schedule2.aggregate", "附表2", row_name, "水土保持率现状值（%）",
                           row.rate_2020_pct, exact, iv, "area-weighted: Σ 微度 / Σ 总面积 (附表1)")
             exact, iv = _weighted(ref, members, "target_2025_pct")
-            yield compare("schedule2.aggregate", "附表2", f"{label} {row.label}".strip(), "水土保持率目标值（%）",
+            yield compare("schedule2.aggregate", "附表2", row_name, "水土保持率目标值（%）",
                           row.target_2025_pct, exact, iv, "area-weighted: Σ(目标 × 总面积) / Σ 总面积")
 
 

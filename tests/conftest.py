@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh database on each backend.
+
+The PostGIS backend runs when ``SHUIBAO_TEST_POSTGIS_URL`` names a server with
+the postgis extension (``scripts/check.sh`` starts one); each test gets its own
+schema.  With ``SHUIBAO_REQUIRE_POSTGIS=1`` (set in CI) a missing server fails
+the run instead of skipping those tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shuibao.plan.reference import data_dir, load_reference
+
+POSTGIS_URL = os.environ.get("SHUIBAO_TEST_POSTGIS_URL")
+REQUIRE_POSTGIS = os.environ.get("SHUIBAO_REQUIRE_POSTGIS") == "1"
+
+
+def pytest_configure(config):
+    if REQUIRE_POSTGIS and not POSTGIS_URL:
+        raise pytest.UsageError("SHUIBAO_REQUIRE_POSTGIS=1 but SHUIBAO_TEST_POSTGIS_URL is not set")
+
+
+def _postgis_schema_url() -> tuple[str, str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = make_url(POSTGIS_URL)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = url.update_query_dict({"options": f"-csearch_path={schema},public"})
+    return url.render_as_string(hide_password=False), schema
+
+
+def _drop_schema(schema: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(POSTGIS_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def db_url(request, tmp_path):
+    """A database that does not exist yet (sqlite) or an empty schema (PostGIS)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "shuibao.gpkg")
+        return
+    if not POSTGIS_URL:
+        pytest.skip("no PostGIS server: set SHUIBAO_TEST_POSTGIS_URL (scripts/check.sh does)")
+    url, schema = _postgis_schema_url()
+    try:
+        yield url
+    finally:
+        _drop_schema(schema)
+
+
+@pytest.fixture
+def ref():
+    return load_reference()
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A writable copy of the reference data, selected through SHUIBAO_PLAN_DATA."""
+    folder = tmp_path / "plan-data"
+    shutil.copytree(data_dir(), folder)
+    monkeypatch.setenv("SHUIBAO_PLAN_DATA", str(folder))
+    return folder
+
+
+def edit_csv(path: Path, match: dict[str, str], changes: dict[str, str]) -> None:
+    """Change the cells of the one row whose columns equal ``match``."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames
+        rows = list(reader)
+    hits = [r for r in rows if all(r[k] == v for k, v in match.items())]
+    assert len(hits) == 1, f"{match} matched {len(hits)} rows of {path.name}"
+    hits[0].update(changes)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
