@@ -83,6 +83,7 @@ def test_db_from_environment(capsys, tmp_path, monkeypatch):
     (["--db", "/no/such/folder/x.gpkg", "db", "init"], "folder /no/such/folder does not exist"),
     (["--db", "missing.gpkg", "db", "status"], "database does not exist"),
     (["--db", "mysql://u@h/d", "db", "status"], "unsupported database"),
+    (["plan", "district", "丰都区"], "unknown district '丰都区'"),
 ])
 def test_errors_are_one_line_with_exit_code_2(args, message, tmp_path):
     proc = subprocess.run(SHUIBAO + args, capture_output=True, text=True, cwd=tmp_path)
@@ -107,3 +108,17 @@ def test_malformed_reference_file_is_exit_2(tmp_path, data_copy):
 def test_usage_error_is_exit_2(capsys):
     code, _, err = _run(capsys, "plan", "rates", "--format", "xml")
     assert code == 2 and "xml" in err
+
+
+def test_district_by_adcode(capsys):
+    code, out, _ = _run(capsys, "plan", "district", "500240", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["name"] == "石柱县" and doc["full_name"] == "石柱土家族自治县"
+    assert doc["target_2025_pct"] == "87.00" and doc["three_gorges"] is True
+
+
+def test_wansheng_shows_both_printed_rates(capsys):
+    code, out, _ = _run(capsys, "plan", "district", "万盛经开区", "-f", "json")
+    doc = json.loads(out)
+    assert (doc["rate_2020_pct"], doc["rate_2020_pct_schedule2"]) == ("85.56", "79.70")
+    assert doc["parent"] == "綦江区" and doc["adcode"] is None

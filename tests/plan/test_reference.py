@@ -77,13 +77,15 @@ def test_other_tables(ref):
     assert {i.key: i.target_2025 for i in ref.indicators}["conservation_rate"] == Decimal("72.2")
 
 
-@pytest.mark.parametrize("key", ["涪陵区", "fuling", "500102", "Fuling", "fuling "])
+@pytest.mark.parametrize("key", ["涪陵区", "fuling", "500102", "Fuling", "fuling ", "涪陵"])
 def test_district_lookup(ref, key):
     assert ref.district(key).code == "fuling"
 
 
-def test_full_names_resolve(ref):
+def test_full_and_former_names_resolve(ref):
     assert ref.district("石柱土家族自治县").code == "shizhu"
+    assert ref.district("开县").code == "kaizhou"
+    assert ref.district("忠县").code == "zhongxian"
 
 
 def test_unknown_district_is_a_keyerror_with_guidance(ref):

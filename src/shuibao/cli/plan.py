@@ -93,3 +93,16 @@ def districts(fmt: Format = typer.Option(Format.table, "--format", "-f", help="O
         print_csv(columns, rows)
     else:
         print_table("附表1 units", columns, rows)
+
+
+@app.command()
+def district(
+    name: str = typer.Argument(..., help="District name (涪陵区 or 石柱土家族自治县), code (fuling) or adcode (500102)."),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f", help="Output format."),
+) -> None:
+    """One unit: its identity, region, 附表1 row, 附表2 target and conservation-rate gap."""
+    info = service.district_summary(name)
+    if fmt is TableOrJson.json:
+        print_json(info)
+        return
+    print_table(f"{info['name']} ({info['code']})", ("field", "value"), info.items())

@@ -298,7 +298,7 @@ class PlanReference:
 
     # ---- lookups
     def district(self, key: str) -> District:
-        """Find a district by code, adcode, short or full Chinese name, or English name."""
+        """Find a district by code, adcode, Chinese name (short, full, without 区/县, or former) or English name."""
         k = key.strip()
         hit = self._by_name.get(k) or self._by_name.get(k.lower())
         if hit is None:
@@ -461,9 +461,12 @@ def _load(folder: Path) -> PlanReference:
 
     by_name: dict[str, District] = {}
     for x in districts:
-        for key in (x.code, x.name, x.full_name, x.name_en.lower(), x.adcode):
+        for key in (x.code, x.name, x.full_name, x.name_en.lower(), x.adcode, x.stem):
             if key:
                 by_name.setdefault(key, x)
+    for x in districts:  # former names last, so a current name always wins
+        for key in x.former_names:
+            by_name.setdefault(key, x)
     ref = PlanReference(tuple(regions), tuple(districts), schedule1, schedule2, table2, indicators,
                         governance, tuple(stations), narrative, column_items, table1, landuse_classes,
                         mentions, by_name)

@@ -11,7 +11,7 @@ from pyproj import Geod
 from ..plan.audit import AuditReport, audit
 from ..plan.boundaries import build_boundaries, match_districts, read_source_polygons, remove_gcj02
 from ..plan.rates import RateRow, conservation_rates
-from ..plan.reference import PlanReference, load_reference
+from ..plan.reference import GRADES, PlanReference, load_reference
 
 
 def reference() -> PlanReference:
@@ -26,6 +26,24 @@ def run_audit() -> AuditReport:
 def rates() -> list[RateRow]:
     """水土保持率 for every district, region, the Three Gorges area and the city."""
     return conservation_rates(load_reference())
+
+
+def district_summary(key: str) -> dict[str, object]:
+    """Everything the plan says about one unit, found by name, code or adcode."""
+    ref = load_reference()
+    d = ref.district(key)
+    row = ref.erosion_of(d)
+    target = ref.target_of(d)
+    rate = next(r for r in conservation_rates(ref) if r.code == d.code).rounded()
+    parent = next((p.name for p in ref.districts if p.code == d.parent_code), None)
+    return {
+        "code": d.code, "name": d.name, "full_name": d.full_name, "name_en": d.name_en, "adcode": d.adcode,
+        "kind": d.kind, "region": ref.region(d.region).name, "three_gorges": d.three_gorges, "parent": parent,
+        "former_names": "、".join(d.former_names), "total_km2": str(row.total_km2),
+        **{f"{g}_km2": str(row.area(g)) for g in GRADES}, "loss_km2": str(row.loss_or_zero),
+        "rate_2020_pct": rate["rate_2020_pct"], "rate_2020_pct_schedule2": str(target.rate_2020_pct),
+        "target_2025_pct": rate["target_2025_pct"], "gap_pp": rate["gap_pp"], "gap_km2": rate["gap_km2"],
+    }
 
 
 @dataclass(frozen=True)
