@@ -1,0 +1,77 @@
+"""Slope and aspect by Horn's 3×3 method (pure numpy + numba).
+
+With the neighbourhood ::
+
+    a b c
+    d e f
+    g h i
+
+    dz/dx = ((c + 2f + i) − (a + 2d + g)) / (8 Δx)
+    dz/dy = ((g + 2h + i) − (a + 2b + c)) / (8 Δy)      (y pointing south, rows increasing)
+    slope θ = atan √((dz/dx)² + (dz/dy)²)               degrees
+    aspect = direction the slope faces, degrees clockwise from north (0 = N, 90 = E),
+             −1 on flat cells
+
+A neighbour that is off the grid or nodata is extrapolated linearly through the
+centre from the opposite neighbour (``2·e − opposite``), or takes the centre's
+elevation when that is missing too; planes therefore keep their exact slope up
+to the edge.
+
+Reference: Horn, B. K. P. (1981). Hill shading and the reflectance map. Proceedings of
+the IEEE 69(1): 14–47. doi:10.1109/PROC.1981.11918
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _horn(z, valid, dx, dy, want_aspect):
+    nrows, ncols = z.shape
+    slope = np.full((nrows, ncols), np.nan, np.float32)
+    aspect = np.full((nrows, ncols) if want_aspect else (1, 1), np.nan, np.float32)
+    w = np.empty(9)
+    have = np.empty(9, np.bool_)
+    for r in range(nrows):
+        for c in range(ncols):
+            if not valid[r, c]:
+                continue
+            ze = np.float64(z[r, c])
+            k = 0
+            for rr in range(r - 1, r + 2):
+                for cc in range(c - 1, c + 2):
+                    have[k] = 0 <= rr < nrows and 0 <= cc < ncols and valid[rr, cc]
+                    w[k] = z[rr, cc] if have[k] else ze
+                    k += 1
+            for k in range(9):
+                if not have[k]:  # extrapolate through the centre from the opposite neighbour
+                    w[k] = 2.0 * ze - w[8 - k] if have[8 - k] else ze
+            dzdx = ((w[2] + 2 * w[5] + w[8]) - (w[0] + 2 * w[3] + w[6])) / (8.0 * dx)
+            dzdy = ((w[6] + 2 * w[7] + w[8]) - (w[0] + 2 * w[1] + w[2])) / (8.0 * dy)
+            slope[r, c] = math.degrees(math.atan(math.sqrt(dzdx * dzdx + dzdy * dzdy)))
+            if want_aspect:
+                if dzdx == 0.0 and dzdy == 0.0:
+                    aspect[r, c] = -1.0
+                else:
+                    # downslope vector (east, north) = (−dz/dx, +dz/dy) since rows run south
+                    aspect[r, c] = math.degrees(math.atan2(-dzdx, dzdy)) % 360.0
+    return slope, aspect
+
+
+def slope_degrees(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | None = None) -> np.ndarray:
+    """Slope in degrees (Horn 1981); NaN on invalid cells."""
+    dy = dx if dy is None else dy
+    slope, _ = _horn(np.ascontiguousarray(z, np.float32), np.ascontiguousarray(valid, np.bool_),
+                     float(dx), float(dy), False)
+    return slope
+
+
+def slope_aspect(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Slope (degrees) and aspect (degrees clockwise from north, −1 on flats); NaN on invalid cells."""
+    dy = dx if dy is None else dy
+    return _horn(np.ascontiguousarray(z, np.float32), np.ascontiguousarray(valid, np.bool_),
+                 float(dx), float(dy), True)
