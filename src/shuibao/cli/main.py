@@ -16,7 +16,9 @@ import typer
 from .. import __version__
 from ..errors import ShuibaoError
 from . import db as db_commands
+from . import erosion as erosion_commands
 from . import plan as plan_commands
+from . import terrain as terrain_commands
 from .common import State
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 app.add_typer(plan_commands.app, name="plan")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(terrain_commands.app, name="terrain")
+app.add_typer(erosion_commands.app, name="erosion")
 
 
 def _version(value: bool) -> None:

@@ -13,9 +13,10 @@ With the neighbourhood ::
              −1 on flat cells
 
 A neighbour that is off the grid or nodata is extrapolated linearly through the
-centre from the opposite neighbour (``2·e − opposite``), or takes the centre's
-elevation when that is missing too; planes therefore keep their exact slope up
-to the edge.
+centre from the opposite neighbour (``2·e − opposite``); a diagonal neighbour
+whose opposite is missing too (grid corners) is ``side₁ + side₂ − e``; anything
+still missing takes the centre's elevation.  Planes therefore keep their exact
+slope up to the edges and corners.
 
 Reference: Horn, B. K. P. (1981). Hill shading and the reflectance map. Proceedings of
 the IEEE 69(1): 14–47. doi:10.1109/PROC.1981.11918
@@ -36,6 +37,7 @@ def _horn(z, valid, dx, dy, want_aspect):
     aspect = np.full((nrows, ncols) if want_aspect else (1, 1), np.nan, np.float32)
     w = np.empty(9)
     have = np.empty(9, np.bool_)
+    done = np.empty(9, np.bool_)
     for r in range(nrows):
         for c in range(ncols):
             if not valid[r, c]:
@@ -48,8 +50,15 @@ def _horn(z, valid, dx, dy, want_aspect):
                     w[k] = z[rr, cc] if have[k] else ze
                     k += 1
             for k in range(9):
-                if not have[k]:  # extrapolate through the centre from the opposite neighbour
-                    w[k] = 2.0 * ze - w[8 - k] if have[8 - k] else ze
+                if not have[k] and have[8 - k]:  # extrapolate through the centre from the opposite neighbour
+                    w[k] = 2.0 * ze - w[8 - k]
+                    done[k] = True
+                else:
+                    done[k] = have[k]
+            for k, a, b in ((0, 1, 3), (2, 1, 5), (6, 3, 7), (8, 5, 7)):
+                if not done[k] and done[a] and done[b]:  # corner of a grid corner: N + E − centre, etc.
+                    w[k] = w[a] + w[b] - ze
+                    done[k] = True
             dzdx = ((w[2] + 2 * w[5] + w[8]) - (w[0] + 2 * w[3] + w[6])) / (8.0 * dx)
             dzdy = ((w[6] + 2 * w[7] + w[8]) - (w[0] + 2 * w[1] + w[2])) / (8.0 * dy)
             slope[r, c] = math.degrees(math.atan(math.sqrt(dzdx * dzdx + dzdy * dzdy)))

@@ -13,14 +13,14 @@ A maintainer (or a user with a corrected transcription) may point
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ..datafiles import CsvTable as _Rows
 from ..errors import ReferenceDataError, UnknownUnitError
 
 GRADES = ("slight", "light", "moderate", "intense", "very_intense", "severe")
@@ -40,56 +40,6 @@ def data_dir() -> Path:
             raise ReferenceDataError(f"SHUIBAO_PLAN_DATA={override}: not a folder")
         return path
     return Path(str(resources.files("shuibao.plan") / "data"))
-
-
-# --------------------------------------------------------------------------- parsing
-class _Rows:
-    """Read one CSV with a declared set of required columns; errors name file, row and column."""
-
-    def __init__(self, name: str, required: tuple[str, ...], folder: Path | None = None):
-        self.path = (folder or data_dir()) / name
-        try:
-            with open(self.path, encoding="utf-8", newline="") as fh:
-                reader = csv.DictReader(fh)
-                missing = [c for c in required if c not in (reader.fieldnames or [])]
-                if missing:
-                    raise ReferenceDataError(
-                        f"{self.path}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}"
-                    )
-                self.rows = list(reader)
-        except FileNotFoundError as exc:
-            raise ReferenceDataError(f"{self.path}: reference data file not found") from exc
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise ReferenceDataError(f"{self.path}: not a UTF-8 CSV file ({exc})") from exc
-
-    def number(self, i: int, column: str, *, optional: bool = False) -> Decimal | None:
-        text = (self.rows[i].get(column) or "").strip()
-        if not text:
-            if optional:
-                return None
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: value is empty, a number was expected")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise ReferenceDataError(
-                f"{self.path}, row {i + 2}, column {column}: {text!r} is not a number"
-            ) from exc
-        if not value.is_finite():
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: {text!r} is not finite")
-        return value
-
-    def text(self, i: int, column: str, *, choices: tuple[str, ...] | None = None, optional: bool = False) -> str:
-        value = (self.rows[i].get(column) or "").strip()
-        if not value and not optional:
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: value is empty")
-        if choices is not None and value and value not in choices:
-            raise ReferenceDataError(
-                f"{self.path}, row {i + 2}, column {column}: {value!r} is not one of {', '.join(choices)}"
-            )
-        return value
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 # --------------------------------------------------------------------------- records

@@ -1,0 +1,203 @@
+"""Raster I/O adapter: GeoTIFF/COG in, Cloud-Optimized GeoTIFF out (rasterio).
+
+Nodata policy
+-------------
+* Every input raster must declare a nodata value, except float rasters, whose
+  NaN cells are nodata.  An integer raster without nodata is refused (a code
+  such as 0 could be either data or a hole).
+* A cell is valid in a result only where every input used for it is valid;
+  invalid cells are NaN in float outputs and 0 in integer outputs (grades,
+  directions), which is declared as the output's nodata.
+
+Grids
+-----
+Terrain and soil loss are computed on the DEM's grid, which must be in a
+projected CRS with metre units; a geographic DEM is refused unless a target
+CRS is given, in which case it is reprojected explicitly.  Factor rasters are
+resampled onto that grid (bilinear for continuous values, nearest for class
+codes); a raster that does not overlap the grid, or leaves valid DEM cells
+uncovered, is refused with the file named.
+
+Outputs are written to a temporary name in the target folder and renamed, so
+a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.io import MemoryFile
+from rasterio.transform import Affine
+from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+
+from ..errors import InputError
+from ..grid import GridSpec
+
+METRE_UNITS = {"m", "metre", "meter", "metres", "meters"}
+
+
+@dataclass
+class Raster:
+    """A band read into memory: values, validity and the grid they live on."""
+
+    path: Path
+    data: np.ndarray
+    valid: np.ndarray
+    grid: GridSpec
+    units: str | None = None
+
+
+def _grid_of(src) -> GridSpec:
+    t = src.transform
+    crs = src.crs.to_wkt() if src.crs else None
+    return GridSpec((src.height, src.width), (t.a, t.b, t.c, t.d, t.e, t.f), crs, src.nodata)
+
+
+def _affine(grid: GridSpec) -> Affine:
+    a, b, c, d, e, f = grid.transform
+    return Affine(a, b, c, d, e, f)
+
+
+def open_check(path: Path | str, role: str):
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{role}: {p} does not exist")
+    try:
+        return rasterio.open(p)
+    except RasterioIOError as exc:
+        raise InputError(f"{role}: {p} is not a readable raster ({exc})") from exc
+
+
+def read_raster(path: Path | str, role: str, *, band: int = 1) -> Raster:
+    """Read one band with its validity mask, applying the nodata policy."""
+    with open_check(path, role) as src:
+        if band > src.count:
+            raise InputError(f"{role}: {path} has {src.count} band(s), band {band} requested")
+        data = src.read(band)
+        nodata = src.nodata
+        if src.crs is None:
+            raise InputError(f"{role}: {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)")
+        if nodata is None and not np.issubdtype(data.dtype, np.floating):
+            raise InputError(
+                f"{role}: {path} is an integer raster without a nodata value; declare one "
+                "(e.g. gdal_edit.py -a_nodata 0) so holes can be told from data"
+            )
+        valid = np.ones(data.shape, dtype=bool) if nodata is None or np.isnan(nodata) else data != nodata
+        if np.issubdtype(data.dtype, np.floating):
+            valid &= np.isfinite(data)
+        units = (src.units[band - 1] or None) if src.units else None
+        return Raster(Path(path), data, valid, _grid_of(src), units)
+
+
+def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> None:
+    crs = CRS.from_user_input(grid.crs)
+    if crs.is_geographic:
+        raise InputError(
+            f"{role}: {path} is in a geographic CRS ({crs.to_string()}); slopes and areas need a projected CRS "
+            "in metres. Reproject it (e.g. to CGCS2000 / 3-degree Gauss-Kruger, EPSG:4545 for 108° E) or pass "
+            "--target-crs to convert it explicitly"
+        )
+    unit = (crs.linear_units or "").lower()
+    if unit not in METRE_UNITS:
+        raise InputError(f"{role}: {path} has linear units {crs.linear_units!r}; metres are required")
+
+
+def require_vertical_metres(raster: Raster, role: str) -> None:
+    if raster.units and raster.units.strip().lower() not in METRE_UNITS:
+        raise InputError(f"{role}: {raster.path} declares elevation units {raster.units!r}; metres are required")
+
+
+def reproject_raster(raster: Raster, target_crs: str, *, categorical: bool = False) -> Raster:
+    """Reproject a raster explicitly to ``target_crs`` (same cell count scale, default transform)."""
+    src_crs = CRS.from_user_input(raster.grid.crs)
+    dst_crs = CRS.from_user_input(target_crs)
+    rows, cols = raster.grid.shape
+    left, bottom, right, top = raster.grid.bounds
+    transform, width, height = calculate_default_transform(src_crs, dst_crs, cols, rows, left, bottom, right, top)
+    src = np.where(raster.valid, raster.data, np.nan).astype(np.float64)
+    dst = np.full((height, width), np.nan, dtype=np.float64)
+    reproject(src, dst, src_transform=_affine(raster.grid), src_crs=src_crs, src_nodata=np.nan,
+              dst_transform=transform, dst_crs=dst_crs, dst_nodata=np.nan,
+              resampling=Resampling.nearest if categorical else Resampling.bilinear)
+    grid = GridSpec((height, width), tuple(transform)[:6], dst_crs.to_wkt(), None)
+    valid = np.isfinite(dst)
+    return Raster(raster.path, dst.astype(raster.data.dtype if categorical else np.float32), valid, grid, raster.units)
+
+
+def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = False,
+          target_valid: np.ndarray | None = None) -> Raster:
+    """Resample ``raster`` onto ``target``; refuse no overlap or uncovered valid target cells."""
+    src_crs = CRS.from_user_input(raster.grid.crs)
+    dst_crs = CRS.from_user_input(target.crs)
+    if raster.grid == target or (raster.grid.shape == target.shape and raster.grid.transform == target.transform
+                                 and src_crs == dst_crs):
+        return raster
+    l, b, r, t = transform_bounds(src_crs, dst_crs, *raster.grid.bounds)
+    tl, tb, tr, tt = target.bounds
+    if r <= tl or l >= tr or t <= tb or b >= tt:
+        raise InputError(f"{role}: {raster.path} does not overlap the DEM grid (its extent in the DEM's CRS is "
+                         f"{l:.0f}, {b:.0f}, {r:.0f}, {t:.0f}; the DEM covers {tl:.0f}, {tb:.0f}, {tr:.0f}, {tt:.0f})")
+    src = np.where(raster.valid, raster.data, np.nan).astype(np.float64)
+    dst = np.full(target.shape, np.nan, dtype=np.float64)
+    reproject(src, dst, src_transform=_affine(raster.grid), src_crs=src_crs, src_nodata=np.nan,
+              dst_transform=_affine(target), dst_crs=dst_crs, dst_nodata=np.nan,
+              resampling=Resampling.nearest if categorical else Resampling.bilinear)
+    valid = np.isfinite(dst)
+    if target_valid is not None:
+        missing = int(np.count_nonzero(target_valid & ~valid))
+        if missing:
+            share = missing / max(int(target_valid.sum()), 1) * 100
+            raise InputError(f"{role}: {raster.path} leaves {missing} valid DEM cells ({share:.2f} %) without data; "
+                             "supply a raster that covers the whole DEM")
+    data = np.where(valid, dst, 0).astype(raster.data.dtype) if categorical else dst.astype(np.float32)
+    return Raster(raster.path, data, valid, target, raster.units)
+
+
+def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: float | int | None,
+              tags: dict[str, str] | None = None, band_name: str | None = None,
+              categorical: bool = False) -> Path:
+    """Write a single-band Cloud-Optimized GeoTIFF atomically (temporary name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profile = {
+        "driver": "GTiff", "height": grid.shape[0], "width": grid.shape[1], "count": 1, "dtype": data.dtype.name,
+        "crs": CRS.from_user_input(grid.crs) if grid.crs else None, "transform": _affine(grid), "nodata": nodata,
+    }
+    predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with MemoryFile() as mem:
+            with mem.open(**profile) as dst:
+                dst.write(data, 1)
+                if tags:
+                    dst.update_tags(**tags)
+                if band_name:
+                    dst.set_band_description(1, band_name)
+            with mem.open() as src:
+                rasterio.shutil.copy(src, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=predictor,
+                                     BLOCKSIZE=512, OVERVIEWS="AUTO",
+                                     OVERVIEW_RESAMPLING="NEAREST" if categorical else "AVERAGE",
+                                     BIGTIFF="IF_SAFER")
+        os.replace(tmp, path)
+    except BaseException:  # also on KeyboardInterrupt: leave nothing half-written
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_float(path: Path | str, values: np.ndarray, valid: np.ndarray, grid: GridSpec, **kw) -> Path:
+    """float32 output with NaN as nodata outside ``valid``."""
+    out = np.where(valid, values, np.nan).astype(np.float32)
+    return write_cog(path, out, grid, nodata=float("nan"), **kw)
+

@@ -1,0 +1,404 @@
+"""Use cases of the erosion engine: terrain rasters and a whole CSLE run from GeoTIFF inputs.
+
+A CSLE run validates every input before computing anything and reports every
+problem at once; then it writes the factor rasters, soil loss and grades as
+Cloud-Optimized GeoTIFFs and a JSON summary (area by grade, 水土保持率,
+parameters, input checksums, timings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..core import csle, hydrology, lsfactor, terrain
+from ..erosion import tables
+from ..erosion.engine import TerrainParams, compute_terrain, summarise
+from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
+from ..errors import InputError
+from ..io import raster as rio
+
+StepCallback = Callable[[str, float], None]
+
+
+# --------------------------------------------------------------------------- terrain commands
+def _dem(path: Path | str, target_crs: str | None = None) -> rio.Raster:
+    dem = rio.read_raster(path, "DEM")
+    if target_crs:
+        dem = rio.reproject_raster(dem, target_crs)
+    rio.require_projected_metres(dem.grid, "DEM", path)
+    rio.require_vertical_metres(dem, "DEM")
+    if not dem.valid.any():
+        raise InputError(f"DEM: {path} has no valid cells")
+    return dem
+
+
+def terrain_step(step: str, dem_path: Path | str, out: Path | str, *, routing: str = "d8",
+                 mfd_method: str = "quinn", units: str = "cells", params: TerrainParams | None = None,
+                 target_crs: str | None = None) -> dict:
+    """One terrain raster: fill, flowdir, accumulation, slope, aspect or ls."""
+    dem = _dem(dem_path, target_crs)
+    grid, valid = dem.grid, dem.valid
+    tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_STEP": step, "SHUIBAO_SOURCE": str(dem_path)}
+    dx, dy = grid.cell_width, grid.cell_height
+    filled = hydrology.fill_depressions(dem.data, valid)
+    if step == "fill":
+        rio.write_float(out, filled, valid, grid, tags=tags, band_name="conditioned elevation (m)")
+        return {"raised_cells": int(np.count_nonzero(filled[valid] > dem.data[valid]))}
+    if step == "slope" or step == "aspect":
+        slope, aspect = terrain.slope_aspect(filled, valid, dx, dy)
+        if step == "slope":
+            rio.write_float(out, slope, valid, grid, tags=tags, band_name="slope (degrees, Horn)")
+        else:
+            rio.write_float(out, aspect, valid, grid, tags=tags, band_name="aspect (degrees from north, -1 flat)")
+        return {}
+    fdir = hydrology.flow_direction_d8(filled, valid, dx, dy)
+    if step == "flowdir":
+        rio.write_cog(out, fdir, grid, nodata=None, tags={**tags, "SHUIBAO_CODES": "ESRI D8: 1 E 2 SE 4 S 8 SW "
+                                                                    "16 W 32 NW 64 N 128 NE; 0 outlet or nodata"},
+                      band_name="D8 flow direction (ESRI codes)", categorical=True)
+        return {"outlets": int(np.count_nonzero(hydrology.outlets(fdir, valid)))}
+    if step == "accumulation":
+        weight = grid.cell_area if units == "m2" else (grid.cell_area / 1e6 if units == "km2" else 1.0)
+        if routing == "mfd":
+            acc = hydrology.flow_accumulation_mfd(filled, valid, dx, dy, weight, method=mfd_method)
+        else:
+            acc = hydrology.flow_accumulation_d8(fdir, valid, weight)
+        rio.write_float(out, acc, valid, grid, tags={**tags, "SHUIBAO_ROUTING": routing},
+                        band_name=f"flow accumulation ({units}, including the cell itself)")
+        return {"max": float(np.nanmax(acc))}
+    if step == "ls":
+        result, timings = compute_terrain(dem.data, valid, grid, params or TerrainParams())
+        rio.write_float(out, result.ls, valid, grid, tags=tags, band_name="LS factor (CSLE)")
+        return {"timings_s": timings}
+    raise InputError(f"unknown terrain step {step!r}")
+
+
+# --------------------------------------------------------------------------- CSLE
+@dataclass
+class CsleInputs:
+    dem: Path
+    landuse: Path
+    ndvi: Path | None = None
+    fvc: Path | None = None
+    r: Path | None = None
+    rain: Path | None = None
+    annual_rain: Path | None = None
+    k: Path | None = None
+    soil: Path | None = None
+    soil_table: Path | None = None
+    measures: Path | None = None
+    b_table: Path | None = None
+    t_table: Path | None = None
+    e_table: Path | None = None
+    m_table: Path | None = None
+    s_table: Path | None = None
+    r_model: Path | None = None
+
+
+@dataclass
+class CsleParams:
+    tolerance_t_km2: float = 500.0
+    terrain: TerrainParams = field(default_factory=TerrainParams)
+    ndvi_soil: float | None = None
+    ndvi_veg: float | None = None
+    idw_power: float = 2.0
+    idw_neighbours: int = 12
+    k_correction: bool = False
+    target_crs: str | None = None
+    synthetic: bool = False
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read(path: Path, role: str, problems: list[str]) -> rio.Raster | None:
+    try:
+        return rio.read_raster(path, role)
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+
+
+def _aligned(path: Path, role: str, dem: rio.Raster, problems: list[str], categorical: bool = False):
+    r = _read(path, role, problems)
+    if r is None:
+        return None
+    try:
+        return rio.align(r, dem.grid, role, categorical=categorical, target_valid=dem.valid)
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+
+
+def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
+    """Read and check every input on the DEM grid; raise one InputError listing all problems."""
+    problems: list[str] = []
+    dem = None
+    try:
+        dem = _dem(inputs.dem, params.target_crs)
+    except InputError as exc:
+        problems.append(str(exc))
+    if inputs.r is None and inputs.rain is None and inputs.annual_rain is None:
+        problems.append("R: give an R raster (--r), daily rainfall of stations (--rain) or annual rainfall (--annual-rain)")
+    if inputs.k is None and inputs.soil is None:
+        problems.append("K: give a K raster (--k) or a soil raster with its table (--soil, --soil-table)")
+    if inputs.soil is not None and inputs.soil_table is None:
+        problems.append("K: --soil needs --soil-table (code, sand_pct, silt_pct, clay_pct, organic_carbon_pct)")
+    if inputs.ndvi is None and inputs.fvc is None:
+        problems.append("B: give NDVI (--ndvi) or vegetation cover (--fvc)")
+    loaded: dict = {}
+    for name, loader in (("b_table", tables.b_table), ("t_table", tables.t_table), ("e_table", tables.e_table),
+                         ("m_table", tables.m_table), ("s_table", tables.s_table), ("r_model", tables.r_model)):
+        try:
+            loaded[name] = loader(getattr(inputs, name))
+        except Exception as exc:  # noqa: BLE001 - every table problem is reported, then we stop
+            problems.append(str(exc))
+    if dem is None:
+        require(problems)
+    assert dem is not None
+    loaded["dem"] = dem
+    lu = _aligned(inputs.landuse, "land use", dem, problems, categorical=True)
+    if lu is not None:
+        codes = np.unique(lu.data[dem.valid])
+        for tname in ("b_table", "t_table"):
+            table = loaded.get(tname)
+            if table is not None and table.unknown(codes):
+                problems.append(f"land use: {inputs.landuse} has class code(s) {table.unknown(codes)} that "
+                                f"{table.path} does not list")
+        loaded["landuse"] = lu
+    if inputs.measures is not None:
+        me = _aligned(inputs.measures, "measures", dem, problems, categorical=True)
+        if me is not None and "e_table" in loaded:
+            unknown = loaded["e_table"].unknown(np.unique(me.data[dem.valid]))
+            if unknown:
+                problems.append(f"measures: {inputs.measures} has code(s) {unknown} that "
+                                f"{loaded['e_table'].path} does not list")
+            loaded["measures"] = me
+    if inputs.ndvi is not None:
+        nd = _aligned(inputs.ndvi, "NDVI", dem, problems)
+        if nd is not None:
+            vals = nd.data[dem.valid]
+            if vals.size and (np.nanmin(vals) < -1.0001 or np.nanmax(vals) > 1.0001):
+                problems.append(f"NDVI: {inputs.ndvi} has values from {np.nanmin(vals):g} to {np.nanmax(vals):g}; "
+                                "NDVI lies in [-1, 1] (scaled products need dividing, e.g. by 10000)")
+            loaded["ndvi"] = nd
+    elif inputs.fvc is not None:
+        fv = _aligned(inputs.fvc, "FVC", dem, problems)
+        if fv is not None:
+            vals = fv.data[dem.valid]
+            if vals.size and (np.nanmin(vals) < 0 or np.nanmax(vals) > 1.0001):
+                problems.append(f"FVC: {inputs.fvc} must lie in [0, 1], found {np.nanmin(vals):g}…{np.nanmax(vals):g}")
+            loaded["fvc"] = fv
+    if inputs.r is not None:
+        r = _aligned(inputs.r, "R", dem, problems)
+        if r is not None and np.nanmin(r.data[dem.valid]) < 0:
+            problems.append(f"R: {inputs.r} has negative erosivity")
+        loaded["r"] = r
+    elif inputs.rain is not None:
+        loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems)
+    else:
+        ar = _aligned(inputs.annual_rain, "annual rainfall", dem, problems)
+        if ar is not None and np.nanmin(ar.data[dem.valid]) < 0:
+            problems.append(f"annual rainfall: {inputs.annual_rain} has negative values")
+        loaded["annual_rain"] = ar
+    if inputs.k is not None:
+        k = _aligned(inputs.k, "K", dem, problems)
+        if k is not None:
+            vals = k.data[dem.valid]
+            if np.nanmin(vals) < 0 or np.nanmax(vals) > 1:
+                problems.append(f"K: {inputs.k} has values {np.nanmin(vals):g}…{np.nanmax(vals):g}; expected SI "
+                                "units t·hm²·h/(hm²·MJ·mm), typically 0.001–0.1")
+            loaded["k"] = k
+    elif inputs.soil is not None and inputs.soil_table is not None:
+        soil = _aligned(inputs.soil, "soil", dem, problems, categorical=True)
+        table = read_soil_table(inputs.soil_table, problems)
+        if soil is not None and table is not None:
+            unknown = sorted(set(np.unique(soil.data[dem.valid]).tolist()) - set(table.codes.tolist()))
+            if unknown:
+                problems.append(f"soil: {inputs.soil} has code(s) {unknown} that {inputs.soil_table} does not list")
+        loaded["soil"], loaded["soil_table"] = soil, table
+    require(problems)
+    return loaded
+
+
+def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleParams(),
+             on_step: StepCallback | None = None) -> dict:
+    """Validate, compute and write a whole CSLE run; returns the summary written to ``summary.json``."""
+    out = Path(out_dir)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def step(name: str, t0: float) -> None:
+        timings[name] = round(time.perf_counter() - t0, 4)
+        if on_step:
+            on_step(name, timings[name])
+
+    t0 = time.perf_counter()
+    data = validate_csle(inputs, params)
+    step("validate", t0)
+    dem: rio.Raster = data["dem"]
+    grid, valid = dem.grid, dem.valid.copy()
+    out.mkdir(parents=True, exist_ok=True)
+    tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_RUN": "csle"}
+    if params.synthetic:
+        tags["SHUIBAO_SYNTHETIC"] = "yes: made from synthetic inputs, not observations"
+    written: dict[str, str] = {}
+
+    def write(name: str, values: np.ndarray, band: str, **kw) -> None:
+        t = time.perf_counter()
+        if values.dtype == np.uint8:
+            rio.write_cog(out / f"{name}.tif", values, grid, nodata=0, tags=tags, band_name=band, categorical=True)
+        else:
+            rio.write_float(out / f"{name}.tif", values, valid, grid, tags=tags, band_name=band)
+        timings[f"write_{name}"] = round(time.perf_counter() - t, 4)
+        written[name] = f"{name}.tif"
+
+    terrain_params = TerrainParams(
+        routing=params.terrain.routing, mfd_method=params.terrain.mfd_method,
+        channel_threshold_m2=params.terrain.channel_threshold_m2,
+        slope_for_factors=params.terrain.slope_for_factors,
+        ls=lsfactor.SlopeLengthParams(
+            cutoff_low=params.terrain.ls.cutoff_low, cutoff_high=params.terrain.ls.cutoff_high,
+            cutoff_selector=params.terrain.ls.cutoff_selector, max_length_m=params.terrain.ls.max_length_m,
+            l_form=params.terrain.ls.l_form, m_table=data["m_table"], s_table=data["s_table"]),
+    )
+    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step)
+    timings.update(terrain_timings)
+    del data["dem"]
+    write("slope", ter.slope_deg, "slope (degrees, Horn)")
+    write("l_factor", ter.l_factor, "L factor")
+    write("s_factor", ter.s_factor, "S factor")
+    a = ter.l_factor * ter.s_factor
+    write("ls_factor", a, "LS factor")
+    del ter
+
+    t = time.perf_counter()
+    stations = None
+    if data.get("r") is not None:
+        r = data["r"].data
+    elif data.get("rain") is not None:
+        stations = station_erosivity(data["rain"], data["r_model"])
+        rows, cols = grid.shape
+        x0, y0 = grid.transform[2], grid.transform[5]
+        xs = x0 + (np.arange(cols) + 0.5) * grid.cell_width
+        ys = y0 - (np.arange(rows) + 0.5) * grid.cell_height
+        pts = np.array([[s.x, s.y] for s, _ in stations])
+        r = csle.idw(pts, np.array([res.annual_mean for _, res in stations]), xs, ys,
+                     power=params.idw_power, neighbours=params.idw_neighbours)
+    else:
+        rm = data["r_model"]
+        r = csle.erosivity_annual(data["annual_rain"].data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
+    step("r_factor", t)
+    write("r_factor", r, "R factor, MJ·mm/(hm²·h·a)")
+    csle.soil_loss(a, r, out=a)
+    del r
+
+    t = time.perf_counter()
+    if data.get("k") is not None:
+        k = data["k"].data.astype(np.float32)
+    else:
+        st = data["soil_table"]
+        codes = data["soil"].data
+        k = np.full(grid.shape, np.nan, np.float32)
+        kv = csle.k_epic(st.sand, st.silt, st.clay, st.organic_carbon)
+        if params.k_correction:
+            kv = csle.k_chinese_correction(kv)
+        for code, value in zip(st.codes, kv):
+            k[codes == code] = value
+    step("k_factor", t)
+    write("k_factor", k, "K factor, t·hm²·h/(hm²·MJ·mm)")
+    csle.soil_loss(a, k, out=a)
+    del k
+
+    t = time.perf_counter()
+    ndvi_ends = None
+    if data.get("ndvi") is not None:
+        fvc, lo, hi = csle.fvc_dimidiate(data["ndvi"].data, valid, params.ndvi_soil, params.ndvi_veg)
+        ndvi_ends = {"ndvi_soil": lo, "ndvi_veg": hi}
+    else:
+        fvc = np.clip(data["fvc"].data, 0, 1).astype(np.float32)
+    lu = data["landuse"].data
+    bt = data["b_table"]
+    b = csle.b_factor(lu, fvc, bt.codes, bt.methods, bt.values)
+    tt = data["t_table"]
+    tfac = csle.lookup(lu, tt.codes, tt.values)
+    if data.get("measures") is not None:
+        et = data["e_table"]
+        e = csle.lookup(data["measures"].data, et.codes, et.values)
+    else:
+        e = np.ones(grid.shape, np.float32)
+    step("b_e_t_factors", t)
+    write("fvc", fvc, "fractional vegetation cover (0-1)")
+    write("b_factor", b, "B factor")
+    write("e_factor", e, "E factor")
+    write("t_factor", tfac, "T factor")
+    csle.soil_loss(a, b, e, tfac, out=a)
+    del b, e, tfac, fvc
+
+    t = time.perf_counter()
+    a[~valid] = np.nan
+    valid &= np.isfinite(a)
+    modulus = a
+    np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
+    grades = csle.grade(modulus, params.tolerance_t_km2, tables.grade_bounds())
+    grades[~valid] = 0
+    step("soil_loss_and_grade", t)
+    write("soil_loss", modulus, "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))")
+    write("grade", grades, "SL 190-2007 grade: 1 微度 2 轻度 3 中度 4 强烈 5 极强烈 6 剧烈; 0 nodata")
+    summary_grades = summarise(grades, modulus, grid.cell_area / 1e6)
+
+    checksums = {}
+    for name, value in asdict(inputs).items():
+        if value is not None:
+            checksums[name] = {"path": str(value), "sha256": _sha256(Path(value))}
+    summary = {
+        "software": {"name": "shuibao", "version": __version__},
+        "synthetic": params.synthetic,
+        "grid": {"shape": list(grid.shape), "cell_size_m": [grid.cell_width, grid.cell_height],
+                 "crs": grid.crs, "valid_cells": int(valid.sum())},
+        "units": {"soil_loss": "t/(km²·a)", "area": "km²", "R": "MJ·mm/(hm²·h·a)", "K": "t·hm²·h/(hm²·MJ·mm)"},
+        "parameters": {
+            "tolerance_t_km2": params.tolerance_t_km2, "grade_bounds_t_km2": list(tables.grade_bounds()),
+            "routing": terrain_params.routing, "channel_threshold_m2": terrain_params.channel_threshold_m2,
+            "slope_for_factors": terrain_params.slope_for_factors,
+            "slope_length": {k: v for k, v in asdict(terrain_params.ls).items()},
+            "k_correction": params.k_correction, "idw_power": params.idw_power,
+            "idw_neighbours": params.idw_neighbours, **(ndvi_ends or {}),
+        },
+        "grades": summary_grades.as_dict(),
+        "conservation_rate_pct": summary_grades.conservation_rate_pct,
+        "stations": [{"station": s.station, "x": s.x, "y": s.y, "years": res.years, "r_annual": res.annual_mean,
+                      "alpha": res.alpha, "beta": res.beta} for s, res in stations] if stations else None,
+        "inputs": checksums,
+        "outputs": written,
+        "timings_s": {**timings, "total": round(time.perf_counter() - started, 4)},
+    }
+    _write_json(out / "summary.json", summary)
+    return summary
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, ensure_ascii=False, indent=2, default=float)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
