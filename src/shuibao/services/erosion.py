@@ -175,11 +175,14 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     lu = _aligned(inputs.landuse, "land use", dem, problems, categorical=True)
     if lu is not None:
         codes = np.unique(lu.data[dem.valid])
+        unknown: dict[tuple, list[str]] = {}
         for tname in ("b_table", "t_table"):
             table = loaded.get(tname)
             if table is not None and table.unknown(codes):
-                problems.append(f"land use: {inputs.landuse} has class code(s) {table.unknown(codes)} that "
-                                f"{table.path} does not list")
+                unknown.setdefault(tuple(table.unknown(codes)), []).append(str(table.path))
+        for codes_missing, paths in unknown.items():
+            problems.append(f"land use: {inputs.landuse} has class code(s) {list(codes_missing)} that "
+                            f"{' and '.join(paths)} do{'es' if len(paths) == 1 else ''} not list")
         loaded["landuse"] = lu
     if inputs.measures is not None:
         me = _aligned(inputs.measures, "measures", dem, problems, categorical=True)
@@ -211,7 +214,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
         loaded["r"] = r
     elif inputs.rain is not None:
         loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems)
-    else:
+    elif inputs.annual_rain is not None:
         ar = _aligned(inputs.annual_rain, "annual rainfall", dem, problems)
         if ar is not None and np.nanmin(ar.data[dem.valid]) < 0:
             problems.append(f"annual rainfall: {inputs.annual_rain} has negative values")

@@ -1,0 +1,142 @@
+"""A whole CSLE run from GeoTIFF inputs: outputs, identities, validation of broken inputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+import rasterio
+
+from shuibao.core import csle as core
+from shuibao.errors import InputError
+from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+
+
+def inputs(scene, **over):
+    base = dict(dem=scene / "dem.tif", landuse=scene / "landuse.tif", ndvi=scene / "ndvi.tif",
+                rain=scene / "rain.csv", soil=scene / "soil.tif", soil_table=scene / "soil.csv")
+    base.update(over)
+    return CsleInputs(**base)
+
+
+@pytest.fixture(scope="module")
+def run(scene_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    summary = run_csle(inputs(scene_dir), out, CsleParams())
+    return out, summary
+
+
+def read(path):
+    with rasterio.open(path) as src:
+        return src.read(1)
+
+
+def test_outputs_and_summary(run):
+    out, summary = run
+    for name in ("r_factor", "k_factor", "l_factor", "s_factor", "ls_factor", "b_factor", "e_factor", "t_factor",
+                 "fvc", "slope", "soil_loss", "grade"):
+        assert (out / f"{name}.tif").exists()
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary, default=float))
+    assert len(summary["stations"]) == 5 and summary["inputs"]["dem"]["sha256"]
+
+
+def test_areas_add_up_and_rate_is_slight_share(run):
+    out, summary = run
+    g = summary["grades"]
+    grades = read(out / "grade.tif")
+    assert sum(g["cells"].values()) == np.count_nonzero(grades) == summary["grid"]["valid_cells"]
+    assert sum(g["area_km2"].values()) == pytest.approx(g["total_km2"])
+    assert g["total_km2"] == pytest.approx(120 * 100 * 0.03 * 0.03)
+    assert summary["conservation_rate_pct"] == pytest.approx(g["cells"]["slight"] / sum(g["cells"].values()) * 100)
+
+
+def test_grade_raster_matches_soil_loss_thresholds(run):
+    out, _ = run
+    a = read(out / "soil_loss.tif")
+    assert np.array_equal(read(out / "grade.tif"), core.grade(a, 500.0))
+
+
+def test_soil_loss_is_the_product_of_the_factor_rasters(run):
+    out, _ = run
+    product = np.ones_like(read(out / "r_factor.tif"), dtype=np.float64)
+    for name in ("r_factor", "k_factor", "l_factor", "s_factor", "b_factor", "e_factor", "t_factor"):
+        product *= read(out / f"{name}.tif")
+    a = read(out / "soil_loss.tif")
+    ok = np.isfinite(a)
+    assert np.allclose(a[ok], product[ok] * 100, rtol=1e-4)
+
+
+def test_outputs_are_labelled_synthetic_when_asked(scene_dir, tmp_path):
+    summary = run_csle(inputs(scene_dir), tmp_path, CsleParams(synthetic=True))
+    assert summary["synthetic"] is True
+    with rasterio.open(tmp_path / "grade.tif") as src:
+        assert "synthetic" in src.tags()["SHUIBAO_SYNTHETIC"]
+
+
+def test_every_problem_is_reported_at_once(scene_dir, tmp_path):
+    rain = tmp_path / "rain.csv"
+    rows = list(csv.DictReader(open(scene_dir / "rain.csv", encoding="utf-8")))
+    rows[3]["rain_mm"] = "-4"
+    with open(rain, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, rows[0].keys())
+        w.writeheader()
+        w.writerows(rows)
+    lu = tmp_path / "landuse.tif"
+    with rasterio.open(scene_dir / "landuse.tif") as src:
+        data, profile = src.read(1), src.profile
+    data[0, 0] = 42
+    profile.update(driver="GTiff")
+    with rasterio.open(lu, "w", **profile) as dst:
+        dst.write(data, 1)
+    with pytest.raises(InputError) as info:
+        run_csle(inputs(scene_dir, rain=rain, landuse=lu, soil_table=tmp_path / "missing.csv"), tmp_path / "o",
+                 CsleParams())
+    msg = str(info.value)
+    assert "3 problem(s)" in msg
+    assert "rain_mm -4 is negative" in msg and "row 5" in msg
+    assert "class code(s) [42]" in msg
+    assert "missing.csv does not exist" in msg
+    assert not (tmp_path / "o").exists()  # nothing computed or written
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("geographic_dem", "geographic CRS"),
+    ("missing_dem", "does not exist"),
+    ("no_r", "R: give an R raster"),
+    ("scaled_ndvi", "NDVI lies in [-1, 1]"),
+])
+def test_single_broken_input(scene_dir, tmp_path, case, expected):
+    over = {}
+    if case == "geographic_dem":
+        from rasterio.transform import from_origin
+        with rasterio.open(scene_dir / "dem.tif") as src:
+            data = src.read(1)
+        path = tmp_path / "geo.tif"
+        with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+                           dtype=data.dtype, crs="EPSG:4490", transform=from_origin(106, 30, 0.0003, 0.0003)) as d:
+            d.write(data, 1)
+        over["dem"] = path
+    elif case == "missing_dem":
+        over["dem"] = tmp_path / "none.tif"
+    elif case == "no_r":
+        over["rain"] = None
+    else:
+        with rasterio.open(scene_dir / "ndvi.tif") as src:
+            data, profile = src.read(1) * 10000, src.profile
+        profile.update(driver="GTiff")
+        path = tmp_path / "ndvi.tif"
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(data, 1)
+        over["ndvi"] = path
+    with pytest.raises(InputError, match=re.escape(expected)):
+        run_csle(inputs(scene_dir, **over), tmp_path / "o", CsleParams())
+
+
+def test_r_and_k_rasters_instead_of_stations_and_soils(scene_dir, run, tmp_path):
+    out, first = run
+    again = run_csle(inputs(scene_dir, rain=None, soil=None, soil_table=None, r=out / "r_factor.tif",
+                            k=out / "k_factor.tif"), tmp_path, CsleParams())
+    assert again["grades"]["cells"] == first["grades"]["cells"]
