@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
+import numba as nb
 import numpy as np
 
 # SL 190-2007 water-erosion grades; code 0 is nodata
@@ -102,36 +105,69 @@ def erosivity_annual(annual_rain_mm: np.ndarray, a: float = 0.0534, b: float = 1
     return a * p ** b
 
 
+@nb.njit(cache=True)
+def _idw(px, py, pv, xs, ys, power, k):
+    n = px.shape[0]
+    out = np.empty((ys.shape[0], xs.shape[0]), np.float32)
+    d2 = np.empty(n)
+    order = np.empty(n, np.int64)
+    for r in range(ys.shape[0]):
+        for c in range(xs.shape[0]):
+            exact = -1
+            for i in range(n):
+                dx = xs[c] - px[i]
+                dy = ys[r] - py[i]
+                d2[i] = dx * dx + dy * dy
+                if d2[i] == 0.0:
+                    exact = i
+            if exact >= 0:
+                out[r, c] = pv[exact]
+                continue
+            if k < n:  # partial selection of the k nearest
+                for i in range(n):
+                    order[i] = i
+                for i in range(k):
+                    best = i
+                    for j in range(i + 1, n):
+                        if d2[order[j]] < d2[order[best]]:
+                            best = j
+                    order[i], order[best] = order[best], order[i]
+                m = k
+            else:
+                for i in range(n):
+                    order[i] = i
+                m = n
+            num = 0.0
+            den = 0.0
+            for t in range(m):
+                i = order[t]
+                w = 1.0 / d2[i] if power == 2.0 else d2[i] ** (-power / 2.0)  # pow is the slow part
+                num += w * pv[i]
+                den += w
+            out[r, c] = num / den
+    return out
+
+
 def idw(points_xy: np.ndarray, values: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
-        *, power: float = 2.0, neighbours: int = 12) -> np.ndarray:
+        *, power: float = 2.0, neighbours: int | None = None) -> np.ndarray:
     """Inverse-distance-weighted interpolation of point values onto cell centres.
 
-    ``z(x) = Σ w_i z_i / Σ w_i`` with ``w_i = d_i^(−power)`` over the ``neighbours``
-    nearest points; a cell centre that coincides with a point takes its value.
+    ``z(x) = Σ w_i z_i / Σ w_i`` with ``w_i = d_i^(−power)`` over all points, or over
+    the ``neighbours`` nearest (slower: a selection per cell); a cell centre that
+    coincides with a point takes its value.
     ``grid_x``/``grid_y`` are 1-D centre coordinates (columns, rows).
+    Shepard, D. (1968). A two-dimensional interpolation function for irregularly-spaced data.
+    Proc. 23rd ACM National Conference: 517–524. doi:10.1145/800186.810616
     """
-    from scipy.spatial import cKDTree
-
     pts = np.asarray(points_xy, dtype=np.float64)
     vals = np.asarray(values, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] != vals.shape[0] or pts.shape[0] == 0:
         raise ValueError("idw needs N×2 points and N values, N ≥ 1")
-    k = min(neighbours, len(vals))
-    tree = cKDTree(pts)
-    out = np.empty((grid_y.size, grid_x.size), dtype=np.float32)
-    xx = np.asarray(grid_x, dtype=np.float64)
-    for r, y in enumerate(np.asarray(grid_y, dtype=np.float64)):
-        q = np.column_stack([xx, np.full_like(xx, y)])
-        dist, idx = tree.query(q, k=k)
-        if k == 1:
-            dist, idx = dist[:, None], idx[:, None]
-        exact = dist[:, 0] == 0
-        with np.errstate(divide="ignore"):
-            w = 1.0 / dist ** power
-        w[exact] = 0.0
-        w[exact, 0] = 1.0
-        out[r] = (w * vals[idx]).sum(axis=1) / w.sum(axis=1)
-    return out
+    k = len(vals) if neighbours is None else int(neighbours)
+    if k < 1:
+        raise ValueError("idw needs at least one neighbour")
+    return _idw(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), vals,
+                np.asarray(grid_x, np.float64), np.asarray(grid_y, np.float64), float(power), k)
 
 
 # --------------------------------------------------------------------------- K
@@ -172,26 +208,62 @@ def k_chinese_correction(k_si: np.ndarray, a: float = -0.01383, b: float = 0.515
 
 
 # --------------------------------------------------------------------------- B
+@nb.njit(cache=True)
+def _ndvi_histogram(ndvi, valid, lo, hi, bins):
+    counts = np.zeros(bins, np.int64)
+    flat = ndvi.ravel()
+    ok = valid.ravel()
+    scale = bins / (hi - lo)
+    for i in range(flat.shape[0]):
+        if ok[i]:
+            v = flat[i]
+            if v == v:
+                b = int((v - lo) * scale)
+                counts[min(max(b, 0), bins - 1)] += 1
+    return counts
+
+
+def ndvi_percentile(ndvi: np.ndarray, valid: np.ndarray, q: float, *, resolution: float = 1e-4) -> float:
+    """Percentile of the valid NDVI to ``resolution`` (a one-pass histogram over [−1, 1], no copy or sort)."""
+    bins = int(round(2.0 / resolution))
+    counts = _ndvi_histogram(np.ascontiguousarray(ndvi, np.float32), np.ascontiguousarray(valid, np.bool_),
+                             -1.0, 1.0, bins)
+    total = counts.sum()
+    if total == 0:
+        raise ValueError("no valid NDVI cells")
+    idx = int(np.searchsorted(np.cumsum(counts), q / 100.0 * total, side="left"))
+    return -1.0 + (min(idx, bins - 1) + 0.5) * resolution
+
+
+@nb.njit(cache=True)
+def _fvc(ndvi, valid, lo, hi):
+    out = np.full(ndvi.shape, np.nan, np.float32)
+    flat = ndvi.ravel()
+    ok = valid.ravel()
+    o = out.ravel()
+    inv = 1.0 / (hi - lo)
+    for i in range(flat.shape[0]):
+        if ok[i]:
+            f = (flat[i] - lo) * inv
+            o[i] = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
+    return out
+
+
 def fvc_dimidiate(ndvi: np.ndarray, valid: np.ndarray, ndvi_soil: float | None = None, ndvi_veg: float | None = None,
                   *, soil_percentile: float = 5.0, veg_percentile: float = 95.0) -> tuple[np.ndarray, float, float]:
     """Fractional vegetation cover by the dimidiate pixel model.
 
         FVC = (NDVI − NDVI_soil) / (NDVI_veg − NDVI_soil), clipped to [0, 1]
 
-    End-members default to the 5th and 95th percentiles of the valid NDVI; pass
-    them to override.  Returns (FVC, NDVI_soil, NDVI_veg).
+    End-members default to the 5th and 95th percentiles of the valid NDVI (to 1e-4,
+    by histogram); pass them to override.  Returns (FVC, NDVI_soil, NDVI_veg).
     """
-    nd = np.asarray(ndvi, dtype=np.float32)
-    vals = nd[valid]
-    if vals.size == 0:
-        raise ValueError("no valid NDVI cells")
-    lo = float(np.percentile(vals, soil_percentile)) if ndvi_soil is None else float(ndvi_soil)
-    hi = float(np.percentile(vals, veg_percentile)) if ndvi_veg is None else float(ndvi_veg)
+    valid = np.ascontiguousarray(valid, np.bool_)
+    lo = ndvi_percentile(ndvi, valid, soil_percentile) if ndvi_soil is None else float(ndvi_soil)
+    hi = ndvi_percentile(ndvi, valid, veg_percentile) if ndvi_veg is None else float(ndvi_veg)
     if not hi > lo:
         raise ValueError(f"NDVI end-members must satisfy veg > soil, got soil={lo}, veg={hi}")
-    fvc = np.clip((nd - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
-    fvc[~valid] = np.nan
-    return fvc, lo, hi
+    return _fvc(np.ascontiguousarray(ndvi, np.float32), valid, lo, hi), lo, hi
 
 
 B_METHODS = ("constant", "cai2000", "grass_slr")
@@ -214,33 +286,65 @@ def b_grass_slr(fvc: np.ndarray) -> np.ndarray:
     return 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * f))
 
 
+METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2}
+
+
+@nb.njit(cache=True)
+def _b(landuse, fvc, lut_method, lut_value):
+    out = np.full(landuse.shape, np.nan, np.float32)
+    lu = landuse.ravel()
+    fv = fvc.ravel()
+    o = out.ravel()
+    for i in range(lu.shape[0]):
+        code = lu[i]
+        if code < 0 or code >= lut_method.shape[0]:
+            continue
+        m = lut_method[code]
+        if m == 0:
+            o[i] = lut_value[code]
+        elif m == 1:
+            f = fv[i] * 100.0
+            o[i] = 1.0 if f <= 0.0 else (0.6508 - 0.3436 * math.log10(f) if f < 78.3 else 0.0)
+            if o[i] > 1.0:
+                o[i] = 1.0
+        elif m == 2:
+            o[i] = 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * fv[i]))
+    return out
+
+
 def b_factor(landuse: np.ndarray, fvc: np.ndarray, classes: np.ndarray, methods: np.ndarray,
              constants: np.ndarray) -> np.ndarray:
     """B per cell: each land-use class uses its method (``constant`` value, ``cai2000`` or ``grass_slr`` on FVC).
 
     ``classes``, ``methods`` and ``constants`` are the columns of the B table.  Cells of
     a class not in the table stay NaN (input validation reports such classes first).
+    One pass in numba, float32 out; the formulas are those of :func:`b_cai2000` and
+    :func:`b_grass_slr`.
     """
-    lu = np.asarray(landuse)
-    out = np.full(lu.shape, np.nan, dtype=np.float32)
+    classes = np.asarray(classes, dtype=np.int64)
+    size = int(max(classes.max(initial=0), 0)) + 1
+    lut_method = np.full(size, -1, np.int64)
+    lut_value = np.full(size, np.nan, np.float64)
     for code, method, value in zip(classes, methods, constants):
-        sel = lu == code
-        if not sel.any():
-            continue
-        if method == "constant":
-            out[sel] = value
-        elif method == "cai2000":
-            out[sel] = b_cai2000(fvc[sel])
-        elif method == "grass_slr":
-            out[sel] = b_grass_slr(fvc[sel])
-        else:
+        if method not in METHOD_CODES:
             raise ValueError(f"unknown B method {method!r}; expected one of {', '.join(B_METHODS)}")
-    return out
+        if code >= 0:
+            lut_method[code] = METHOD_CODES[method]
+            lut_value[code] = value
+    lu = np.ascontiguousarray(landuse)
+    return _b(lu.astype(np.int64) if lu.dtype.kind not in "iu" else lu, np.ascontiguousarray(fvc, np.float32),
+              lut_method, lut_value)
 
 
 def lookup(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, default: float = np.nan) -> np.ndarray:
-    """Map integer codes to values by a table (E from measure codes, T from land use)."""
+    """Map integer codes to values by a table (E from measure codes, T from land use), float32 out."""
     codes = np.asarray(codes)
+    keys = np.asarray(keys, dtype=np.int64)
+    if codes.dtype.kind in "iu" and keys.size and keys.min() >= 0 and keys.max() < 65536 \
+            and (codes.size == 0 or (codes.min() >= 0 and codes.max() < 65536)):
+        lut = np.full(max(int(keys.max()), int(codes.max(initial=0))) + 1, default, np.float32)
+        lut[keys] = values
+        return lut[codes]  # one gather, no per-class mask
     out = np.full(codes.shape, default, dtype=np.float32)
     for k, v in zip(keys, values):
         out[codes == k] = v
@@ -260,6 +364,23 @@ def soil_loss(*factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
     return out
 
 
+@nb.njit(cache=True)
+def _grade(a, bounds):
+    out = np.zeros(a.shape, np.uint8)
+    flat = a.ravel()
+    o = out.ravel()
+    for i in range(flat.shape[0]):
+        v = flat[i]
+        if not math.isfinite(v):
+            continue
+        g = 1
+        for b in bounds:
+            if v >= b:
+                g += 1
+        o[i] = g
+    return out
+
+
 def grade(modulus_t_km2: np.ndarray, tolerance: float = 500.0,
           upper_bounds: tuple[float, ...] = UPPER_BOUNDS) -> np.ndarray:
     """SL 190-2007 water-erosion grade (1 微度 … 6 剧烈; 0 = nodata) from t/(km²·a).
@@ -269,8 +390,21 @@ def grade(modulus_t_km2: np.ndarray, tolerance: float = 500.0,
     """
     if not 0 < tolerance < upper_bounds[0]:
         raise ValueError(f"tolerance must lie in (0, {upper_bounds[0]}) t/(km²·a), got {tolerance}")
-    a = np.asarray(modulus_t_km2)
-    bounds = np.array((tolerance, *upper_bounds))
-    g = (np.searchsorted(bounds, a, side="right") + 1).astype(np.uint8)
-    g[~np.isfinite(a)] = 0
-    return g
+    a = np.ascontiguousarray(modulus_t_km2)
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float64)
+    return _grade(a, np.array((tolerance, *upper_bounds), dtype=np.float64))
+
+
+@nb.njit(cache=True)
+def masked_mean(values, valid):
+    """Mean of ``values`` over ``valid`` finite cells without a temporary copy (NaN if none)."""
+    flat = values.ravel()
+    ok = valid.ravel()
+    total = 0.0
+    n = 0
+    for i in range(flat.shape[0]):
+        if ok[i] and flat[i] == flat[i]:
+            total += flat[i]
+            n += 1
+    return total / n if n else np.nan

@@ -347,7 +347,8 @@ def _mfd_weights(z, valid, r, c, dist, contour, exponent, w):
             continue
         drop = zc - np.float64(z[rr, cc])
         if drop > 0.0:
-            w[k] = (drop / dist[k]) ** exponent * contour[k]
+            g = drop / dist[k]
+            w[k] = (g if exponent == 1.0 else g ** exponent) * contour[k]  # pow is slow: skip it for Quinn
             total += w[k]
     return total
 

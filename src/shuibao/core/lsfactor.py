@@ -168,7 +168,7 @@ def _slope_length(fdir, valid, theta, ncsl, channel, low, high, upstream_selects
     nc = ncsl.ravel()
     ch = channel.ravel()
     indeg = _indegree_d8(fdir, valid)
-    lam_in = np.full(n, -1.0, np.float64)  # best λ(n) + NCSL(n) over uncut donors; −1: none
+    lam_in = np.full(n, -1.0, np.float32)  # best λ(n) + NCSL(n) over uncut donors; −1: none
     lam = np.full(n, np.nan, np.float32)
     done = 0
     for start in range(n):
@@ -222,16 +222,49 @@ def downslope_angle(z: np.ndarray, valid: np.ndarray, fdir: np.ndarray, horn_slo
                             float(dx), float(dy))
 
 
+@nb.njit(cache=True)
+def _l_and_s(lam, ncsl, theta, valid, segment, m_upper, m_closed, m_values, s_breaks, s_a, s_b):
+    nrows, ncols = lam.shape
+    lout = np.full((nrows, ncols), np.nan, np.float32)
+    sout = np.full((nrows, ncols), np.nan, np.float32)
+    for r in range(nrows):
+        for c in range(ncols):
+            if not valid[r, c]:
+                continue
+            th = max(np.float64(theta[r, c]), FLAT_DEG)
+            m = m_values[m_values.shape[0] - 1]
+            for i in range(m_upper.shape[0]):
+                if th < m_upper[i] or (m_closed[i] and th == m_upper[i]):
+                    m = m_values[i]
+                    break
+            lam_c = np.float64(lam[r, c])
+            if segment:
+                half = np.float64(ncsl[r, c]) / 2.0
+                lin = max(lam_c - half, 0.0)
+                lo = lin + 2.0 * half
+                lout[r, c] = (lo ** (m + 1.0) - lin ** (m + 1.0)) / ((lo - lin) * 22.13 ** m)
+            else:
+                lout[r, c] = (lam_c / 22.13) ** m
+            k = 0
+            while k < s_breaks.shape[0] and th >= s_breaks[k]:
+                k += 1
+            sout[r, c] = s_a[k] * math.sin(math.radians(th)) + s_b[k]
+    return lout, sout
+
+
+def l_and_s(lam: np.ndarray, ncsl: np.ndarray, theta_deg: np.ndarray, valid: np.ndarray,
+            params: SlopeLengthParams = SlopeLengthParams()) -> tuple[np.ndarray, np.ndarray]:
+    """L and S in one float32 pass (the slope below 0.1° counts as 0.1°); NaN on invalid cells."""
+    mt, st = params.m_table, params.s_table
+    return _l_and_s(np.ascontiguousarray(lam, np.float32), np.ascontiguousarray(ncsl, np.float32),
+                    np.ascontiguousarray(theta_deg, np.float32), np.ascontiguousarray(valid, np.bool_),
+                    params.l_form == "segment", np.array(mt.upper_deg, np.float64), np.array(mt.closed, np.bool_),
+                    np.array(mt.values, np.float64), np.array(st.breaks_deg, np.float64),
+                    np.array(st.a, np.float64), np.array(st.b, np.float64))
+
+
 def l_factor(lam: np.ndarray, ncsl: np.ndarray, theta_deg: np.ndarray,
              params: SlopeLengthParams = SlopeLengthParams()) -> np.ndarray:
     """Slope-length factor L from λ at cell centres (segment or cell form, see module docstring)."""
-    m = m_exponent(theta_deg, params.m_table)
-    lam64 = lam.astype(np.float64)
-    if params.l_form == "cell":
-        out = (lam64 / 22.13) ** m
-    else:
-        half = ncsl.astype(np.float64) / 2.0
-        lin = np.maximum(lam64 - half, 0.0)
-        lout = lin + 2.0 * half
-        out = (lout ** (m + 1) - lin ** (m + 1)) / ((lout - lin) * 22.13 ** m)
-    return out.astype(np.float32)
+    valid = np.isfinite(lam) & np.isfinite(theta_deg)
+    return l_and_s(lam, ncsl, theta_deg, valid, params)[0]

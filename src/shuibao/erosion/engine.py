@@ -67,8 +67,14 @@ class _Timer:
 
 
 def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: TerrainParams = TerrainParams(),
-                    on_step: StepCallback | None = None, keep_accumulation: bool = False) -> tuple[TerrainResult, dict]:
-    """Fill, route, slope, slope length, L and S on a projected grid (metres)."""
+                    on_step: StepCallback | None = None, keep_accumulation: bool = False,
+                    keep_grids: bool = True) -> tuple[TerrainResult, dict]:
+    """Fill, route, slope, slope length, L and S on a projected grid (metres).
+
+    With ``keep_grids=False`` the conditioned DEM and the directions are dropped as
+    soon as they are used (``filled`` and ``flow_direction`` are then ``None``),
+    which keeps the peak memory of a whole CSLE run lower.
+    """
     timer = _Timer(on_step)
     dx, dy = grid.cell_width, grid.cell_height
     t = time.perf_counter()
@@ -87,19 +93,25 @@ def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: 
             acc = hydrology.flow_accumulation_d8(fdir, valid)
         timer("accumulation", t)
         if params.channel_threshold_m2 is not None:
-            channel = acc * grid.cell_area >= params.channel_threshold_m2
+            channel = acc >= params.channel_threshold_m2 / grid.cell_area
+        if not keep_accumulation:
+            acc = None
     t = time.perf_counter()
     slope = terrain.slope_degrees(filled, valid, dx, dy)
     timer("slope", t)
     t = time.perf_counter()
     theta, ncsl = lsfactor.downslope_angle(filled, valid, fdir, slope, dx, dy)
+    if not keep_grids:
+        filled = None
     lam = lsfactor.slope_length(fdir, valid, theta, ncsl, channel, params.ls)
+    del channel
+    if not keep_grids:
+        fdir = None
     timer("slope_length", t)
     t = time.perf_counter()
     angle = slope if params.slope_for_factors == "horn" else theta
-    angle_for_factors = np.where(valid, np.maximum(angle, lsfactor.FLAT_DEG), np.nan)
-    l_fac = lsfactor.l_factor(lam, ncsl, angle_for_factors, params.ls)
-    s_fac = lsfactor.s_factor(angle_for_factors, params.ls.s_table)
+    l_fac, s_fac = lsfactor.l_and_s(lam, ncsl, angle, valid, params.ls)
+    del theta, ncsl, angle
     timer("ls_factor", t)
     result = TerrainResult(filled, fdir, slope, lam, l_fac, s_fac, acc if keep_accumulation else None)
     return result, timer.timings
@@ -125,7 +137,7 @@ class GradeSummary:
         }
 
 
-def summarise(grades: np.ndarray, modulus: np.ndarray, cell_area_km2: float) -> GradeSummary:
+def summarise(grades: np.ndarray, modulus: np.ndarray, valid: np.ndarray, cell_area_km2: float) -> GradeSummary:
     """Cells and ground area per grade (projected cell area), shares, 水土保持率 = 微度 / total."""
     counts = np.bincount(grades.ravel(), minlength=7)
     cells = {csle.GRADE_CODES[g]: int(counts[g]) for g in range(1, 7)}
@@ -133,5 +145,5 @@ def summarise(grades: np.ndarray, modulus: np.ndarray, cell_area_km2: float) -> 
     area = {k: v * cell_area_km2 for k, v in cells.items()}
     total = total_cells * cell_area_km2
     share = {k: (v / total_cells * 100 if total_cells else 0.0) for k, v in cells.items()}
-    mean = float(np.nanmean(modulus)) if total_cells else float("nan")
+    mean = float(csle.masked_mean(modulus, valid)) if total_cells else float("nan")
     return GradeSummary(cell_area_km2, cells, area, share, total, share["slight"], mean)

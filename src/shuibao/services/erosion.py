@@ -112,7 +112,7 @@ class CsleParams:
     ndvi_soil: float | None = None
     ndvi_veg: float | None = None
     idw_power: float = 2.0
-    idw_neighbours: int = 12
+    idw_neighbours: int | None = None  # None: all stations (Shepard)
     k_correction: bool = False
     target_crs: str | None = None
     synthetic: bool = False
@@ -261,14 +261,17 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
     if params.synthetic:
         tags["SHUIBAO_SYNTHETIC"] = "yes: made from synthetic inputs, not observations"
     written: dict[str, str] = {}
+    writer = rio.BackgroundWriter()
+    invalid = ~valid
 
-    def write(name: str, values: np.ndarray, band: str, **kw) -> None:
-        t = time.perf_counter()
+    def write(name: str, values: np.ndarray, band: str, resampling: str = "NEAREST") -> None:
+        """Queue a COG of ``values``, which must not change afterwards (floats get NaN outside valid)."""
         if values.dtype == np.uint8:
-            rio.write_cog(out / f"{name}.tif", values, grid, nodata=0, tags=tags, band_name=band, categorical=True)
+            writer.submit(out / f"{name}.tif", values, grid, nodata=0, tags=tags, band_name=band, categorical=True)
         else:
-            rio.write_float(out / f"{name}.tif", values, valid, grid, tags=tags, band_name=band)
-        timings[f"write_{name}"] = round(time.perf_counter() - t, 4)
+            values[invalid] = np.nan
+            writer.submit(out / f"{name}.tif", values, grid, nodata=float("nan"), tags=tags, band_name=band,
+                          overview_resampling=resampling)
         written[name] = f"{name}.tif"
 
     terrain_params = TerrainParams(
@@ -280,20 +283,20 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
             cutoff_selector=params.terrain.ls.cutoff_selector, max_length_m=params.terrain.ls.max_length_m,
             l_form=params.terrain.ls.l_form, m_table=data["m_table"], s_table=data["s_table"]),
     )
-    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step)
+    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False)
     timings.update(terrain_timings)
-    del data["dem"]
+    del data["dem"], dem  # the DEM is no longer needed; free it before the factors
     write("slope", ter.slope_deg, "slope (degrees, Horn)")
     write("l_factor", ter.l_factor, "L factor")
     write("s_factor", ter.s_factor, "S factor")
-    a = ter.l_factor * ter.s_factor
-    write("ls_factor", a, "LS factor")
+    ls = ter.l_factor * ter.s_factor
+    write("ls_factor", ls, "LS factor")
     del ter
 
     t = time.perf_counter()
     stations = None
     if data.get("r") is not None:
-        r = data["r"].data
+        r = data.pop("r").data
     elif data.get("rain") is not None:
         stations = station_erosivity(data["rain"], data["r_model"])
         rows, cols = grid.shape
@@ -305,65 +308,68 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
                      power=params.idw_power, neighbours=params.idw_neighbours)
     else:
         rm = data["r_model"]
-        r = csle.erosivity_annual(data["annual_rain"].data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
+        r = csle.erosivity_annual(data.pop("annual_rain").data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
     step("r_factor", t)
+    a = ls * r  # soil loss accumulates in its own array; the factor arrays go to the writer unchanged
+    del ls
     write("r_factor", r, "R factor, MJ·mm/(hm²·h·a)")
-    csle.soil_loss(a, r, out=a)
     del r
 
     t = time.perf_counter()
     if data.get("k") is not None:
-        k = data["k"].data.astype(np.float32)
+        k = data.pop("k").data.astype(np.float32, copy=False)
     else:
         st = data["soil_table"]
-        codes = data["soil"].data
-        k = np.full(grid.shape, np.nan, np.float32)
         kv = csle.k_epic(st.sand, st.silt, st.clay, st.organic_carbon)
         if params.k_correction:
             kv = csle.k_chinese_correction(kv)
-        for code, value in zip(st.codes, kv):
-            k[codes == code] = value
+        k = csle.lookup(data.pop("soil").data, st.codes, kv)
     step("k_factor", t)
+    np.multiply(a, k, out=a)
     write("k_factor", k, "K factor, t·hm²·h/(hm²·MJ·mm)")
-    csle.soil_loss(a, k, out=a)
     del k
 
     t = time.perf_counter()
     ndvi_ends = None
     if data.get("ndvi") is not None:
-        fvc, lo, hi = csle.fvc_dimidiate(data["ndvi"].data, valid, params.ndvi_soil, params.ndvi_veg)
+        fvc, lo, hi = csle.fvc_dimidiate(data.pop("ndvi").data, valid, params.ndvi_soil, params.ndvi_veg)
         ndvi_ends = {"ndvi_soil": lo, "ndvi_veg": hi}
     else:
-        fvc = np.clip(data["fvc"].data, 0, 1).astype(np.float32)
-    lu = data["landuse"].data
-    bt = data["b_table"]
+        fvc = np.clip(data.pop("fvc").data, 0, 1).astype(np.float32)
+    lu = data.pop("landuse").data
+    bt, tt = data["b_table"], data["t_table"]
     b = csle.b_factor(lu, fvc, bt.codes, bt.methods, bt.values)
-    tt = data["t_table"]
+    write("fvc", fvc, "fractional vegetation cover (0-1)")
+    del fvc
+    np.multiply(a, b, out=a)
+    write("b_factor", b, "B factor")
+    del b
     tfac = csle.lookup(lu, tt.codes, tt.values)
+    np.multiply(a, tfac, out=a)
+    write("t_factor", tfac, "T factor")
+    del tfac, lu
     if data.get("measures") is not None:
-        et = data["e_table"]
-        e = csle.lookup(data["measures"].data, et.codes, et.values)
+        e = csle.lookup(data.pop("measures").data, data["e_table"].codes, data["e_table"].values)
     else:
         e = np.ones(grid.shape, np.float32)
-    step("b_e_t_factors", t)
-    write("fvc", fvc, "fractional vegetation cover (0-1)")
-    write("b_factor", b, "B factor")
+    np.multiply(a, e, out=a)
     write("e_factor", e, "E factor")
-    write("t_factor", tfac, "T factor")
-    csle.soil_loss(a, b, e, tfac, out=a)
-    del b, e, tfac, fvc
+    del e
+    step("b_e_t_factors", t)
 
     t = time.perf_counter()
-    a[~valid] = np.nan
-    valid &= np.isfinite(a)
     modulus = a
     np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
+    modulus[invalid] = np.nan
+    valid &= np.isfinite(modulus)
     grades = csle.grade(modulus, params.tolerance_t_km2, tables.grade_bounds())
-    grades[~valid] = 0
     step("soil_loss_and_grade", t)
-    write("soil_loss", modulus, "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))")
+    write("soil_loss", modulus, "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))", resampling="AVERAGE")
     write("grade", grades, "SL 190-2007 grade: 1 微度 2 轻度 3 中度 4 强烈 5 极强烈 6 剧烈; 0 nodata")
-    summary_grades = summarise(grades, modulus, grid.cell_area / 1e6)
+    summary_grades = summarise(grades, modulus, valid, grid.cell_area / 1e6)
+    t = time.perf_counter()
+    writer.close()
+    step("write_wait", t)
 
     checksums = {}
     for name, value in asdict(inputs).items():
