@@ -94,6 +94,7 @@ def main() -> None:
     ap.add_argument("--worker", choices=["flow", "csle"])
     ap.add_argument("--folder", type=Path)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--results", type=Path, default=RESULTS, help="where the JSON results go")
     args = ap.parse_args()
     if args.worker == "flow":
         print(json.dumps(flow_worker(args.folder)))
@@ -101,7 +102,7 @@ def main() -> None:
     if args.worker == "csle":
         print(json.dumps(csle_worker(args.folder, args.out)))
         return
-    RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.sizes:
         folder = args.work / f"n{n}"
@@ -116,7 +117,7 @@ def main() -> None:
                                           "--out", str(folder / "out")],
                                          check=True, capture_output=True, text=True).stdout)
         result = {"n": n, "prepare_inputs_s": round(prep, 1), "terrain": flow, "csle": csle}
-        (RESULTS / f"engine_{n}.json").write_text(json.dumps(result, indent=2))
+        (args.results / f"engine_{n}.json").write_text(json.dumps(result, indent=2))
         row = {"grid": f"{n}²", **{k: v["s"] for k, v in flow["steps"].items()},
                "fill+d8+acc s": flow["fill_d8_acc_s"], "terrain peak MiB": flow["peak_rss_mib"],
                "terrain B/cell": flow["bytes_per_cell"], "CSLE run s": csle["wall_s"],
