@@ -19,7 +19,18 @@ from shuibao.synthetic import ORIGIN, SYNTHETIC_CRS, make_scene  # noqa: E402
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far, MiB.
+
+    VmHWM from /proc (Linux): unlike ``ru_maxrss`` it is not inherited from the
+    parent across fork + exec, so a small child of a big parent reads right.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

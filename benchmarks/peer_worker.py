@@ -15,6 +15,11 @@ tool, folder = sys.argv[1], sys.argv[2]
 
 
 def peak():
+    """VmHWM (not ru_maxrss, which a child inherits from its parent across exec), MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

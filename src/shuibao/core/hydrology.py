@@ -44,6 +44,21 @@ DIAGONAL = np.array([False, True, False, True, False, True, False, True])
 
 
 # --------------------------------------------------------------------------- fill
+@nb.njit(cache=True, inline="always")
+def _sift_up(hz, hi, k, z, i):
+    """Insert (z, i) at heap slot k of a binary min-heap ordered by (elevation, index)."""
+    while k > 0:
+        p = (k - 1) >> 1
+        if z < hz[p] or (z == hz[p] and i < hi[p]):
+            hz[k] = hz[p]
+            hi[k] = hi[p]
+            k = p
+        else:
+            break
+    hz[k] = z
+    hi[k] = i
+
+
 @nb.njit(cache=True)
 def _fill(dem, valid):
     nrows, ncols = dem.shape
@@ -51,7 +66,7 @@ def _fill(dem, valid):
     z = dem.ravel().copy()
     ok = valid.ravel()
     closed = np.zeros(n, np.bool_)
-    # binary min-heap on (elevation, index), inlined: helper calls returning arrays cost refcounting
+    # binary min-heap on (elevation, index); growth stays here: helpers that return arrays cost refcounting
     cap = max(1024, 4 * (nrows + ncols))
     hz = np.empty(cap, np.float32)
     hi = np.empty(cap, np.int64)
@@ -76,19 +91,8 @@ def _fill(dem, valid):
             if size == hz.shape[0]:
                 hz = np.concatenate((hz, np.empty(size, np.float32)))
                 hi = np.concatenate((hi, np.empty(size, np.int64)))
-            zi = z[i]
-            k = size
+            _sift_up(hz, hi, size, z[i], i)
             size += 1
-            while k > 0:
-                p = (k - 1) >> 1
-                if zi < hz[p] or (zi == hz[p] and i < hi[p]):
-                    hz[k] = hz[p]
-                    hi[k] = hi[p]
-                    k = p
-                else:
-                    break
-            hz[k] = zi
-            hi[k] = i
     inf32 = np.float32(np.inf)
     while size > 0 or pit_head < pit_tail:
         if pit_head < pit_tail:
@@ -144,19 +148,8 @@ def _fill(dem, valid):
                 if size == hz.shape[0]:
                     hz = np.concatenate((hz, np.empty(size, np.float32)))
                     hi = np.concatenate((hi, np.empty(size, np.int64)))
-                zj = z[j]
-                k = size
+                _sift_up(hz, hi, size, z[j], j)
                 size += 1
-                while k > 0:
-                    p = (k - 1) >> 1
-                    if zj < hz[p] or (zj == hz[p] and j < hi[p]):
-                        hz[k] = hz[p]
-                        hi[k] = hi[p]
-                        k = p
-                    else:
-                        break
-                hz[k] = zj
-                hi[k] = j
     return z.reshape(nrows, ncols)
 
 

@@ -145,6 +145,12 @@ def _aligned(path: Path, role: str, dem: rio.Raster, problems: list[str], catego
         return None
 
 
+def _nonnegative(raster: rio.Raster | None, role: str, problems: list[str]) -> rio.Raster | None:
+    if raster is not None and np.nanmin(raster.data[raster.valid]) < 0:
+        problems.append(f"{role}: {raster.path} has negative values")
+    return raster
+
+
 def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     """Read and check every input on the DEM grid; raise one InputError listing all problems."""
     problems: list[str] = []
@@ -208,17 +214,12 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
                 problems.append(f"FVC: {inputs.fvc} must lie in [0, 1], found {np.nanmin(vals):g}…{np.nanmax(vals):g}")
             loaded["fvc"] = fv
     if inputs.r is not None:
-        r = _aligned(inputs.r, "R", dem, problems)
-        if r is not None and np.nanmin(r.data[dem.valid]) < 0:
-            problems.append(f"R: {inputs.r} has negative erosivity")
-        loaded["r"] = r
+        loaded["r"] = _nonnegative(_aligned(inputs.r, "R", dem, problems), "R", problems)
     elif inputs.rain is not None:
         loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems)
     elif inputs.annual_rain is not None:
-        ar = _aligned(inputs.annual_rain, "annual rainfall", dem, problems)
-        if ar is not None and np.nanmin(ar.data[dem.valid]) < 0:
-            problems.append(f"annual rainfall: {inputs.annual_rain} has negative values")
-        loaded["annual_rain"] = ar
+        loaded["annual_rain"] = _nonnegative(_aligned(inputs.annual_rain, "annual rainfall", dem, problems),
+                                             "annual rainfall", problems)
     if inputs.k is not None:
         k = _aligned(inputs.k, "K", dem, problems)
         if k is not None:
