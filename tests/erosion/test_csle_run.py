@@ -25,7 +25,7 @@ def inputs(scene, **over):
 @pytest.fixture(scope="module")
 def run(scene_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    summary = run_csle(inputs(scene_dir), out, CsleParams())
+    summary = run_csle(inputs(scene_dir), out, CsleParams(intermediates=True))
     return out, summary
 
 
@@ -133,6 +133,16 @@ def test_single_broken_input(scene_dir, tmp_path, case, expected):
         over["ndvi"] = path
     with pytest.raises(InputError, match=re.escape(expected)):
         run_csle(inputs(scene_dir, **over), tmp_path / "o", CsleParams())
+
+
+def test_default_outputs_are_the_factors_and_products(scene_dir, tmp_path):
+    summary = run_csle(inputs(scene_dir), tmp_path, CsleParams())
+    assert set(summary["outputs"]) == {"r_factor", "k_factor", "l_factor", "s_factor", "b_factor", "e_factor",
+                                       "t_factor", "soil_loss", "grade"}
+    with rasterio.open(tmp_path / "grade.tif") as src:
+        assert src.compression.name == "deflate"  # products: readable everywhere
+    with rasterio.open(tmp_path / "r_factor.tif") as src:
+        assert src.compression.name == "zstd"
 
 
 def test_r_and_k_rasters_instead_of_stations_and_soils(scene_dir, run, tmp_path):

@@ -41,6 +41,7 @@ def csle(
     cutoff_selector: str = CUT_SEL, max_length: float = MAX_LEN, l_form: str = L_FORM,
     slope_for_factors: str = SLOPE_SRC,
     target_crs: Optional[str] = typer.Option(None, "--target-crs", help="Reproject a geographic DEM first."),
+    intermediates: bool = typer.Option(False, "--intermediates", help="Also write slope, LS and FVC rasters."),
 ) -> None:
     """Compute R, K, L, S, B, E, T, soil loss and grades; write COGs and summary.json into OUT."""
     state: State = ctx.obj
@@ -49,7 +50,7 @@ def csle(
                                 t_table=t_table, e_table=e_table)
     params = service.CsleParams(
         tolerance_t_km2=tolerance, k_correction=k_correction, ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg,
-        target_crs=target_crs,
+        target_crs=target_crs, intermediates=intermediates,
         terrain=terrain_options(channel_threshold, cutoff_low, cutoff_high, cutoff_selector, max_length, l_form,
                                 slope_for_factors),
     )

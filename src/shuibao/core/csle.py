@@ -105,13 +105,13 @@ def erosivity_annual(annual_rain_mm: np.ndarray, a: float = 0.0534, b: float = 1
     return a * p ** b
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _idw(px, py, pv, xs, ys, power, k):
     n = px.shape[0]
     out = np.empty((ys.shape[0], xs.shape[0]), np.float32)
-    d2 = np.empty(n)
-    order = np.empty(n, np.int64)
-    for r in range(ys.shape[0]):
+    for r in nb.prange(ys.shape[0]):
+        d2 = np.empty(n)  # per row: rows run in parallel
+        order = np.empty(n, np.int64)
         for c in range(xs.shape[0]):
             exact = -1
             for i in range(n):
@@ -235,14 +235,14 @@ def ndvi_percentile(ndvi: np.ndarray, valid: np.ndarray, q: float, *, resolution
     return -1.0 + (min(idx, bins - 1) + 0.5) * resolution
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _fvc(ndvi, valid, lo, hi):
     out = np.full(ndvi.shape, np.nan, np.float32)
     flat = ndvi.ravel()
     ok = valid.ravel()
     o = out.ravel()
     inv = 1.0 / (hi - lo)
-    for i in range(flat.shape[0]):
+    for i in nb.prange(flat.shape[0]):
         if ok[i]:
             f = (flat[i] - lo) * inv
             o[i] = 0.0 if f < 0.0 else (1.0 if f > 1.0 else f)
@@ -289,13 +289,13 @@ def b_grass_slr(fvc: np.ndarray) -> np.ndarray:
 METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2}
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _b(landuse, fvc, lut_method, lut_value):
     out = np.full(landuse.shape, np.nan, np.float32)
     lu = landuse.ravel()
     fv = fvc.ravel()
     o = out.ravel()
-    for i in range(lu.shape[0]):
+    for i in nb.prange(lu.shape[0]):
         code = lu[i]
         if code < 0 or code >= lut_method.shape[0]:
             continue
@@ -364,12 +364,12 @@ def soil_loss(*factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _grade(a, bounds):
     out = np.zeros(a.shape, np.uint8)
     flat = a.ravel()
     o = out.ravel()
-    for i in range(flat.shape[0]):
+    for i in nb.prange(flat.shape[0]):
         v = flat[i]
         if not math.isfinite(v):
             continue

@@ -179,7 +179,7 @@ def fill_depressions(dem: np.ndarray, valid: np.ndarray | None = None) -> np.nda
 
 
 # --------------------------------------------------------------------------- D8
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _d8(z, valid, dx, dy):
     nrows, ncols = z.shape
     out = np.zeros((nrows, ncols), np.uint8)
@@ -192,7 +192,7 @@ def _d8(z, valid, dx, dy):
             dist[k] = dy
         else:
             dist[k] = diag
-    for r in range(nrows):
+    for r in nb.prange(nrows):
         for c in range(ncols):
             if not valid[r, c]:
                 continue

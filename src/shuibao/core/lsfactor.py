@@ -130,7 +130,7 @@ def m_exponent(theta_deg: np.ndarray, table: MExponentTable = MExponentTable()) 
     return m
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _downslope_angle(z, valid, fdir, horn, dx, dy):
     nrows, ncols = z.shape
     diag = math.hypot(dx, dy)
@@ -138,7 +138,7 @@ def _downslope_angle(z, valid, fdir, horn, dx, dy):
     ncsl = np.full((nrows, ncols), np.nan, np.float32)
     ok = valid.ravel()
     zf = z.ravel()
-    for r in range(nrows):
+    for r in nb.prange(nrows):
         for c in range(ncols):
             if not valid[r, c]:
                 continue
@@ -222,12 +222,12 @@ def downslope_angle(z: np.ndarray, valid: np.ndarray, fdir: np.ndarray, horn_slo
                             float(dx), float(dy))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _l_and_s(lam, ncsl, theta, valid, segment, m_upper, m_closed, m_values, s_breaks, s_a, s_b):
     nrows, ncols = lam.shape
     lout = np.full((nrows, ncols), np.nan, np.float32)
     sout = np.full((nrows, ncols), np.nan, np.float32)
-    for r in range(nrows):
+    for r in nb.prange(nrows):
         for c in range(ncols):
             if not valid[r, c]:
                 continue

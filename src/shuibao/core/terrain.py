@@ -30,15 +30,15 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _horn(z, valid, dx, dy, want_aspect):
     nrows, ncols = z.shape
     slope = np.full((nrows, ncols), np.nan, np.float32)
     aspect = np.full((nrows, ncols) if want_aspect else (1, 1), np.nan, np.float32)
-    w = np.empty(9)
-    have = np.empty(9, np.bool_)
-    done = np.empty(9, np.bool_)
-    for r in range(nrows):
+    for r in nb.prange(nrows):
+        w = np.empty(9)  # per row: rows run in parallel
+        have = np.empty(9, np.bool_)
+        done = np.empty(9, np.bool_)
         for c in range(ncols):
             if not valid[r, c]:
                 continue
