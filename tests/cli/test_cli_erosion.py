@@ -71,3 +71,20 @@ def test_missing_dem_is_one_line(tmp_path):
     proc = subprocess.run(SHUIBAO + ["terrain", "fill", str(tmp_path / "none.tif"), "-o", str(tmp_path / "x.tif")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "does not exist" in proc.stderr
+
+
+def test_own_tables_are_used_and_bad_ones_reported(scene, tmp_path, capsys):
+    m = tmp_path / "m.csv"
+    m.write_text("upper_deg,closed,m,source\n,,0.5,constant m for a test\n", encoding="utf-8")
+    bad_b = tmp_path / "b.csv"
+    bad_b.write_text("landuse_code,method,value\n1,magic,\n", encoding="utf-8")
+    base = ["erosion", "csle", "--dem", str(scene / "dem.tif"), "--landuse", str(scene / "landuse.tif"),
+            "--ndvi", str(scene / "ndvi.tif"), "--rain", str(scene / "rain.csv"), "--soil", str(scene / "soil.tif"),
+            "--soil-table", str(scene / "soil.csv")]
+    assert run(base + ["--m-table", str(m), "-o", str(tmp_path / "o1")]) == 0
+    summary = json.loads((tmp_path / "o1" / "summary.json").read_text())
+    assert summary["parameters"]["slope_length"]["m_table"]["values"] == [0.5]
+    capsys.readouterr()
+    assert run(base + ["--b-table", str(bad_b), "-o", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "b.csv, row 2, column method: 'magic' is not one of" in err

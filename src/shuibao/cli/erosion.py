@@ -33,6 +33,9 @@ def csle(
     b_table: Optional[Path] = typer.Option(None, "--b-table", help="Own B table (CSV)."),
     t_table: Optional[Path] = typer.Option(None, "--t-table", help="Own T table (CSV)."),
     e_table: Optional[Path] = typer.Option(None, "--e-table", help="Own E table (CSV)."),
+    m_table: Optional[Path] = typer.Option(None, "--m-table", help="Own slope-length exponent classes (CSV)."),
+    s_table: Optional[Path] = typer.Option(None, "--s-table", help="Own S-factor classes (CSV)."),
+    r_model: Optional[Path] = typer.Option(None, "--r-model", help="Own erosivity-model constants (CSV)."),
     tolerance: float = typer.Option(500.0, "--tolerance", help="Tolerable soil loss, t/(km²·a) (微度 below it)."),
     k_correction: bool = typer.Option(False, "--k-correction", help="Apply the Chinese correction to EPIC K."),
     ndvi_soil: Optional[float] = typer.Option(None, "--ndvi-soil", help="Bare-soil NDVI (default 5th percentile)."),
@@ -47,7 +50,7 @@ def csle(
     state: State = ctx.obj
     inputs = service.CsleInputs(dem=dem, landuse=landuse, ndvi=ndvi, fvc=fvc, r=r, rain=rain, annual_rain=annual_rain,
                                 k=k, soil=soil, soil_table=soil_table, measures=measures, b_table=b_table,
-                                t_table=t_table, e_table=e_table)
+                                t_table=t_table, e_table=e_table, m_table=m_table, s_table=s_table, r_model=r_model)
     params = service.CsleParams(
         tolerance_t_km2=tolerance, k_correction=k_correction, ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg,
         target_crs=target_crs, intermediates=intermediates,
