@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import RESULTS, grid_for, markdown, peak_rss_mib, prepare_inputs
+from common import RESULTS, markdown, peak_rss_mib
 
 
 def flow_worker(folder: Path) -> dict:

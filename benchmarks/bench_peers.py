@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 

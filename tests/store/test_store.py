@@ -7,7 +7,6 @@ import shapely
 from sqlalchemy import func, select, text
 
 from shuibao.errors import SchemaVersionError, StoreError
-from shuibao.plan.reference import load_reference
 from shuibao.services import database
 from shuibao.store import Store, schema
 from shuibao.store.migrations import LATEST

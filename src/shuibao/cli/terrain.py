@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..core.lsfactor import SlopeLengthParams
-from ..erosion.engine import TerrainParams
 from ..services import erosion as service
+from ..services.erosion import SlopeLengthParams, TerrainParams
 
 app = typer.Typer(help="Terrain and hydrology rasters from a DEM (projected CRS, metres).", no_args_is_help=True)
 

@@ -36,13 +36,12 @@ narrative.names                place names in the text are current names, in the
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from ..errors import ReferenceDataError
 from .interval import Interval, round_like
+from .narrative import NarrativeEvaluator, PrintedSum, printed_sum
 from .reference import GRADE_LABELS_ZH, GRADES, LOSS_GRADES, District, ErosionRow, PlanReference
 
 STATUSES = ("ok", "rounding", "inconsistent", "note")
@@ -104,28 +103,7 @@ def compare(rule: str, table: str, row: str, column: str, stated: Decimal | None
     return Check(rule, table, row, column, str(stated), _fmt(exact, stated), status, detail)
 
 
-class _Sum:
-    """Exact and interval sums of printed values side by side."""
-
-    def __init__(self) -> None:
-        self.exact = Decimal(0)
-        self.interval = Interval.exact(0)
-
-    def add(self, value: Decimal | None) -> _Sum:
-        if value is not None:
-            self.exact += value
-            self.interval = self.interval + Interval.printed(value)
-        return self
-
-
-def _total(values: Iterable[Decimal | None]) -> _Sum:
-    s = _Sum()
-    for v in values:
-        s.add(v)
-    return s
-
-
-def _ratio_pct(num: _Sum, den: _Sum) -> tuple[Decimal, Interval]:
+def _ratio_pct(num: PrintedSum, den: PrintedSum) -> tuple[Decimal, Interval]:
     return num.exact / den.exact * 100, num.interval / den.interval * Interval.exact(100)
 
 
@@ -133,22 +111,22 @@ def _ratio_pct(num: _Sum, den: _Sum) -> tuple[Decimal, Interval]:
 def _schedule1_row_checks(row: ErosionRow) -> Iterator[Check]:
     t, label = "附表1", row.label
     if row.loss_km2 is not None or any(row.area_km2[g] is not None for g in LOSS_GRADES):
-        grades = _total(row.area_km2[g] for g in LOSS_GRADES)
+        grades = printed_sum(row.area_km2[g] for g in LOSS_GRADES)
         yield compare("schedule1.grade_sum", t, label, "合计 面积", row.loss_km2, grades.exact, grades.interval,
                       "轻度+中度+强烈+极强烈+剧烈")
-    area = _total([row.area_km2["slight"], row.loss_km2])
+    area = printed_sum([row.area_km2["slight"], row.loss_km2])
     yield compare("schedule1.area_sum", t, label, "总面积", row.total_km2, area.exact, area.interval,
                   "微度 + 水土流失合计")
-    total = _total([row.total_km2])
+    total = printed_sum([row.total_km2])
     for name, value, pct in (("微度", row.area_km2["slight"], row.pct["slight"]), ("合计", row.loss_km2, row.loss_pct)):
         if value is None and pct is None:
             continue
-        exact, iv = _ratio_pct(_total([value]), total)
+        exact, iv = _ratio_pct(printed_sum([value]), total)
         yield compare("schedule1.share_of_total", t, label, f"{name} 占总面积比（%）", pct, exact, iv)
     if row.loss_km2:
-        loss = _total([row.loss_km2])
+        loss = printed_sum([row.loss_km2])
         for g in LOSS_GRADES:
-            exact, iv = _ratio_pct(_total([row.area_km2[g]]), loss)
+            exact, iv = _ratio_pct(printed_sum([row.area_km2[g]]), loss)
             yield compare("schedule1.share_of_loss", t, label, f"{GRADE_LABELS_ZH[g]} 占侵蚀面积比（%）",
                           row.pct[g], exact, iv)
 
@@ -167,7 +145,7 @@ def _area_of(row: ErosionRow, column: str) -> Decimal | None:
 def _aggregate_checks(rule: str, aggregate: ErosionRow, members: Iterable[ErosionRow], what: str) -> Iterator[Check]:
     members = list(members)
     for column, heading in _AREA_COLUMNS:
-        s = _total(_area_of(m, column) for m in members)
+        s = printed_sum(_area_of(m, column) for m in members)
         yield compare(rule, "附表1", aggregate.label, heading, _area_of(aggregate, column), s.exact, s.interval,
                       f"sum of {len(members)} {what}")
 
@@ -214,7 +192,7 @@ def _name_check(x: District, written: str, other_names: dict[str, District]) -> 
 
 
 def _weighted(ref: PlanReference, members: Iterable[District], attr: str) -> tuple[Decimal, Interval]:
-    area, weighted = _Sum(), Interval.exact(0)
+    area, weighted = PrintedSum(), Interval.exact(0)
     exact = Decimal(0)
     for d in members:
         total = ref.erosion_of(d).total_km2
@@ -249,8 +227,8 @@ def _schedule2_checks(ref: PlanReference) -> Iterator[Check]:
         rows = [r for r in ref.schedule2 if r.row_kind == kind and (kind != "region" or r.region_label == label)]
         for row in rows:
             row_name = label if row.label == label else f"{label} {row.label}"
-            slight = _total(ref.erosion_of(d).area_km2["slight"] for d in members)
-            total = _total(ref.erosion_of(d).total_km2 for d in members)
+            slight = printed_sum(ref.erosion_of(d).area_km2["slight"] for d in members)
+            total = printed_sum(ref.erosion_of(d).total_km2 for d in members)
             exact, iv = _ratio_pct(slight, total)
             yield compare("schedule2.aggregate", "附表2", row_name, "水土保持率现状值（%）",
                           row.rate_2020_pct, exact, iv, "area-weighted: Σ 微度 / Σ 总面积 (附表1)")
@@ -267,8 +245,8 @@ def _parent_checks(ref: PlanReference) -> Iterator[Check]:
         singly = [ref.target_of(d).rate_2020_pct != ref.erosion_of(d).pct["slight"] for d in pair]
         if not any(singly):
             continue
-        slight = _total(ref.erosion_of(d).area_km2["slight"] for d in pair)
-        total = _total(ref.erosion_of(d).total_km2 for d in pair)
+        slight = printed_sum(ref.erosion_of(d).area_km2["slight"] for d in pair)
+        total = printed_sum(ref.erosion_of(d).total_km2 for d in pair)
         exact_s1, _ = _ratio_pct(slight, total)
         exact_s2, iv_s2 = _weighted(ref, pair, "rate_2020_pct")
         agree = Interval.printed(round_like(exact_s1, Decimal("0.01"))).meets(iv_s2)
@@ -284,7 +262,7 @@ def _parent_checks(ref: PlanReference) -> Iterator[Check]:
 def _table2_checks(ref: PlanReference) -> Iterator[Check]:
     classes = [r for r in ref.table2 if r.row_kind == "class"]
     for row in ref.table2:
-        s = _total(row.area_km2[g] for g in LOSS_GRADES)
+        s = printed_sum(row.area_km2[g] for g in LOSS_GRADES)
         yield compare("table2.row_sum", "表2", row.label, "小计", row.loss_km2, s.exact, s.interval,
                       "轻度+中度+强烈+极强烈+剧烈")
     city = next((r for r in ref.schedule1 if r.row_kind == "city"), None)
@@ -293,7 +271,7 @@ def _table2_checks(ref: PlanReference) -> Iterator[Check]:
         for column, heading in columns:
             def cell(r, column=column):
                 return r.loss_km2 if column == "loss" else r.area_km2[column]
-            s = _total(cell(r) for r in classes)
+            s = printed_sum(cell(r) for r in classes)
             yield compare("table2.total", "表2", total.label, heading, cell(total), s.exact, s.interval,
                           f"sum of {len(classes)} land-use rows")
             if city is not None:
@@ -326,119 +304,8 @@ def _numbering_checks(ref: PlanReference) -> Iterator[Check]:
                     "; ".join(problems))
 
 
-# --------------------------------------------------------------------------- narrative
-class _Evaluator:
-    """Evaluate a narrative figure's expression twice: exactly, and as an interval.
-
-    The grammar is tiny and closed (numbers, + - * /, and the table functions
-    below), so a replaced data file cannot run code.
-    """
-
-    def __init__(self, ref: PlanReference):
-        self.ref = ref
-
-    def cell(self, table: str, label: str, column: str) -> Decimal | None:
-        if table == "s1":
-            row = self.ref.erosion_row(label)
-            base = column.removesuffix("_km2").removesuffix("_pct")
-            if column == "total_km2":
-                return row.total_km2
-            if base == "loss":
-                return row.loss_km2 if column.endswith("_km2") else row.loss_pct
-            return row.area_km2[base] if column.endswith("_km2") else row.pct[base]
-        if table == "s2":
-            for r in self.ref.schedule2:
-                if r.label == label or (r.row_kind != "district" and f"{r.region_label}{r.label}" == label):
-                    return getattr(r, column)
-            raise ReferenceDataError(f"narrative expression: 附表2 has no row {label!r}")
-        for r in self.ref.table2:
-            if r.label == label:
-                return r.loss_km2 if column == "loss_km2" else r.area_km2[column.removesuffix("_km2")]
-        raise ReferenceDataError(f"narrative expression: 表2 has no row {label!r}")
-
-    def functions(self) -> dict[str, Callable[..., tuple[Decimal, Interval]]]:
-        def printed(v: Decimal | None) -> tuple[Decimal, Interval]:
-            v = v if v is not None else Decimal(0)
-            return v, Interval.printed(v)
-
-        def plus(table: str, label: str) -> tuple[Decimal, Interval]:
-            s = _total(self.cell(table, label, f"{g}_km2") for g in LOSS_GRADES[1:])
-            return s.exact, s.interval
-
-        def governance(key: str) -> tuple[Decimal, Interval]:
-            v = sum((g.quantity for g in self.ref.governance if g.key == key), Decimal(0))
-            return v, Interval.printed(v)
-
-        def governance_total() -> tuple[Decimal, Interval]:
-            s = _total(g.quantity for g in self.ref.governance if g.counts_toward_new_treatment)
-            return s.exact, s.interval
-
-        def table1(key: str) -> tuple[Decimal, Interval]:
-            for row in self.ref.table1:
-                if row.key == key:
-                    return printed(Decimal(row.actual))
-            raise ReferenceDataError(f"narrative expression: 表1 has no row {key!r}")
-
-        def stations(kind: str) -> tuple[Decimal, Interval]:
-            n = Decimal(sum(s.count for s in self.ref.stations if s.kind == kind))
-            return n, Interval.exact(n)
-
-        return {
-            "s1": lambda label, column: printed(self.cell("s1", label, column)),
-            "s2": lambda label, column: printed(self.cell("s2", label, column)),
-            "t2": lambda label, column: printed(self.cell("t2", label, column)),
-            "s1plus": lambda label: plus("s1", label),
-            "t2plus": lambda label: plus("t2", label),
-            "pct": lambda a, b: (a[0] / b[0] * 100, a[1] / b[1] * Interval.exact(100)),
-            "governance": governance, "governance_total": governance_total, "stations": stations,
-            "t1": table1,
-        }
-
-    def evaluate(self, expression: str) -> tuple[Decimal, Interval]:
-        try:
-            tree = ast.parse(expression, mode="eval")
-        except SyntaxError as exc:
-            raise ReferenceDataError(f"narrative_figures.csv: cannot parse expression {expression!r}") from exc
-        funcs = self.functions()
-
-        def ev(node: ast.AST):
-            if isinstance(node, ast.Expression):
-                return ev(node.body)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                return node.value
-            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-                text = ast.get_source_segment(expression, node) or repr(node.value)
-                v = Decimal(text)
-                return v, (Interval.exact(v) if isinstance(node.value, int) else Interval.printed(v))
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-                v, iv = ev(node.operand)
-                return -v, Interval(-iv.hi, -iv.lo)
-            if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
-                (a, ai), (b, bi) = ev(node.left), ev(node.right)
-                op = type(node.op)
-                if op is ast.Add:
-                    return a + b, ai + bi
-                if op is ast.Sub:
-                    return a - b, ai - bi
-                if op is ast.Mult:
-                    return a * b, ai * bi
-                return a / b, ai / bi
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs \
-                    and not node.keywords:
-                return funcs[node.func.id](*[ev(a) for a in node.args])
-            raise ReferenceDataError(
-                f"narrative_figures.csv: expression {expression!r} uses something other than numbers, "
-                f"+ - * / and the functions {', '.join(sorted(funcs))}"
-            )
-
-        result = ev(tree)
-        if not isinstance(result, tuple):
-            raise ReferenceDataError(f"narrative_figures.csv: expression {expression!r} is not a number")
-        return result
-
-
 def _narrative_checks(ref: PlanReference) -> Iterator[Check]:
-    ev = _Evaluator(ref)
+    ev = NarrativeEvaluator(ref)
     for fig in ref.narrative:
         exact, iv = ev.evaluate(fig.expression)
         if fig.relation == "eq":

@@ -22,12 +22,16 @@ import numpy as np
 from .. import __version__
 from ..core import csle, hydrology, lsfactor, terrain
 from ..erosion import tables
+from ..core.lsfactor import SlopeLengthParams
 from ..erosion.engine import TerrainParams, compute_terrain, summarise
 from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import InputError
 from ..io import raster as rio
 
 StepCallback = Callable[[str, float], None]
+
+__all__ = ["CsleInputs", "CsleParams", "SlopeLengthParams", "TerrainParams", "run_csle", "terrain_step",
+           "validate_csle"]
 
 
 # --------------------------------------------------------------------------- terrain commands
@@ -286,7 +290,7 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
         routing=params.terrain.routing, mfd_method=params.terrain.mfd_method,
         channel_threshold_m2=params.terrain.channel_threshold_m2,
         slope_for_factors=params.terrain.slope_for_factors,
-        ls=lsfactor.SlopeLengthParams(
+        ls=SlopeLengthParams(
             cutoff_low=params.terrain.ls.cutoff_low, cutoff_high=params.terrain.ls.cutoff_high,
             cutoff_selector=params.terrain.ls.cutoff_selector, max_length_m=params.terrain.ls.max_length_m,
             l_form=params.terrain.ls.l_form, m_table=data["m_table"], s_table=data["s_table"]),

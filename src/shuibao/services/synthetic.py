@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 
 from ..grid import GridSpec
 from ..io.raster import write_cog
