@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..core import csle, hydrology, lsfactor, terrain
-from ..erosion import tables
+from ..core import csle, hydrology, terrain
 from ..core.lsfactor import SlopeLengthParams
+from ..erosion import tables
 from ..erosion.engine import TerrainParams, compute_terrain, summarise
 from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import InputError
