@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install Shuibao and run its main job on the embedded store.
 # Until the monitoring demo exists (issue #4) the main job is: create the
-# GeoPackage database with the plan's reference data and boundaries, then
-# audit the plan, compute the conservation rates and compare the boundaries.
+# GeoPackage database with the plan's reference data and boundaries, audit the
+# plan, compute the conservation rates, compare the boundaries, and run the CSLE
+# erosion engine on a small synthetic scene (outputs labelled synthetic).
 source "$(dirname "$0")/lib.sh"
 OUT=${1:-$ROOT/demo-output}
 ensure_venv ""
@@ -20,4 +21,10 @@ log "shuibao plan rates"
 log "shuibao plan boundaries"
 "$SB" plan boundaries --format csv > "$OUT/plan-boundaries.csv"
 "$SB" plan boundaries | tail -n 1
-log "done: outputs in $OUT (open shuibao.gpkg in QGIS)"
+log "shuibao erosion csle on a SYNTHETIC 400×400 scene (the first run compiles the kernels, ~30 s)"
+"$SB" erosion example-inputs "$OUT/synthetic-inputs" --size 400
+"$SB" erosion csle --dem "$OUT/synthetic-inputs/dem.tif" --landuse "$OUT/synthetic-inputs/landuse.tif" \
+    --ndvi "$OUT/synthetic-inputs/ndvi.tif" --rain "$OUT/synthetic-inputs/rain.csv" \
+    --soil "$OUT/synthetic-inputs/soil.tif" --soil-table "$OUT/synthetic-inputs/soil.csv" \
+    --channel-threshold 1000000 -o "$OUT/csle-synthetic"
+log "done: outputs in $OUT (open shuibao.gpkg and csle-synthetic/*.tif in QGIS)"

@@ -88,3 +88,13 @@ def test_own_tables_are_used_and_bad_ones_reported(scene, tmp_path, capsys):
     assert run(base + ["--b-table", str(bad_b), "-o", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert "b.csv, row 2, column method: 'magic' is not one of" in err
+
+
+def test_example_inputs_are_deterministic_and_labelled(tmp_path, capsys):
+    assert run(["erosion", "example-inputs", str(tmp_path / "a"), "--size", "40", "--stations", "2"]) == 0
+    assert run(["erosion", "example-inputs", str(tmp_path / "b"), "--size", "40", "--stations", "2"]) == 0
+    for name in ("dem.tif", "landuse.tif", "ndvi.tif", "soil.tif"):
+        with rasterio.open(tmp_path / "a" / name) as a, rasterio.open(tmp_path / "b" / name) as b:
+            assert np.array_equal(a.read(1), b.read(1))
+            assert "synthetic" in a.tags()["SHUIBAO_SYNTHETIC"]
+    assert (tmp_path / "a" / "rain.csv").read_text() == (tmp_path / "b" / "rain.csv").read_text()

@@ -73,3 +73,17 @@ def csle(
         typer.echo(f"{zh:<6} {g['area_km2'][name]:12.2f} {g['share_pct'][name]:9.2f}")
     typer.echo(f"水土保持率 {summary['conservation_rate_pct']:.2f} % of {g['total_km2']:.2f} km²; "
                f"total {summary['timings_s']['total']:.1f} s")
+
+
+@app.command("example-inputs")
+def example_inputs(
+    out: Path = typer.Argument(..., help="Folder for dem.tif, landuse.tif, ndvi.tif, soil.tif, soil.csv, rain.csv."),
+    size: int = typer.Option(400, "--size", min=32, max=5000, help="Cells per side (30 m cells)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same files."),
+    stations: int = typer.Option(12, "--stations", min=1, max=200, help="Rain stations with daily series."),
+) -> None:
+    """Write a deterministic SYNTHETIC scene to try `erosion csle` on (every file is labelled synthetic)."""
+    from ..services.synthetic import example_scene
+
+    paths = example_scene(out, size=size, seed=seed, stations=stations)
+    typer.echo(f"wrote synthetic inputs to {out}: {', '.join(p.name for p in paths.values())}")

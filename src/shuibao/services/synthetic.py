@@ -40,3 +40,10 @@ def write_scene(scene: Scene, folder: Path | str, *, stations: int = 12, years: 
     return paths
 
 
+
+
+def example_scene(folder: Path | str, *, size: int = 400, seed: int = 0, stations: int = 12) -> dict[str, Path]:
+    """A synthetic size×size scene (30 m, EPSG:4545) with rain stations and soils, for trying the engine."""
+    from ..synthetic import make_scene
+
+    return write_scene(make_scene(size, seed=seed), folder, stations=stations)
