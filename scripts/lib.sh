@@ -25,8 +25,10 @@ ensure_venv() {  # ensure_venv EXTRAS : a venv with shuibao installed (editable)
         log "creating $VENV"
         "$PYTHON" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; rm -rf "$VENV"; "$PYTHON" -m venv "$VENV"; }
     fi
-    log "pip install -e .[$1]"
+    local target="$ROOT"
+    [ -n "$1" ] && target="$ROOT[$1]"
+    log "pip install -e ${target#"$ROOT"/}"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$1]" 2>&1 | grep -v "^WARNING: Location" || true
+    "$VENV/bin/python" -m pip install -q -e "$target" 2>&1 | grep -v "^WARNING: Location" || true
     "$VENV/bin/python" -c "import shuibao" || { echo "installing shuibao failed" >&2; exit 1; }
 }
