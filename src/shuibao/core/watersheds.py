@@ -1,0 +1,97 @@
+"""Small watersheds (小流域) from a D8 network: one unit per channel link and the slopes draining to it.
+
+With channel cells those whose contributing area reaches a threshold:
+
+* a **link** is a run of channel cells from a channel head or a confluence down to
+  the next confluence; a channel cell continues its donor's link when exactly one
+  channel cell drains into it, and starts a new link otherwise (0 donors: a head;
+  2 or more: a confluence);
+* every other cell belongs to the link of the first channel cell downstream of it;
+  cells that reach an outlet without meeting a channel form one unit per outlet.
+
+Labels are 1…N (0 = invalid).  The threshold sets the size: the plan's 4,208 units
+over 82,370 km² average about 20 km², which a threshold of a few km² gives.
+
+Reference: Strahler, A. N. (1957). Quantitative analysis of watershed geomorphology. Trans.
+AGU 38(6): 913–920 (links and their catchments, as used by TauDEM/ArcGIS "stream link").
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from .hydrology import DONE, _indegree_d8, _receiver
+
+
+@nb.njit(cache=True)
+def _links(fdir, valid, channel):
+    nrows, ncols = fdir.shape
+    n = nrows * ncols
+    ok = valid.ravel()
+    ch = channel.ravel()
+    label = np.zeros(n, np.int32)
+    donors = np.zeros(n, np.uint8)  # channel donors of each cell
+    first = np.full(n, -1, np.int64)  # label of the (first) channel donor
+    indeg = _indegree_d8(fdir, valid)
+    next_label = 0
+    # channel cells, upstream first (Kahn chain walks over the whole network)
+    for start in range(n):
+        if not ok[start] or indeg[start] != 0:
+            continue
+        i = start
+        while True:
+            indeg[i] = DONE
+            if ch[i]:
+                if donors[i] == 1:
+                    label[i] = first[i]
+                else:
+                    next_label += 1
+                    label[i] = next_label
+            r = i // ncols
+            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            if d < 0 or not ok[d]:
+                break
+            if ch[i] and ch[d]:
+                donors[d] += 1
+                first[d] = label[i]
+            indeg[d] -= 1
+            if indeg[d] != 0:
+                break
+            i = d
+    # every other cell: the label found downstream (path compression keeps this linear)
+    path = np.empty(1024, np.int64)
+    for start in range(n):
+        if not ok[start] or label[start] != 0:
+            continue
+        top = 0
+        i = start
+        found = 0
+        while True:
+            if top == path.shape[0]:
+                path = np.concatenate((path, np.empty(top, np.int64)))
+            path[top] = i
+            top += 1
+            r = i // ncols
+            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            if d < 0 or not ok[d]:
+                next_label += 1  # an outlet reached without a channel: a unit of its own
+                found = next_label
+                break
+            if label[d] != 0:
+                found = label[d]
+                break
+            i = d
+        for t in range(top):
+            label[path[t]] = found
+    return label.reshape(nrows, ncols), next_label
+
+
+def small_watersheds(fdir: np.ndarray, valid: np.ndarray, accumulation_cells: np.ndarray,
+                     threshold_cells: float) -> tuple[np.ndarray, int]:
+    """Label every valid cell with its small watershed (see the module docstring); returns (labels, count)."""
+    if threshold_cells <= 0:
+        raise ValueError("the channel threshold must be positive")
+    valid = np.ascontiguousarray(valid, np.bool_)
+    channel = valid & (np.nan_to_num(accumulation_cells, nan=0.0) >= threshold_cells)
+    return _links(np.ascontiguousarray(fdir, np.uint8), valid, np.ascontiguousarray(channel))
