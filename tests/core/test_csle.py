@@ -126,3 +126,10 @@ def test_ndvi_percentile_on_a_large_sample():
 def test_masked_mean():
     v = np.array([1.0, np.nan, 3.0, 100.0], np.float32)
     assert csle.masked_mean(v, np.array([True, True, True, False])) == 2.0
+
+
+def test_unknown_cover_gives_unknown_b():
+    b = csle.b_factor(np.array([[3, 2, 4]]), np.array([[np.nan] * 3], np.float32), np.array([2, 3, 4]),
+                      np.array(["cai2000", "cai2000", "grass_slr"]), np.array([np.nan] * 3))
+    assert np.isnan(b).all()
+    assert np.isnan(csle.b_cai2000(np.array([np.nan]))[0])

@@ -150,3 +150,28 @@ def test_r_and_k_rasters_instead_of_stations_and_soils(scene_dir, run, tmp_path)
     again = run_csle(inputs(scene_dir, rain=None, soil=None, soil_table=None, r=out / "r_factor.tif",
                             k=out / "k_factor.tif"), tmp_path, CsleParams())
     assert again["grades"]["cells"] == first["grades"]["cells"]
+
+
+def test_nodata_hole_on_the_dem_grid_is_refused(scene_dir, run, tmp_path):
+    """An input already on the DEM grid must still cover every valid DEM cell (nodata is not a value)."""
+    out, _ = run
+    with rasterio.open(out / "r_factor.tif") as src:
+        data, profile = src.read(1), src.profile
+    data[:10, :10] = -9999.0
+    profile.update(driver="GTiff", nodata=-9999.0)
+    holey = tmp_path / "r_holes.tif"
+    with rasterio.open(holey, "w", **profile) as dst:
+        dst.write(data, 1)
+    with pytest.raises(InputError, match="leaves 100 valid DEM cells"):
+        run_csle(inputs(scene_dir, rain=None, r=holey), tmp_path / "o", CsleParams())
+
+
+def test_summary_is_strict_json_when_a_station_has_no_erosive_rain(scene_dir, tmp_path):
+    rain = tmp_path / "dry.csv"
+    rain.write_text("station,x,y,date,rain_mm\nD1,400100,3349900,2022-06-01,5\nD1,400100,3349900,2022-06-02,3\n",
+                    encoding="utf-8")
+    run_csle(inputs(scene_dir, rain=rain), tmp_path / "o", CsleParams())
+    text = (tmp_path / "o" / "summary.json").read_text()
+    assert "NaN" not in text
+    station = json.loads(text)["stations"][0]
+    assert station["r_annual"] == 0.0 and station["alpha"] is None

@@ -277,7 +277,9 @@ def b_cai2000(fvc: np.ndarray) -> np.ndarray:
     f = np.asarray(fvc, dtype=np.float64) * 100.0
     with np.errstate(divide="ignore", invalid="ignore"):
         b = np.where(f <= 0, 1.0, np.where(f < 78.3, 0.6508 - 0.3436 * np.log10(f), 0.0))
-    return np.clip(b, 0.0, 1.0)
+    b = np.clip(b, 0.0, 1.0)
+    b[~np.isfinite(f)] = np.nan  # unknown cover stays unknown
+    return b
 
 
 def b_grass_slr(fvc: np.ndarray) -> np.ndarray:
@@ -302,6 +304,8 @@ def _b(landuse, fvc, lut_method, lut_value):
         m = lut_method[code]
         if m == 0:
             o[i] = lut_value[code]
+        elif not math.isfinite(fv[i]):
+            continue  # cover unknown: B unknown (not 0, which would call the cell non-eroding)
         elif m == 1:
             f = fv[i] * 100.0
             o[i] = 1.0 if f <= 0.0 else (0.6508 - 0.3436 * math.log10(f) if f < 78.3 else 0.0)

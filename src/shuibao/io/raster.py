@@ -141,6 +141,7 @@ def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = Fa
     dst_crs = CRS.from_user_input(target.crs)
     if raster.grid == target or (raster.grid.shape == target.shape and raster.grid.transform == target.transform
                                  and src_crs == dst_crs):
+        _require_cover(raster.valid, target_valid, raster, role)
         return raster
     l, b, r, t = transform_bounds(src_crs, dst_crs, *raster.grid.bounds)
     tl, tb, tr, tt = target.bounds
@@ -153,14 +154,20 @@ def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = Fa
               dst_transform=_affine(target), dst_crs=dst_crs, dst_nodata=np.nan,
               resampling=Resampling.nearest if categorical else Resampling.bilinear)
     valid = np.isfinite(dst)
-    if target_valid is not None:
-        missing = int(np.count_nonzero(target_valid & ~valid))
-        if missing:
-            share = missing / max(int(target_valid.sum()), 1) * 100
-            raise InputError(f"{role}: {raster.path} leaves {missing} valid DEM cells ({share:.2f} %) without data; "
-                             "supply a raster that covers the whole DEM")
+    _require_cover(valid, target_valid, raster, role)
     data = np.where(valid, dst, 0).astype(raster.data.dtype) if categorical else dst.astype(np.float32)
     return Raster(raster.path, data, valid, target, raster.units)
+
+
+def _require_cover(valid: np.ndarray, target_valid: np.ndarray | None, raster: Raster, role: str) -> None:
+    """Every valid DEM cell needs data: a nodata hole would otherwise enter the product as a value."""
+    if target_valid is None:
+        return
+    missing = int(np.count_nonzero(target_valid & ~valid))
+    if missing:
+        share = missing / max(int(target_valid.sum()), 1) * 100
+        raise InputError(f"{role}: {raster.path} leaves {missing} valid DEM cells ({share:.2f} %) without data; "
+                         "supply a raster that covers the whole DEM")
 
 
 def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: float | int | None,

@@ -417,11 +417,24 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
     return summary
 
 
+def _strict(value):
+    """JSON has no NaN or infinity: write them as null (a station without erosive rain has no α, β)."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _write_json(path: Path, payload: dict) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=2, default=float)
+            json.dump(_strict(payload), fh, ensure_ascii=False, indent=2, allow_nan=False)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
