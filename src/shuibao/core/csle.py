@@ -269,23 +269,44 @@ def fvc_dimidiate(ndvi: np.ndarray, valid: np.ndarray, ndvi_soil: float | None =
 B_METHODS = ("constant", "cai2000", "grass_slr")
 
 
+@nb.njit(cache=True, inline="always")
+def _cai2000_one(fvc):
+    f = fvc * 100.0
+    if not math.isfinite(f):
+        return np.nan  # unknown cover stays unknown (not 0, which would mean non-eroding)
+    if f <= 0.0:
+        return 1.0
+    if f >= 78.3:
+        return 0.0
+    return min(0.6508 - 0.3436 * math.log10(f), 1.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _grass_slr_one(fvc):
+    return 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * fvc))
+
+
+@nb.njit(cache=True)
+def _map_b(fvc, method):
+    out = np.empty(fvc.shape[0], np.float64)
+    for i in range(fvc.shape[0]):
+        out[i] = _cai2000_one(fvc[i]) if method == 1 else _grass_slr_one(fvc[i])
+    return out
+
+
 def b_cai2000(fvc: np.ndarray) -> np.ndarray:
     """C/B from vegetation cover (Cai Chongfa et al. 2000): 1 at f = 0; 0.6508 − 0.3436 lg f for 0 < f < 78.3 %; 0 above.
 
-    f is the cover in percent; log base 10.
+    f is the cover in percent; log base 10.  Unknown cover (NaN) gives NaN.
     """
-    f = np.asarray(fvc, dtype=np.float64) * 100.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = np.where(f <= 0, 1.0, np.where(f < 78.3, 0.6508 - 0.3436 * np.log10(f), 0.0))
-    b = np.clip(b, 0.0, 1.0)
-    b[~np.isfinite(f)] = np.nan  # unknown cover stays unknown
-    return b
+    f = np.asarray(fvc, dtype=np.float64)
+    return _map_b(f.ravel(), 1).reshape(f.shape)
 
 
 def b_grass_slr(fvc: np.ndarray) -> np.ndarray:
     """Grassland soil-loss ratio ``1 / (1.17647 + 0.86242 · 1.05905^(100·FVC))`` (national census practice; unverified)."""
     f = np.asarray(fvc, dtype=np.float64)
-    return 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * f))
+    return _map_b(f.ravel(), 2).reshape(f.shape)
 
 
 METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2}
@@ -304,15 +325,10 @@ def _b(landuse, fvc, lut_method, lut_value):
         m = lut_method[code]
         if m == 0:
             o[i] = lut_value[code]
-        elif not math.isfinite(fv[i]):
-            continue  # cover unknown: B unknown (not 0, which would call the cell non-eroding)
         elif m == 1:
-            f = fv[i] * 100.0
-            o[i] = 1.0 if f <= 0.0 else (0.6508 - 0.3436 * math.log10(f) if f < 78.3 else 0.0)
-            if o[i] > 1.0:
-                o[i] = 1.0
+            o[i] = _cai2000_one(fv[i])
         elif m == 2:
-            o[i] = 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * fv[i]))
+            o[i] = _grass_slr_one(fv[i])
     return out
 
 

@@ -108,26 +108,58 @@ class SlopeLengthParams:
             raise ValueError("max_length_m must be positive")
 
 
+@nb.njit(cache=True, inline="always")
+def _s_one(th, breaks, a, b):
+    """S of one slope angle (degrees): the class is the number of breaks at or below θ."""
+    k = 0
+    while k < breaks.shape[0] and th >= breaks[k]:
+        k += 1
+    return a[k] * math.sin(math.radians(th)) + b[k]
+
+
+@nb.njit(cache=True, inline="always")
+def _m_one(th, upper, closed, values):
+    """m of one slope angle: the first class with θ < upper (or θ = upper where the class is closed)."""
+    for i in range(upper.shape[0]):
+        if th < upper[i] or (closed[i] and th == upper[i]):
+            return values[i]
+    return values[values.shape[0] - 1]
+
+
+@nb.njit(cache=True)
+def _map_s(theta, breaks, a, b):
+    out = np.empty(theta.shape[0], np.float32)
+    for i in range(theta.shape[0]):
+        out[i] = _s_one(theta[i], breaks, a, b)
+    return out
+
+
+@nb.njit(cache=True)
+def _map_m(theta, upper, closed, values):
+    out = np.empty(theta.shape[0], np.float64)
+    for i in range(theta.shape[0]):
+        out[i] = _m_one(theta[i], upper, closed, values)
+    return out
+
+
+def _s_arrays(table: SlopeFactorTable):
+    return np.array(table.breaks_deg, np.float64), np.array(table.a, np.float64), np.array(table.b, np.float64)
+
+
+def _m_arrays(table: MExponentTable):
+    return np.array(table.upper_deg, np.float64), np.array(table.closed, np.bool_), np.array(table.values, np.float64)
+
+
 def s_factor(theta_deg: np.ndarray, table: SlopeFactorTable = SlopeFactorTable()) -> np.ndarray:
-    """Slope steepness factor S from the slope angle (degrees)."""
+    """Slope steepness factor S from the slope angle (degrees), float32."""
     theta = np.asarray(theta_deg, dtype=np.float64)
-    cls = np.searchsorted(np.asarray(table.breaks_deg), theta, side="right")
-    a = np.asarray(table.a)[cls]
-    b = np.asarray(table.b)[cls]
-    return (a * np.sin(np.radians(theta)) + b).astype(np.float32)
+    return _map_s(theta.ravel(), *_s_arrays(table)).reshape(theta.shape)
 
 
 def m_exponent(theta_deg: np.ndarray, table: MExponentTable = MExponentTable()) -> np.ndarray:
     """Slope-length exponent m from the slope angle (degrees)."""
     theta = np.asarray(theta_deg, dtype=np.float64)
-    m = np.full(theta.shape, table.values[-1], dtype=np.float64)
-    assigned = np.zeros(theta.shape, dtype=bool)
-    for upper, closed, value in zip(table.upper_deg, table.closed, table.values):
-        inside = (theta <= upper) if closed else (theta < upper)
-        take = inside & ~assigned
-        m[take] = value
-        assigned |= take
-    return m
+    return _map_m(theta.ravel(), *_m_arrays(table)).reshape(theta.shape)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -232,11 +264,7 @@ def _l_and_s(lam, ncsl, theta, valid, segment, m_upper, m_closed, m_values, s_br
             if not valid[r, c]:
                 continue
             th = max(np.float64(theta[r, c]), FLAT_DEG)
-            m = m_values[m_values.shape[0] - 1]
-            for i in range(m_upper.shape[0]):
-                if th < m_upper[i] or (m_closed[i] and th == m_upper[i]):
-                    m = m_values[i]
-                    break
+            m = _m_one(th, m_upper, m_closed, m_values)
             lam_c = np.float64(lam[r, c])
             if segment:
                 half = np.float64(ncsl[r, c]) / 2.0
@@ -245,22 +273,16 @@ def _l_and_s(lam, ncsl, theta, valid, segment, m_upper, m_closed, m_values, s_br
                 lout[r, c] = (lo ** (m + 1.0) - lin ** (m + 1.0)) / ((lo - lin) * 22.13 ** m)
             else:
                 lout[r, c] = (lam_c / 22.13) ** m
-            k = 0
-            while k < s_breaks.shape[0] and th >= s_breaks[k]:
-                k += 1
-            sout[r, c] = s_a[k] * math.sin(math.radians(th)) + s_b[k]
+            sout[r, c] = _s_one(th, s_breaks, s_a, s_b)
     return lout, sout
 
 
 def l_and_s(lam: np.ndarray, ncsl: np.ndarray, theta_deg: np.ndarray, valid: np.ndarray,
             params: SlopeLengthParams = SlopeLengthParams()) -> tuple[np.ndarray, np.ndarray]:
     """L and S in one float32 pass (the slope below 0.1° counts as 0.1°); NaN on invalid cells."""
-    mt, st = params.m_table, params.s_table
     return _l_and_s(np.ascontiguousarray(lam, np.float32), np.ascontiguousarray(ncsl, np.float32),
                     np.ascontiguousarray(theta_deg, np.float32), np.ascontiguousarray(valid, np.bool_),
-                    params.l_form == "segment", np.array(mt.upper_deg, np.float64), np.array(mt.closed, np.bool_),
-                    np.array(mt.values, np.float64), np.array(st.breaks_deg, np.float64),
-                    np.array(st.a, np.float64), np.array(st.b, np.float64))
+                    params.l_form == "segment", *_m_arrays(params.m_table), *_s_arrays(params.s_table))
 
 
 def l_factor(lam: np.ndarray, ncsl: np.ndarray, theta_deg: np.ndarray,
