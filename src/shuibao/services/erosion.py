@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -286,15 +286,8 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
                           overview_resampling=resampling, compress=codec)
         written[name] = f"{name}.tif"
 
-    terrain_params = TerrainParams(
-        routing=params.terrain.routing, mfd_method=params.terrain.mfd_method,
-        channel_threshold_m2=params.terrain.channel_threshold_m2,
-        slope_for_factors=params.terrain.slope_for_factors,
-        ls=SlopeLengthParams(
-            cutoff_low=params.terrain.ls.cutoff_low, cutoff_high=params.terrain.ls.cutoff_high,
-            cutoff_selector=params.terrain.ls.cutoff_selector, max_length_m=params.terrain.ls.max_length_m,
-            l_form=params.terrain.ls.l_form, m_table=data["m_table"], s_table=data["s_table"]),
-    )
+    terrain_params = replace(params.terrain, ls=replace(params.terrain.ls, m_table=data["m_table"],
+                                                        s_table=data["s_table"]))
     ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False)
     timings.update(terrain_timings)
     del data["dem"], dem  # the DEM is no longer needed; free it before the factors

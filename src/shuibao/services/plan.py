@@ -9,7 +9,7 @@ import shapely
 from pyproj import Geod
 
 from ..plan.audit import AuditReport, audit
-from ..plan.boundaries import build_boundaries, match_districts, read_source_polygons, remove_gcj02
+from ..plan.boundaries import build_boundaries, match_districts, read_source_polygons
 from ..plan.rates import RateRow, conservation_rates
 from ..plan.reference import GRADES, PlanReference, load_reference
 
@@ -98,7 +98,7 @@ def boundary_report() -> BoundaryReport:
                                     None, None, None, None, m.name_note))
             continue
         plan_area = sum(float(ref.erosion_of(d).total_km2) for d in b.covers)
-        shift = _mean_shift_m(sources[b.adcode].geometry_gcj02, remove_gcj02(sources[b.adcode].geometry_gcj02))
+        shift = _mean_shift_m(sources[b.adcode].geometry_gcj02, b.geometry)
         note = m.name_note
         if len(b.covers) > 1:
             note = (note + "; " if note else "") + "polygon covers " + "+".join(d.name for d in b.covers)
