@@ -27,24 +27,20 @@ from common import RESULTS, markdown, peak_rss_mib, prepare_inputs
 
 
 def plain_copies(folder: Path, paths: dict) -> None:
-    """Tiled GTiff copies without COG overviews, an int32 land use, a watershed and InVEST's C/P table."""
+    """A plain tiled DEM copy, an int32 land use, a watershed polygon and InVEST's C/P table."""
     import pyogrio
     import shapely
     from shuibao.erosion.tables import b_table
 
-    for name in ("dem", "r", "k"):
-        dst = folder / ("dem_plain.tif" if name == "dem" else f"{name}.tif")
-        if name == "dem" or not dst.exists():
-            with rasterio.open(paths[name]) as src:
-                profile = src.profile | {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256,
-                                         "compress": "lzw"}
-                data = src.read(1)
-            if name != "dem":
-                continue
-            with rasterio.open(dst, "w", **profile) as out:
-                out.write(data, 1)
-            with rasterio.open(folder / "tiny.tif", "w", **(profile | {"height": 64, "width": 64})) as out:
-                out.write(data[:64, :64], 1)
+    # r.tif and k.tif from prepare_inputs are read by InVEST as they are; the DEM gets a plain tiled copy
+    with rasterio.open(paths["dem"]) as src:
+        profile = src.profile | {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256,
+                                 "compress": "lzw"}
+        data = src.read(1)
+    with rasterio.open(folder / "dem_plain.tif", "w", **profile) as out:
+        out.write(data, 1)
+    with rasterio.open(folder / "tiny.tif", "w", **(profile | {"height": 64, "width": 64})) as out:
+        out.write(data[:64, :64], 1)
     with rasterio.open(paths["landuse"]) as src:
         lu = src.read(1).astype(np.int32)
         profile = src.profile | {"driver": "GTiff", "dtype": "int32", "nodata": 0, "tiled": True,
