@@ -68,10 +68,11 @@ class _Timer:
 
 def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: TerrainParams = TerrainParams(),
                     on_step: StepCallback | None = None, keep_accumulation: bool = False,
-                    keep_grids: bool = True) -> tuple[TerrainResult, dict]:
+                    keep_grids: bool = True, keep_flow_direction: bool = False) -> tuple[TerrainResult, dict]:
     """Fill, route, slope, slope length, L and S on a projected grid (metres).
 
-    With ``keep_grids=False`` the conditioned DEM and the directions are dropped as
+    With ``keep_grids=False`` the conditioned DEM and the directions (unless
+    ``keep_flow_direction``) are dropped as
     soon as they are used (``filled`` and ``flow_direction`` are then ``None``),
     which keeps the peak memory of a whole CSLE run lower.
     """
@@ -105,7 +106,7 @@ def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: 
         filled = None
     lam = lsfactor.slope_length(fdir, valid, theta, ncsl, channel, params.ls)
     del channel
-    if not keep_grids:
+    if not keep_grids and not keep_flow_direction:
         fdir = None
     timer("slope_length", t)
     t = time.perf_counter()

@@ -25,7 +25,6 @@ a reader never sees a half-written file.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from rasterio.transform import Affine
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
 from ..errors import InputError
+from .atomic import atomic_path
 from ..grid import GridSpec
 
 METRE_UNITS = {"m", "metre", "meter", "metres", "meters"}
@@ -99,6 +99,12 @@ def read_raster(path: Path | str, role: str, *, band: int = 1) -> Raster:
         return Raster(Path(path), data, valid, _grid_of(src), units)
 
 
+def read_band(path: Path | str, band: int = 1) -> np.ndarray:
+    """The raw values of one band of a file this program wrote (no nodata policy: what was written)."""
+    with rasterio.open(path) as src:
+        return src.read(band)
+
+
 def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> None:
     crs = CRS.from_user_input(grid.crs)
     if crs.is_geographic:
@@ -117,21 +123,49 @@ def require_vertical_metres(raster: Raster, role: str) -> None:
         raise InputError(f"{role}: {raster.path} declares elevation units {raster.units!r}; metres are required")
 
 
-def reproject_raster(raster: Raster, target_crs: str, *, categorical: bool = False) -> Raster:
-    """Reproject a raster explicitly to ``target_crs`` (same cell count scale, default transform)."""
+def reproject_raster(raster: Raster, target_crs: str, *, categorical: bool = False,
+                     resolution: float | None = None) -> Raster:
+    """Reproject (or resample) a raster explicitly to ``target_crs``, at ``resolution`` metres if given.
+
+    Without a resolution GDAL picks one that keeps about the cell count.  With one,
+    the grid is snapped to whole multiples of it, so runs at the same resolution
+    share one grid (their grade rasters can be compared cell by cell).
+    """
     src_crs = CRS.from_user_input(raster.grid.crs)
     dst_crs = CRS.from_user_input(target_crs)
     rows, cols = raster.grid.shape
     left, bottom, right, top = raster.grid.bounds
-    transform, width, height = calculate_default_transform(src_crs, dst_crs, cols, rows, left, bottom, right, top)
+    g = raster.grid
+    if (resolution and src_crs == dst_crs and g.cell_width == resolution and g.cell_height == resolution
+            and left % resolution == 0 and top % resolution == 0):
+        return raster  # already on the snapped grid: no resampling, no copy
+    if resolution:
+        l, b, r, t = transform_bounds(src_crs, dst_crs, left, bottom, right, top) if src_crs != dst_crs \
+            else (left, bottom, right, top)
+        l, b = np.floor(l / resolution) * resolution, np.floor(b / resolution) * resolution
+        r, t = np.ceil(r / resolution) * resolution, np.ceil(t / resolution) * resolution
+        width, height = int(round((r - l) / resolution)), int(round((t - b) / resolution))
+        transform = Affine(resolution, 0.0, float(l), 0.0, -resolution, float(t))
+    else:
+        transform, width, height = calculate_default_transform(src_crs, dst_crs, cols, rows, left, bottom, right,
+                                                               top)
     src = np.where(raster.valid, raster.data, np.nan).astype(np.float64)
     dst = np.full((height, width), np.nan, dtype=np.float64)
     reproject(src, dst, src_transform=_affine(raster.grid), src_crs=src_crs, src_nodata=np.nan,
               dst_transform=transform, dst_crs=dst_crs, dst_nodata=np.nan,
-              resampling=Resampling.nearest if categorical else Resampling.bilinear)
+              resampling=_resampling(raster.grid, src_crs, abs(transform.a), dst_crs, categorical))
     grid = GridSpec((height, width), tuple(transform)[:6], dst_crs.to_wkt(), None)
     valid = np.isfinite(dst)
     return Raster(raster.path, dst.astype(raster.data.dtype if categorical else np.float32), valid, grid, raster.units)
+
+
+def _resampling(src: GridSpec, src_crs: CRS, dst_cell: float, dst_crs: CRS, categorical: bool) -> Resampling:
+    """Nearest for classes; the cell mean when coarsening a projected raster ≥ 1.5×; else bilinear."""
+    if categorical:
+        return Resampling.nearest
+    if src_crs.is_projected and dst_crs.is_projected and dst_cell >= 1.5 * src.cell_width:
+        return Resampling.average
+    return Resampling.bilinear
 
 
 def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = False,
@@ -152,7 +186,7 @@ def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = Fa
     dst = np.full(target.shape, np.nan, dtype=np.float64)
     reproject(src, dst, src_transform=_affine(raster.grid), src_crs=src_crs, src_nodata=np.nan,
               dst_transform=_affine(target), dst_crs=dst_crs, dst_nodata=np.nan,
-              resampling=Resampling.nearest if categorical else Resampling.bilinear)
+              resampling=_resampling(raster.grid, src_crs, target.cell_width, dst_crs, categorical))
     valid = np.isfinite(dst)
     _require_cover(valid, target_valid, raster, role)
     data = np.where(valid, dst, 0).astype(raster.data.dtype) if categorical else dst.astype(np.float32)
@@ -190,32 +224,24 @@ def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: flo
         "crs": CRS.from_user_input(grid.crs) if grid.crs else None, "transform": _affine(grid), "nodata": nodata,
     }
     predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     resampling = (overview_resampling or ("NEAREST" if categorical else "AVERAGE")).lower()
     levels = []
     while max(grid.shape) / (2 ** (len(levels) + 1)) >= COG_BLOCK / 2:  # down to about one block
         levels.append(2 ** (len(levels) + 1))
-    try:
-        with MemoryFile() as mem:
-            with mem.open(**profile, tiled=True, blockxsize=COG_BLOCK, blockysize=COG_BLOCK) as dst:
-                dst.write(data, 1)
-                if tags:
-                    dst.update_tags(**tags)
-                if band_name:
-                    dst.set_band_description(1, band_name)
-                if levels:  # built uncompressed in memory: cheaper than the COG driver's own pass
-                    dst.build_overviews(levels, Resampling[resampling])
-            with mem.open() as src:
-                # level 1 on both cores: files within 3 % of level 6, written ~1.4× faster
-                rasterio.shutil.copy(src, tmp, driver="COG", COMPRESS=codec, LEVEL=1, PREDICTOR=predictor,
-                                     NUM_THREADS="ALL_CPUS", BLOCKSIZE=COG_BLOCK,
-                                     OVERVIEWS="FORCE_USE_EXISTING" if levels else "NONE", BIGTIFF="IF_SAFER")
-        os.replace(tmp, path)
-    except BaseException:  # also on KeyboardInterrupt: leave nothing half-written
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, MemoryFile() as mem:
+        with mem.open(**profile, tiled=True, blockxsize=COG_BLOCK, blockysize=COG_BLOCK) as dst:
+            dst.write(data, 1)
+            if tags:
+                dst.update_tags(**tags)
+            if band_name:
+                dst.set_band_description(1, band_name)
+            if levels:  # built uncompressed in memory: cheaper than the COG driver's own pass
+                dst.build_overviews(levels, Resampling[resampling])
+        with mem.open() as src:
+            # level 1 on both cores: files within 3 % of level 6, written ~1.4× faster
+            rasterio.shutil.copy(src, tmp, driver="COG", COMPRESS=codec, LEVEL=1, PREDICTOR=predictor,
+                                 NUM_THREADS="ALL_CPUS", BLOCKSIZE=COG_BLOCK,
+                                 OVERVIEWS="FORCE_USE_EXISTING" if levels else "NONE", BIGTIFF="IF_SAFER")
     return path
 
 

@@ -8,10 +8,7 @@ parameters, input checksums, timings).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -27,18 +24,21 @@ from ..erosion.engine import TerrainParams, compute_terrain, summarise
 from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import InputError
 from ..io import raster as rio
+from ..io.steps import sha256, write_json_atomic
 
 StepCallback = Callable[[str, float], None]
+SOIL_LOSS_BAND = "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))"
+GRADE_BAND = "SL 190-2007 grade: 1 微度 2 轻度 3 中度 4 强烈 5 极强烈 6 剧烈; 0 nodata"
 
 __all__ = ["CsleInputs", "CsleParams", "SlopeLengthParams", "TerrainParams", "run_csle", "terrain_step",
            "validate_csle"]
 
 
 # --------------------------------------------------------------------------- terrain commands
-def _dem(path: Path | str, target_crs: str | None = None) -> rio.Raster:
+def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | None = None) -> rio.Raster:
     dem = rio.read_raster(path, "DEM")
-    if target_crs:
-        dem = rio.reproject_raster(dem, target_crs)
+    if target_crs or resolution_m:
+        dem = rio.reproject_raster(dem, target_crs or dem.grid.crs, resolution=resolution_m)
     rio.require_projected_metres(dem.grid, "DEM", path)
     rio.require_vertical_metres(dem, "DEM")
     if not dem.valid.any():
@@ -119,16 +119,11 @@ class CsleParams:
     idw_neighbours: int | None = None  # None: all stations (Shepard)
     k_correction: bool = False
     target_crs: str | None = None
+    resolution_m: float | None = None  # resample the DEM to this cell size first (bilinear)
     synthetic: bool = False
     intermediates: bool = False  # also write slope, LS and FVC (not factors of the equation)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    combine: bool = True  # multiply the factors into soil loss and grade here (False: a blockwise step does)
+    keep_flow_direction: bool = False  # return the D8 directions (small watersheds use them)
 
 
 def _read(path: Path, role: str, problems: list[str]) -> rio.Raster | None:
@@ -161,7 +156,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     problems: list[str] = []
     dem = None
     try:
-        dem = _dem(inputs.dem, params.target_crs)
+        dem = _dem(inputs.dem, params.target_crs, params.resolution_m)
     except InputError as exc:
         problems.append(str(exc))
     if inputs.r is None and inputs.rain is None and inputs.annual_rain is None:
@@ -248,6 +243,28 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
 def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleParams(),
              on_step: StepCallback | None = None) -> dict:
     """Validate, compute and write a whole CSLE run; returns the summary written to ``summary.json``."""
+    started = time.perf_counter()
+    data = validate_csle(inputs, params)
+    validated = round(time.perf_counter() - started, 4)
+    if on_step:
+        on_step("validate", validated)
+    summary = compute_csle(data, inputs, out_dir, params, on_step)
+    summary["timings_s"] = {"validate": validated, **summary["timings_s"],
+                            "total": round(time.perf_counter() - started, 4)}
+    _write_json(Path(out_dir) / "summary.json", summary)
+    return summary
+
+
+def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: CsleParams,
+                 on_step: StepCallback | None = None) -> dict:
+    """The factors, soil loss and grades from validated inputs (:func:`validate_csle`); consumes ``data``.
+
+    Writes the factor COGs (and, with ``params.combine``, soil loss and grades) into
+    ``out_dir`` and returns the summary.  With ``params.keep_flow_direction`` the
+    summary's ``"_flow_direction"`` holds the D8 directions (uint8, not JSON).
+    The product is A = L·S·R·K·B·T·E, in this order, in float32 (see
+    :func:`shuibao.core.csle.soil_loss`'s note on the order).
+    """
     out = Path(out_dir)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -257,9 +274,6 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
         if on_step:
             on_step(name, timings[name])
 
-    t0 = time.perf_counter()
-    data = validate_csle(inputs, params)
-    step("validate", t0)
     dem: rio.Raster = data["dem"]
     grid, valid = dem.grid, dem.valid.copy()
     out.mkdir(parents=True, exist_ok=True)
@@ -288,8 +302,10 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
 
     terrain_params = replace(params.terrain, ls=replace(params.terrain.ls, m_table=data["m_table"],
                                                         s_table=data["s_table"]))
-    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False)
+    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False,
+                                           keep_flow_direction=params.keep_flow_direction)
     timings.update(terrain_timings)
+    flow_direction = ter.flow_direction
     del data["dem"], dem  # the DEM is no longer needed; free it before the factors
     if params.intermediates:
         write("slope", ter.slope_deg, "slope (degrees, Horn)")
@@ -317,8 +333,15 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
         rm = data["r_model"]
         r = csle.erosivity_annual(data.pop("annual_rain").data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
     step("r_factor", t)
-    a = ls * r  # soil loss accumulates in its own array; the factor arrays go to the writer unchanged
+    # soil loss accumulates in its own array (A = ((L·S)·R)·K·B·T·E, as csle.soil_loss); the factor arrays go
+    # to the writer unchanged
+    a = ls * r if params.combine else None
     del ls
+
+    def mul(factor: np.ndarray) -> None:
+        if a is not None:
+            np.multiply(a, factor, out=a)
+
     write("r_factor", r, "R factor, MJ·mm/(hm²·h·a)")
     del r
 
@@ -332,7 +355,7 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
             kv = csle.k_chinese_correction(kv)
         k = csle.lookup(data.pop("soil").data, st.codes, kv)
     step("k_factor", t)
-    np.multiply(a, k, out=a)
+    mul(k)
     write("k_factor", k, "K factor, t·hm²·h/(hm²·MJ·mm)")
     del k
 
@@ -349,33 +372,38 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
     if params.intermediates:
         write("fvc", fvc, "fractional vegetation cover (0-1)")
     del fvc
-    np.multiply(a, b, out=a)
+    mul(b)
     write("b_factor", b, "B factor")
     del b
     tfac = csle.lookup(lu, tt.codes, tt.values)
-    np.multiply(a, tfac, out=a)
+    if data.get("t_override") is not None:  # T of measure polygons where they give one
+        override = data.pop("t_override")
+        np.copyto(tfac, override, where=np.isfinite(override))
+        del override
+    mul(tfac)
     write("t_factor", tfac, "T factor")
     del tfac, lu
     if data.get("measures") is not None:
         e = csle.lookup(data.pop("measures").data, data["e_table"].codes, data["e_table"].values)
     else:
         e = np.ones(grid.shape, np.float32)
-    np.multiply(a, e, out=a)
+    mul(e)
     write("e_factor", e, "E factor")
     del e
     step("b_e_t_factors", t)
 
-    t = time.perf_counter()
-    modulus = a
-    np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
-    modulus[invalid] = np.nan
-    valid &= np.isfinite(modulus)
-    grades = csle.grade(modulus, params.tolerance_t_km2, tables.grade_bounds())
-    step("soil_loss_and_grade", t)
-    write("soil_loss", modulus, "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))", resampling="AVERAGE",
-          product=True)
-    write("grade", grades, "SL 190-2007 grade: 1 微度 2 轻度 3 中度 4 强烈 5 极强烈 6 剧烈; 0 nodata", product=True)
-    summary_grades = summarise(grades, modulus, valid, grid.cell_area / 1e6)
+    summary_grades = None
+    if a is not None:
+        t = time.perf_counter()
+        modulus = a
+        np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
+        modulus[invalid] = np.nan
+        valid &= np.isfinite(modulus)
+        grades = csle.grade(modulus, params.tolerance_t_km2, tables.grade_bounds())
+        step("soil_loss_and_grade", t)
+        write("soil_loss", modulus, SOIL_LOSS_BAND, resampling="AVERAGE", product=True)
+        write("grade", grades, GRADE_BAND, product=True)
+        summary_grades = summarise(grades, modulus, valid, grid.cell_area / 1e6)
     t = time.perf_counter()
     writer.close()
     step("write_wait", t)
@@ -383,7 +411,7 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
     checksums = {}
     for name, value in asdict(inputs).items():
         if value is not None:
-            checksums[name] = {"path": str(value), "sha256": _sha256(Path(value))}
+            checksums[name] = {"path": str(value), "sha256": sha256(Path(value))}
     summary = {
         "software": {"name": "shuibao", "version": __version__},
         "synthetic": params.synthetic,
@@ -398,15 +426,16 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
             "k_correction": params.k_correction, "idw_power": params.idw_power,
             "idw_neighbours": params.idw_neighbours, **(ndvi_ends or {}),
         },
-        "grades": summary_grades.as_dict(),
-        "conservation_rate_pct": summary_grades.conservation_rate_pct,
+        "grades": summary_grades.as_dict() if summary_grades else None,
+        "conservation_rate_pct": summary_grades.conservation_rate_pct if summary_grades else None,
         "stations": [{"station": s.station, "x": s.x, "y": s.y, "years": res.years, "r_annual": res.annual_mean,
                       "alpha": res.alpha, "beta": res.beta} for s, res in stations] if stations else None,
         "inputs": checksums,
         "outputs": written,
-        "timings_s": {**timings, "total": round(time.perf_counter() - started, 4)},
+        "timings_s": {**timings, "compute": round(time.perf_counter() - started, 4)},
     }
-    _write_json(out / "summary.json", summary)
+    if params.keep_flow_direction:
+        summary["_flow_direction"] = flow_direction
     return summary
 
 
@@ -424,12 +453,4 @@ def _strict(value):
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_strict(payload), fh, ensure_ascii=False, indent=2, allow_nan=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, _strict(payload), indent=2, allow_nan=False)
