@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from shuibao.store.migrations import LATEST
 from shuibao import __version__
 from shuibao.cli.main import run
 
@@ -69,7 +70,7 @@ def test_db_init_and_status(capsys, tmp_path):
     code, out, _ = _run(capsys, "--db", db, "db", "init")
     assert code == 0 and "districts 39" in out
     code, out, _ = _run(capsys, "--db", db, "db", "status")
-    assert code == 0 and "schema version: 1" in out and "pending migrations: none" in out
+    assert code == 0 and f"schema version: {LATEST}" in out and "pending migrations: none" in out
 
 
 def test_db_from_environment(capsys, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from shuibao.errors import SchemaVersionError, StoreError
 from shuibao.services import database
 from shuibao.store import Store, schema
-from shuibao.store.migrations import LATEST
+from shuibao.store.migrations import LATEST, MIGRATIONS
 from shuibao.store.reference_loader import read_boundaries
 
 
@@ -25,7 +25,8 @@ def _snapshot(url):
 
 def test_init_creates_schema_and_loads_reference(db_url, ref):
     result = database.init(db_url)
-    assert result.migrations == (f"{LATEST:04d} reference data: regions, districts, boundaries, plan tables",)
+    assert result.migrations == tuple(f"{m.version:04d} {m.name}" for m in MIGRATIONS)
+    assert result.migrations[0] == "0001 reference data: regions, districts, boundaries, plan tables"
     assert result.counts["districts"] == 39 and result.counts["district_boundaries"] == 38
     assert result.counts["plan_erosion_2020"] == len(ref.schedule1)
     status = database.status(db_url)

@@ -45,8 +45,20 @@ def _m0001_reference(conn: Connection, backend: str) -> None:
         )
 
 
+def _m0002_monitoring(conn: Connection, backend: str) -> None:
+    """Annual monitoring runs: run provenance, unit and land-use tables, small watersheds."""
+    for table in schema.MONITORING_TABLES:
+        table.create(conn)
+        if backend == "sqlite":
+            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    if backend == "postgresql":
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS monitoring_watersheds_geom_idx "
+                             "ON monitoring_watersheds USING gist (geom)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
+    Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,168 @@
+"""`shuibao monitor`: the annual monitoring run — validate, run, list, show, compare, template."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from .common import Format, State, print_csv, print_json, print_table
+
+app = typer.Typer(help="Annual soil-loss monitoring (年度水土流失动态监测) from a run spec (TOML).",
+                  no_args_is_help=True)
+
+STEP_NAMES = {"erosion": "CSLE factors 因子", "soil_loss": "soil loss 侵蚀模数", "zones": "districts 区县",
+              "watersheds": "small watersheds 小流域", "counts": "zonal counts 分区统计", "tables": "tables 表格",
+              "vectors": "GeoPackage 图层", "store": "database 入库"}
+
+
+class _Progress:
+    """One line per step on stderr: a bar of the steps done, the step, its time; substeps indented."""
+
+    def __init__(self, quiet: bool, steps: int):
+        self.quiet, self.total, self.done = quiet, steps, 0
+
+    def __call__(self, kind: str, name: str, seconds: float) -> None:
+        if self.quiet:
+            return
+        label = STEP_NAMES.get(name, name)
+        if kind == "substep":
+            typer.echo(f"      {name:<22} {seconds:8.2f} s", err=True)
+            return
+        if kind == "start":
+            typer.echo(f"  [{self._bar()}] {label} …", err=True)
+            return
+        self.done += 1
+        note = "reused from an earlier attempt" if kind == "reused" else f"{seconds:.2f} s"
+        typer.echo(f"  [{self._bar()}] {label}: {note}", err=True)
+
+    def _bar(self) -> str:
+        n = min(self.done, self.total)
+        return "#" * n + "." * (self.total - n)
+
+
+@app.command()
+def validate(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOML).")) -> None:
+    """Check the spec and every input (files, CRS, grids, codes, rain) without computing; lists every problem."""
+    from ..services.monitoring_inputs import validate_run
+
+    state: State = ctx.obj
+    prep = validate_run(spec, state.db)
+    if not state.quiet:
+        g = prep.grid
+        typer.echo(f"{spec}: valid — {prep.spec.name} ({prep.spec.year}); grid {g.shape[0]}×{g.shape[1]} cells of "
+                   f"{g.cell_width:g} m, {int(prep.valid.sum()):,} with data; {len(prep.zones)} district zones; "
+                   f"output {prep.spec.output}" + (" — SYNTHETIC inputs" if prep.spec.synthetic else ""))
+
+
+@app.command()
+def run(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOML).")) -> None:
+    """Run (or resume) the monitoring run of SPEC: rasters, tables, GeoPackage, and the run in the database."""
+    from ..services.monitoring import run_monitoring
+
+    state: State = ctx.obj
+    if not state.quiet:
+        typer.echo(f"validating {spec} …", err=True)
+    result = run_monitoring(spec, state.db, on_event=_Progress(state.quiet, 8))
+    if state.quiet:
+        return
+    s = result.summary
+    syn = " (SYNTHETIC 合成数据)" if s["synthetic"] else ""
+    typer.echo(f"run {result.run_id}{syn}: 全市 {s['total_km2']:.2f} km², 水土流失 {s['loss_km2']:.2f} km², "
+               f"水土保持率 {s['rate_pct']:.2f} % (2025 target {s['target_2025_pct']:.2f} %, gap "
+               f"{s['gap_pp']:+.2f} pp); {s['watersheds']} small watersheds")
+    typer.echo(f"outputs in {result.output}: rasters/, tables/, monitoring.xlsx, monitoring.gpkg, provenance.json")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """The stored monitoring runs, oldest first."""
+    from ..services.monitoring_runs import list_runs
+
+    state: State = ctx.obj
+    runs = list_runs(state.db)
+    cols = ["id", "year", "name", "synthetic", "rate_pct", "total_km2", "cell_m", "created_at", "output_dir"]
+    rows = [[r.id, r.year, r.name, "yes" if r.synthetic else "", f"{r.rate_pct:.2f}", f"{r.total_km2:.2f}",
+             f"{r.cell_size_m:g}", r.created_at.strftime("%Y-%m-%d %H:%M"), r.output_dir] for r in runs]
+    if fmt == Format.json:
+        print_json([dict(zip(cols, row)) for row in rows])
+    elif fmt == Format.csv:
+        print_csv(cols, rows)
+    else:
+        print_table("monitoring runs 监测成果" if runs else "no monitoring runs yet", cols, rows,
+                    right=("id", "rate_pct", "total_km2"))
+
+
+@app.command()
+def show(ctx: typer.Context, run_ref: str = typer.Argument("latest", help="Run id or 'latest'."),
+         fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """One run: area by grade and 水土保持率 per district, region, 三峡库区 and city."""
+    from ..services.monitoring_runs import get_run
+
+    state: State = ctx.obj
+    run = get_run(state.db, run_ref)
+    info = run["info"]
+    cols = ["level", "name", "total_km2", "slight_km2", "loss_km2", "rate_pct", "target_2025_pct", "gap_pp"]
+    rows = [[u[c] if not isinstance(u[c], float) else f"{u[c]:.2f}" for c in cols] for u in run["units"]]
+    if fmt == Format.json:
+        print_json({"run": info.__dict__, "units": run["units"], "landuse": run["landuse"]})
+    elif fmt == Format.csv:
+        print_csv(cols, rows)
+    else:
+        syn = " — SYNTHETIC 合成数据" if info.synthetic else ""
+        print_table(f"run {info.id}: {info.name}{syn}", cols, rows, right=cols[2:])
+
+
+@app.command()
+def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier run id (or 'latest')."),
+            run_b: str = typer.Argument("latest", help="Later run id (default: latest)."),
+            fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """Year over year: change in area by grade and in 水土保持率 per unit, grade transitions, toward/away from targets."""
+    from ..services.monitoring_runs import compare_runs
+
+    state: State = ctx.obj
+    c = compare_runs(state.db, run_a, run_b)
+    if fmt == Format.json:
+        print_json({"a": c["a"].__dict__, "b": c["b"].__dict__, "units": c["units"],
+                    "transition_cells": c["transition_cells"].tolist(),
+                    "transition_km2": c["transition_km2"].tolist(), "grades": c["grade_names"],
+                    "synthetic": c["synthetic"]})
+        return
+    cols = ["level", "name", "rate_a", "rate_b", "d_rate_pp", "d_loss_km2", "target_2025_pct", "gap_b_pp",
+            "toward_target"]
+
+    def fmt_cell(v):
+        return f"{v:+.2f}" if isinstance(v, float) else ("" if v is None else v)
+
+    rows = [[fmt_cell(u[k]) if k.startswith("d_") else (f"{u[k]:.2f}" if isinstance(u[k], float) else u[k])
+             for k in cols] for u in c["units"]]
+    if fmt == Format.csv:
+        print_csv(cols, rows)
+        return
+    syn = " — SYNTHETIC 合成数据" if c["synthetic"] else ""
+    print_table(f"run {c['a'].id} ({c['a'].year}) → run {c['b'].id} ({c['b'].year}){syn}", cols, rows,
+                right=cols[2:8])
+    names = c["grade_names"]
+    km2 = c["transition_km2"]
+    print_table("grade transitions 侵蚀强度转移矩阵 (km², rows: earlier, columns: later)", ["", *names[1:]],
+                [[names[i], *[f"{km2[i, j]:.2f}" for j in range(1, 7)]] for i in range(1, 7)], right=names[1:])
+
+
+@app.command()
+def delete(ctx: typer.Context, run_ref: str = typer.Argument(..., help="Run id or 'latest'.")) -> None:
+    """Remove a stored run from the database (its output folder stays)."""
+    from ..services.monitoring_runs import delete_run
+
+    state: State = ctx.obj
+    rid = delete_run(state.db, run_ref)
+    if not state.quiet:
+        typer.echo(f"deleted run {rid}")
+
+
+@app.command()
+def template() -> None:
+    """Print a commented run spec with every input and parameter (units and defaults)."""
+    from ..monitoring.template import spec_template
+
+    sys.stdout.write(spec_template())

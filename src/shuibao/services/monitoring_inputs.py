@@ -1,0 +1,249 @@
+"""Validation of a monitoring run: the spec, then every input file on the run's grid, all problems at once.
+
+Nothing is computed before every input has been read, aligned to the DEM grid
+and checked: CRS and coverage, land-use, soil and measure codes against their
+tables, NDVI/FVC/K ranges, negative or implausible rain, polygon layers and
+their fields, and the districts (from the store, or a polygon file whose codes
+name the plan's districts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS, Proj, Transformer
+
+from ..datafiles import CsvTable
+from ..erosion.engine import TerrainParams
+from ..errors import InputError, ReferenceDataError, ShuibaoError
+from ..grid import GridSpec
+from ..io import vector
+from ..io.raster import Raster
+from ..io.steps import sha256
+from ..monitoring.spec import PolygonInput, RunSpec, load_spec
+from ..monitoring.units import Zone, make_zone
+from ..plan.reference import PlanReference, load_reference
+from ..store import Store
+from ..store.reference_loader import read_boundaries
+from .erosion import CsleInputs, CsleParams, SlopeLengthParams, validate_csle
+
+STORAGE_CRS = "EPSG:4490"
+
+
+@dataclass
+class Prepared:
+    """A validated run: the spec, the inputs on the grid, zones and everything else the steps need."""
+
+    spec: RunSpec
+    ref: PlanReference
+    csle_inputs: CsleInputs
+    csle_params: CsleParams
+    data: dict
+    grid: GridSpec
+    valid: np.ndarray
+    landuse: np.ndarray
+    zones: list[Zone]
+    zone_geoms: list  # MultiPolygons in EPSG:4490, one per zone
+    district_source: str
+    sheds: vector.PolygonSet | None
+    classes: dict[int, tuple[int, str]]
+    checksums: dict[str, str] = field(default_factory=dict)
+    area_scale: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.grid.cell_area / 1e6
+
+    def digest(self) -> str:
+        """What every result depends on: the spec and the bytes of every input."""
+        payload = {"spec": self.spec.canonical(), "inputs": self.checksums, "districts": self.district_source}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
+    i, p, t = spec.inputs, spec.parameters, spec.tables
+    inputs = CsleInputs(dem=i["dem"], landuse=i["landuse"], ndvi=i.get("ndvi"), fvc=i.get("fvc"), r=i.get("r"),
+                        rain=i.get("rain"), annual_rain=i.get("annual_rain"), k=i.get("k"), soil=i.get("soil"),
+                        soil_table=i.get("soil_table"),
+                        measures=spec.measures if isinstance(spec.measures, Path) else None,
+                        **{k: t.get(k) for k in ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")})
+    terrain = TerrainParams(routing=p["routing"], channel_threshold_m2=p["channel_threshold_m2"],
+                            slope_for_factors=p["slope_for_factors"],
+                            ls=SlopeLengthParams(max_length_m=p["max_slope_length_m"]))
+    params = CsleParams(tolerance_t_km2=p["tolerance_t_km2"], terrain=terrain, ndvi_soil=p["ndvi_soil"],
+                        ndvi_veg=p["ndvi_veg"], idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
+                        k_correction=p["k_correction"], target_crs=spec.crs, resolution_m=spec.resolution_m,
+                        synthetic=spec.synthetic)
+    return inputs, params
+
+
+def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int, tuple[int, str]]:
+    """Land-use code → (表2 class, name); by default the codes are 表2's eight classes."""
+    if spec.landuse_classes is None:
+        return {c.code: (c.code, c.name) for c in ref.landuse_classes}
+    try:
+        t = CsvTable(spec.landuse_classes.name, ("code", "name", "plan_class"), spec.landuse_classes.parent)
+        plan = {c.code for c in ref.landuse_classes}
+        out = {}
+        for i in range(len(t)):
+            code = int(t.float(i, "code", minimum=1, maximum=255))
+            pc = int(t.float(i, "plan_class", minimum=1, maximum=8))
+            if pc not in plan:
+                raise ReferenceDataError(f"{t.path}, row {i + 2}: plan_class {pc} is not one of 表2's classes 1–8")
+            out[code] = (pc, t.text(i, "name"))
+        return out
+    except ShuibaoError as exc:
+        problems.append(f"[inputs] landuse_classes: {exc}")
+        return {}
+
+
+def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str]) -> tuple[list, list, str]:
+    """Zones and their polygons (EPSG:4490) from the store or the user's file."""
+    if spec.districts is None:
+        try:
+            with Store(db) as store, store.reading() as conn:
+                store.require_current(conn)
+                rows = read_boundaries(conn)
+                location = store.location
+        except ShuibaoError as exc:
+            problems.append(f"[inputs] districts = \"store\": {exc}")
+            return [], [], ""
+        if not rows:
+            problems.append(f"[inputs] districts = \"store\": {location} has no district boundaries; run "
+                            "`shuibao db init` (or give a polygon file)")
+            return [], [], ""
+        zones, geoms = [], []
+        for row in rows:
+            covers = tuple(ref.district(n) for n in row["covers"].split("|"))
+            zones.append(make_zone(len(zones) + 1, covers))
+            geoms.append(row["geom"])
+        digest = hashlib.sha256(b"".join(r["covers"].encode() + r["geom"].wkb for r in rows)).hexdigest()
+        return zones, geoms, f"store boundaries sha256:{digest}"
+    src = spec.districts
+    code_field = src.fields.get("code_field", "code")
+    try:
+        polys = vector.read_polygons(src.path, "[inputs] districts", layer=src.layer, fields={code_field: "str"})
+    except InputError as exc:
+        problems.append(str(exc))
+        return [], [], ""
+    groups: dict[str, list] = {}
+    for i, (key, geom) in enumerate(zip(polys.attributes[code_field], polys.geoms)):
+        try:
+            d = ref.district(str(key))
+        except ShuibaoError:
+            problems.append(f"[inputs] districts: {src.path} feature {i + 1}: {code_field} = {key!r} names none of "
+                            "the plan's districts (use a code, adcode or name as `shuibao plan districts` lists)")
+            continue
+        groups.setdefault(d.code, []).append(geom)
+    zones, geoms = [], []
+    for d in ref.districts:
+        if d.code in groups:
+            zones.append(make_zone(len(zones) + 1, (d,)))
+            merged = shapely.union_all(groups[d.code]) if len(groups[d.code]) > 1 else groups[d.code][0]
+            geoms.append(vector.to_crs([merged], polys.crs, STORAGE_CRS)[0])
+    return zones, geoms, f"file:{sha256(src.path)}"
+
+
+def _polygon_raster(polys: vector.PolygonSet, values, grid: GridSpec, dtype, fill) -> np.ndarray:
+    """Burn polygon values onto the grid by the cell-centre rule (later features win)."""
+    labels = vector.zone_labels(polys.geoms, polys.crs, grid)
+    lut = np.concatenate([[fill], np.asarray(values, dtype=np.float64)]).astype(dtype)
+    return lut[labels]
+
+
+def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[str]) -> None:
+    src = spec.measures
+    e_field, t_field = src.fields.get("e_field", "measure_code"), src.fields.get("t_field")
+    fields = {e_field: "int", **({t_field: "float"} if t_field else {})}
+    try:
+        polys = vector.read_polygons(src.path, "[inputs] measures", layer=src.layer, fields=fields)
+    except InputError as exc:
+        problems.append(str(exc))
+        return
+    codes = np.asarray(polys.attributes[e_field], dtype=np.int64)
+    e_table = data.get("e_table")
+    if e_table is not None and e_table.unknown(np.unique(codes)):
+        problems.append(f"[inputs] measures: {src.path} field {e_field} has code(s) {e_table.unknown(np.unique(codes))} "
+                        f"that {e_table.path} does not list")
+    if codes.size and (codes.min() < 0 or codes.max() > 255):
+        problems.append(f"[inputs] measures: {src.path} field {e_field} must hold codes 0–255")
+        return
+    data["measures"] = Raster(src.path, _polygon_raster(polys, codes, grid, np.uint8, 0), valid, grid, None)
+    if t_field:
+        t = np.asarray(polys.attributes[t_field], dtype=np.float64)
+        bad = np.flatnonzero(~((t >= 0) & (t <= 1)) & np.isfinite(t))
+        if bad.size:
+            problems.append(f"[inputs] measures: {src.path} field {t_field} must be a T factor in [0, 1]; features "
+                            f"{(bad[:5] + 1).tolist()} are not")
+        data["t_override"] = _polygon_raster(polys, t, grid, np.float32, np.nan)
+
+
+def area_scale(grid: GridSpec, valid: np.ndarray, samples: int = 64) -> tuple[float, float]:
+    """Range of the projection's areal scale over the valid cells (1 = ground areas exact; Albers gives 1)."""
+    crs = CRS.from_user_input(grid.crs)
+    rows = np.linspace(0, grid.shape[0] - 1, samples).astype(int)
+    cols = np.linspace(0, grid.shape[1] - 1, samples).astype(int)
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    keep = valid[rr, cc]
+    if not keep.any():
+        return 1.0, 1.0
+    a, _, c, _, e, f = grid.transform
+    x, y = c + (cc[keep] + 0.5) * a, f + (rr[keep] + 0.5) * e
+    lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
+    scale = Proj(crs).get_factors(lon, lat).areal_scale
+    return float(np.min(scale)), float(np.max(scale))
+
+
+def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
+    """Parse the spec and check every input; one :class:`InputError` lists every problem."""
+    spec = load_spec(spec_path)
+    ref = load_reference()
+    problems: list[str] = []
+    inputs, params = _csle(spec)
+    classes = _classes(spec, ref, problems)
+    zones, zone_geoms, district_source = _zones(spec, ref, db, problems)
+    sheds = None
+    if spec.watersheds is not None:
+        f = spec.watersheds.fields
+        wanted = {f.get("id_field", "code"): "str", **({f["name_field"]: "str"} if f.get("name_field") else {})}
+        try:
+            sheds = vector.read_polygons(spec.watersheds.path, "[inputs] watersheds", layer=spec.watersheds.layer,
+                                         fields=wanted)
+        except InputError as exc:
+            problems.append(str(exc))
+    try:
+        data = validate_csle(inputs, params)
+    except InputError as exc:
+        problems.extend(str(exc).splitlines())
+        data = None
+    if data is None:
+        raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    dem = data["dem"]
+    grid, valid = dem.grid, dem.valid
+    landuse = data["landuse"].data
+    if spec.landuse_classes is not None and classes:
+        unknown = sorted(set(np.unique(landuse[valid]).tolist()) - set(classes))
+        if unknown:
+            problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {spec.landuse_classes} "
+                            "does not map to a 表2 class")
+    if isinstance(spec.measures, PolygonInput):
+        _measures(spec, data, grid, valid, problems)
+    if problems:
+        raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    files = {k: v for k, v in spec.inputs.items()}
+    for key in ("landuse_classes",):
+        if getattr(spec, key) is not None:
+            files[key] = getattr(spec, key)
+    for key in ("measures", "watersheds", "districts"):
+        v = getattr(spec, key)
+        if v is not None:
+            files[key] = v if isinstance(v, Path) else v.path
+    files.update({f"table:{k}": v for k, v in spec.tables.items()})
+    checksums = {k: sha256(Path(v)) for k, v in sorted(files.items()) if Path(v).is_file()}
+    return Prepared(spec, ref, inputs, params, data, grid, valid, landuse, zones, zone_geoms, district_source,
+                    sheds, classes, checksums, area_scale(grid, valid))
