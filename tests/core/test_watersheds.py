@@ -97,3 +97,45 @@ def test_larger_threshold_gives_fewer_larger_units():
 def test_threshold_must_be_positive():
     with pytest.raises(ValueError):
         small_watersheds(np.zeros((2, 2), np.uint8), np.ones((2, 2), bool), np.ones((2, 2)), 0)
+
+
+def _neighbours(labels: np.ndarray, u: int) -> set[int]:
+    m = labels == u
+    out = set()
+    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
+        for x, y in ((a, b), (b, a)):
+            sel = (x == u) & (y != u) & (y > 0)
+            out |= set(np.unique(y[sel]).tolist())
+    assert m.any()
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int32, (12, 15), elements=st.integers(0, 9)), st.integers(2, 25))
+def test_merging_small_units_keeps_cells_and_leaves_no_mergeable_sliver(raw, min_cells):
+    from shuibao.core.watersheds import merge_small_units
+
+    merged, n = merge_small_units(raw, min_cells)
+    assert ((merged > 0) == (raw > 0)).all()  # no cell gains or loses a unit
+    assert n == len(np.unique(merged[merged > 0]))
+    assert sorted(np.unique(merged[merged > 0]).tolist()) == list(range(1, n + 1))
+    for u in np.unique(raw[raw > 0]):  # each original unit goes whole into one new unit
+        assert len(np.unique(merged[raw == u])) == 1
+    sizes = np.bincount(merged.ravel(), minlength=n + 1)
+    for u in range(1, n + 1):
+        if sizes[u] < min_cells:  # a unit left small has nobody to join
+            assert not _neighbours(merged, u)
+
+
+def test_a_sliver_joins_the_neighbour_with_the_longest_border():
+    from shuibao.core.watersheds import merge_small_units
+
+    labels = np.array([[1, 1, 1, 2, 2],
+                       [1, 1, 3, 2, 2],
+                       [1, 1, 3, 2, 2],
+                       [1, 1, 3, 2, 2]], np.int32)
+    # unit 3 (3 cells) touches unit 1 on 3 edges + 1 corner-free edge above, and unit 2 on 3 edges
+    labels[0, 2] = 2  # now 3 shares 3 edges with 1, 4 with 2
+    merged, n = merge_small_units(labels, 4)
+    assert n == 2
+    assert (merged[1:, 2] == merged[0, 3]).all()

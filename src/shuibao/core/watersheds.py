@@ -95,3 +95,61 @@ def small_watersheds(fdir: np.ndarray, valid: np.ndarray, accumulation_cells: np
     valid = np.ascontiguousarray(valid, np.bool_)
     channel = valid & (np.nan_to_num(accumulation_cells, nan=0.0) >= threshold_cells)
     return _links(np.ascontiguousarray(fdir, np.uint8), valid, np.ascontiguousarray(channel))
+
+
+def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, int]:
+    """Merge units of fewer than ``min_cells`` cells into the neighbour they share the longest border with.
+
+    Stream links leave slivers: the strips along the study-area edge that drain out
+    without meeting a channel, and the catchments of very short links between two
+    confluences.  A sliver joins the neighbouring unit with which it shares the most
+    cell edges (4-neighbourhood); the smallest are merged first, and a unit that has
+    grown past the minimum by taking slivers is kept.  Units without a neighbour
+    (islands) stay.  Labels are then renumbered 1…M in raster order, so the result is
+    deterministic.  Returns (labels, M).
+    """
+    labels = np.ascontiguousarray(labels, np.int32)
+    n = int(labels.max(initial=0))
+    if n == 0 or min_cells <= 1:
+        return labels, n
+    size = np.bincount(labels.ravel(), minlength=n + 1).astype(np.int64)
+    pairs = []
+    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
+        diff = (a != b) & (a > 0) & (b > 0)
+        x, y = a[diff].astype(np.int64), b[diff].astype(np.int64)
+        pairs.append(np.concatenate([x * (n + 1) + y, y * (n + 1) + x]))  # both directions
+    keys, shared = np.unique(np.concatenate(pairs), return_counts=True)
+    src, dst = keys // (n + 1), keys % (n + 1)
+    start = np.searchsorted(src, np.arange(n + 2))
+    parent = np.arange(n + 1)
+
+    def find(u: int) -> int:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for u in np.argsort(size[1:], kind="stable") + 1:  # smallest first
+        if size[u] >= min_cells:
+            break
+        ru = find(int(u))
+        if size[ru] >= min_cells:
+            continue
+        best, best_shared = -1, 0
+        for k in range(start[u], start[u + 1]):
+            v = find(int(dst[k]))
+            if v != ru and shared[k] > best_shared:
+                best, best_shared = v, int(shared[k])
+        if best < 0:
+            continue
+        parent[ru] = best
+        size[best] += size[ru]
+    roots = np.array([find(u) for u in range(n + 1)], np.int64)
+    merged = roots[labels]
+    # renumber in raster order of first appearance
+    uniq, first = np.unique(merged.ravel(), return_index=True)
+    order = uniq[np.argsort(first)]
+    order = order[order > 0]
+    lut = np.zeros(n + 1, np.int32)
+    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
+    return lut[merged], int(order.size)

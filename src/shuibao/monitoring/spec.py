@@ -72,8 +72,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "south-west rocky mountains)", 1, 5000),
     ParamSpec("channel_threshold_m2", float, 1_000_000.0, "m²", "contributing area where slope length stops "
               "(channel start)", 1, None),
-    ParamSpec("watershed_threshold_km2", float, 5.0, "km²", "channel-start area of the small-watershed delineation",
-              0.01, 10_000),
+    ParamSpec("watershed_threshold_km2", float, 12.0, "km²", "channel-start area of the small-watershed "
+              "delineation (12 km² with the 5 km² merge gives units of about the plan's 20 km²)", 0.01, 10_000),
+    ParamSpec("watershed_min_km2", float, 5.0, "km²", "smaller units (edge strips, short links) join the neighbour "
+              "they share the longest border with", 0, 10_000),
     ParamSpec("routing", str, "d8", "—", "accumulation routing", choices=("d8", "mfd")),
     ParamSpec("slope_for_factors", str, "horn", "—", "slope used for S and m", choices=("horn", "downslope")),
     ParamSpec("max_slope_length_m", float, 333.0, "m", "slope length cap", 1, 10_000),

@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..core import hydrology
-from ..core.watersheds import small_watersheds
+from ..core.watersheds import merge_small_units, small_watersheds
 from ..erosion import tables as erosion_tables
 from ..io import raster as rio
 from ..io.blockwise import BlockRunner, Executor
@@ -179,7 +179,10 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
             threshold = prep.spec.parameters["watershed_threshold_km2"] * 1e6 / grid.cell_area
             labels, _ = small_watersheds(fdir, prep.valid, acc, threshold)
             del acc
-            source = f"delineated: D8 stream links, channel start {prep.spec.parameters['watershed_threshold_km2']} km²"
+            par = prep.spec.parameters
+            labels, _ = merge_small_units(labels, int(round(par["watershed_min_km2"] * 1e6 / grid.cell_area)))
+            source = (f"delineated: D8 stream links, channel start {par['watershed_threshold_km2']} km², units below "
+                      f"{par['watershed_min_km2']} km² merged")
         labels[~prep.valid] = 0
         arrays.cache["watersheds"] = labels
         rio.write_cog(out / "rasters" / "watersheds.tif", labels, grid, nodata=0, tags=tags, categorical=True,
