@@ -167,7 +167,9 @@ def _sheet(wb, table: Table) -> None:
         except IllegalCharacterError as exc:
             raise InputError(f"table {table.name}: row {i + 1} holds a control character Excel cannot store "
                              f"({exc})") from exc
-        for j, (cell, value) in enumerate(zip(ws[ws.max_row], values)):
+        row = 4 + i  # not ws.max_row: openpyxl recomputes it over every cell (quadratic on 10⁴ rows)
+        for j, value in enumerate(values):
+            cell = ws.cell(row, j + 1)
             cell.number_format = formats[j]
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # text, not a formula
