@@ -133,3 +133,15 @@ def test_unknown_cover_gives_unknown_b():
                       np.array(["cai2000", "cai2000", "grass_slr"]), np.array([np.nan] * 3))
     assert np.isnan(b).all()
     assert np.isnan(csle.b_cai2000(np.array([np.nan]))[0])
+
+
+def test_idw_skips_masked_cells_and_keeps_the_others():
+    pts = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    vals = np.array([1.0, 2.0, 4.0])
+    xs, ys = np.linspace(-5, 15, 9), np.linspace(15, -5, 7)
+    full = csle.idw(pts, vals, xs, ys)
+    mask = np.zeros((7, 9), bool)
+    mask[2:5, 3:8] = True
+    part = csle.idw(pts, vals, xs, ys, mask=mask)
+    assert np.isnan(part[~mask]).all()
+    assert np.array_equal(part[mask], full[mask])

@@ -127,6 +127,14 @@ def test_merging_small_units_keeps_cells_and_leaves_no_mergeable_sliver(raw, min
             assert not _neighbours(merged, u)
 
 
+def test_a_unit_grown_by_merging_does_not_stop_the_smaller_ones_after_it():
+    """Regression: the loop stopped at the first unit whose *grown* size passed the minimum."""
+    from shuibao.core.watersheds import merge_small_units
+
+    merged, n = merge_small_units(np.array([[3, 1, 2]], np.int32), 2)
+    assert n == 1 and (merged == 1).all()
+
+
 def test_a_sliver_joins_the_neighbour_with_the_longest_border():
     from shuibao.core.watersheds import merge_small_units
 

@@ -106,13 +106,16 @@ def erosivity_annual(annual_rain_mm: np.ndarray, a: float = 0.0534, b: float = 1
 
 
 @nb.njit(cache=True, parallel=True)
-def _idw(px, py, pv, xs, ys, power, k):
+def _idw(px, py, pv, xs, ys, power, k, mask, use_mask):
     n = px.shape[0]
     out = np.empty((ys.shape[0], xs.shape[0]), np.float32)
     for r in nb.prange(ys.shape[0]):
         d2 = np.empty(n)  # per row: rows run in parallel
         order = np.empty(n, np.int64)
         for c in range(xs.shape[0]):
+            if use_mask and not mask[r, c]:
+                out[r, c] = np.nan
+                continue
             exact = -1
             for i in range(n):
                 dx = xs[c] - px[i]
@@ -149,13 +152,14 @@ def _idw(px, py, pv, xs, ys, power, k):
 
 
 def idw(points_xy: np.ndarray, values: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
-        *, power: float = 2.0, neighbours: int | None = None) -> np.ndarray:
+        *, power: float = 2.0, neighbours: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
     """Inverse-distance-weighted interpolation of point values onto cell centres.
 
     ``z(x) = Σ w_i z_i / Σ w_i`` with ``w_i = d_i^(−power)`` over all points, or over
     the ``neighbours`` nearest (slower: a selection per cell); a cell centre that
     coincides with a point takes its value.
-    ``grid_x``/``grid_y`` are 1-D centre coordinates (columns, rows).
+    ``grid_x``/``grid_y`` are 1-D centre coordinates (columns, rows); cells where
+    ``mask`` is False are skipped (NaN) — outside the study area there is nothing to interpolate.
     Shepard, D. (1968). A two-dimensional interpolation function for irregularly-spaced data.
     Proc. 23rd ACM National Conference: 517–524. doi:10.1145/800186.810616
     """
@@ -166,8 +170,13 @@ def idw(points_xy: np.ndarray, values: np.ndarray, grid_x: np.ndarray, grid_y: n
     k = len(vals) if neighbours is None else int(neighbours)
     if k < 1:
         raise ValueError("idw needs at least one neighbour")
-    return _idw(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), vals,
-                np.asarray(grid_x, np.float64), np.asarray(grid_y, np.float64), float(power), k)
+    gx, gy = np.asarray(grid_x, np.float64), np.asarray(grid_y, np.float64)
+    use_mask = mask is not None
+    if use_mask and mask.shape != (gy.shape[0], gx.shape[0]):
+        raise ValueError("idw: the mask must have the grid's shape (rows, columns)")
+    m = np.ascontiguousarray(mask, np.bool_) if use_mask else np.ones((1, 1), np.bool_)
+    return _idw(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), vals, gx, gy, float(power), k, m,
+                use_mask)
 
 
 # --------------------------------------------------------------------------- K

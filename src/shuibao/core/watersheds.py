@@ -129,8 +129,9 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
             u = parent[u]
         return u
 
-    for u in np.argsort(size[1:], kind="stable") + 1:  # smallest first
-        if size[u] >= min_cells:
+    original = size.copy()  # the order and the stop use the sizes before merging; size[] grows as units join
+    for u in np.argsort(original[1:], kind="stable") + 1:  # smallest first
+        if original[u] >= min_cells:
             break
         ru = find(int(u))
         if size[ru] >= min_cells:
@@ -144,12 +145,26 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
             continue
         parent[ru] = best
         size[best] += size[ru]
-    roots = np.array([find(u) for u in range(n + 1)], np.int64)
-    merged = roots[labels]
-    # renumber in raster order of first appearance
-    uniq, first = np.unique(merged.ravel(), return_index=True)
-    order = uniq[np.argsort(first)]
-    order = order[order > 0]
-    lut = np.zeros(n + 1, np.int32)
-    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
-    return lut[merged], int(order.size)
+    roots = np.array([find(u) for u in range(n + 1)], np.int32)
+    return _renumber(labels, roots)
+
+
+@nb.njit(cache=True)
+def _renumber(labels, roots):
+    """Map each label to its root, numbering the roots 1…M in raster order of first appearance."""
+    new = np.zeros(roots.shape[0], np.int32)
+    out = np.empty_like(labels)
+    flat = labels.ravel()
+    o = out.ravel()
+    m = 0
+    for i in range(flat.shape[0]):
+        u = flat[i]
+        if u == 0:
+            o[i] = 0
+            continue
+        root = roots[u]
+        if new[root] == 0:
+            m += 1
+            new[root] = m
+        o[i] = new[root]
+    return out, m

@@ -68,19 +68,22 @@ class _Timer:
 
 def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: TerrainParams = TerrainParams(),
                     on_step: StepCallback | None = None, keep_accumulation: bool = False,
-                    keep_grids: bool = True, keep_flow_direction: bool = False) -> tuple[TerrainResult, dict]:
+                    keep_grids: bool = True, keep_flow_direction: bool = False,
+                    filled: np.ndarray | None = None) -> tuple[TerrainResult, dict]:
     """Fill, route, slope, slope length, L and S on a projected grid (metres).
 
     With ``keep_grids=False`` the conditioned DEM and the directions (unless
     ``keep_flow_direction``) are dropped as
     soon as they are used (``filled`` and ``flow_direction`` are then ``None``),
-    which keeps the peak memory of a whole CSLE run lower.
+    which keeps the peak memory of a whole CSLE run lower.  ``filled``: the DEM
+    already conditioned by :func:`hydrology.fill_depressions` (the fill is skipped).
     """
     timer = _Timer(on_step)
     dx, dy = grid.cell_width, grid.cell_height
-    t = time.perf_counter()
-    filled = hydrology.fill_depressions(dem, valid)
-    timer("fill", t)
+    if filled is None:  # a caller may have filled the DEM already (on another thread)
+        t = time.perf_counter()
+        filled = hydrology.fill_depressions(dem, valid)
+        timer("fill", t)
     t = time.perf_counter()
     fdir = hydrology.flow_direction_d8(filled, valid, dx, dy)
     timer("flow_direction", t)

@@ -79,6 +79,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("routing", str, "d8", "—", "accumulation routing", choices=("d8", "mfd")),
     ParamSpec("slope_for_factors", str, "horn", "—", "slope used for S and m", choices=("horn", "downslope")),
     ParamSpec("max_slope_length_m", float, 333.0, "m", "slope length cap", 1, 10_000),
+    ParamSpec("cutoff_low", float, 0.7, "—", "slope length stops where the slope falls below this fraction of the "
+              "upslope cell's (where the slope is under 5 %, 2.86°)", 0.01, 1),
+    ParamSpec("cutoff_high", float, 0.5, "—", "the same cut-off fraction where the slope is 5 % or more", 0.01, 1),
+    ParamSpec("cutoff_selector", str, "downstream", "—", "which cell's slope picks the cut-off",
+              choices=("downstream", "upstream")),
+    ParamSpec("l_form", str, "segment", "—", "L of a cell from the segment formula or per cell",
+              choices=("segment", "cell")),
     ParamSpec("ndvi_soil", float, None, "NDVI", "bare-soil NDVI (default: 5th percentile)", -1, 1),
     ParamSpec("ndvi_veg", float, None, "NDVI", "full-cover NDVI (default: 95th percentile)", -1, 1),
     ParamSpec("idw_power", float, 2.0, "—", "inverse-distance power for station R", 0.5, 6),

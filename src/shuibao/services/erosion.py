@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -261,7 +262,8 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
 
     Writes the factor COGs (and, with ``params.combine``, soil loss and grades) into
     ``out_dir`` and returns the summary.  With ``params.keep_flow_direction`` the
-    summary's ``"_flow_direction"`` holds the D8 directions (uint8, not JSON).
+    summary's ``"_flow_direction"`` holds the D8 directions (uint8, not JSON) and, with D8 routing,
+    ``"_accumulation"`` the D8 contributing cells, and ``"_soil_loss"``/``"_grade"`` the products.
     The product is A = L·S·R·K·B·T·E, in this order, in float32 (see
     :func:`shuibao.core.csle.soil_loss`'s note on the order).
     """
@@ -302,19 +304,12 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
 
     terrain_params = replace(params.terrain, ls=replace(params.terrain.ls, m_table=data["m_table"],
                                                         s_table=data["s_table"]))
-    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False,
-                                           keep_flow_direction=params.keep_flow_direction)
-    timings.update(terrain_timings)
-    flow_direction = ter.flow_direction
-    del data["dem"], dem  # the DEM is no longer needed; free it before the factors
-    if params.intermediates:
-        write("slope", ter.slope_deg, "slope (degrees, Horn)")
-    write("l_factor", ter.l_factor, "L factor")
-    write("s_factor", ter.s_factor, "S factor")
-    ls = ter.l_factor * ter.s_factor
-    if params.intermediates:
-        write("ls_factor", ls, "LS factor")
-    del ter
+    # The fill (single-threaded, most of the terrain time) runs on a worker thread while this thread
+    # computes R, K, B, T and E; the terrain factors follow once it is done.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fill")
+    fill_started = time.perf_counter()
+    filling = pool.submit(hydrology.fill_depressions, dem.data, valid)
+    pool.shutdown(wait=False)
 
     t = time.perf_counter()
     stations = None
@@ -328,15 +323,14 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
         ys = y0 - (np.arange(rows) + 0.5) * grid.cell_height
         pts = np.array([[s.x, s.y] for s, _ in stations])
         r = csle.idw(pts, np.array([res.annual_mean for _, res in stations]), xs, ys,
-                     power=params.idw_power, neighbours=params.idw_neighbours)
+                     power=params.idw_power, neighbours=params.idw_neighbours, mask=valid)
     else:
         rm = data["r_model"]
         r = csle.erosivity_annual(data.pop("annual_rain").data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
     step("r_factor", t)
-    # soil loss accumulates in its own array (A = ((L·S)·R)·K·B·T·E, as csle.soil_loss); the factor arrays go
-    # to the writer unchanged
-    a = ls * r if params.combine else None
-    del ls
+    # soil loss accumulates in its own array, A = R·K·B·T·E·L·S in this order (as monitoring.blocks); the
+    # factor arrays go to the writer unchanged
+    a = r.copy() if params.combine else None
 
     def mul(factor: np.ndarray) -> None:
         if a is not None:
@@ -392,6 +386,34 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
     del e
     step("b_e_t_factors", t)
 
+    t = time.perf_counter()
+    try:
+        filled = filling.result()
+    except BaseException:
+        filling.cancel()
+        raise
+    timings["fill"] = round(time.perf_counter() - fill_started, 4)
+    if on_step:
+        on_step("fill (beside R…E)", timings["fill"])
+    step("wait_for_fill", t)
+    keep_acc = params.keep_flow_direction and terrain_params.routing == "d8"  # D8 cells: the small watersheds'
+    ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False,
+                                           keep_flow_direction=params.keep_flow_direction,
+                                           keep_accumulation=keep_acc, filled=filled)
+    del filled
+    timings.update(terrain_timings)
+    flow_direction, accumulation = ter.flow_direction, ter.accumulation_cells
+    del data["dem"], dem  # the DEM is no longer needed
+    if params.intermediates:
+        write("slope", ter.slope_deg, "slope (degrees, Horn)")
+    mul(ter.l_factor)
+    mul(ter.s_factor)
+    write("l_factor", ter.l_factor, "L factor")
+    write("s_factor", ter.s_factor, "S factor")
+    if params.intermediates:
+        write("ls_factor", ter.l_factor * ter.s_factor, "LS factor")
+    del ter
+
     summary_grades = None
     if a is not None:
         t = time.perf_counter()
@@ -436,6 +458,9 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
     }
     if params.keep_flow_direction:
         summary["_flow_direction"] = flow_direction
+        summary["_accumulation"] = accumulation  # None with MFD routing
+        if summary_grades is not None:  # the monitoring run counts them next: no need to read them back
+            summary["_soil_loss"], summary["_grade"] = modulus, grades
     return summary
 
 

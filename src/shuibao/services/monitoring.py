@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,12 +124,28 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
         if on_event:
             on_event("substep", name, seconds)
 
+    # ------------------------------------------------------------------ zones (beside the erosion step)
+    def zones():
+        labels = zone_labels(prep.zone_geoms, "EPSG:4490", grid).astype(np.int32)
+        labels[~prep.valid] = 0
+        arrays.cache.update(zones=labels, landuse=prep.landuse)
+        rio.write_cog(out / ".work" / "zones.tif", labels, grid, nodata=None, tags=tags, categorical=True,
+                      band_name="district zone label (0 outside)")
+        rio.write_cog(out / ".work" / "landuse.tif", prep.landuse.astype(np.uint8), grid, nodata=None, tags=tags,
+                      categorical=True, band_name="land-use code on the run grid")
+        return [".work/zones.tif", ".work/landuse.tif"], {"zones": len(prep.zones)}
+
+
     # ------------------------------------------------------------------ erosion
     def erosion():
         params = replace(prep.csle_params, combine=ex.engine == "memory", keep_flow_direction=True)
         summary = compute_csle(prep.data, prep.csle_inputs, out / "rasters", params, substep)
         fdir = summary.pop("_flow_direction")
         arrays.cache["flow_direction"] = fdir
+        if summary.get("_accumulation") is not None:  # saves the watersheds step a second accumulation
+            arrays.cache["accumulation"] = summary.pop("_accumulation")
+        if "_grade" in summary:
+            arrays.cache.update(soil_loss=summary.pop("_soil_loss"), grade=summary.pop("_grade"))
         rio.write_cog(out / ".work" / "flow_direction.tif", fdir, grid, nodata=None, tags=tags, categorical=True,
                       band_name="D8 flow direction (ESRI codes)")
         files = [f"rasters/{n}.tif" for n in FACTORS] + [".work/flow_direction.tif"]
@@ -137,7 +154,15 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
         extra = {k: summary[k] for k in ("parameters", "stations", "timings_s")}
         return files, extra
 
-    runner.run("erosion", erosion)
+    # Burning the districts onto the grid needs nothing from the erosion step: it runs beside it, on the
+    # core the erosion step leaves idle while it waits for the fill.
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zones")
+    zones_done = side.submit(runner.run, "zones", zones)
+    side.shutdown(wait=False)
+    try:
+        runner.run("erosion", erosion)
+    finally:
+        zones_done.result()
     if ex.engine == "dask":
         def soil_loss():
             bounds = erosion_tables.grade_bounds()
@@ -157,17 +182,6 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
     product_step = "soil_loss" if ex.engine == "dask" else "erosion"
 
     # ------------------------------------------------------------------ zones and watersheds
-    def zones():
-        labels = zone_labels(prep.zone_geoms, "EPSG:4490", grid).astype(np.int32)
-        labels[~prep.valid] = 0
-        arrays.cache.update(zones=labels, landuse=prep.landuse)
-        rio.write_cog(out / ".work" / "zones.tif", labels, grid, nodata=None, tags=tags, categorical=True,
-                      band_name="district zone label (0 outside)")
-        rio.write_cog(out / ".work" / "landuse.tif", prep.landuse.astype(np.uint8), grid, nodata=None, tags=tags,
-                      categorical=True, band_name="land-use code on the run grid")
-        return [".work/zones.tif", ".work/landuse.tif"], {"zones": len(prep.zones)}
-
-    runner.run("zones", zones)
 
     def watersheds():
         if prep.sheds is not None:
@@ -175,7 +189,9 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
             source = f"polygons: {prep.spec.watersheds.path}"
         else:
             fdir = arrays.get("flow_direction", ".work/flow_direction.tif")
-            acc = hydrology.flow_accumulation_d8(fdir, prep.valid)
+            acc = arrays.cache.pop("accumulation", None)
+            if acc is None:  # the erosion step was reused from an earlier attempt, or routed MFD
+                acc = hydrology.flow_accumulation_d8(fdir, prep.valid)
             threshold = prep.spec.parameters["watershed_threshold_km2"] * 1e6 / grid.cell_area
             labels, _ = small_watersheds(fdir, prep.valid, acc, threshold)
             del acc

@@ -74,7 +74,9 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                         **{k: t.get(k) for k in ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")})
     terrain = TerrainParams(routing=p["routing"], channel_threshold_m2=p["channel_threshold_m2"],
                             slope_for_factors=p["slope_for_factors"],
-                            ls=SlopeLengthParams(max_length_m=p["max_slope_length_m"]))
+                            ls=SlopeLengthParams(max_length_m=p["max_slope_length_m"], cutoff_low=p["cutoff_low"],
+                                                 cutoff_high=p["cutoff_high"], cutoff_selector=p["cutoff_selector"],
+                                                 l_form=p["l_form"]))
     params = CsleParams(tolerance_t_km2=p["tolerance_t_km2"], terrain=terrain, ndvi_soil=p["ndvi_soil"],
                         ndvi_veg=p["ndvi_veg"], idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
                         k_correction=p["k_correction"], target_crs=spec.crs, resolution_m=spec.resolution_m,
