@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,7 +123,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
         if on_event:
             on_event("substep", name, seconds)
 
-    # ------------------------------------------------------------------ zones (beside the erosion step)
+    # ------------------------------------------------------------------ zones
     def zones():
         labels = zone_labels(prep.zone_geoms, "EPSG:4490", grid).astype(np.int32)
         labels[~prep.valid] = 0
@@ -154,15 +153,10 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
         extra = {k: summary[k] for k in ("parameters", "stations", "timings_s")}
         return files, extra
 
-    # Burning the districts onto the grid needs nothing from the erosion step: it runs beside it, on the
-    # core the erosion step leaves idle while it waits for the fill.
-    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zones")
-    zones_done = side.submit(runner.run, "zones", zones)
-    side.shutdown(wait=False)
-    try:
-        runner.run("erosion", erosion)
-    finally:
-        zones_done.result()
+    # Not beside the erosion step: on 2 cores a third busy thread slowed the fill (the critical path) by
+    # more than the 13 s the districts take at 30 m.
+    runner.run("zones", zones)
+    runner.run("erosion", erosion)
     if ex.engine == "dask":
         def soil_loss():
             bounds = erosion_tables.grade_bounds()
