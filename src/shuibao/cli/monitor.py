@@ -20,8 +20,10 @@ STEP_NAMES = {"erosion": "CSLE factors 因子", "soil_loss": "soil loss 侵蚀�
 class _Progress:
     """One line per step on stderr: a bar of the steps done, the step, its time; substeps indented."""
 
-    def __init__(self, quiet: bool, steps: int):
+    def __init__(self, quiet: bool, steps: int, spec: Path | None = None):
         self.quiet, self.total, self.done = quiet, steps, 0
+        if spec is not None and 'engine = "dask"' not in spec.read_text(encoding="utf-8", errors="replace"):
+            self.total = steps - 1  # no separate soil-loss step in memory
 
     def __call__(self, kind: str, name: str, seconds: float) -> None:
         if self.quiet:
@@ -64,7 +66,7 @@ def run(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOM
     state: State = ctx.obj
     if not state.quiet:
         typer.echo(f"validating {spec} …", err=True)
-    result = run_monitoring(spec, state.db, on_event=_Progress(state.quiet, 8))
+    result = run_monitoring(spec, state.db, on_event=_Progress(state.quiet, 8, spec))
     if state.quiet:
         return
     s = result.summary
@@ -86,7 +88,9 @@ def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format
     rows = [[r.id, r.year, r.name, "yes" if r.synthetic else "", f"{r.rate_pct:.2f}", f"{r.total_km2:.2f}",
              f"{r.cell_size_m:g}", r.created_at.strftime("%Y-%m-%d %H:%M"), r.output_dir] for r in runs]
     if fmt == Format.json:
-        print_json([dict(zip(cols, row)) for row in rows])
+        print_json([{"id": r.id, "year": r.year, "name": r.name, "synthetic": r.synthetic, "rate_pct": r.rate_pct,
+                     "total_km2": r.total_km2, "cell_m": r.cell_size_m, "created_at": r.created_at.isoformat(),
+                     "output_dir": r.output_dir} for r in runs])
     elif fmt == Format.csv:
         print_csv(cols, rows)
     else:
@@ -124,10 +128,11 @@ def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier r
     state: State = ctx.obj
     c = compare_runs(state.db, run_a, run_b)
     if fmt == Format.json:
+        m = c["transition_cells"]
         print_json({"a": c["a"].__dict__, "b": c["b"].__dict__, "units": c["units"],
-                    "transition_cells": c["transition_cells"].tolist(),
-                    "transition_km2": c["transition_km2"].tolist(), "grades": c["grade_names"],
-                    "synthetic": c["synthetic"]})
+                    "transition_cells": None if m is None else m.tolist(),
+                    "transition_km2": None if m is None else c["transition_km2"].tolist(),
+                    "no_transitions": c["no_transitions"], "grades": c["grade_names"], "synthetic": c["synthetic"]})
         return
     cols = ["level", "name", "rate_a", "rate_b", "d_rate_pp", "d_loss_km2", "target_2025_pct", "gap_b_pp",
             "toward_target"]
@@ -143,6 +148,9 @@ def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier r
     syn = " — SYNTHETIC 合成数据" if c["synthetic"] else ""
     print_table(f"run {c['a'].id} ({c['a'].year}) → run {c['b'].id} ({c['b'].year}){syn}", cols, rows,
                 right=cols[2:8])
+    if c["transition_cells"] is None:
+        typer.echo(f"no grade transition matrix: {c['no_transitions']}", err=True)
+        return
     names = c["grade_names"]
     km2 = c["transition_km2"]
     print_table("grade transitions 侵蚀强度转移矩阵 (km², rows: earlier, columns: later)", ["", *names[1:]],

@@ -156,6 +156,14 @@ def reproject_raster(raster: Raster, target_crs: str, *, categorical: bool = Fal
               resampling=_resampling(raster.grid, src_crs, abs(transform.a), dst_crs, categorical))
     grid = GridSpec((height, width), tuple(transform)[:6], dst_crs.to_wkt(), None)
     valid = np.isfinite(dst)
+    if not categorical:
+        # averaging gives a value to cells only partly covered by data; a cell keeps one only if its centre
+        # lies on data, as with nearest-neighbour classes (land use, soil) — else they would leave holes
+        centre = np.zeros((height, width), np.uint8)
+        reproject(raster.valid.astype(np.uint8), centre, src_transform=_affine(raster.grid), src_crs=src_crs,
+                  dst_transform=transform, dst_crs=dst_crs, dst_nodata=0, resampling=Resampling.nearest)
+        valid &= centre.astype(bool)
+        dst[~valid] = np.nan
     return Raster(raster.path, dst.astype(raster.data.dtype if categorical else np.float32), valid, grid, raster.units)
 
 

@@ -18,6 +18,7 @@ writes (``.name.*.tmp``) are removed at the start.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from pathlib import Path
 from .atomic import atomic_path
 
 MANIFEST_DIR = ".steps"
-TMP_MARK = ".tmp"
+TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(\.gpkg)?(-journal|-wal|-shm)?$")  # names atomic_path makes
 
 
 def sha256(path: Path) -> str:
@@ -35,6 +36,33 @@ def sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 over every file a dataset is made of, so a change to any of them is seen.
+
+    The file itself; its siblings with the same stem (a shapefile's .dbf/.shx/.prj/.cpg, .aux.xml and
+    .ovr sidecars); for a raster, the files GDAL reports (a VRT's sources); a folder (FileGDB) recursively.
+    """
+    path = Path(path)
+    files: set[Path] = set()
+    if path.is_dir():
+        files.update(p for p in path.rglob("*") if p.is_file())
+    else:
+        files.add(path)
+        files.update(p for p in path.parent.glob(f"{path.stem}.*") if p.is_file() and p.suffix != ".tmp")
+        files.update(p for p in path.parent.glob(f"{path.name}.*") if p.is_file())
+        try:
+            import rasterio
+            with rasterio.open(path) as src:
+                files.update(Path(f) for f in src.files if Path(f).is_file())
+        except Exception:  # noqa: BLE001 - not a raster (CSV, vector): its own bytes and siblings suffice
+            pass
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(str(f.relative_to(path.parent) if f.is_relative_to(path.parent) else f).encode())
+        h.update(sha256(f).encode())
     return h.hexdigest()
 
 
@@ -68,15 +96,20 @@ class StepRunner:
         self._remove_temporaries()
 
     def _remove_temporaries(self) -> None:
-        for p in self.out.rglob(f".*{TMP_MARK}*"):
-            if p.is_file():
-                p.unlink()
+        """Leftovers of killed writes: only names :func:`atomic_path` makes, only in the run's folders."""
+        for folder in (self.out, *(self.out / d for d in ("rasters", "tables", ".work", MANIFEST_DIR))):
+            if folder.is_dir():
+                for p in folder.iterdir():
+                    if p.is_file() and TEMPORARY.match(p.name):
+                        p.unlink()
 
     def _manifest(self, name: str) -> Path:
         return self.out / MANIFEST_DIR / f"{name}.json"
 
-    def key(self, name: str, depends: tuple[str, ...]) -> str:
-        parts = {"run": self.digest, "version": self.version, "step": name,
+    def key(self, name: str, depends: tuple[str, ...], scope: dict | None = None) -> str:
+        """The step's key: what it reads (``scope``; default the whole run's digest), the version, and the
+        checksums of the files of the steps it depends on."""
+        parts = {"run": self.digest if scope is None else scope, "version": self.version, "step": name,
                  "depends": {d: self.records[d].outputs for d in depends}}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -97,9 +130,13 @@ class StepRunner:
                 return None
         return StepRecord(name, key, True, 0.0, m["outputs"], m.get("result", {}))
 
-    def run(self, name: str, fn: Callable[[], tuple[list[str], dict]], depends: tuple[str, ...] = ()) -> StepRecord:
-        """Run ``fn`` (returning the relative paths it wrote and a result) unless it is done already."""
-        key = self.key(name, depends)
+    def run(self, name: str, fn: Callable[[], tuple[list[str], dict]], depends: tuple[str, ...] = (),
+            scope: dict | None = None) -> StepRecord:
+        """Run ``fn`` (returning the relative paths it wrote and a result) unless it is done already.
+
+        ``scope`` narrows what the step depends on (JSON-able); it must name everything the step reads.
+        """
+        key = self.key(name, depends, scope)
         record = self.done(name, key)
         if record is None:
             self._manifest(name).unlink(missing_ok=True)

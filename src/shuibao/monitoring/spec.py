@@ -14,8 +14,6 @@ template`` prints a commented example; docs/monitoring.md describes the fields.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -147,8 +145,6 @@ class RunSpec:
         d.update({k: plain(getattr(self, k)) for k in ("measures", "districts", "watersheds", "inputs", "tables")})
         return d
 
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _closest(key: str, known) -> str:

@@ -111,7 +111,7 @@ class UnitRow:
         row.update(loss_km2=loss, loss_pct=loss / total * 100 if total else None, rate_pct=rate,
                    rate_2020_plan_pct=self.rate_2020_plan_pct, target_2025_pct=target,
                    gap_pp=(target - rate) if target is not None and rate is not None else None,
-                   gap_km2=(target / 100 * total - area["slight"]) if target is not None else None,
+                   gap_km2=(target / 100 * total - area["slight"]) if target is not None and total else None,
                    mean_modulus_t_km2=self.mean_modulus, soil_loss_t=self.soil_loss_sum * self.cell_area_km2)
         return row
 

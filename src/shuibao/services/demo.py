@@ -68,17 +68,20 @@ def write_comparison(c: dict, folder: Path) -> list[Path]:
     names = c["grade_names"]
     cols = [tio.Column("from_grade", "前一年强度", "grade, earlier")] + [
         tio.Column(f"to_{i}", f"本年{names[i]}", f"to grade {i}", "km²", 3) for i in range(1, 7)]
-    km2 = c["transition_km2"]
-    matrix = [{"from_grade": names[i], **{f"to_{j}": float(km2[i, j]) for j in range(1, 7)}} for i in range(1, 7)]
-    cells = c["transition_cells"]
-    cell_cols = [tio.Column(col.key, col.zh, col.en, "cells" if col.unit else "", None) for col in cols]
-    cell_rows = [{"from_grade": names[i], **{f"to_{j}": int(cells[i, j]) for j in range(1, 7)}} for i in range(1, 7)]
     syn = c["synthetic"]
     tables = [tio.Table("changes_by_unit", f"分区水土保持率变化 — {title}", COMPARE_COLUMNS, c["units"],
-                        ["趋势：reached 已达目标；toward 向目标靠近；away 偏离目标。"], syn),
-              tio.Table("transition_km2", f"侵蚀强度转移矩阵（km²）— {title}", cols, matrix,
-                        ["行：前一年强度；列：本年强度。"], syn),
-              tio.Table("transition_cells", f"侵蚀强度转移矩阵（网格数）— {title}", cell_cols, cell_rows, [], syn)]
+                        ["趋势：reached 已达目标；toward 向目标靠近；away 偏离目标。"], syn)]
+    if c["transition_cells"] is not None:
+        km2, cells = c["transition_km2"], c["transition_cells"]
+        matrix = [{"from_grade": names[i], **{f"to_{j}": float(km2[i, j]) for j in range(1, 7)}}
+                  for i in range(1, 7)]
+        cell_cols = [tio.Column(col.key, col.zh, col.en, "cells" if col.unit else "", None) for col in cols]
+        cell_rows = [{"from_grade": names[i], **{f"to_{j}": int(cells[i, j]) for j in range(1, 7)}}
+                     for i in range(1, 7)]
+        tables += [tio.Table("transition_km2", f"侵蚀强度转移矩阵（km²）— {title}", cols, matrix,
+                             ["行：前一年强度；列：本年强度。"], syn),
+                   tio.Table("transition_cells", f"侵蚀强度转移矩阵（网格数）— {title}", cell_cols, cell_rows, [],
+                             syn)]
     folder.mkdir(parents=True, exist_ok=True)
     paths = [tio.write_csv(folder / f"{t.name}.csv", t) for t in tables]
     from datetime import UTC, datetime

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 from importlib import resources
-import hashlib
 import io
 import json
 import math
@@ -31,13 +30,14 @@ from ..io.raster import write_cog
 from ..io.vector import to_crs, zone_labels
 from ..plan.boundaries import EQUAL_AREA_CRS, STORAGE_CRS, build_boundaries
 from ..plan.reference import load_reference
-from ..synthetic import SOIL_TABLE_ROWS
+from ..io.steps import sha256
+from ..synthetic import SOIL_TABLE_ROWS, SYNTHETIC_TAG
 from ..synthetic_city import MEASURES_NODATA, city_rain_stations, make_city_scene
 
 GENERATOR = "shuibao.synthetic_city v1"
 SEED = 2025
 MANIFEST = "synthetic-manifest.json"
-SYNTHETIC_TAG = {"SHUIBAO_SYNTHETIC": "yes: made from synthetic inputs, not observations",
+INPUT_TAGS = {"SHUIBAO_SYNTHETIC": SYNTHETIC_TAG,
                  "SHUIBAO_GENERATOR": f"{GENERATOR}, seed {SEED}"}
 LANDUSE_CODES = ("表2 classes: 1 耕地 2 园地 3 林地 4 草地 5 建设用地 6 交通运输用地 7 水域及水利设施用地 "
                  "8 其他土地; 0 nodata")
@@ -103,13 +103,7 @@ def demo_grid(resolution_m: float = 100.0) -> tuple[GridSpec, list]:
 
 
 def _sha256(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256(path) if path.is_file() else None
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
@@ -157,7 +151,7 @@ def _csv(header: list[str], rows: Iterable) -> str:
 
 def _cog(data: np.ndarray, grid: GridSpec, nodata, band: str, extra: dict | None = None,
          categorical: bool = False) -> Callable[[Path], None]:
-    tags = {**SYNTHETIC_TAG, **(extra or {})}
+    tags = {**INPUT_TAGS, **(extra or {})}
     return lambda p: write_cog(p, data, grid, nodata=nodata, tags=tags, band_name=band, categorical=categorical)
 
 

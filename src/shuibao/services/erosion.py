@@ -25,6 +25,7 @@ from ..erosion.engine import TerrainParams, compute_terrain, summarise
 from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import InputError
 from ..io import raster as rio
+from ..synthetic import SYNTHETIC_TAG
 from ..io.steps import sha256, write_json_atomic
 
 StepCallback = Callable[[str, float], None]
@@ -281,7 +282,7 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
     out.mkdir(parents=True, exist_ok=True)
     tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_RUN": "csle"}
     if params.synthetic:
-        tags["SHUIBAO_SYNTHETIC"] = "yes: made from synthetic inputs, not observations"
+        tags["SHUIBAO_SYNTHETIC"] = SYNTHETIC_TAG
     written: dict[str, str] = {}
     writer = rio.BackgroundWriter()
     invalid = ~valid

@@ -34,18 +34,19 @@ from .. import __version__
 from ..core import hydrology
 from ..core.watersheds import merge_small_units, small_watersheds
 from ..erosion import tables as erosion_tables
+from ..errors import DataError
 from ..io import raster as rio
 from ..io.blockwise import BlockRunner, Executor
 from ..io.steps import StepRecord, StepRunner, write_json_atomic
 from ..io.vector import zone_labels
 from ..monitoring.blocks import FACTORS, Partials, count_block, soil_loss_block
+from ..synthetic import SYNTHETIC_TAG
 from . import monitoring_outputs as outputs
 from .erosion import GRADE_BAND, SOIL_LOSS_BAND, compute_csle
 from .monitoring_inputs import Prepared, validate_run
 from .monitoring_runs import store_run
 
 EventCallback = Callable[[str, str, float], None]  # (kind, name, seconds): kind start | done | reused | substep
-SYNTHETIC_TAG = "yes: made from synthetic inputs, not observations"
 
 
 @dataclass
@@ -61,6 +62,27 @@ def _tags(prep: Prepared) -> dict[str, str]:
     if prep.spec.synthetic:
         tags["SHUIBAO_SYNTHETIC"] = SYNTHETIC_TAG
     return tags
+
+
+def _require_graded(prep: Prepared, grades: np.ndarray) -> None:
+    """Every cell with data must get a grade: a NaN factor (a table without a code) would drop land silently."""
+    lost = int(np.count_nonzero(prep.valid & (grades == 0)))
+    if lost:
+        raise DataError(f"{lost} cells with data got no soil loss (a factor is undefined there: check the B, T and "
+                        "E tables against the land-use and measure codes, and NDVI/FVC for holes); nothing stored")
+
+
+def _erosion_scope(prep: Prepared, ex: Executor) -> dict:
+    """What the erosion step reads: not the districts, the watersheds, the class table or the run's title,
+    so changing those does not recompute the factors (the costliest step)."""
+    spec = prep.spec
+    return {"inputs": {k: v for k, v in prep.checksums.items()
+                       if k not in ("districts", "watersheds", "landuse_classes")},
+            "paths": {k: str(v) for k, v in sorted(spec.inputs.items())},
+            "measures": spec.canonical()["measures"], "tables": {k: str(v) for k, v in sorted(spec.tables.items())},
+            "grid": [spec.crs, spec.resolution_m], "synthetic": spec.synthetic, "output": str(spec.output),
+            "parameters": {k: v for k, v in sorted(spec.parameters.items()) if not k.startswith("watershed_")},
+            "combine": ex.engine == "memory"}
 
 
 def _executor(prep: Prepared) -> Executor:
@@ -145,6 +167,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
             arrays.cache["accumulation"] = summary.pop("_accumulation")
         if "_grade" in summary:
             arrays.cache.update(soil_loss=summary.pop("_soil_loss"), grade=summary.pop("_grade"))
+            _require_graded(prep, arrays.cache["grade"])
         rio.write_cog(out / ".work" / "flow_direction.tif", fdir, grid, nodata=None, tags=tags, categorical=True,
                       band_name="D8 flow direction (ESRI codes)")
         files = [f"rasters/{n}.tif" for n in FACTORS] + [".work/flow_direction.tif"]
@@ -156,7 +179,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
     # Not beside the erosion step: on 2 cores a third busy thread slowed the fill (the critical path) by
     # more than the 13 s the districts take at 30 m.
     runner.run("zones", zones)
-    runner.run("erosion", erosion)
+    runner.run("erosion", erosion, scope=_erosion_scope(prep, ex))
     if ex.engine == "dask":
         def soil_loss():
             bounds = erosion_tables.grade_bounds()
@@ -170,6 +193,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
             rio.write_cog(out / "rasters" / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND,
                           categorical=True, compress="DEFLATE")
             arrays.cache.update(soil_loss=modulus, grade=grades)
+            _require_graded(prep, grades)
             return ["rasters/soil_loss.tif", "rasters/grade.tif"], {}
 
         runner.run("soil_loss", soil_loss, depends=("erosion",))

@@ -24,7 +24,7 @@ from ..errors import InputError, ReferenceDataError, ShuibaoError
 from ..grid import GridSpec
 from ..io import vector
 from ..io.raster import Raster
-from ..io.steps import sha256
+from ..io.steps import fingerprint
 from ..monitoring.spec import PolygonInput, RunSpec, load_spec
 from ..monitoring.units import Zone, make_zone
 from ..plan.reference import PlanReference, load_reference
@@ -145,10 +145,12 @@ def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str
     zones, geoms = [], []
     for d in ref.districts:
         if d.code in groups:
-            zones.append(make_zone(len(zones) + 1, (d,)))
+            # a unit inside this one without a polygon of its own (万盛经开区 in 綦江区's 500110) goes with it
+            children = tuple(c for c in ref.districts if c.parent_code == d.code and c.code not in groups)
+            zones.append(make_zone(len(zones) + 1, (d, *children)))
             merged = shapely.union_all(groups[d.code]) if len(groups[d.code]) > 1 else groups[d.code][0]
             geoms.append(vector.to_crs([merged], polys.crs, STORAGE_CRS)[0])
-    return zones, geoms, f"file:{sha256(src.path)}"
+    return zones, geoms, f"file:{fingerprint(src.path)}"
 
 
 def _polygon_raster(polys: vector.PolygonSet, values, grid: GridSpec, dtype, fill) -> np.ndarray:
@@ -169,6 +171,9 @@ def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, prob
         return
     codes = np.asarray(polys.attributes[e_field], dtype=np.int64)
     e_table = data.get("e_table")
+    if e_table is not None and e_table.unknown([0]):
+        problems.append(f"[inputs] measures: cells outside the polygons of {src.path} get measure code 0 (no "
+                        f"measure), which {e_table.path} does not list; add a row 0 with E = 1")
     if e_table is not None and e_table.unknown(np.unique(codes)):
         problems.append(f"[inputs] measures: {src.path} field {e_field} has code(s) {e_table.unknown(np.unique(codes))} "
                         f"that {e_table.path} does not list")
@@ -183,6 +188,19 @@ def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, prob
             problems.append(f"[inputs] measures: {src.path} field {t_field} must be a T factor in [0, 1]; features "
                             f"{(bad[:5] + 1).tolist()} are not")
         data["t_override"] = _polygon_raster(polys, t, grid, np.float32, np.nan)
+
+
+def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSpec, problems: list[str]) -> None:
+    """At least one district must reach the grid (else everything would be "outside the districts")."""
+    if not geoms:
+        return
+    left, bottom, right, top = grid.bounds
+    frame = shapely.box(left, bottom, right, top)
+    inside = [z for z, g in zip(zones, vector.to_crs(geoms, STORAGE_CRS, grid.crs)) if g.intersects(frame)]
+    if not inside:
+        source = "the store's boundaries" if spec.districts is None else str(spec.districts.path)
+        problems.append(f"[inputs] districts: no polygon of {source} overlaps the DEM grid "
+                        f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f} in its CRS); wrong CRS or wrong file?")
 
 
 def area_scale(grid: GridSpec, valid: np.ndarray, samples: int = 64) -> tuple[float, float]:
@@ -216,36 +234,52 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
         try:
             sheds = vector.read_polygons(spec.watersheds.path, "[inputs] watersheds", layer=spec.watersheds.layer,
                                          fields=wanted)
+            ids = [str(v).strip() if v is not None else "" for v in sheds.attributes[f.get("id_field", "code")]]
+            bad = [i + 1 for i, v in enumerate(ids) if not v or len(v) > 40]
+            dupes = sorted({v for v in ids if v and ids.count(v) > 1})
+            if bad or dupes:
+                problems.append(f"[inputs] watersheds: {spec.watersheds.path} field {f.get('id_field', 'code')} "
+                                "needs a unique id of 1–40 characters per polygon"
+                                + (f"; empty or too long in features {bad[:5]}" if bad else "")
+                                + (f"; repeated: {dupes[:5]}" if dupes else ""))
         except InputError as exc:
             problems.append(str(exc))
+    if len(spec.name) > 200:
+        problems.append(f"[run] name: {len(spec.name)} characters; at most 200")
     try:
         data = validate_csle(inputs, params)
     except InputError as exc:
-        problems.extend(str(exc).splitlines())
+        lines = str(exc).splitlines()  # a header line, then "  - problem" lines (or one line)
+        problems.extend([ln.strip().removeprefix("- ") for ln in lines[1:]] if len(lines) > 1 else lines)
         data = None
     if data is None:
         raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
     dem = data["dem"]
     grid, valid = dem.grid, dem.valid
     landuse = data["landuse"].data
-    if spec.landuse_classes is not None and classes:
-        unknown = sorted(set(np.unique(landuse[valid]).tolist()) - set(classes))
+    present = set(np.unique(landuse[valid]).tolist())
+    if max(present, default=0) > 255 or min(present, default=0) < 0:
+        problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–255 "
+                        f"({min(present)}…{max(present)}); recode them (and map them with landuse_classes)")
+    elif classes:
+        unknown = sorted(present - set(classes))
         if unknown:
-            problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {spec.landuse_classes} "
-                            "does not map to a 表2 class")
+            where = (f"{spec.landuse_classes} does not map to a 表2 class" if spec.landuse_classes is not None else
+                     "are not 表2's classes 1–8; give landuse_classes (code,name,plan_class) to map them")
+            problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {where}")
     if isinstance(spec.measures, PolygonInput):
         _measures(spec, data, grid, valid, problems)
+    _require_overlap(zones, zone_geoms, grid, spec, problems)
     if problems:
         raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
-    files = {k: v for k, v in spec.inputs.items()}
-    for key in ("landuse_classes",):
-        if getattr(spec, key) is not None:
-            files[key] = getattr(spec, key)
+    files = dict(spec.inputs)
+    if spec.landuse_classes is not None:
+        files["landuse_classes"] = spec.landuse_classes
     for key in ("measures", "watersheds", "districts"):
         v = getattr(spec, key)
         if v is not None:
             files[key] = v if isinstance(v, Path) else v.path
     files.update({f"table:{k}": v for k, v in spec.tables.items()})
-    checksums = {k: sha256(Path(v)) for k, v in sorted(files.items()) if Path(v).is_file()}
+    checksums = {k: fingerprint(Path(v)) for k, v in sorted(files.items())}
     return Prepared(spec, ref, inputs, params, data, grid, valid, landuse, zones, zone_geoms, district_source,
                     sheds, classes, checksums, area_scale(grid, valid))

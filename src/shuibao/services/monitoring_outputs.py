@@ -49,7 +49,8 @@ def build_results(prep: Prepared, p: Partials) -> Results:
     if prep.sheds is not None:
         f = prep.spec.watersheds.fields
         idf, namef = f.get("id_field", "code"), f.get("name_field")
-        ids = {i + 1: (str(prep.sheds.attributes[idf][i]), prep.sheds.attributes[namef][i] if namef else None)
+        ids = {i + 1: (str(prep.sheds.attributes[idf][i]).strip(),
+                       prep.sheds.attributes[namef][i] if namef else None)
                for i in range(len(prep.sheds.geoms))}
     return Results(unit_rows(prep.ref, prep.zones, p.zone_grade, p.zone_loss, cell),
                    landuse_rows(p.class_grade, prep.classes, names, cell),
@@ -82,7 +83,7 @@ RATE_COLUMNS = [_c("seq", "序号", "no."), _c("level", "层级", "level"), _c("
                 _c("name", "区县/区域", "unit"), _c("total_km2", "土地总面积", "land area", "km²", 2),
                 _c("slight_km2", "微度面积", "slight area", "km²", 2),
                 _c("rate_pct", "水土保持率", "soil-conservation rate", "%", 2),
-                _c("rate_2020_plan_pct", "2020年水土保持率（规划附表2）", "2020 rate (plan)", "%", 2),
+                _c("rate_2020_plan_pct", "2020年水土保持率（规划附表1）", "2020 rate (plan, 附表1)", "%", 2),
                 _c("target_2025_pct", "2025年目标", "2025 target", "%", 2),
                 _c("gap_pp", "距目标", "gap to target", "pp", 2),
                 _c("gap_km2", "距目标面积", "gap to target", "km²", 2)]

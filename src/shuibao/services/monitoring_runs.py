@@ -8,6 +8,7 @@ run id is taken.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from pyproj import CRS
 from sqlalchemy import Connection, delete, func, select
 
 from .. import __version__
@@ -22,6 +24,7 @@ from ..core.zonal import crosstab
 from ..errors import InputError
 from ..io import raster as rio
 from ..monitoring.units import GRADES, GRADES_ZH
+from ..io.steps import sha256
 from ..io.vector import read_polygons
 from ..store import Store, gpkg, schema
 from .monitoring_inputs import Prepared
@@ -36,7 +39,10 @@ def _f(v):
 
 def store_run(db: str | None, prep: Prepared, res: Results, provenance: dict) -> int:
     """Insert the run with its unit, land-use and watershed rows in one transaction; returns its id."""
-    key = prep.digest()
+    # the run's identity: its inputs and spec, the software, and what came out (a rerun with other results
+    # under the same spec — another version, an input changed behind a path — is another run)
+    counts = sha256(prep.spec.output / ".work" / "counts.json")
+    key = hashlib.sha256(f"{prep.digest()}|{__version__}|{counts}".encode()).hexdigest()
     layer = read_polygons(prep.spec.output / "monitoring.gpkg", "watersheds", layer="watersheds",
                           fields={"label": "int"})
     polys = dict(zip(layer.attributes["label"], layer.geoms))
@@ -145,13 +151,33 @@ def delete_run(db: str | None, ref: str) -> int:
         return rid
 
 
+def _grade_file(run: dict) -> tuple[Path, str | None]:
+    """The run's grade raster and the SHA-256 it was stored with (from its provenance)."""
+    path = Path(run["info"].output_dir) / "rasters" / "grade.tif"
+    steps = run["provenance"].get("steps", {})
+    digest = next((st["outputs"]["rasters/grade.tif"] for st in steps.values()
+                   if "rasters/grade.tif" in st.get("outputs", {})), None)
+    return path, digest
+
+
+def _check_grade_file(run: dict) -> str | None:
+    """Why the run's grade raster cannot be used (missing, or overwritten by a later run), or None."""
+    path, digest = _grade_file(run)
+    if not path.is_file():
+        return f"run {run['info'].id}: {path} no longer exists"
+    if digest is not None and sha256(path) != digest:
+        return f"run {run['info'].id}: {path} has been overwritten since (a later run wrote to the same folder)"
+    return None
+
+
 def transition_matrix(grade_a: Path, grade_b: Path) -> np.ndarray:
     """Cells by (grade in A, grade in B), 7 × 7 with 0 = no data; both rasters on one grid."""
     a = rio.read_raster(grade_a, "grade (run A)")
     b = rio.read_raster(grade_b, "grade (run B)")
-    if a.grid.shape != b.grid.shape or a.grid.transform != b.grid.transform:
+    if (a.grid.shape != b.grid.shape or a.grid.transform != b.grid.transform
+            or CRS.from_user_input(a.grid.crs) != CRS.from_user_input(b.grid.crs)):
         raise InputError(f"{grade_a} and {grade_b} are on different grids ({a.grid.shape} vs {b.grid.shape}); "
-                         "the transition matrix needs both runs at the same resolution and extent")
+                         "the transition matrix needs both runs at the same CRS, resolution and extent")
     ga = np.where(a.valid, a.data, 0).astype(np.int64)
     gb = np.where(b.valid, b.data, 0).astype(np.int64)
     return np.rint(crosstab(ga, gb, 7, 7)).astype(np.int64)
@@ -160,6 +186,8 @@ def transition_matrix(grade_a: Path, grade_b: Path) -> np.ndarray:
 def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
     """Change from run A to run B per unit (area by grade, rate, gap to target) and the grade transitions."""
     a, b = get_run(db, ref_a), get_run(db, ref_b)
+    if a["info"].id == b["info"].id:
+        raise InputError(f"runs {ref_a} and {ref_b} are the same run ({a['info'].id}); name two different runs")
     units_a = {(u["level"], u["code"]): u for u in a["units"]}
     rows = []
     for ub in b["units"]:
@@ -175,11 +203,17 @@ def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
         rows.append(row)
     ia, ib = a["info"], b["info"]
     cell_km2 = ib.cell_size_m ** 2 / 1e6
-    matrix = transition_matrix(Path(ia.output_dir) / "rasters" / "grade.tif",
-                               Path(ib.output_dir) / "rasters" / "grade.tif")
+    # the unit changes come from the database; the transition matrix needs both grade rasters as stored
+    why = _check_grade_file(a) or _check_grade_file(b)
+    matrix = None
+    if why is None:
+        try:
+            matrix = transition_matrix(_grade_file(a)[0], _grade_file(b)[0])
+        except InputError as exc:
+            why = str(exc)
     return {"a": ia, "b": ib, "units": rows, "transition_cells": matrix,
-            "transition_km2": matrix * cell_km2, "grade_names": ["无数据", *GRADES_ZH],
-            "synthetic": ia.synthetic or ib.synthetic}
+            "transition_km2": None if matrix is None else matrix * cell_km2, "no_transitions": why,
+            "grade_names": ["无数据", *GRADES_ZH], "synthetic": ia.synthetic or ib.synthetic}
 
 
 def _diff(b, a):
