@@ -103,11 +103,11 @@ class _Arrays:
         return self.cache[name]
 
 
-def run_monitoring(spec_path: Path | str, db: str | None = None, on_event: EventCallback | None = None,
-                   prepared: Prepared | None = None) -> RunResult:
+def run_monitoring(spec_path: Path | str, db: str | None = None, on_event: EventCallback | None = None
+                   ) -> RunResult:
     """Validate everything, then run (or resume) every step; returns the stored run."""
     started = time.perf_counter()
-    prep = prepared or validate_run(spec_path, db)
+    prep = validate_run(spec_path, db)
     validated = time.perf_counter() - started
     out = prep.spec.output
     ex = _executor(prep)
@@ -118,12 +118,11 @@ def run_monitoring(spec_path: Path | str, db: str | None = None, on_event: Event
 
     runner = StepRunner(out, prep.digest(), __version__, event)
     with BlockRunner(ex) as blocks:
-        records = _steps(prep, runner, blocks, on_event)
+        records, result = _steps(prep, runner, blocks, on_event)
     timings = {name: r.seconds for name, r in records.items()}
     provenance = outputs.provenance(prep, records, {"validate": round(validated, 3), **timings})
     write_json_atomic(out / "provenance.json", provenance, indent=2)
     t = time.perf_counter()
-    result = result_of(prep)
     run_id = store_run(db, prep, result, provenance)
     if on_event:
         on_event("done", "store", time.perf_counter() - t)
@@ -135,7 +134,8 @@ def result_of(prep: Prepared) -> outputs.Results:
     return outputs.build_results(prep, Partials(**{k: np.asarray(v) for k, v in raw.items()}))
 
 
-def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) -> dict[str, StepRecord]:
+def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
+           ) -> tuple[dict[str, StepRecord], outputs.Results]:
     out, ex = prep.spec.output, blocks.executor
     arrays = _Arrays(out)
     grid = prep.grid
@@ -199,7 +199,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
         runner.run("soil_loss", soil_loss, depends=("erosion",))
     product_step = "soil_loss" if ex.engine == "dask" else "erosion"
 
-    # ------------------------------------------------------------------ zones and watersheds
+    # ------------------------------------------------------------------ watersheds
 
     def watersheds():
         if prep.sheds is not None:
@@ -250,4 +250,4 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event) ->
     runner.run("vectors", lambda: (outputs.write_vectors(prep, result, arrays.get("watersheds",
                                                                                    "rasters/watersheds.tif"), out),
                                    {}), depends=("counts",))
-    return dict(runner.records)
+    return dict(runner.records), result
