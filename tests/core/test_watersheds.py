@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -110,8 +110,10 @@ def _neighbours(labels: np.ndarray, u: int) -> set[int]:
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(arrays(np.int32, (12, 15), elements=st.integers(0, 9)), st.integers(2, 25))
+@example(np.pad(np.array([[1, 3, 2, 2, 2, 2, 0, 1]], np.int32), ((0, 11), (0, 7))), 4)  # CI found it: a merged
+# unit must look for neighbours along all its parts, not only the border of its first
 def test_merging_small_units_keeps_cells_and_leaves_no_mergeable_sliver(raw, min_cells):
     from shuibao.core.watersheds import merge_small_units
 

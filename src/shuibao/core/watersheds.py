@@ -103,7 +103,8 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
     Stream links leave slivers: the strips along the study-area edge that drain out
     without meeting a channel, and the catchments of very short links between two
     confluences.  A sliver joins the neighbouring unit with which it shares the most
-    cell edges (4-neighbourhood); the smallest are merged first, and a unit that has
+    cell edges (4-neighbourhood; a unit that has taken slivers borders what they
+    bordered; ties go to the lower label); the smallest are merged first, and a unit that has
     grown past the minimum by taking slivers is kept.  Units without a neighbour
     (islands) stay.  Labels are then renumbered 1…M in raster order, so the result is
     deterministic.  Returns (labels, M).
@@ -119,8 +120,10 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
         x, y = a[diff].astype(np.int64), b[diff].astype(np.int64)
         pairs.append(np.concatenate([x * (n + 1) + y, y * (n + 1) + x]))  # both directions
     keys, shared = np.unique(np.concatenate(pairs), return_counts=True)
-    src, dst = keys // (n + 1), keys % (n + 1)
-    start = np.searchsorted(src, np.arange(n + 2))
+    # shared border per neighbour, kept per current unit: a merged unit borders what its parts bordered
+    border: list[dict[int, int]] = [{} for _ in range(n + 1)]
+    for a, b, count in zip((keys // (n + 1)).tolist(), (keys % (n + 1)).tolist(), shared.tolist()):
+        border[a][b] = count
     parent = np.arange(n + 1)
 
     def find(u: int) -> int:
@@ -136,15 +139,20 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
         ru = find(int(u))
         if size[ru] >= min_cells:
             continue
-        best, best_shared = -1, 0
-        for k in range(start[u], start[u + 1]):
-            v = find(int(dst[k]))
-            if v != ru and shared[k] > best_shared:
-                best, best_shared = v, int(shared[k])
-        if best < 0:
-            continue
+        totals: dict[int, int] = {}
+        for v, count in border[ru].items():
+            rv = find(v)
+            if rv != ru:
+                totals[rv] = totals.get(rv, 0) + count
+        if not totals:
+            continue  # an island: nobody to join
+        best = min(totals, key=lambda v: (-totals[v], v))  # longest border; ties to the lowest label
         parent[ru] = best
         size[best] += size[ru]
+        merged = border[best]
+        for v, count in border[ru].items():
+            merged[v] = merged.get(v, 0) + count
+        border[ru] = {}
     roots = np.array([find(u) for u in range(n + 1)], np.int32)
     return _renumber(labels, roots)
 
