@@ -98,7 +98,8 @@ def test_negative_rainfall(broken, empty_db):
     first[head.index("rain_mm")] = "-3.5"
     lines[1] = ",".join(first)
     rain.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _fails(folder, spec, empty_db, "rain.csv", "-3.5", "negative")
+    message = _fails(folder, spec, empty_db, "rain.csv", "-3.5", "negative")
+    assert "[inputs] rain" in message and "--rain" not in message  # named as the spec names it
 
 
 def test_every_problem_is_reported_at_once(broken, empty_db):

@@ -31,11 +31,12 @@ class StationSeries:
     rain_mm: np.ndarray
 
 
-def read_daily_rain(path: Path | str, target_crs: str, problems: list[str]) -> list[StationSeries]:
+def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], label: str = "--rain"
+                    ) -> list[StationSeries]:
     """Read ``station,date,rain_mm`` plus ``x,y`` (in the DEM's CRS) or ``lon,lat`` (CGCS2000 degrees)."""
     path = Path(path)
     if not path.is_file():
-        problems.append(f"--rain: {path} does not exist")
+        problems.append(f"{label}: {path} does not exist")
         return []
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -43,23 +44,23 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str]) -> l
             fields = set(reader.fieldnames or [])
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
-        problems.append(f"--rain: {path} is not a UTF-8 CSV file ({exc})")
+        problems.append(f"{label}: {path} is not a UTF-8 CSV file ({exc})")
         return []
     if "x" in fields and "y" in fields:
         xcol, ycol, geographic = "x", "y", False
     elif "lon" in fields and "lat" in fields:
         xcol, ycol, geographic = "lon", "lat", True
     else:
-        problems.append(f"--rain: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {sorted(fields)}")
+        problems.append(f"{label}: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {sorted(fields)}")
         return []
     missing = [c for c in ("station", "date", "rain_mm") if c not in fields]
     if missing:
-        problems.append(f"--rain: {path} is missing column(s) {', '.join(missing)}")
+        problems.append(f"{label}: {path} is missing column(s) {', '.join(missing)}")
         return []
     before = len(problems)
     series: dict[str, dict] = {}
     for n, row in enumerate(rows, start=2):
-        where = f"--rain: {path}, row {n}"
+        where = f"{label}: {path}, row {n}"
         sid = (row.get("station") or "").strip()
         if not sid:
             problems.append(f"{where}: empty station")
@@ -92,7 +93,7 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str]) -> l
     if len(problems) > before:
         return []
     if not series:
-        problems.append(f"--rain: {path} has no records")
+        problems.append(f"{label}: {path} has no records")
         return []
     out = []
     to_target = Transformer.from_crs("EPSG:4490", CRS.from_user_input(target_crs), always_xy=True) if geographic \
@@ -100,7 +101,7 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str]) -> l
     for sid, s in series.items():
         dates = s["dates"]
         if len(set(dates)) != len(dates):
-            problems.append(f"--rain: {path}: station {sid} has duplicate dates")
+            problems.append(f"{label}: {path}: station {sid} has duplicate dates")
             continue
         x, y = s["xy"]
         if to_target is not None:
@@ -132,11 +133,11 @@ class SoilTable:
     organic_carbon: np.ndarray
 
 
-def read_soil_table(path: Path | str, problems: list[str]) -> SoilTable | None:
+def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-table") -> SoilTable | None:
     """``code,sand_pct,silt_pct,clay_pct`` and ``organic_carbon_pct`` or ``organic_matter_pct`` (USDA texture)."""
     path = Path(path)
     if not path.is_file():
-        problems.append(f"--soil-table: {path} does not exist")
+        problems.append(f"{label}: {path} does not exist")
         return None
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -145,7 +146,7 @@ def read_soil_table(path: Path | str, problems: list[str]) -> SoilTable | None:
     need = {"code", "sand_pct", "silt_pct", "clay_pct"}
     om = "organic_carbon_pct" if "organic_carbon_pct" in fields else "organic_matter_pct"
     if not need <= fields or om not in fields:
-        problems.append(f"--soil-table: {path} needs columns code, sand_pct, silt_pct, clay_pct and "
+        problems.append(f"{label}: {path} needs columns code, sand_pct, silt_pct, clay_pct and "
                         "organic_carbon_pct or organic_matter_pct")
         return None
     codes, cols = [], {k: [] for k in ("sand", "silt", "clay", "oc")}
@@ -155,10 +156,10 @@ def read_soil_table(path: Path | str, problems: list[str]) -> SoilTable | None:
             code = int(row["code"])
             sand, silt, clay, org = (float(row[c]) for c in ("sand_pct", "silt_pct", "clay_pct", om))
         except (TypeError, ValueError):
-            problems.append(f"--soil-table: {path}, row {n}: code must be an integer and the fractions numbers")
+            problems.append(f"{label}: {path}, row {n}: code must be an integer and the fractions numbers")
             continue
         if min(sand, silt, clay, org) < 0 or abs(sand + silt + clay - 100) > 2:
-            problems.append(f"--soil-table: {path}, row {n}: sand+silt+clay = {sand + silt + clay:g} %, "
+            problems.append(f"{label}: {path}, row {n}: sand+silt+clay = {sand + silt + clay:g} %, "
                             "expected 100 ± 2 and no negative values")
             continue
         codes.append(code)
@@ -169,7 +170,7 @@ def read_soil_table(path: Path | str, problems: list[str]) -> SoilTable | None:
     if len(problems) > before:
         return None
     if len(set(codes)) != len(codes):
-        problems.append(f"--soil-table: {path}: duplicate codes")
+        problems.append(f"{label}: {path}: duplicate codes")
         return None
     return SoilTable(np.array(codes), *(np.array(cols[k]) for k in ("sand", "silt", "clay", "oc")))
 

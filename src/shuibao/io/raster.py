@@ -111,7 +111,7 @@ def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> Non
         raise InputError(
             f"{role}: {path} is in a geographic CRS ({crs.to_string()}); slopes and areas need a projected CRS "
             "in metres. Reproject it (e.g. to CGCS2000 / 3-degree Gauss-Kruger, EPSG:4545 for 108° E) or pass "
-            "--target-crs to convert it explicitly"
+            "--target-crs ([grid] crs in a run spec) to convert it explicitly"
         )
     unit = (crs.linear_units or "").lower()
     if unit not in METRE_UNITS:

@@ -109,6 +109,7 @@ class CsleInputs:
     m_table: Path | None = None
     s_table: Path | None = None
     r_model: Path | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # how messages name an input (CLI flag by default)
 
 
 @dataclass
@@ -218,7 +219,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     if inputs.r is not None:
         loaded["r"] = _nonnegative(_aligned(inputs.r, "R", dem, problems), "R", problems)
     elif inputs.rain is not None:
-        loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems)
+        loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems, inputs.labels.get("rain", "--rain"))
     elif inputs.annual_rain is not None:
         loaded["annual_rain"] = _nonnegative(_aligned(inputs.annual_rain, "annual rainfall", dem, problems),
                                              "annual rainfall", problems)
@@ -232,7 +233,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
             loaded["k"] = k
     elif inputs.soil is not None and inputs.soil_table is not None:
         soil = _aligned(inputs.soil, "soil", dem, problems, categorical=True)
-        table = read_soil_table(inputs.soil_table, problems)
+        table = read_soil_table(inputs.soil_table, problems, inputs.labels.get("soil_table", "--soil-table"))
         if soil is not None and table is not None:
             unknown = sorted(set(np.unique(soil.data[dem.valid]).tolist()) - set(table.codes.tolist()))
             if unknown:
@@ -433,7 +434,7 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
 
     checksums = {}
     for name, value in asdict(inputs).items():
-        if value is not None:
+        if value is not None and name != "labels":
             checksums[name] = {"path": str(value), "sha256": sha256(Path(value))}
     summary = {
         "software": {"name": "shuibao", "version": __version__},

@@ -71,7 +71,8 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                         rain=i.get("rain"), annual_rain=i.get("annual_rain"), k=i.get("k"), soil=i.get("soil"),
                         soil_table=i.get("soil_table"),
                         measures=spec.measures if isinstance(spec.measures, Path) else None,
-                        **{k: t.get(k) for k in ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")})
+                        **{k: t.get(k) for k in ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")},
+                        labels={k: f"[inputs] {k}" for k in ("rain", "soil_table")})
     terrain = TerrainParams(routing=p["routing"], channel_threshold_m2=p["channel_threshold_m2"],
                             slope_for_factors=p["slope_for_factors"],
                             ls=SlopeLengthParams(max_length_m=p["max_slope_length_m"], cutoff_low=p["cutoff_low"],
