@@ -26,7 +26,7 @@ def demo(ctx: typer.Context,
         if not state.quiet:
             typer.echo(text, err=True)
 
-    result = run_demo(out, resolution_m=resolution, db=state.db, on_event=_Progress(state.quiet, 8), say=say)
+    result = run_demo(out, resolution_m=resolution, db=state.db, on_event=_Progress(state.quiet), say=say)
     if state.quiet:
         return
     typer.echo("SYNTHETIC DEMO 合成数据演示 — the numbers below describe made-up inputs, not Chongqing")

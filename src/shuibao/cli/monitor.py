@@ -20,12 +20,13 @@ STEP_NAMES = {"erosion": "CSLE factors 因子", "soil_loss": "soil loss 侵蚀�
 class _Progress:
     """One line per step on stderr: a bar of the steps done, the step, its time; substeps indented."""
 
-    def __init__(self, quiet: bool, steps: int, spec: Path | None = None):
-        self.quiet, self.total, self.done = quiet, steps, 0
-        if spec is not None and 'engine = "dask"' not in spec.read_text(encoding="utf-8", errors="replace"):
-            self.total = steps - 1  # no separate soil-loss step in memory
+    def __init__(self, quiet: bool):
+        self.quiet, self.total, self.done = quiet, 0, 0
 
     def __call__(self, kind: str, name: str, seconds: float) -> None:
+        if kind == "plan":  # a new run: its number of steps
+            self.total, self.done = int(seconds), 0
+            return
         if self.quiet:
             return
         label = STEP_NAMES.get(name, name)
@@ -66,7 +67,7 @@ def run(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOM
     state: State = ctx.obj
     if not state.quiet:
         typer.echo(f"validating {spec} …", err=True)
-    result = run_monitoring(spec, state.db, on_event=_Progress(state.quiet, 8, spec))
+    result = run_monitoring(spec, state.db, on_event=_Progress(state.quiet))
     if state.quiet:
         return
     s = result.summary

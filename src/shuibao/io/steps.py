@@ -51,8 +51,8 @@ def fingerprint(path: Path) -> str:
         files.update(p for p in path.rglob("*") if p.is_file())
     else:
         files.add(path)
+        # same stem: dem.tif.aux.xml, m.dbf, m.prj …
         files.update(p for p in path.parent.glob(f"{path.stem}.*") if p.is_file() and p.suffix != ".tmp")
-        files.update(p for p in path.parent.glob(f"{path.name}.*") if p.is_file())
         try:
             import rasterio
             with rasterio.open(path) as src:

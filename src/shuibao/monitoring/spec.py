@@ -136,14 +136,10 @@ class RunSpec:
         def plain(v):
             if isinstance(v, Path):
                 return str(v)
-            if isinstance(v, PolygonInput):
-                return {"path": str(v.path), "layer": v.layer, "fields": dict(sorted(v.fields.items()))}
             if isinstance(v, dict):
                 return {k: plain(x) for k, x in sorted(v.items())}
             return v
-        d = {k: plain(v) for k, v in asdict(self).items() if k not in ("path", "execution")}
-        d.update({k: plain(getattr(self, k)) for k in ("measures", "districts", "watersheds", "inputs", "tables")})
-        return d
+        return {k: plain(v) for k, v in asdict(self).items() if k not in ("path", "execution")}
 
 
 

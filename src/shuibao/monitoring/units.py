@@ -17,10 +17,10 @@ the plan's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
+from ..plan.rates import aggregate
 from ..plan.reference import District, PlanReference
 
 GRADES = ("slight", "light", "moderate", "intense", "very_intense", "severe")
@@ -50,16 +50,6 @@ def make_zone(label: int, covers: tuple[District, ...]) -> Zone:
         raise ValueError(f"zone {label} covers districts of different regions: {[d.name for d in covers]}")
     name = covers[0].name if len(covers) == 1 else f"{covers[0].name}（含{'、'.join(d.name for d in covers[1:])}）"
     return Zone(label, covers[0].code, name, covers)
-
-
-def weighted_target(ref: PlanReference, districts) -> float | None:
-    """2025 target of a set of districts: 附表2 targets weighted by 附表1 land areas (None if empty)."""
-    districts = tuple(districts)
-    if not districts:
-        return None
-    area = sum((ref.erosion_of(d).total_km2 for d in districts), Decimal(0))
-    return float(sum((ref.target_of(d).target_2025_pct * ref.erosion_of(d).total_km2 for d in districts),
-                     Decimal(0)) / area)
 
 
 @dataclass
@@ -116,15 +106,6 @@ class UnitRow:
         return row
 
 
-def _plan_rate(ref: PlanReference, districts) -> float | None:
-    districts = tuple(districts)
-    if not districts:
-        return None
-    total = sum((ref.erosion_of(d).total_km2 for d in districts), Decimal(0))
-    slight = sum((ref.erosion_of(d).area("slight") for d in districts), Decimal(0))
-    return float(slight / total * 100)
-
-
 def unit_rows(ref: PlanReference, zones: list[Zone], zone_grade: np.ndarray, zone_loss: np.ndarray,
               cell_area_km2: float) -> list[UnitRow]:
     """Districts (zones), the three regions, 三峡库区, the city, and the cells outside every zone."""
@@ -137,9 +118,11 @@ def unit_rows(ref: PlanReference, zones: list[Zone], zone_grade: np.ndarray, zon
         if level != "district":
             members = [z for z in members if zone_grade[z.label, 1:].any()]
         districts = [d for z in members for d in z.covers]
+        plan = aggregate(ref, name, code, level, districts) if districts else None
         rows.append(UnitRow(len(rows) + 1, level, code, name, "|".join(d.name for d in districts),
                             zone_grade[labels, 1:].sum(axis=0), float(zone_loss[labels].sum()), cell_area_km2,
-                            weighted_target(ref, districts), _plan_rate(ref, districts)))
+                            float(plan.target_2025_pct) if plan else None,
+                            float(plan.rate_2020_pct) if plan else None))
 
     by_seq = sorted(zones, key=lambda z: z.covers[0].seq)
     for z in by_seq:

@@ -58,7 +58,8 @@ class RateRow:
         }
 
 
-def _aggregate(ref: PlanReference, unit: str, code: str, level: str, members: Iterable[District]) -> RateRow:
+def aggregate(ref: PlanReference, unit: str, code: str, level: str, members: Iterable[District]) -> RateRow:
+    """The plan's 2020 rate and 2025 target of a set of districts (targets weighted by 附表1 areas)."""
     members = tuple(members)
     total = sum((ref.erosion_of(d).total_km2 for d in members), Decimal(0))
     slight = sum((ref.erosion_of(d).area("slight") for d in members), Decimal(0))
@@ -71,8 +72,8 @@ def _aggregate(ref: PlanReference, unit: str, code: str, level: str, members: It
 
 def conservation_rates(ref: PlanReference) -> list[RateRow]:
     """Every district, then the three regions, the Three Gorges Reservoir Area and the city."""
-    rows = [_aggregate(ref, d.name, d.code, "district", [d]) for d in ref.districts]
-    rows += [_aggregate(ref, r.name, r.code, "region", ref.members(r.code)) for r in ref.regions]
-    rows.append(_aggregate(ref, "三峡库区", "three_gorges", "three_gorges", ref.three_gorges_members()))
-    rows.append(_aggregate(ref, "全市", "city", "city", ref.districts))
+    rows = [aggregate(ref, d.name, d.code, "district", [d]) for d in ref.districts]
+    rows += [aggregate(ref, r.name, r.code, "region", ref.members(r.code)) for r in ref.regions]
+    rows.append(aggregate(ref, "三峡库区", "three_gorges", "three_gorges", ref.three_gorges_members()))
+    rows.append(aggregate(ref, "全市", "city", "city", ref.districts))
     return rows

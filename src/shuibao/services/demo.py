@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..io import tables as tio
@@ -84,7 +85,6 @@ def write_comparison(c: dict, folder: Path) -> list[Path]:
                              syn)]
     folder.mkdir(parents=True, exist_ok=True)
     paths = [tio.write_csv(folder / f"{t.name}.csv", t) for t in tables]
-    from datetime import UTC, datetime
     paths.append(tio.write_xlsx(folder / "comparison.xlsx", tables, timestamp=datetime(b.year, 12, 31, tzinfo=UTC)))
     return paths
 

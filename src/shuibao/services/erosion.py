@@ -251,15 +251,16 @@ def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleP
     validated = round(time.perf_counter() - started, 4)
     if on_step:
         on_step("validate", validated)
-    summary = compute_csle(data, inputs, out_dir, params, on_step)
+    summary = compute_csle(data, out_dir, params, on_step)
+    summary["inputs"] = {name: {"path": str(value), "sha256": sha256(Path(value))}
+                         for name, value in asdict(inputs).items() if value is not None and name != "labels"}
     summary["timings_s"] = {"validate": validated, **summary["timings_s"],
                             "total": round(time.perf_counter() - started, 4)}
     _write_json(Path(out_dir) / "summary.json", summary)
     return summary
 
 
-def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: CsleParams,
-                 on_step: StepCallback | None = None) -> dict:
+def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: StepCallback | None = None) -> dict:
     """The factors, soil loss and grades from validated inputs (:func:`validate_csle`); consumes ``data``.
 
     Writes the factor COGs (and, with ``params.combine``, soil loss and grades) into
@@ -432,10 +433,6 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
     writer.close()
     step("write_wait", t)
 
-    checksums = {}
-    for name, value in asdict(inputs).items():
-        if value is not None and name != "labels":
-            checksums[name] = {"path": str(value), "sha256": sha256(Path(value))}
     summary = {
         "software": {"name": "shuibao", "version": __version__},
         "synthetic": params.synthetic,
@@ -454,7 +451,6 @@ def compute_csle(data: dict, inputs: CsleInputs, out_dir: Path | str, params: Cs
         "conservation_rate_pct": summary_grades.conservation_rate_pct if summary_grades else None,
         "stations": [{"station": s.station, "x": s.x, "y": s.y, "years": res.years, "r_annual": res.annual_mean,
                       "alpha": res.alpha, "beta": res.beta} for s, res in stations] if stations else None,
-        "inputs": checksums,
         "outputs": written,
         "timings_s": {**timings, "compute": round(time.perf_counter() - started, 4)},
     }

@@ -46,7 +46,9 @@ from .erosion import GRADE_BAND, SOIL_LOSS_BAND, compute_csle
 from .monitoring_inputs import Prepared, validate_run
 from .monitoring_runs import store_run
 
-EventCallback = Callable[[str, str, float], None]  # (kind, name, seconds): kind start | done | reused | substep
+EventCallback = Callable[[str, str, float], None]
+"""(kind, name, seconds): kind plan (seconds = number of steps) | start | done | reused | substep."""
+STEPS = ("zones", "erosion", "watersheds", "counts", "tables", "vectors", "store")
 
 
 @dataclass
@@ -117,6 +119,8 @@ def run_monitoring(spec_path: Path | str, db: str | None = None, on_event: Event
             on_event("reused" if kind == "done" and record.reused else kind, record.name, record.seconds)
 
     runner = StepRunner(out, prep.digest(), __version__, event)
+    if on_event:  # how many steps follow (the dask engine adds one), for progress bars
+        on_event("plan", "", float(len(STEPS) + (ex.engine == "dask")))
     with BlockRunner(ex) as blocks:
         records, result = _steps(prep, runner, blocks, on_event)
     timings = {name: r.seconds for name, r in records.items()}
@@ -160,7 +164,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
     # ------------------------------------------------------------------ erosion
     def erosion():
         params = replace(prep.csle_params, combine=ex.engine == "memory", keep_flow_direction=True)
-        summary = compute_csle(prep.data, prep.csle_inputs, out / "rasters", params, substep)
+        summary = compute_csle(prep.data, out / "rasters", params, substep)
         fdir = summary.pop("_flow_direction")
         arrays.cache["flow_direction"] = fdir
         if summary.get("_accumulation") is not None:  # saves the watersheds step a second accumulation
