@@ -172,6 +172,6 @@ def delete(ctx: typer.Context, run_ref: str = typer.Argument(..., help="Run id o
 @app.command()
 def template() -> None:
     """Print a commented run spec with every input and parameter (units and defaults)."""
-    from ..monitoring.template import spec_template
+    from ..services.monitoring_inputs import spec_template
 
     sys.stdout.write(spec_template())

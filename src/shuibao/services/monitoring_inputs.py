@@ -26,6 +26,7 @@ from ..io import vector
 from ..io.raster import Raster
 from ..io.steps import fingerprint
 from ..monitoring.spec import PolygonInput, RunSpec, load_spec
+from ..monitoring.template import spec_template  # noqa: F401 - the CLI's `monitor template`
 from ..monitoring.units import Zone, make_zone
 from ..plan.reference import PlanReference, load_reference
 from ..store import Store
