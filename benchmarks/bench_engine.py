@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from common import RESULTS, markdown, peak_rss_mib
 
 def flow_worker(folder: Path) -> dict:
     from shuibao.core import hydrology, lsfactor, terrain
+    from shuibao.core.tiled_fill import fill_depressions_tiled
 
     dem = np.load(folder / "dem.npy")
     n = dem.shape[0]
@@ -40,7 +42,8 @@ def flow_worker(folder: Path) -> dict:
     small = dem[:64, :64].copy()
     sv = valid[:64, :64].copy()
     f = hydrology.fill_depressions(small, sv)
-    d = hydrology.flow_direction_d8(f, sv, 30.0)
+    fill_depressions_tiled(small, sv, tile=16, workers=2)
+    d = hydrology.flow_direction_d8(f, sv, 30.0, resolve_flats=True)
     hydrology.flow_accumulation_d8(d, sv)
     hydrology.flow_accumulation_mfd(f, sv, 30.0)
     s = terrain.slope_degrees(f, sv, 30.0)
@@ -49,17 +52,21 @@ def flow_worker(folder: Path) -> dict:
     lsfactor.l_and_s(lam, nc, s, sv)
     base = peak_rss_mib()
 
-    filled = timed("fill", hydrology.fill_depressions, dem, valid)
-    fdir = timed("d8", hydrology.flow_direction_d8, filled, valid, 30.0)
+    # the D8 pipeline's conditioning (ADR 0007): the tiled plain fill on all cores, flats resolved in D8
+    filled = timed("fill", fill_depressions_tiled, dem, valid, workers=os.cpu_count() or 1)
+    fdir = timed("d8", hydrology.flow_direction_d8, filled, valid, 30.0, resolve_flats=True)
     acc = timed("accumulation_d8", hydrology.flow_accumulation_d8, fdir, valid)
     channel = acc >= 1e6 / 900.0
-    del acc
-    acc = timed("accumulation_mfd", hydrology.flow_accumulation_mfd, filled, valid, 30.0)
     del acc
     slope = timed("slope", terrain.slope_degrees, filled, valid, 30.0)
     theta, ncsl = timed("downslope_angle", lsfactor.downslope_angle, filled, valid, fdir, slope, 30.0)
     lam = timed("slope_length", lsfactor.slope_length, fdir, valid, theta, ncsl, channel)
     timed("l_and_s", lsfactor.l_and_s, lam, ncsl, slope, valid)
+    del filled, fdir, slope, theta, ncsl, lam, channel
+    # MFD routes on Priority-Flood+ε (global, one thread)
+    eps = timed("fill_epsilon", hydrology.fill_depressions, dem, valid)
+    acc = timed("accumulation_mfd", hydrology.flow_accumulation_mfd, eps, valid, 30.0)
+    del acc, eps
     total = sum(v["s"] for v in steps.values())
     flow = steps["fill"]["s"] + steps["d8"]["s"] + steps["accumulation_d8"]["s"]
     peak = peak_rss_mib()

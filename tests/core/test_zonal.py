@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from shuibao.core.zonal import crosstab, roll_up
+from shuibao.core.zonal import crosstab, present_codes, roll_up
 
 shapes = st.tuples(st.integers(1, 30), st.integers(1, 30))
 
@@ -57,3 +57,23 @@ def test_roll_up_districts_to_regions_and_city():
 def test_shape_mismatch_is_refused():
     with pytest.raises(ValueError, match="differ in shape"):
         crosstab(np.zeros((2, 2), int), np.zeros((2, 3), int))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([np.uint8, np.int8, np.uint16, np.int16, np.int32, np.int64, np.float32]), st.data())
+def test_present_codes_equal_numpy_unique(dtype, data):
+    shape = data.draw(st.tuples(st.integers(1, 20), st.integers(1, 20)))
+    info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+    lo, hi = (max(int(info.min), -300), min(int(info.max), 300)) if info else (-300, 300)
+    values = data.draw(arrays(dtype, shape, elements=st.integers(lo, hi).map(dtype)))
+    mask = data.draw(arrays(np.bool_, shape))
+    got = present_codes(values, mask)
+    assert got.dtype == values.dtype
+    assert np.array_equal(got, np.unique(values[mask]))
+
+
+def test_present_codes_of_a_wide_range_fall_back_to_unique():
+    values = np.array([[3, 2**40, 3]], np.int64)
+    assert present_codes(values, np.ones(values.shape, bool)).tolist() == [3, 2**40]
+    with pytest.raises(ValueError, match="shape"):
+        present_codes(values, np.ones((2, 2), bool))

@@ -60,6 +60,17 @@ def _key(z, i):
 
 
 @nb.njit(cache=True, inline="always")
+def _on_edge(ok, r, c, nrows, ncols):
+    """Whether valid cell (r, c) of the flat mask ``ok`` lies on the grid edge or beside nodata: an outlet."""
+    if r == 0 or c == 0 or r == nrows - 1 or c == ncols - 1:
+        return True
+    for k in range(8):
+        if not ok[(r + DROW[k]) * ncols + c + DCOL[k]]:
+            return True
+    return False
+
+
+@nb.njit(cache=True, inline="always")
 def _sift_up(heap, k, key):
     """Insert ``key`` at slot k of a binary min-heap."""
     while k > 0:
@@ -70,6 +81,28 @@ def _sift_up(heap, k, key):
         else:
             break
     heap[k] = key
+
+
+@nb.njit(cache=True, inline="always")
+def _heap_pop(heap, size):
+    """Remove the top of a binary min-heap of ``size`` keys; returns the new size."""
+    size -= 1
+    last = heap[size]
+    k = 0
+    while True:
+        ch = 2 * k + 1
+        if ch >= size:
+            break
+        if ch + 1 < size and heap[ch + 1] < heap[ch]:
+            ch += 1
+        if heap[ch] < last:
+            heap[k] = heap[ch]
+            k = ch
+        else:
+            break
+    if size > 0:
+        heap[k] = last
+    return size
 
 
 @nb.njit(cache=True, nogil=True)  # nogil: the CSLE run computes its factors while the fill runs
@@ -91,13 +124,7 @@ def _fill(dem, valid):
             i = r * ncols + c
             if not ok[i]:
                 continue
-            edge = r == 0 or c == 0 or r == nrows - 1 or c == ncols - 1
-            if not edge:
-                for k in range(8):
-                    if not ok[(r + DROW[k]) * ncols + c + DCOL[k]]:
-                        edge = True
-                        break
-            if not edge:
+            if not _on_edge(ok, r, c, nrows, ncols):
                 continue
             closed[i] = True
             if size == heap.shape[0]:
@@ -114,22 +141,7 @@ def _fill(dem, valid):
                 pit_tail = 0
         else:
             i = np.int64(heap[0] & low32)
-            size -= 1
-            last = heap[size]
-            k = 0
-            while True:
-                ch = 2 * k + 1
-                if ch >= size:
-                    break
-                if ch + 1 < size and heap[ch + 1] < heap[ch]:
-                    ch += 1
-                if heap[ch] < last:
-                    heap[k] = heap[ch]
-                    k = ch
-                else:
-                    break
-            if size > 0:
-                heap[k] = last
+            size = _heap_pop(heap, size)
         r = i // ncols
         c = i - r * ncols
         zi_up = np.nextafter(z[i], inf32)
@@ -221,7 +233,75 @@ def _d8(z, valid, dx, dy):
     return out
 
 
-def flow_direction_d8(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | None = None) -> np.ndarray:
+EDGE_MARK = np.uint8(255)  # a temporary code for outlets while flats are resolved (codes are powers of two)
+
+
+@nb.njit(cache=True)
+def _resolve_flats(z, valid, fdir):
+    """Give every interior cell without a lower neighbour the direction of its nearest drain across its flat.
+
+    A breadth-first search over equal elevations from the cells that already drain (a direction,
+    or an outlet on the edge or beside nodata): each flat cell points to the neighbour through which
+    the search reached it.  Returns the number of cells left without a direction (pits of an
+    unconditioned DEM).
+    """
+    nrows, ncols = z.shape
+    zf = z.ravel()
+    ok = valid.ravel()
+    fd = fdir.ravel()
+    todo = 0
+    for r in range(nrows):
+        for c in range(ncols):
+            i = r * ncols + c
+            if not ok[i] or fd[i] != 0:
+                continue
+            if _on_edge(ok, r, c, nrows, ncols):
+                fd[i] = EDGE_MARK
+            else:
+                todo += 1
+    queue = np.empty(todo, np.int64)
+    codes = np.empty(todo, np.uint8)
+    tail = 0
+    if todo:
+        # first ring: flat cells beside a cell that drains (all found before any is given a direction)
+        for r in range(nrows):
+            for c in range(ncols):
+                i = r * ncols + c
+                if not ok[i] or fd[i] != 0:
+                    continue
+                for k in range(8):
+                    rr = r + DROW[k]
+                    cc = c + DCOL[k]
+                    j = rr * ncols + cc
+                    if 0 <= rr < nrows and 0 <= cc < ncols and ok[j] and fd[j] != 0 and zf[j] == zf[i]:
+                        queue[tail] = i
+                        codes[tail] = D8_CODES[k]
+                        tail += 1
+                        break
+        for t in range(tail):
+            fd[queue[t]] = codes[t]
+        head = 0
+        while head < tail:
+            i = queue[head]
+            head += 1
+            r = i // ncols
+            c = i - r * ncols
+            for k in range(8):
+                rr = r + DROW[k]
+                cc = c + DCOL[k]
+                j = rr * ncols + cc
+                if 0 <= rr < nrows and 0 <= cc < ncols and ok[j] and fd[j] == 0 and zf[j] == zf[i]:
+                    fd[j] = D8_CODES[(k + 4) % 8]  # back towards i
+                    queue[tail] = j
+                    tail += 1
+    for i in range(fd.shape[0]):
+        if fd[i] == EDGE_MARK:
+            fd[i] = 0
+    return todo - tail
+
+
+def flow_direction_d8(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | None = None,
+                      resolve_flats: bool = False) -> np.ndarray:
     """D8 flow direction by steepest descent (O'Callaghan & Mark 1984).
 
     For each valid cell the direction ``k`` maximising the gradient
@@ -230,22 +310,37 @@ def flow_direction_d8(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | N
     gradients considered.  **Tie-break:** the first direction in ESRI code order
     (E, SE, S, SW, W, NW, N, NE) wins.  Cells with no lower valid neighbour get
     0 (outlet, or a pit on an unconditioned DEM).  Returns uint8 ESRI codes.
+
+    ``resolve_flats=True`` (for a DEM filled without ε, :func:`shuibao.core.tiled_fill.fill_depressions_tiled`):
+    interior cells without a lower neighbour then drain across their flat to the nearest
+    cell that drains, by a breadth-first search over equal elevations (the "towards
+    lower terrain" half of Garbrecht & Martz 1997, as ArcGIS and TauDEM do; ties go to the first
+    neighbour in ESRI order).  Cells on the edge or beside nodata stay outlets.  On a DEM
+    filled with ε there are no such cells and nothing changes.
+
+    Garbrecht, J., Martz, L. W. (1997). The assignment of drainage direction over flat surfaces in raster
+    digital elevation models. Journal of Hydrology 193: 204–213. doi:10.1016/S0022-1694(96)03138-1
     """
     dy = dx if dy is None else dy
-    return _d8(np.ascontiguousarray(z, dtype=np.float32), np.ascontiguousarray(valid, dtype=np.bool_),
-               float(dx), float(dy))
+    z32 = np.ascontiguousarray(z, dtype=np.float32)
+    ok = np.ascontiguousarray(valid, dtype=np.bool_)
+    fdir = _d8(z32, ok, float(dx), float(dy))
+    if resolve_flats:
+        _resolve_flats(z32, ok, fdir)
+    return fdir
+
+
+# direction index k of each ESRI code (-1: not a single direction), so a walk step is one lookup
+CODE_TO_K = np.full(256, -1, np.int64)
+for _k in range(8):
+    CODE_TO_K[1 << _k] = _k
 
 
 @nb.njit(cache=True, inline="always")
 def _receiver(fdir, r, c, nrows, ncols):
-    code = fdir[r, c]
-    if code == 0:
+    k = CODE_TO_K[fdir[r, c]]
+    if k < 0:
         return -1
-    k = 0
-    while (1 << k) != code:
-        k += 1
-        if k == 8:
-            return -1
     rr = r + DROW[k]
     cc = c + DCOL[k]
     if rr < 0 or cc < 0 or rr >= nrows or cc >= ncols:
@@ -271,7 +366,7 @@ def _indegree_d8(fdir, valid):
 
 
 @nb.njit(cache=True)
-def _accumulate_d8(fdir, valid, weight_flat):
+def _accumulate_d8(fdir, valid, weight_flat, full):
     """Kahn's algorithm as chain walks: start at cells without inflow, walk down while complete."""
     nrows, ncols = fdir.shape
     ok = valid.ravel()
@@ -283,7 +378,7 @@ def _accumulate_d8(fdir, valid, weight_flat):
             continue
         i = start
         while True:
-            acc[i] += weight_flat[i]
+            acc[i] += weight_flat[i if full else 0]
             indeg[i] = DONE  # so the outer scan does not start here again
             done += 1
             r = i // ncols
@@ -307,8 +402,11 @@ def flow_accumulation_d8(fdir: np.ndarray, valid: np.ndarray, weight: np.ndarray
     ``ValueError`` if the directions contain a cycle.
     """
     valid = np.ascontiguousarray(valid, dtype=np.bool_)
-    w = np.broadcast_to(np.asarray(weight, dtype=np.float64), fdir.shape)
-    acc, done = _accumulate_d8(np.ascontiguousarray(fdir, dtype=np.uint8), valid, np.ascontiguousarray(w).ravel())
+    w = np.asarray(weight, dtype=np.float64)
+    full = w.ndim > 0
+    # a scalar weight stays one value: broadcasting it would allocate 8 bytes a cell
+    w = np.ascontiguousarray(np.broadcast_to(w, fdir.shape)).ravel() if full else w.reshape(1)
+    acc, done = _accumulate_d8(np.ascontiguousarray(fdir, dtype=np.uint8), valid, w, full)
     if done != int(valid.sum()):
         raise ValueError("flow directions contain a cycle: not every valid cell drains to an outlet")
     acc = acc.reshape(fdir.shape)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .hydrology import DONE, _indegree_d8, _receiver
+from .hydrology import D8_CODES, DCOL, DROW, _receiver
 
 
 @nb.njit(cache=True)
@@ -31,59 +31,74 @@ def _links(fdir, valid, channel):
     ok = valid.ravel()
     ch = channel.ravel()
     label = np.zeros(n, np.int32)
-    donors = np.zeros(n, np.uint8)  # channel donors of each cell
-    first = np.full(n, -1, np.int64)  # label of the (first) channel donor
-    indeg = _indegree_d8(fdir, valid)
-    next_label = 0
-    # channel cells, upstream first (Kahn chain walks over the whole network)
-    for start in range(n):
-        if not ok[start] or indeg[start] != 0:
-            continue
-        i = start
-        while True:
-            indeg[i] = DONE
-            if ch[i]:
-                if donors[i] == 1:
-                    label[i] = first[i]
-                else:
-                    next_label += 1
-                    label[i] = next_label
+    # channel donors of each channel cell: 0 makes a head, 1 continues the donor's link, 2+ a confluence
+    donors = np.zeros(n, np.uint8)
+    for i in range(n):
+        if ok[i] and ch[i]:
             r = i // ncols
             d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
-            if d < 0 or not ok[d]:
-                break
-            if ch[i] and ch[d]:
+            if d >= 0 and ok[d] and ch[d]:
                 donors[d] += 1
-                first[d] = label[i]
-            indeg[d] -= 1
-            if indeg[d] != 0:
-                break
-            i = d
-    # every other cell: the label found downstream (path compression keeps this linear)
-    path = np.empty(1024, np.int64)
+    remaining = donors.copy()
+    next_label = 0
+    # the channel network alone, heads first (Kahn chain walks: a cell is labelled once all its donors are)
     for start in range(n):
-        if not ok[start] or label[start] != 0:
+        if not ok[start] or not ch[start] or donors[start] != 0:
             continue
-        top = 0
+        next_label += 1
+        label[start] = next_label
         i = start
-        found = 0
         while True:
-            if top == path.shape[0]:
-                path = np.concatenate((path, np.empty(top, np.int64)))
-            path[top] = i
-            top += 1
             r = i // ncols
             d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
-            if d < 0 or not ok[d]:
-                next_label += 1  # an outlet reached without a channel: a unit of its own
-                found = next_label
+            if d < 0 or not ok[d] or not ch[d]:
                 break
-            if label[d] != 0:
-                found = label[d]
+            remaining[d] -= 1
+            if remaining[d] != 0:
                 break
+            if donors[d] == 1:
+                label[d] = label[i]
+            else:
+                next_label += 1
+                label[d] = next_label
             i = d
-        for t in range(top):
-            label[path[t]] = found
+    # every other cell takes the label of the first channel cell downstream: searched upstream from each
+    # channel cell, then from each outlet not on a channel (a unit of its own); the stack never outgrows
+    # the valid cells, so it is allocated once
+    stack = np.empty(max(1, np.count_nonzero(ok)), np.int64)
+    for phase in range(2):
+        for start in range(n):
+            if not ok[start]:
+                continue
+            if phase == 0:
+                if not ch[start]:
+                    continue
+            else:
+                if label[start] != 0:
+                    continue
+                r = start // ncols
+                d = _receiver(fdir, r, start - r * ncols, nrows, ncols)
+                if d >= 0 and ok[d]:
+                    continue  # not an outlet: it is reached from the outlet below it
+                next_label += 1
+                label[start] = next_label
+            stack[0] = start
+            top = 1
+            while top > 0:
+                top -= 1
+                i = stack[top]
+                r = i // ncols
+                c = i - r * ncols
+                for k in range(8):
+                    rr = r + DROW[k]
+                    cc = c + DCOL[k]
+                    if rr < 0 or cc < 0 or rr >= nrows or cc >= ncols:
+                        continue
+                    j = rr * ncols + cc
+                    if ok[j] and label[j] == 0 and fdir[rr, cc] == D8_CODES[(k + 4) % 8]:  # j drains into i
+                        label[j] = label[i]
+                        stack[top] = j
+                        top += 1
     return label.reshape(nrows, ncols), next_label
 
 
@@ -93,7 +108,8 @@ def small_watersheds(fdir: np.ndarray, valid: np.ndarray, accumulation_cells: np
     if threshold_cells <= 0:
         raise ValueError("the channel threshold must be positive")
     valid = np.ascontiguousarray(valid, np.bool_)
-    channel = valid & (np.nan_to_num(accumulation_cells, nan=0.0) >= threshold_cells)
+    with np.errstate(invalid="ignore"):  # NaN (nodata) compares False: no channel there
+        channel = valid & (np.asarray(accumulation_cells) >= threshold_cells)
     return _links(np.ascontiguousarray(fdir, np.uint8), valid, np.ascontiguousarray(channel))
 
 
@@ -113,13 +129,8 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
     n = int(labels.max(initial=0))
     if n == 0 or min_cells <= 1:
         return labels, n
-    size = np.bincount(labels.ravel(), minlength=n + 1).astype(np.int64)
-    pairs = []
-    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
-        diff = (a != b) & (a > 0) & (b > 0)
-        x, y = a[diff].astype(np.int64), b[diff].astype(np.int64)
-        pairs.append(np.concatenate([x * (n + 1) + y, y * (n + 1) + x]))  # both directions
-    keys, shared = np.unique(np.concatenate(pairs), return_counts=True)
+    size, pairs = _sizes_and_borders(labels, n)
+    keys, shared = np.unique(pairs, return_counts=True)
     # shared border per neighbour, kept per current unit: a merged unit borders what its parts bordered
     border: list[dict[int, int]] = [{} for _ in range(n + 1)]
     for a, b, count in zip((keys // (n + 1)).tolist(), (keys % (n + 1)).tolist(), shared.tolist()):
@@ -155,6 +166,38 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
         border[ru] = {}
     roots = np.array([find(u) for u in range(n + 1)], np.int32)
     return _renumber(labels, roots)
+
+
+@nb.njit(cache=True)
+def _sizes_and_borders(labels, n):
+    """Cells per label, and a key ``a·(n+1)+b`` per cell edge between labels a ≠ b > 0 (both directions)."""
+    rows, cols = labels.shape
+    size = np.zeros(n + 1, np.int64)
+    edges = 0
+    for r in range(rows):
+        for c in range(cols):
+            a = labels[r, c]
+            if a > 0:
+                size[a] += 1
+                if c + 1 < cols and labels[r, c + 1] > 0 and labels[r, c + 1] != a:
+                    edges += 1
+                if r + 1 < rows and labels[r + 1, c] > 0 and labels[r + 1, c] != a:
+                    edges += 1
+    keys = np.empty(2 * edges, np.int64)
+    k = 0
+    for r in range(rows):
+        for c in range(cols):
+            a = np.int64(labels[r, c])
+            if a <= 0:
+                continue
+            for rr, cc in ((r, c + 1), (r + 1, c)):
+                if rr < rows and cc < cols:
+                    b = np.int64(labels[rr, cc])
+                    if b > 0 and b != a:
+                        keys[k] = a * (n + 1) + b
+                        keys[k + 1] = b * (n + 1) + a
+                        k += 2
+    return size, keys
 
 
 @nb.njit(cache=True)

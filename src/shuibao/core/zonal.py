@@ -67,3 +67,51 @@ def roll_up(table: np.ndarray, parent_of: np.ndarray, n_parents: int) -> np.ndar
         if p >= 0:
             out[p] += table[z]
     return out
+
+
+@nb.njit(cache=True)
+def _masked_range(values, mask):
+    lo = np.int64(0)
+    hi = np.int64(-1)
+    for i in range(values.shape[0]):
+        if mask[i]:
+            v = np.int64(values[i])
+            if hi < lo:
+                lo = v
+                hi = v
+            elif v < lo:
+                lo = v
+            elif v > hi:
+                hi = v
+    return lo, hi
+
+
+@nb.njit(cache=True)
+def _present(values, mask, offset, table):
+    for i in range(values.shape[0]):
+        if mask[i]:
+            table[np.int64(values[i]) + offset] = True
+
+
+def present_codes(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The distinct values of ``values`` where ``mask`` holds, sorted (``np.unique(values[mask])``).
+
+    Integer codes (land use, soils, measures) spanning up to 2²⁰ values are marked in a
+    table in two passes: no masked copy and no sort, several times faster than
+    ``np.unique`` on 10⁸ cells.
+    """
+    values = np.asarray(values)
+    if values.shape != np.shape(mask):
+        raise ValueError(f"values {values.shape} and mask {np.shape(mask)} differ in shape")
+    if values.dtype.kind not in "iu" or values.dtype.itemsize > 8 or values.dtype == np.uint64:
+        return np.unique(values[mask])
+    flat = np.ascontiguousarray(values).ravel()
+    flat_mask = np.ascontiguousarray(mask, np.bool_).ravel()
+    lo, hi = _masked_range(flat, flat_mask)
+    if hi < lo:
+        return np.empty(0, values.dtype)
+    if hi - lo >= 1 << 20:
+        return np.unique(values[mask])
+    table = np.zeros(hi - lo + 1, np.bool_)
+    _present(flat, flat_mask, -lo, table)
+    return (np.flatnonzero(table) + lo).astype(values.dtype)

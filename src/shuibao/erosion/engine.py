@@ -8,6 +8,7 @@ callback, which the CLI turns into progress lines.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import csle, hydrology, lsfactor, terrain
+from ..core.tiled_fill import fill_depressions_tiled
 from ..grid import GridSpec
 
 StepCallback = Callable[[str, float], None]
@@ -66,6 +68,22 @@ class _Timer:
             self.on_step(name, elapsed)
 
 
+def condition_dem(dem: np.ndarray, valid: np.ndarray, routing: str = "d8", workers: int | None = None
+                  ) -> np.ndarray:
+    """The DEM that flow is routed on: every depression filled to its spill level.
+
+    * ``"d8"``: the plain fill, computed by tiles (Barnes 2016; equal to the global
+      Priority-Flood cell for cell, several times faster on large grids and parallel
+      over ``workers`` threads, default all CPUs).  Flats and filled depressions stay
+      level; :func:`hydrology.flow_direction_d8` with ``resolve_flats=True`` routes across them.
+    * ``"mfd"``: Priority-Flood+ε (Barnes et al. 2014), because MFD shares flow by
+      gradient and so needs a strictly lower neighbour at every cell.
+    """
+    if routing == "mfd":
+        return hydrology.fill_depressions(dem, valid)
+    return fill_depressions_tiled(dem, valid, workers=workers or os.cpu_count() or 1)
+
+
 def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: TerrainParams = TerrainParams(),
                     on_step: StepCallback | None = None, keep_accumulation: bool = False,
                     keep_grids: bool = True, keep_flow_direction: bool = False,
@@ -76,16 +94,16 @@ def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: 
     ``keep_flow_direction``) are dropped as
     soon as they are used (``filled`` and ``flow_direction`` are then ``None``),
     which keeps the peak memory of a whole CSLE run lower.  ``filled``: the DEM
-    already conditioned by :func:`hydrology.fill_depressions` (the fill is skipped).
+    already conditioned by :func:`condition_dem` (the fill is skipped).
     """
     timer = _Timer(on_step)
     dx, dy = grid.cell_width, grid.cell_height
     if filled is None:  # a caller may have filled the DEM already (on another thread)
         t = time.perf_counter()
-        filled = hydrology.fill_depressions(dem, valid)
+        filled = condition_dem(dem, valid, params.routing)
         timer("fill", t)
     t = time.perf_counter()
-    fdir = hydrology.flow_direction_d8(filled, valid, dx, dy)
+    fdir = hydrology.flow_direction_d8(filled, valid, dx, dy, resolve_flats=True)
     timer("flow_direction", t)
     acc = None
     channel = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -19,9 +18,10 @@ import numpy as np
 
 from .. import __version__
 from ..core import csle, hydrology, terrain
+from ..core.zonal import present_codes
 from ..core.lsfactor import SlopeLengthParams
 from ..erosion import tables
-from ..erosion.engine import TerrainParams, compute_terrain, summarise
+from ..erosion.engine import TerrainParams, compute_terrain, condition_dem, summarise
 from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import InputError
 from ..io import raster as rio
@@ -56,7 +56,7 @@ def terrain_step(step: str, dem_path: Path | str, out: Path | str, *, routing: s
     grid, valid = dem.grid, dem.valid
     tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_STEP": step, "SHUIBAO_SOURCE": str(dem_path)}
     dx, dy = grid.cell_width, grid.cell_height
-    filled = hydrology.fill_depressions(dem.data, valid)
+    filled = condition_dem(dem.data, valid, routing)
     if step == "fill":
         rio.write_float(out, filled, valid, grid, tags=tags, band_name="conditioned elevation (m)")
         return {"raised_cells": int(np.count_nonzero(filled[valid] > dem.data[valid]))}
@@ -67,7 +67,7 @@ def terrain_step(step: str, dem_path: Path | str, out: Path | str, *, routing: s
         else:
             rio.write_float(out, aspect, valid, grid, tags=tags, band_name="aspect (degrees from north, -1 flat)")
         return {}
-    fdir = hydrology.flow_direction_d8(filled, valid, dx, dy)
+    fdir = hydrology.flow_direction_d8(filled, valid, dx, dy, resolve_flats=True)
     if step == "flowdir":
         rio.write_cog(out, fdir, grid, nodata=None, tags={**tags, "SHUIBAO_CODES": "ESRI D8: 1 E 2 SE 4 S 8 SW "
                                                                     "16 W 32 NW 64 N 128 NE; 0 outlet or nodata"},
@@ -183,7 +183,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     loaded["dem"] = dem
     lu = _aligned(inputs.landuse, "land use", dem, problems, categorical=True)
     if lu is not None:
-        codes = np.unique(lu.data[dem.valid])
+        codes = present_codes(lu.data, dem.valid)
         unknown: dict[tuple, list[str]] = {}
         for tname in ("b_table", "t_table"):
             table = loaded.get(tname)
@@ -196,7 +196,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     if inputs.measures is not None:
         me = _aligned(inputs.measures, "measures", dem, problems, categorical=True)
         if me is not None and "e_table" in loaded:
-            unknown = loaded["e_table"].unknown(np.unique(me.data[dem.valid]))
+            unknown = loaded["e_table"].unknown(present_codes(me.data, dem.valid))
             if unknown:
                 problems.append(f"measures: {inputs.measures} has code(s) {unknown} that "
                                 f"{loaded['e_table'].path} does not list")
@@ -235,7 +235,7 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
         soil = _aligned(inputs.soil, "soil", dem, problems, categorical=True)
         table = read_soil_table(inputs.soil_table, problems, inputs.labels.get("soil_table", "--soil-table"))
         if soil is not None and table is not None:
-            unknown = sorted(set(np.unique(soil.data[dem.valid]).tolist()) - set(table.codes.tolist()))
+            unknown = sorted(set(present_codes(soil.data, dem.valid).tolist()) - set(table.codes.tolist()))
             if unknown:
                 problems.append(f"soil: {inputs.soil} has code(s) {unknown} that {inputs.soil_table} does not list")
         loaded["soil"], loaded["soil_table"] = soil, table
@@ -296,6 +296,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         which writes 1.7× faster and keeps the writer from holding up the computation.
         """
         codec = "DEFLATE" if product else "ZSTD"
+        t0 = time.perf_counter()
         if values.dtype == np.uint8:
             writer.submit(out / f"{name}.tif", values, grid, nodata=0, tags=tags, band_name=band, categorical=True,
                           compress=codec)
@@ -304,15 +305,15 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
             writer.submit(out / f"{name}.tif", values, grid, nodata=float("nan"), tags=tags, band_name=band,
                           overview_resampling=resampling, compress=codec)
         written[name] = f"{name}.tif"
+        # masking, and waiting for a free slot when the writer is behind
+        timings["write_queue"] = round(timings.get("write_queue", 0.0) + time.perf_counter() - t0, 4)
 
     terrain_params = replace(params.terrain, ls=replace(params.terrain.ls, m_table=data["m_table"],
                                                         s_table=data["s_table"]))
-    # The fill (single-threaded, most of the terrain time) runs on a worker thread while this thread
-    # computes R, K, B, T and E; the terrain factors follow once it is done.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fill")
-    fill_started = time.perf_counter()
-    filling = pool.submit(hydrology.fill_depressions, dem.data, valid)
-    pool.shutdown(wait=False)
+    # The fill first, on every core (tiles in parallel); R, K, B, T and E next, then the terrain factors.
+    t = time.perf_counter()
+    filled = condition_dem(dem.data, valid, terrain_params.routing)
+    step("fill", t)
 
     t = time.perf_counter()
     stations = None
@@ -389,16 +390,6 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     del e
     step("b_e_t_factors", t)
 
-    t = time.perf_counter()
-    try:
-        filled = filling.result()
-    except BaseException:
-        filling.cancel()
-        raise
-    timings["fill"] = round(time.perf_counter() - fill_started, 4)
-    if on_step:
-        on_step("fill (beside R…E)", timings["fill"])
-    step("wait_for_fill", t)
     keep_acc = params.keep_flow_direction and terrain_params.routing == "d8"  # D8 cells: the small watersheds'
     ter, terrain_timings = compute_terrain(dem.data, valid, grid, terrain_params, on_step, keep_grids=False,
                                            keep_flow_direction=params.keep_flow_direction,

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Proj, Transformer
 
+from ..core.zonal import present_codes
 from ..datafiles import CsvTable
 from ..erosion.engine import TerrainParams
 from ..errors import InputError, ReferenceDataError, ShuibaoError
@@ -259,7 +260,7 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
     dem = data["dem"]
     grid, valid = dem.grid, dem.valid
     landuse = data["landuse"].data
-    present = set(np.unique(landuse[valid]).tolist())
+    present = set(present_codes(landuse, valid).tolist())
     if max(present, default=0) > 255 or min(present, default=0) < 0:
         problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–255 "
                         f"({min(present)}…{max(present)}); recode them (and map them with landuse_classes)")
