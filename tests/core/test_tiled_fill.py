@@ -138,3 +138,7 @@ def test_resolving_flats_changes_nothing_on_an_epsilon_fill():
 def test_bad_tile_size_is_refused():
     with pytest.raises(ValueError, match="tile"):
         fill_depressions_tiled(np.zeros((4, 4), np.float32), tile=1)
+
+
+def test_an_empty_grid_fills_to_an_empty_grid():
+    assert fill_depressions_tiled(np.zeros((0, 5), np.float32)).shape == (0, 5)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from shuibao.core import hydrology as h
-from shuibao.core.watersheds import small_watersheds
+from shuibao.core.watersheds import merge_small_units, small_watersheds
 
 OFFSET = {1: (0, 1), 2: (1, 1), 4: (1, 0), 8: (1, -1), 16: (0, -1), 32: (-1, -1), 64: (-1, 0), 128: (-1, 1)}
 
@@ -149,3 +149,8 @@ def test_a_sliver_joins_the_neighbour_with_the_longest_border():
     merged, n = merge_small_units(labels, 4)
     assert n == 2
     assert (merged[1:, 2] == merged[0, 3]).all()
+
+
+def test_negative_labels_are_refused_by_the_merge():
+    with pytest.raises(ValueError, match="≥ 0"):
+        merge_small_units(np.array([[1, -1, 2], [2, 2, 2]], np.int32), 2)

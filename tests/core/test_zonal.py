@@ -77,3 +77,9 @@ def test_present_codes_of_a_wide_range_fall_back_to_unique():
     assert present_codes(values, np.ones(values.shape, bool)).tolist() == [3, 2**40]
     with pytest.raises(ValueError, match="shape"):
         present_codes(values, np.ones((2, 2), bool))
+
+
+def test_present_codes_at_the_ends_of_int64():
+    low = np.iinfo(np.int64).min
+    present_codes(np.array([1, 2]), np.array([True, True]))  # the int64 kernel exists already
+    assert present_codes(np.array([low, 5]), np.array([True, True])).tolist() == [low, 5]

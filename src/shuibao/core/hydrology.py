@@ -314,8 +314,9 @@ def flow_direction_d8(z: np.ndarray, valid: np.ndarray, dx: float, dy: float | N
     ``resolve_flats=True`` (for a DEM filled without ε, :func:`shuibao.core.tiled_fill.fill_depressions_tiled`):
     interior cells without a lower neighbour then drain across their flat to the nearest
     cell that drains, by a breadth-first search over equal elevations (the "towards
-    lower terrain" half of Garbrecht & Martz 1997, as ArcGIS and TauDEM do; ties go to the first
-    neighbour in ESRI order).  Cells on the edge or beside nodata stay outlets.  On a DEM
+    lower terrain" half of Garbrecht & Martz 1997, as ArcGIS and TauDEM do). A cell beside a draining
+    cell points to the first such neighbour in ESRI order; farther in, to the neighbour through which
+    the search reached it first.  Cells on the edge or beside nodata stay outlets.  On a DEM
     filled with ε there are no such cells and nothing changes.
 
     Garbrecht, J., Martz, L. W. (1997). The assignment of drainage direction over flat surfaces in raster

@@ -301,6 +301,8 @@ def fill_depressions_tiled(dem: np.ndarray, valid: np.ndarray | None = None, til
         raise ValueError(f"tile must be 2…16383 cells, got {tile}")
     nrows, ncols = z.shape
     out = z.copy()
+    if out.size == 0:
+        return out
     lab = np.zeros(z.shape, np.uint16)
     windows = [(r0, min(r0 + tile, nrows), c0, min(c0 + tile, ncols))
                for r0 in range(0, nrows, tile) for c0 in range(0, ncols, tile)]

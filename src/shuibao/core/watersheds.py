@@ -25,7 +25,7 @@ from .hydrology import D8_CODES, DCOL, DROW, _receiver
 
 
 @nb.njit(cache=True)
-def _links(fdir, valid, channel):
+def _links(fdir, valid, channel, stack):
     nrows, ncols = fdir.shape
     n = nrows * ncols
     ok = valid.ravel()
@@ -63,9 +63,8 @@ def _links(fdir, valid, channel):
                 label[d] = next_label
             i = d
     # every other cell takes the label of the first channel cell downstream: searched upstream from each
-    # channel cell, then from each outlet not on a channel (a unit of its own); the stack never outgrows
-    # the valid cells, so it is allocated once
-    stack = np.empty(max(1, np.count_nonzero(ok)), np.int64)
+    # channel cell, then from each outlet not on a channel (a unit of its own); ``stack`` holds one slot
+    # per valid cell, as each is pushed at most once
     for phase in range(2):
         for start in range(n):
             if not ok[start]:
@@ -110,7 +109,9 @@ def small_watersheds(fdir: np.ndarray, valid: np.ndarray, accumulation_cells: np
     valid = np.ascontiguousarray(valid, np.bool_)
     with np.errstate(invalid="ignore"):  # NaN (nodata) compares False: no channel there
         channel = valid & (np.asarray(accumulation_cells) >= threshold_cells)
-    return _links(np.ascontiguousarray(fdir, np.uint8), valid, np.ascontiguousarray(channel))
+    # int32 indices where they fit: 4 bytes a valid cell instead of 8
+    stack = np.empty(max(1, int(np.count_nonzero(valid))), np.int32 if valid.size < 2**31 else np.int64)
+    return _links(np.ascontiguousarray(fdir, np.uint8), valid, np.ascontiguousarray(channel), stack)
 
 
 def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, int]:
@@ -126,6 +127,8 @@ def merge_small_units(labels: np.ndarray, min_cells: int) -> tuple[np.ndarray, i
     deterministic.  Returns (labels, M).
     """
     labels = np.ascontiguousarray(labels, np.int32)
+    if labels.size and labels.min() < 0:
+        raise ValueError("unit labels must be ≥ 0 (0 = no unit)")
     n = int(labels.max(initial=0))
     if n == 0 or min_cells <= 1:
         return labels, n

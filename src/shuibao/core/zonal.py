@@ -110,7 +110,7 @@ def present_codes(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     lo, hi = _masked_range(flat, flat_mask)
     if hi < lo:
         return np.empty(0, values.dtype)
-    if hi - lo >= 1 << 20:
+    if hi - lo >= 1 << 20 or lo < -(1 << 62):  # a wide range, or an offset int64 cannot hold
         return np.unique(values[mask])
     table = np.zeros(hi - lo + 1, np.bool_)
     _present(flat, flat_mask, -lo, table)

@@ -81,7 +81,9 @@ def condition_dem(dem: np.ndarray, valid: np.ndarray, routing: str = "d8", worke
     """
     if routing == "mfd":
         return hydrology.fill_depressions(dem, valid)
-    return fill_depressions_tiled(dem, valid, workers=workers or os.cpu_count() or 1)
+    if workers is None:  # the cores this process may use (a container may allow fewer than the machine has)
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return fill_depressions_tiled(dem, valid, workers=workers)
 
 
 def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: TerrainParams = TerrainParams(),
