@@ -20,6 +20,7 @@ from . import demo as demo_command
 from . import erosion as erosion_commands
 from . import monitor as monitor_commands
 from . import plan as plan_commands
+from . import report as report_commands
 from . import terrain as terrain_commands
 from .common import State
 
@@ -34,6 +35,7 @@ app.add_typer(plan_commands.app, name="plan")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(terrain_commands.app, name="terrain")
 app.add_typer(erosion_commands.app, name="erosion")
+app.add_typer(report_commands.app, name="report")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("demo")(demo_command.demo)
 

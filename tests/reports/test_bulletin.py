@@ -1,0 +1,131 @@
+"""The bulletin from the demo's two runs: every table total equals the stored run, absent records say so."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from shuibao.reports.render import bulletin_html
+from shuibao.services.bulletin import bulletin_data
+from shuibao.services.demo import run_demo
+from shuibao.services.monitoring_runs import get_run
+
+SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
+
+
+class Tables(HTMLParser):
+    """Rows of cell texts for every <table id=...>, and the text of every element with an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.texts: dict[str, str] = {}
+        self._table = None
+        self._cell = None
+        self._open_ids: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._table = a.get("id")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._cell = ""
+        if tag in ("p", "h2") or (tag == "table"):
+            self._open_ids.append(a.get("id"))
+            if a.get("id"):
+                self.texts[a["id"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._table and self._cell is not None:
+            self.tables[self._table][-1].append(self._cell.strip())
+            self._cell = None
+        if tag == "table":
+            self._table = None
+        if tag in ("p", "h2", "table") and self._open_ids:
+            self._open_ids.pop()
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        for i in self._open_ids:
+            if i:
+                self.texts[i] += data
+
+
+def parse(html: str) -> Tables:
+    t = Tables()
+    t.feed(html)
+    return t
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bulletin-demo")
+    run_demo(out, resolution_m=2000)
+    return str(out / "shuibao.gpkg")
+
+
+def test_table_totals_equal_the_stored_run(demo):
+    stored = get_run(demo, "latest")
+    city = next(u for u in stored["units"] if u["level"] == "city")
+    doc = parse(bulletin_html(bulletin_data(demo, "latest")))
+    fubiao1 = doc.tables["table-fubiao1"]
+    header = fubiao1[0]
+    rows = {r[0]: r for r in fubiao1[1:]}
+    assert number(rows[city["name"]][header.index("土地总面积")]) == pytest.approx(city["total_km2"], abs=0.005)
+    assert number(rows[city["name"]][header.index("水土流失面积")]) == pytest.approx(city["loss_km2"], abs=0.005)
+    districts = [u for u in stored["units"] if u["level"] == "district"]
+    assert len(districts) == 38 and all(u["name"] in rows for u in districts)
+    for u in districts:  # every district row shows its stored areas
+        assert number(rows[u["name"]][header.index("微度面积")]) == pytest.approx(u["slight_km2"], abs=0.005)
+    # 表2's total row is the city's land, by grade
+    biao2 = doc.tables["table-biao2"]
+    total = dict(zip(biao2[0], biao2[-1]))
+    assert total["土地利用类型"] == "合计"
+    for col, key in (("土地面积", "total_km2"), ("剧烈面积", "severe_km2"), ("水土流失面积", "loss_km2")):
+        assert number(total[col]) == pytest.approx(city[key], abs=0.02)
+    assert f"{city['rate_pct']:.2f}%" in doc.texts["city-summary"]
+    assert "监测运行 #" in bulletin_html(bulletin_data(demo, "latest"))
+
+
+def test_sections_without_records_say_so(demo):
+    b = bulletin_data(demo, "latest")
+    assert [s.key for s in b.sections if s.rows is None] == ["governance", "supervision", "stations"]
+    doc = parse(bulletin_html(b))
+    html = bulletin_html(b)
+    for s in b.sections:
+        assert s.absent in html and "尚无" in s.absent
+    assert not any(t for t in doc.tables if t.startswith("section-"))  # no table of zeros stands in for them
+
+
+def test_comparison_and_synthetic_label(demo):
+    html = bulletin_html(bulletin_data(demo, "latest", "1"))
+    doc = parse(html)
+    assert "SYNTHETIC" in html
+    header = doc.tables["table-fubiao2"][0]
+    assert "较2024年 (百分点)" in header and "趋势" in header
+    trends = {r[header.index("趋势")] for r in doc.tables["table-fubiao2"][1:]}
+    assert trends <= {"已达目标", "向目标靠近", "偏离目标", "持平", "—"} and trends != {"—"}
+
+
+def test_the_cli_writes_the_same_bytes_twice_and_refuses_an_unknown_run(demo, tmp_path):
+    outs = []
+    for k in range(2):
+        proc = subprocess.run(SHUIBAO + ["--db", demo, "report", "bulletin", "--run", "latest", "--compare", "1",
+                                         "-o", str(tmp_path / str(k))], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs.append((tmp_path / str(k) / "bulletin.html").read_bytes())
+    assert outs[0] == outs[1]
+    bad = subprocess.run(SHUIBAO + ["--db", demo, "report", "bulletin", "--run", "99", "-o", str(tmp_path / "x")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "run 99" in bad.stderr and not (tmp_path / "x" / "bulletin.html").exists()
