@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 OUT=${1:-$ROOT/demo-output}
 RES=${2:-100}
+apt_install fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0  # the bulletin's Chinese labels and PDF
 ensure_venv ""
 mkdir -p "$OUT"
 SB="$VENV/bin/shuibao"
@@ -17,4 +18,6 @@ log "shuibao plan audit / rates (the plan's own tables)"
 "$SB" plan rates --format csv > "$OUT/plan-rates.csv"
 log "shuibao demo --out $OUT --resolution $RES (SYNTHETIC inputs; the first run compiles the kernels, ~30 s)"
 "$SB" demo --out "$OUT" --resolution "$RES"
-log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, shuibao.gpkg"
+log "shuibao report bulletin (水土保持公报 of the latest run, compared with the previous year)"
+"$SB" report bulletin --run latest --compare previous -o "$OUT/bulletin" | tail -n 1
+log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, bulletin/, shuibao.gpkg"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
 
 import pytest
 
-from shuibao.reports.render import bulletin_html
+from shuibao.reports.render import bulletin_html, write_bulletin
 from shuibao.services.bulletin import bulletin_data
 from shuibao.services.demo import run_demo
 from shuibao.services.monitoring_runs import get_run
@@ -122,10 +123,43 @@ def test_the_cli_writes_the_same_bytes_twice_and_refuses_an_unknown_run(demo, tm
     outs = []
     for k in range(2):
         proc = subprocess.run(SHUIBAO + ["--db", demo, "report", "bulletin", "--run", "latest", "--compare", "1",
-                                         "-o", str(tmp_path / str(k))], capture_output=True, text=True)
+                                         "--no-pdf", "-o", str(tmp_path / str(k))], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         outs.append((tmp_path / str(k) / "bulletin.html").read_bytes())
     assert outs[0] == outs[1]
     bad = subprocess.run(SHUIBAO + ["--db", demo, "report", "bulletin", "--run", "99", "-o", str(tmp_path / "x")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "run 99" in bad.stderr and not (tmp_path / "x" / "bulletin.html").exists()
+
+
+def test_the_pdf_has_the_figures_and_numbers_of_the_run(demo, tmp_path):
+    pytest.importorskip("weasyprint")
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed; scripts/check.sh installs it")
+    b = bulletin_data(demo, "latest", "previous")
+    assert b.previous is not None and b.previous["year"] == 2024
+    written = write_bulletin(b, tmp_path)
+    names = {p.name for p in written}
+    assert {"bulletin.html", "bulletin.pdf", "grade_map.png", "rate_map.png", "gap_map.png", "composition.png",
+            "rate_trend.png"} <= names
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "bulletin.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    city = b.city
+    assert f"{city['rate_pct']:.2f}%" in text and f"{city['total_km2']:,.2f}" in text
+    assert "图1 土壤侵蚀强度分布" in text and "图4 各区县水土保持率" in text and "尚无" in text
+    assert "SYNTHETIC" in text
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "3", str(tmp_path / "bulletin.pdf"),
+                    str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 3 and all(p.stat().st_size > 2000 for p in pages)
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "bulletin.pdf")], capture_output=True, text=True).stdout
+    assert "WenQuanYi" in fonts  # the Chinese text is set in an embedded CJK font, not in boxes
+
+
+def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_path):
+    b = bulletin_data(demo, "latest")
+    from shuibao.services.bulletin import Maps
+
+    b.maps = Maps(missing="run 2: /nowhere/grade.tif no longer exists; the maps need the run's output folder")
+    html = bulletin_html(b, {})
+    assert "本期无土壤侵蚀强度分布图" in html and "/nowhere/grade.tif" in html

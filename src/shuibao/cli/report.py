@@ -15,12 +15,15 @@ app = typer.Typer(help="Reports from stored data: the annual bulletin (水土保
 @app.command()
 def bulletin(ctx: typer.Context,
              run: str = typer.Option("latest", "--run", help="Monitoring run id or 'latest'."),
-             compare: Optional[str] = typer.Option(None, "--compare", help="An earlier run to compare with."),
-             out: Path = typer.Option(..., "-o", "--out", help="Output folder (bulletin.html).")) -> None:
-    """The annual bulletin in Chinese: city, regions, 三峡库区, 附表1/附表2/表2, provenance."""
+             compare: Optional[str] = typer.Option(
+                 None, "--compare", help="An earlier run id, or 'previous' (the newest run of an earlier year)."),
+             out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+             pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write bulletin.pdf (WeasyPrint).")) -> None:
+    """The annual bulletin in Chinese (bulletin.html, figures/, bulletin.pdf): city, regions, 三峡库区, maps, charts,
+    附表1/附表2/表2, provenance."""
     from ..reports.render import write_bulletin
     from ..services.bulletin import bulletin_data
 
     state: State = ctx.obj
-    path = write_bulletin(bulletin_data(state.db, run, compare), out)
-    typer.echo(str(path))
+    for path in write_bulletin(bulletin_data(state.db, run, compare), out, pdf=pdf):
+        typer.echo(str(path))

@@ -105,6 +105,19 @@ def read_band(path: Path | str, band: int = 1) -> np.ndarray:
         return src.read(band)
 
 
+def read_preview(path: Path | str, max_pixels: int = 1200, band: int = 1) -> tuple[np.ndarray, tuple, str]:
+    """A categorical band decimated (nearest, from the overviews) to at most ``max_pixels`` on its long side.
+
+    Returns (values, (left, right, bottom, top), CRS as WKT) for drawing.
+    """
+    with rasterio.open(path) as src:
+        scale = max(src.width, src.height) / max_pixels
+        shape = (max(1, round(src.height / max(scale, 1))), max(1, round(src.width / max(scale, 1))))
+        values = src.read(band, out_shape=shape, resampling=Resampling.nearest)
+        b = src.bounds
+        return values, (b.left, b.right, b.bottom, b.top), src.crs.to_wkt() if src.crs else ""
+
+
 def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> None:
     crs = CRS.from_user_input(grid.crs)
     if crs.is_geographic:

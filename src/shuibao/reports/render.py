@@ -32,20 +32,60 @@ def _environment() -> Environment:
     return env
 
 
-def bulletin_html(b: Bulletin) -> str:
+def bulletin_html(b: Bulletin, figures: dict[str, str] | None = None) -> str:
     units = sorted([*b.districts, *b.regions, *([b.three_gorges] if b.three_gorges else []), b.city,
                     *([b.outside] if b.outside else [])], key=lambda u: u["seq"])
     keys = ["total_km2", "loss_km2", *(f"{g}_km2" for g, _ in b.grades)]
     landuse_total = {k: sum(r[k] for r in b.landuse) for k in keys}
     return _environment().get_template("bulletin.html").render(b=b, units=units, landuse_total=landuse_total,
-                                                               title=TITLE)
+                                                               title=TITLE, figures=figures or {})
 
 
-def write_bulletin(b: Bulletin, out_dir: Path | str) -> Path:
-    """``bulletin.html`` in ``out_dir`` (created), written under a temporary name and renamed."""
+def draw_figures(b: Bulletin, folder: Path) -> dict[str, str]:
+    """The bulletin's PNGs in ``folder``; returns name → path relative to the bulletin."""
+    from . import figures
+
+    figs: dict[str, str] = {}
+    year = b.run["year"]
+    names = [zh for _, zh in b.grades]
+    if b.maps.grades is not None:
+        figures.grade_map(b.maps.grades, b.maps.extent, names, folder / "grade_map.png",
+                          f"{year}年土壤侵蚀强度分布（运行 #{b.run['id']}）")
+        figs["grade_map"] = "figures/grade_map.png"
+    if b.maps.district_geoms is not None:
+        by_code = {u["code"]: u for u in b.districts}
+        rows = [by_code.get(c) for c in b.maps.district_codes]
+        figures.choropleth(b.maps.district_geoms, [r["rate_pct"] if r else None for r in rows],
+                           folder / "rate_map.png", f"{year}年各区县水土保持率（运行 #{b.run['id']}）", "水土保持率 (%)")
+        figures.choropleth(b.maps.district_geoms, [r["gap_pp"] if r else None for r in rows], folder / "gap_map.png",
+                           f"{year}年各区县距2025年目标（运行 #{b.run['id']}）", "距目标（百分点，负值为已超过）",
+                           reverse=True)
+        figs.update(rate_map="figures/rate_map.png", gap_map="figures/gap_map.png")
+    units = [*b.regions, *([b.three_gorges] if b.three_gorges else []), b.city]
+    figures.composition(units, list(b.grades), folder / "composition.png",
+                        f"{year}年各区域土壤侵蚀强度构成（运行 #{b.run['id']}）")
+    figs["composition"] = "figures/composition.png"
+    if b.trend:
+        figures.rate_trend([t[0] for t in b.trend], [t[2] for t in b.trend], 2025, b.city["target_2025_pct"],
+                           folder / "rate_trend.png", "全市水土保持率变化（各年最新运行）")
+        figs["rate_trend"] = "figures/rate_trend.png"
+    return figs
+
+
+def write_bulletin(b: Bulletin, out_dir: Path | str, pdf: bool = True) -> list[Path]:
+    """``bulletin.html``, its ``figures/`` and ``bulletin.pdf`` in ``out_dir``; each file written atomically."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    figs = draw_figures(b, out / "figures")
     path = out / "bulletin.html"
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(bulletin_html(b), encoding="utf-8")
-    return path
+        Path(tmp).write_text(bulletin_html(b, figs), encoding="utf-8")
+    written = [path, *(out / f for f in figs.values())]
+    if pdf:
+        from weasyprint import HTML
+
+        target = out / "bulletin.pdf"
+        with atomic_path(target) as tmp:
+            HTML(filename=str(path), base_url=str(out)).write_pdf(str(tmp))
+        written.append(target)
+    return written

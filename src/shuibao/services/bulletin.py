@@ -10,9 +10,15 @@ supervision, stations) carry ``rows=None`` and a sentence saying so — never ze
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
+
+from ..errors import InputError
+from ..io import raster as rio
+from ..io import vector
 from ..monitoring.units import GRADES, GRADES_ZH, LOSS
-from .monitoring_runs import compare_runs, get_run
+from .monitoring_runs import _check_grade_file, _grade_file, compare_runs, get_run, list_runs
 
 LEVEL_ZH = {"city": "全市", "region": "区域", "three_gorges": "三峡库区", "district": "区县", "outside": "区县边界外"}
 DIRECTION_ZH = {"reached": "已达目标", "toward": "向目标靠近", "away": "偏离目标", "unchanged": "持平", "n/a": "—"}
@@ -29,6 +35,17 @@ class Section:
 
 
 @dataclass
+class Maps:
+    """What the maps are drawn from: the run's own files (checked against its provenance)."""
+
+    grades: np.ndarray | None = None  # decimated grade raster, 0 = nodata
+    extent: tuple | None = None
+    district_geoms: list | None = None  # in the run's CRS, in the order of ``district_codes``
+    district_codes: list[str] | None = None
+    missing: str | None = None  # why there are no maps
+
+
+@dataclass
 class Bulletin:
     run: dict  # info of the run reported on
     previous: dict | None  # info of the run compared with, if any
@@ -41,6 +58,8 @@ class Bulletin:
     changes: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, code) → change row
     sections: list[Section] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    maps: Maps = field(default_factory=Maps)
+    trend: list[tuple[int, int, float]] = field(default_factory=list)  # (year, run id, city rate %)
     grades: tuple = tuple(zip(GRADES, GRADES_ZH))
     loss_grades: tuple = LOSS
 
@@ -71,8 +90,34 @@ def _not_recorded() -> list[Section]:
     ]
 
 
+def _maps(run: dict) -> Maps:
+    why = _check_grade_file(run)
+    if why is not None:
+        return Maps(missing=f"{why}; the maps need the run's output folder")
+    grades, extent, crs = rio.read_preview(_grade_file(run)[0])
+    gpkg = Path(run["info"].output_dir) / "monitoring.gpkg"
+    try:
+        polys = vector.read_polygons(gpkg, "the run's districts", layer="districts", fields={"code": "str"})
+    except InputError as exc:
+        return Maps(grades, extent, missing=f"district map: {exc}")
+    geoms = vector.to_crs(polys.geoms, polys.crs, crs) if crs else polys.geoms
+    return Maps(grades, extent, geoms, [str(c) for c in polys.attributes["code"]])
+
+
+def _trend(db: str | None, info) -> list[tuple[int, int, float]]:
+    """The city's rate by year: the newest stored run of each year up to this one, synthetic with synthetic."""
+    best: dict[int, tuple[int, float]] = {}
+    for r in list_runs(db):
+        if r.year <= info.year and r.synthetic == info.synthetic and r.id <= info.id:
+            best[r.year] = max(best.get(r.year, (-1, 0.0)), (r.id, r.rate_pct))
+    return [(year, rid, rate) for year, (rid, rate) in sorted(best.items())]
+
+
 def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) -> Bulletin:
-    """Everything the bulletin shows, from the stored run ``run_ref`` (and ``compare_ref`` before it)."""
+    """Everything the bulletin shows, from the stored run ``run_ref`` (and ``compare_ref`` before it).
+
+    ``compare_ref="previous"`` picks the newest stored run of an earlier year (none: no comparison).
+    """
     run = get_run(db, run_ref)
     units = [_with_shares(u) for u in run["units"]]
     by_level: dict[str, list[dict]] = {}
@@ -81,6 +126,10 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
     landuse = [_with_shares(r) for r in run["landuse"]]
     previous = None
     changes: dict[tuple[str, str], dict] = {}
+    if compare_ref == "previous":  # the newest run of an earlier year, synthetic with synthetic
+        info = run["info"]
+        earlier = [r for r in list_runs(db) if r.year < info.year and r.synthetic == info.synthetic]
+        compare_ref = str(max(earlier, key=lambda r: (r.year, r.id)).id) if earlier else None
     if compare_ref is not None:
         cmp = compare_runs(db, compare_ref, run_ref)
         previous = cmp["a"].__dict__
@@ -91,7 +140,7 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
         run=run["info"].__dict__, previous=previous, city=by_level["city"][0], regions=by_level.get("region", []),
         three_gorges=(by_level.get("three_gorges") or [None])[0], districts=by_level.get("district", []),
         outside=(by_level.get("outside") or [None])[0], landuse=landuse, changes=changes,
-        sections=_not_recorded(),
+        sections=_not_recorded(), maps=_maps(run), trend=_trend(db, run["info"]),
         provenance={"software": prov.get("software", {}), "inputs": prov.get("inputs", {}),
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},
