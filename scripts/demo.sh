@@ -20,4 +20,6 @@ log "shuibao demo --out $OUT --resolution $RES (SYNTHETIC inputs; the first run 
 "$SB" demo --out "$OUT" --resolution "$RES"
 log "shuibao report bulletin (水土保持公报 of the latest run, compared with the previous year)"
 "$SB" report bulletin --run latest --compare previous -o "$OUT/bulletin" | tail -n 1
+log "shuibao report district --all (a sheet per district)"
+"$SB" report district --all --run latest -o "$OUT/bulletin/districts" | tail -n 1
 log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, bulletin/, shuibao.gpkg"

@@ -163,3 +163,41 @@ def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_pa
     b.maps = Maps(missing="run 2: /nowhere/grade.tif no longer exists; the maps need the run's output folder")
     html = bulletin_html(b, {})
     assert "本期无土壤侵蚀强度分布图" in html and "/nowhere/grade.tif" in html
+
+
+def test_district_sheets_carry_the_stored_numbers(demo, tmp_path):
+    from shuibao.reports.render import district_html, write_district_sheets
+    from shuibao.services.bulletin import district_sheets
+
+    stored = {u["name"]: u for u in get_run(demo, "latest")["units"] if u["level"] == "district"}
+    sheets = district_sheets(demo, "latest", ["万州区", "yuzhong"])
+    assert [s.unit["name"] for s in sheets] == ["万州区", "渝中区"]
+    for s in sheets:
+        doc = parse(district_html(s, None))
+        rows = {r[0]: r for r in doc.tables["district-grades"][1:]}
+        u = stored[s.unit["name"]]
+        assert number(rows["微度"][1]) == pytest.approx(u["slight_km2"], abs=0.005)
+        assert number(rows["水土流失合计"][1]) == pytest.approx(u["loss_km2"], abs=0.005)
+        assert f"{u['rate_pct']:.2f}%" in doc.texts["district-summary"]
+        assert s.change is not None and "较 2024 年" in doc.texts["district-summary"]
+        assert s.grades is not None and s.outline is not None
+    with pytest.raises(Exception, match="不存在区"):
+        district_sheets(demo, "latest", ["不存在区"])
+    written = write_district_sheets(district_sheets(demo, "latest"), tmp_path, pdf=False)
+    assert len([p for p in written if p.suffix == ".html"]) == len(stored) == 38
+    assert len([p for p in written if p.suffix == ".png"]) == 38
+
+
+def test_one_district_sheet_as_pdf_is_one_page(demo, tmp_path):
+    pytest.importorskip("weasyprint")
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("poppler-utils not installed")
+    proc = subprocess.run(SHUIBAO + ["--db", demo, "report", "district", "万州区", "-o", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    pdf = next(tmp_path.glob("district-*.pdf"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           1" in info
+    both = subprocess.run(SHUIBAO + ["--db", demo, "report", "district", "万州区", "--all", "-o", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -27,3 +27,26 @@ def bulletin(ctx: typer.Context,
     state: State = ctx.obj
     for path in write_bulletin(bulletin_data(state.db, run, compare), out, pdf=pdf):
         typer.echo(str(path))
+
+
+@app.command()
+def district(ctx: typer.Context,
+             names: Optional[list[str]] = typer.Argument(None, help="District name(s) or code(s), e.g. 万州区."),
+             all_: bool = typer.Option(False, "--all", help="A sheet for every district the run covers."),
+             run: str = typer.Option("latest", "--run", help="Monitoring run id or 'latest'."),
+             compare: Optional[str] = typer.Option(
+                 "previous", "--compare", help="An earlier run id, or 'previous' (the newest run of an earlier year)."),
+             out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
+             pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF per sheet.")) -> None:
+    """One-page sheets per district: rate against the target, grades, map, change since the previous run."""
+    from ..errors import InputError
+    from ..reports.render import write_district_sheets
+    from ..services.bulletin import district_sheets
+
+    state: State = ctx.obj
+    if bool(names) == all_:
+        raise InputError("name one or more districts, or give --all (not both)")
+    sheets = district_sheets(state.db, run, None if all_ else list(names), compare)
+    for path in write_district_sheets(sheets, out, pdf=pdf):
+        if path.suffix != ".png":
+            typer.echo(str(path))

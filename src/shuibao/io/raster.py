@@ -105,17 +105,26 @@ def read_band(path: Path | str, band: int = 1) -> np.ndarray:
         return src.read(band)
 
 
-def read_preview(path: Path | str, max_pixels: int = 1200, band: int = 1) -> tuple[np.ndarray, tuple, str]:
+def read_preview(path: Path | str, max_pixels: int = 1200, band: int = 1,
+                 bounds: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, tuple, str]:
     """A categorical band decimated (nearest, from the overviews) to at most ``max_pixels`` on its long side.
 
-    Returns (values, (left, right, bottom, top), CRS as WKT) for drawing.
+    ``bounds`` (left, bottom, right, top in the raster's CRS) reads only that window, snapped to whole
+    cells.  Returns (values, (left, right, bottom, top), CRS as WKT) for drawing.
     """
+    from rasterio.windows import Window, from_bounds
+    from rasterio.windows import bounds as window_bounds
+
     with rasterio.open(path) as src:
-        scale = max(src.width, src.height) / max_pixels
-        shape = (max(1, round(src.height / max(scale, 1))), max(1, round(src.width / max(scale, 1))))
-        values = src.read(band, out_shape=shape, resampling=Resampling.nearest)
-        b = src.bounds
-        return values, (b.left, b.right, b.bottom, b.top), src.crs.to_wkt() if src.crs else ""
+        win = Window(0, 0, src.width, src.height)
+        if bounds is not None:
+            win = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
+            win = win.intersection(Window(0, 0, src.width, src.height))
+        scale = max(win.width, win.height) / max_pixels
+        shape = (max(1, round(win.height / max(scale, 1))), max(1, round(win.width / max(scale, 1))))
+        values = src.read(band, window=win, out_shape=shape, resampling=Resampling.nearest)
+        left, bottom, right, top = window_bounds(win, src.transform)
+        return values, (left, right, bottom, top), src.crs.to_wkt() if src.crs else ""
 
 
 def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> None:

@@ -135,3 +135,22 @@ def rate_trend(years: list[int], rates: list[float], target_year: int, target: f
     ax.legend(fontsize=8)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def district_map(grades: np.ndarray, extent: tuple, outline, names: list[str], path: Path, title: str) -> Path:
+    """One district's part of the grade raster, cells outside it faded, with its boundary."""
+    _setup()
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    cmap = ListedColormap(["#ffffff00", *GRADE_COLOURS])
+    ax.imshow(grades, cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, 7), cmap.N), extent=extent,
+              interpolation="nearest", alpha=0.35)
+    clip = PathPatch(_polygon_path(outline), transform=ax.transData, facecolor="none")
+    img = ax.imshow(grades, cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, 7), cmap.N), extent=extent,
+                    interpolation="nearest")
+    img.set_clip_path(clip)
+    ax.add_patch(PathPatch(_polygon_path(outline), facecolor="none", edgecolor="#222", linewidth=1.0))
+    ax.legend(handles=[Patch(color=c, label=n) for c, n in zip(GRADE_COLOURS, names)], loc="lower right",
+              fontsize=7, title="土壤侵蚀强度", title_fontsize=8)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return _save(fig, path)

@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ..io.atomic import atomic_path
-from ..services.bulletin import Bulletin
+from ..services.bulletin import Bulletin, DistrictSheet
 
 TITLE = "重庆市水土保持公报"
 
@@ -88,4 +88,38 @@ def write_bulletin(b: Bulletin, out_dir: Path | str, pdf: bool = True) -> list[P
         with atomic_path(target) as tmp:
             HTML(filename=str(path), base_url=str(out)).write_pdf(str(tmp))
         written.append(target)
+    return written
+
+
+def district_html(s: DistrictSheet, figure: str | None) -> str:
+    return _environment().get_template("district.html").render(s=s, figure=figure)
+
+
+def write_district_sheets(sheets: list[DistrictSheet], out_dir: Path | str, pdf: bool = True) -> list[Path]:
+    """``district-<code>.html`` (and ``.pdf``) per sheet, maps in ``figures/``; each file written atomically."""
+    from . import figures
+
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for s in sheets:
+        code = s.unit["code"]
+        fig = None
+        if s.grades is not None:
+            figures.district_map(s.grades, s.extent, s.outline, [zh for _, zh in s.grade_names],
+                                 out / "figures" / f"district-{code}.png",
+                                 f"{s.unit['name']} {s.run['year']}年土壤侵蚀强度")
+            fig = f"figures/district-{code}.png"
+            written.append(out / fig)
+        path = out / f"district-{code}.html"
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(district_html(s, fig), encoding="utf-8")
+        written.append(path)
+        if pdf:
+            from weasyprint import HTML
+
+            target = path.with_suffix(".pdf")
+            with atomic_path(target) as tmp:
+                HTML(filename=str(path), base_url=str(out)).write_pdf(str(tmp))
+            written.append(target)
     return written

@@ -145,3 +145,60 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},
     )
+
+
+@dataclass
+class DistrictSheet:
+    """One district's page: its row, its change since the previous run, and its part of the grade map."""
+
+    run: dict
+    previous: dict | None
+    unit: dict
+    change: dict | None
+    grades: np.ndarray | None = None
+    extent: tuple | None = None
+    outline: object | None = None  # the district polygon in the run's CRS
+    missing: str | None = None
+    grade_names: tuple = tuple(zip(GRADES, GRADES_ZH))
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.run["synthetic"] or (self.previous and self.previous["synthetic"]))
+
+
+def district_names(db: str | None, run_ref: str) -> list[str]:
+    """The districts a run covers, in the order of 附表1."""
+    return [u["name"] for u in get_run(db, run_ref)["units"] if u["level"] == "district"]
+
+
+def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None,
+                    compare_ref: str | None = "previous") -> list[DistrictSheet]:
+    """Sheets for ``names`` (district names or codes; None: every district of the run)."""
+    b = bulletin_data(db, run_ref, compare_ref)
+    by_key = {}
+    for u in b.districts:
+        by_key[u["name"]] = by_key[u["code"]] = u
+    if names is None:
+        chosen = b.districts
+    else:
+        unknown = [n for n in names if n not in by_key]
+        if unknown:
+            raise InputError(f"district(s) {unknown} are not in run {b.run['id']}; it covers: "
+                             + "、".join(u["name"] for u in b.districts))
+        chosen = [by_key[n] for n in names]
+    sheets = []
+    geoms = dict(zip(b.maps.district_codes or [], b.maps.district_geoms or []))
+    run = get_run(db, str(b.run["id"]))
+    for u in chosen:
+        sheet = DistrictSheet(b.run, b.previous, u, b.changes.get(("district", u["code"])))
+        geom = geoms.get(u["code"])
+        if b.maps.missing or geom is None:
+            sheet.missing = b.maps.missing or f"no polygon for district {u['code']} in the run's GeoPackage"
+        else:
+            left, bottom, right, top = geom.bounds
+            pad = 0.03 * max(right - left, top - bottom)
+            sheet.grades, sheet.extent, _ = rio.read_preview(_grade_file(run)[0], 800,
+                                                             bounds=(left - pad, bottom - pad, right + pad, top + pad))
+            sheet.outline = geom
+        sheets.append(sheet)
+    return sheets
