@@ -11,7 +11,6 @@ import pytest
 
 from shuibao.reports.render import bulletin_html, write_bulletin
 from shuibao.services.bulletin import bulletin_data
-from shuibao.services.demo import run_demo
 from shuibao.services.monitoring_runs import get_run
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
@@ -67,13 +66,6 @@ def parse(html: str) -> Tables:
 
 def number(text: str) -> float:
     return float(text.replace(",", ""))
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bulletin-demo")
-    run_demo(out, resolution_m=2000)
-    return str(out / "shuibao.gpkg")
 
 
 def test_table_totals_equal_the_stored_run(demo):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import State
+from .common import Format, State, print_csv, print_json, print_table
 
 app = typer.Typer(help="Reports from stored data: the annual bulletin (水土保持公报).", no_args_is_help=True)
 
@@ -50,3 +50,23 @@ def district(ctx: typer.Context,
     for path in write_district_sheets(sheets, out, pdf=pdf):
         if path.suffix != ".png":
             typer.echo(str(path))
+
+
+@app.command("plan-progress")
+def plan_progress(ctx: typer.Context,
+                  run: str = typer.Option("latest", "--run", help="Monitoring run whose 水土保持率 is used."),
+                  fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """The plan's indicators (专栏1, 专栏3, 专栏4) against the platform's records; unrecorded ones say so."""
+    from ..services.plan_progress import COLUMNS
+    from ..services.plan_progress import plan_progress as progress
+
+    state: State = ctx.obj
+    rows = progress(state.db, run)
+    if fmt == Format.json:
+        print_json(rows)
+        return
+    table = [["" if r[c] is None else r[c] for c in COLUMNS] for r in rows]
+    if fmt == Format.csv:
+        print_csv(COLUMNS, table)
+    else:
+        print_table("“十四五”规划指标进展 plan progress", COLUMNS, table, right=["status_2020", "target_2025", "value"])

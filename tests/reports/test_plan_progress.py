@@ -1,0 +1,46 @@
+"""Plan indicators against the records: the rate from the stored run, unrecorded quantities say so."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+from shuibao.plan.reference import load_reference
+from shuibao.services import database
+from shuibao.services.monitoring_runs import get_run
+from shuibao.services.plan_progress import NO_RECORDS, plan_progress
+
+SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
+
+
+def test_the_rate_comes_from_the_run_and_the_rest_say_no_records(demo):
+    rows = plan_progress(demo, "latest")
+    ref = load_reference()
+    assert len(rows) == len(ref.indicators) + len(ref.governance) + len({(s.item, s.kind) for s in ref.stations})
+    rate = next(r for r in rows if r["key"] == "conservation_rate")
+    city = next(u for u in get_run(demo, "latest")["units"] if u["level"] == "city")
+    assert rate["value"] == round(city["rate_pct"], 2) and rate["target_2025"] == 72.2
+    assert rate["status"].startswith("未达到" if city["rate_pct"] < 72.2 else "已达到")
+    assert "#2" in rate["evidence"] and "SYNTHETIC" in rate["evidence"]
+    others = [r for r in rows if r["key"] != "conservation_rate"]
+    assert others and all(r["value"] is None and r["status"] == NO_RECORDS for r in others)
+    stations = next(r for r in rows if r["source"] == "专栏4")
+    assert stations["target_2025"] == sum(s.count for s in ref.stations if s.kind == stations["key"])
+
+
+def test_without_a_run_the_rate_says_why(tmp_path):
+    db = str(tmp_path / "empty.gpkg")
+    database.init(db)
+    rate = next(r for r in plan_progress(db) if r["key"] == "conservation_rate")
+    assert rate["value"] is None and rate["status"] == NO_RECORDS and "no monitoring run" in rate["evidence"]
+
+
+def test_cli_csv(demo):
+    proc = subprocess.run(SHUIBAO + ["--db", demo, "report", "plan-progress", "--format", "csv"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert rows[0]["key"] == "conservation_rate" and rows[0]["value"] != ""
+    assert all(r["value"] == "" for r in rows[1:])
