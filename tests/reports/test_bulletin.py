@@ -193,3 +193,18 @@ def test_one_district_sheet_as_pdf_is_one_page(demo, tmp_path):
     both = subprocess.run(SHUIBAO + ["--db", demo, "report", "district", "万州区", "--all", "-o", str(tmp_path)],
                           capture_output=True, text=True)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_each_region_and_the_three_gorges_have_a_section_whose_districts_add_up(demo):
+    b = bulletin_data(demo, "latest", "previous")
+    doc = parse(bulletin_html(b))
+    for u in [*b.regions, b.three_gorges]:
+        rows = doc.tables[f"members-{u['code']}"]
+        members, total = rows[1:-1], rows[-1]
+        assert len(members) == len(b.members[(u["level"], u["code"])]) > 0
+        header = rows[0]
+        col = header.index("土地总面积")
+        assert sum(number(r[col]) for r in members) == pytest.approx(number(total[col]), abs=0.01 * len(members))
+        assert number(total[col]) == pytest.approx(u["total_km2"], abs=0.005)
+    assert len(b.members[("three_gorges", "three_gorges")]) == 22
+    assert sum(len(b.members[("region", r["code"])]) for r in b.regions) == len(b.districts)

@@ -58,6 +58,7 @@ class Bulletin:
     changes: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, code) → change row
     sections: list[Section] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    members: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # (level, code) → its districts
     maps: Maps = field(default_factory=Maps)
     trend: list[tuple[int, int, float]] = field(default_factory=list)  # (year, run id, city rate %)
     grades: tuple = tuple(zip(GRADES, GRADES_ZH))
@@ -135,12 +136,17 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
         previous = cmp["a"].__dict__
         for row in cmp["units"]:
             changes[(row["level"], row["code"])] = {**row, "direction_zh": DIRECTION_ZH[row["toward_target"]]}
+    districts = by_level.get("district", [])
+    members = {}
+    for u in [*by_level.get("region", []), *by_level.get("three_gorges", [])]:
+        covered = set(u["covers"].split("|"))  # district names; 綦江区（含万盛经开区） is listed as 綦江区
+        members[(u["level"], u["code"])] = [d for d in districts if d["name"].split("（")[0] in covered]
     prov = run["provenance"]
     return Bulletin(
         run=run["info"].__dict__, previous=previous, city=by_level["city"][0], regions=by_level.get("region", []),
         three_gorges=(by_level.get("three_gorges") or [None])[0], districts=by_level.get("district", []),
         outside=(by_level.get("outside") or [None])[0], landuse=landuse, changes=changes,
-        sections=_not_recorded(), maps=_maps(run), trend=_trend(db, run["info"]),
+        sections=_not_recorded(), members=members, maps=_maps(run), trend=_trend(db, run["info"]),
         provenance={"software": prov.get("software", {}), "inputs": prov.get("inputs", {}),
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},
