@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +119,11 @@ def test_outputs_exist_and_are_labelled_synthetic(done):
     assert info["features"] == 3 and "rate_pct" in list(info["fields"]) and "synthetic" in list(info["fields"])
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     assert set(prov["inputs"]) >= {"dem", "landuse", "ndvi", "rain", "soil", "soil_table", "districts"}
+    for entry in prov["inputs"].values():  # each file's own SHA-256, as sha256sum gives it
+        path = Path(entry["path"])
+        if path.is_file():
+            assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert prov["inputs"]["soil"]["sha256"] != prov["inputs"]["soil_table"]["sha256"]
     assert prov["software"]["name"] == "shuibao" and prov["run"]["synthetic"] is True
     assert prov["grid"]["areal_scale_min"] == pytest.approx(1, abs=0.002)
 

@@ -40,7 +40,14 @@ def sha256(path: Path) -> str:
 
 
 def fingerprint(path: Path) -> str:
-    """SHA-256 over every file a dataset is made of, so a change to any of them is seen.
+    """SHA-256 over every file a dataset is made of (see :func:`dataset_digests`)."""
+    return dataset_digests(path)[0]
+
+
+def dataset_digests(path: Path) -> tuple[str, str | None]:
+    """(fingerprint, the file's own SHA-256 or None for a folder): each file is read once.
+
+    The fingerprint is a SHA-256 over every file a dataset is made of, so a change to any of them is seen.
 
     The file itself; its siblings with the same stem (a shapefile's .dbf/.shx/.prj/.cpg, .aux.xml and
     .ovr sidecars); for a raster, the files GDAL reports (a VRT's sources); a folder (FileGDB) recursively.
@@ -60,10 +67,14 @@ def fingerprint(path: Path) -> str:
         except Exception:  # noqa: BLE001 - not a raster (CSV, vector): its own bytes and siblings suffice
             pass
     h = hashlib.sha256()
+    own = None
     for f in sorted(files):
+        digest = sha256(f)
+        if f == path:
+            own = digest
         h.update(str(f.relative_to(path.parent) if f.is_relative_to(path.parent) else f).encode())
-        h.update(sha256(f).encode())
-    return h.hexdigest()
+        h.update(digest.encode())
+    return h.hexdigest(), own
 
 
 def write_json_atomic(path: Path, payload, **dump) -> None:

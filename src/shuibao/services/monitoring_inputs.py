@@ -25,7 +25,7 @@ from ..errors import InputError, ReferenceDataError, ShuibaoError
 from ..grid import GridSpec
 from ..io import vector
 from ..io.raster import Raster
-from ..io.steps import fingerprint
+from ..io.steps import dataset_digests, fingerprint
 from ..monitoring.spec import PolygonInput, RunSpec, load_spec
 from ..monitoring.template import spec_template  # noqa: F401 - the CLI's `monitor template`
 from ..monitoring.units import Zone, make_zone
@@ -54,8 +54,9 @@ class Prepared:
     district_source: str
     sheds: vector.PolygonSet | None
     classes: dict[int, tuple[int, str]]
-    checksums: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)  # dataset fingerprints: the run's identity
     area_scale: tuple[float, float] = (1.0, 1.0)
+    input_files: dict[str, dict] = field(default_factory=dict)  # key → path and the file's own SHA-256
 
     @property
     def cell_area_km2(self) -> float:
@@ -283,6 +284,8 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
         if v is not None:
             files[key] = v if isinstance(v, Path) else v.path
     files.update({f"table:{k}": v for k, v in spec.tables.items()})
-    checksums = {k: fingerprint(Path(v)) for k, v in sorted(files.items())}
+    digests = {k: dataset_digests(Path(v)) for k, v in sorted(files.items())}
+    checksums = {k: d[0] for k, d in digests.items()}
+    input_files = {k: {"path": str(files[k]), "sha256": d[1]} for k, d in digests.items()}
     return Prepared(spec, ref, inputs, params, data, grid, valid, landuse, zones, zone_geoms, district_source,
-                    sheds, classes, checksums, area_scale(grid, valid))
+                    sheds, classes, checksums, area_scale(grid, valid), input_files)

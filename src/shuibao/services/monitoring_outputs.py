@@ -170,7 +170,8 @@ def provenance(prep: Prepared, records: dict[str, StepRecord], timings: dict[str
         "software": {"name": "shuibao", "version": __version__, "python": platform.python_version()},
         "run": {"name": s.name, "year": s.year, "spec": str(s.path), "digest": prep.digest(),
                 "synthetic": s.synthetic},
-        "inputs": {k: {"sha256": v} for k, v in prep.checksums.items()},
+        # sha256: the file's own (sha256sum checks it); fingerprint: over the file and its same-stem sidecars
+        "inputs": {k: {**prep.input_files.get(k, {}), "fingerprint": v} for k, v in prep.checksums.items()},
         "districts": prep.district_source,
         "parameters": s.parameters,
         "execution": s.execution,
