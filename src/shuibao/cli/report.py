@@ -21,11 +21,10 @@ def bulletin(ctx: typer.Context,
              pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write bulletin.pdf (WeasyPrint).")) -> None:
     """The annual bulletin in Chinese (bulletin.html, figures/, bulletin.pdf): city, regions, 三峡库区, maps, charts,
     附表1/附表2/表2, provenance."""
-    from ..reports.render import write_bulletin
-    from ..services.bulletin import bulletin_data
+    from ..services.bulletin import write_bulletin_report
 
     state: State = ctx.obj
-    for path in write_bulletin(bulletin_data(state.db, run, compare), out, pdf=pdf):
+    for path in write_bulletin_report(state.db, run, compare, out, pdf=pdf):
         typer.echo(str(path))
 
 
@@ -40,14 +39,12 @@ def district(ctx: typer.Context,
              pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF per sheet.")) -> None:
     """One-page sheets per district: rate against the target, grades, map, change since the previous run."""
     from ..errors import InputError
-    from ..reports.render import write_district_sheets
-    from ..services.bulletin import district_sheets
+    from ..services.bulletin import write_district_reports
 
     state: State = ctx.obj
     if bool(names) == all_:
         raise InputError("name one or more districts, or give --all (not both)")
-    sheets = district_sheets(state.db, run, None if all_ else list(names), compare)
-    for path in write_district_sheets(sheets, out, pdf=pdf):
+    for path in write_district_reports(state.db, run, None if all_ else list(names), compare, out, pdf=pdf):
         if path.suffix != ".png":
             typer.echo(str(path))
 

@@ -1,14 +1,18 @@
-"""Lay out the bulletin (:mod:`shuibao.services.bulletin`) as HTML with Jinja2; files are written atomically."""
+"""Lay out the bulletin (:mod:`shuibao.services.bulletin`) as HTML, figures and PDF: an output adapter like
+:mod:`shuibao.io.tables`; files are written atomically."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ..io.atomic import atomic_path
-from ..services.bulletin import Bulletin, DistrictSheet
+
+if TYPE_CHECKING:  # the data classes only: rendering imports nothing from the services
+    from ..services.bulletin import Bulletin, DistrictSheet
 
 TITLE = "重庆市水土保持公报"
 

@@ -208,3 +208,19 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
             sheet.outline = geom
         sheets.append(sheet)
     return sheets
+
+
+def write_bulletin_report(db: str | None, run_ref: str, compare_ref: str | None, out: Path | str,
+                          pdf: bool = True) -> list[Path]:
+    """The bulletin of ``run_ref`` in ``out``: HTML, figures and (``pdf``) PDF; returns the files written."""
+    from ..reports.render import write_bulletin
+
+    return write_bulletin(bulletin_data(db, run_ref, compare_ref), out, pdf=pdf)
+
+
+def write_district_reports(db: str | None, run_ref: str, names: list[str] | None, compare_ref: str | None,
+                           out: Path | str, pdf: bool = True) -> list[Path]:
+    """District sheets (``names``, or every district for None) in ``out``; returns the files written."""
+    from ..reports.render import write_district_sheets
+
+    return write_district_sheets(district_sheets(db, run_ref, names, compare_ref), out, pdf=pdf)
