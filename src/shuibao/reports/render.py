@@ -45,6 +45,16 @@ def bulletin_html(b: Bulletin, figures: dict[str, str] | None = None) -> str:
                                                                title=TITLE, figures=figures or {})
 
 
+def _pdf(html: Path) -> Path:
+    """The PDF of an HTML file beside it (images resolved from its folder), written atomically."""
+    from weasyprint import HTML
+
+    target = html.with_suffix(".pdf")
+    with atomic_path(target) as tmp:
+        HTML(filename=str(html), base_url=str(html.parent)).write_pdf(str(tmp))
+    return target
+
+
 def draw_figures(b: Bulletin, folder: Path) -> dict[str, str]:
     """The bulletin's PNGs in ``folder``; returns name → path relative to the bulletin."""
     from . import figures
@@ -86,12 +96,7 @@ def write_bulletin(b: Bulletin, out_dir: Path | str, pdf: bool = True) -> list[P
         Path(tmp).write_text(bulletin_html(b, figs), encoding="utf-8")
     written = [path, *(out / f for f in figs.values())]
     if pdf:
-        from weasyprint import HTML
-
-        target = out / "bulletin.pdf"
-        with atomic_path(target) as tmp:
-            HTML(filename=str(path), base_url=str(out)).write_pdf(str(tmp))
-        written.append(target)
+        written.append(_pdf(path))
     return written
 
 
@@ -120,10 +125,5 @@ def write_district_sheets(sheets: list[DistrictSheet], out_dir: Path | str, pdf:
             Path(tmp).write_text(district_html(s, fig), encoding="utf-8")
         written.append(path)
         if pdf:
-            from weasyprint import HTML
-
-            target = path.with_suffix(".pdf")
-            with atomic_path(target) as tmp:
-                HTML(filename=str(path), base_url=str(out)).write_pdf(str(tmp))
-            written.append(target)
+            written.append(_pdf(path))
     return written

@@ -43,6 +43,7 @@ class Maps:
     district_geoms: list | None = None  # in the run's CRS, in the order of ``district_codes``
     district_codes: list[str] | None = None
     missing: str | None = None  # why there are no maps
+    grade_path: Path | None = None  # the grade raster read (district sheets crop it again)
 
 
 @dataclass
@@ -95,14 +96,15 @@ def _maps(run: dict) -> Maps:
     why = _check_grade_file(run)
     if why is not None:
         return Maps(missing=f"{why}; the maps need the run's output folder")
-    grades, extent, crs = rio.read_preview(_grade_file(run)[0])
+    grade_path = _grade_file(run)[0]
+    grades, extent, crs = rio.read_preview(grade_path)
     gpkg = Path(run["info"].output_dir) / "monitoring.gpkg"
     try:
         polys = vector.read_polygons(gpkg, "the run's districts", layer="districts", fields={"code": "str"})
     except InputError as exc:
-        return Maps(grades, extent, missing=f"district map: {exc}")
+        return Maps(grades, extent, missing=f"district map: {exc}", grade_path=grade_path)
     geoms = vector.to_crs(polys.geoms, polys.crs, crs) if crs else polys.geoms
-    return Maps(grades, extent, geoms, [str(c) for c in polys.attributes["code"]])
+    return Maps(grades, extent, geoms, [str(c) for c in polys.attributes["code"]], grade_path=grade_path)
 
 
 def _trend(db: str | None, info) -> list[tuple[int, int, float]]:
@@ -194,7 +196,6 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
         chosen = [by_key[n] for n in names]
     sheets = []
     geoms = dict(zip(b.maps.district_codes or [], b.maps.district_geoms or []))
-    run = get_run(db, str(b.run["id"]))
     for u in chosen:
         sheet = DistrictSheet(b.run, b.previous, u, b.changes.get(("district", u["code"])))
         geom = geoms.get(u["code"])
@@ -203,7 +204,7 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
         else:
             left, bottom, right, top = geom.bounds
             pad = 0.03 * max(right - left, top - bottom)
-            sheet.grades, sheet.extent, _ = rio.read_preview(_grade_file(run)[0], 800,
+            sheet.grades, sheet.extent, _ = rio.read_preview(b.maps.grade_path, 800,
                                                              bounds=(left - pad, bottom - pad, right + pad, top + pad))
             sheet.outline = geom
         sheets.append(sheet)
