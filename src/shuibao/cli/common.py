@@ -19,6 +19,7 @@ class State:
     db: str | None
     verbose: int
     quiet: bool
+    actor: str | None = None
 
 
 class Format(str, Enum):

@@ -21,6 +21,7 @@ from . import erosion as erosion_commands
 from . import monitor as monitor_commands
 from . import plan as plan_commands
 from . import report as report_commands
+from . import supervise as supervise_commands
 from . import terrain as terrain_commands
 from .common import State
 
@@ -37,6 +38,7 @@ app.add_typer(terrain_commands.app, name="terrain")
 app.add_typer(erosion_commands.app, name="erosion")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(monitor_commands.app, name="monitor")
+app.add_typer(supervise_commands.app, name="supervise")
 app.command("demo")(demo_command.demo)
 
 

@@ -56,9 +56,41 @@ def _m0002_monitoring(conn: Connection, backend: str) -> None:
                              "ON monitoring_watersheds USING gist (geom)")
 
 
+def _append_only(conn: Connection, backend: str, table: str) -> None:
+    """Refuse UPDATE and DELETE on a history table (a correction is a new row)."""
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                             "FOR EACH ROW EXECUTE FUNCTION shuibao_append_only()")
+        return
+    for op in ("UPDATE", "DELETE"):
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                             f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: add a new row instead'); END")
+
+
+def _m0003_supervision(conn: Connection, backend: str) -> None:
+    """Supervision: projects, responsibility areas, patches, compliance, cases, inspections, reports, fees, credit."""
+    for table in schema.SUPERVISION_TABLES:
+        table.create(conn)
+        if backend == "sqlite":
+            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    if backend == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION shuibao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: add a new row instead'; END $$")
+        for name in ("responsibility_areas", "disturbance_patches"):
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING gist (geom)")
+    for table in schema.APPEND_ONLY_TABLES:
+        _append_only(conn, backend, table.name)
+    for table, cols in ((schema.case_events, "case_id"), (schema.disturbance_patches, "period"),
+                        (schema.compliance_findings, "run_id"), (schema.responsibility_areas, "project_id")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table.name}_{cols}_idx ON {table.name} ({cols})")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
     Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
+    Migration(3, "supervision: projects, patches, compliance, cases, inspections, reports, fees, credit",
+              _m0003_supervision),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -8,7 +8,8 @@ GeoPackage whose tables QGIS lists (features or attributes); natural keys
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
+    UniqueConstraint,
 )
 
 from .geometry import Geometry
@@ -238,6 +239,329 @@ monitoring_watersheds = Table(
 
 MONITORING_TABLES = (monitoring_runs, monitoring_units, monitoring_landuse, monitoring_watersheds)
 
+# --------------------------------------------------------------------------- supervision (migration 3)
+# Money is stored in fen (0.01 元) as integers: exact on both backends, and GeoPackage has no DECIMAL.
+# Event and file tables are append-only (triggers refuse UPDATE and DELETE, see migrations.py).
+
+def _stamp() -> list[Column]:
+    """Who recorded a row and when."""
+    return [Column("recorded_at", DateTime(timezone=True), nullable=False),
+            Column("recorded_by", String(80), nullable=False)]
+
+
+supervision_imports = Table(
+    "supervision_imports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # projects | patches
+    Column("source_path", Text, nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("layer", String(200)),
+    Column("source_crs", Text),
+    Column("period", String(40)),
+    Column("features", Integer, nullable=False),
+    Column("repaired", Integer, nullable=False),
+    Column("report_json", Text, nullable=False),
+    *_stamp(),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(80), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("builder", String(200), nullable=False),
+    Column("industry", String(40), nullable=False),
+    Column("district_codes", String(200), nullable=False),  # comma-separated district codes
+    Column("approval_number", String(100), nullable=False),
+    Column("approval_date", Date, nullable=False),
+    Column("approval_authority", String(100), nullable=False),
+    Column("plan_level", String(20), nullable=False),
+    Column("total_area_hm2", Float, nullable=False),
+    Column("disturbed_area_hm2", Float),
+    Column("excavation_m3", Float),
+    Column("fill_m3", Float),
+    Column("spoil_m3", Float),
+    Column("construction_start", Date),
+    Column("construction_end", Date),
+    Column("status", String(30), nullable=False),
+    Column("import_id", Integer, ForeignKey("supervision_imports.id")),
+    Column("source_row", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+project_events = Table(
+    "project_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("event", String(30), nullable=False),  # created | updated | status | area
+    Column("before_json", Text),
+    Column("after_json", Text),
+    Column("note", Text, nullable=False, default=""),
+    *_stamp(),
+)
+
+responsibility_areas = Table(
+    "responsibility_areas", metadata,
+    Column("fid", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("area_kind", String(20), nullable=False),  # responsibility | schematic
+    Column("area_m2", Float, nullable=False),
+    Column("import_id", Integer, ForeignKey("supervision_imports.id")),
+    Column("source_row", Integer),
+    Column("repaired", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+    Column("geom", Geometry("MULTIPOLYGON", STORAGE_SRID), nullable=False),
+    UniqueConstraint("project_id", "version", name="uq_responsibility_areas"),
+)
+
+disturbance_patches = Table(
+    "disturbance_patches", metadata,
+    Column("fid", Integer, primary_key=True),
+    Column("patch_code", String(80), nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("image_date", Date, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("industry", String(40)),
+    Column("change_type", String(20)),
+    Column("construction_status", String(20)),
+    Column("declared_area_m2", Float),
+    Column("area_m2", Float, nullable=False),
+    Column("district_code", String(20)),
+    Column("import_id", Integer, ForeignKey("supervision_imports.id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("repaired", Boolean, nullable=False),
+    Column("repair_note", Text),
+    Column("geom", Geometry("MULTIPOLYGON", STORAGE_SRID), nullable=False),
+    UniqueConstraint("period", "patch_code", name="uq_disturbance_patches"),
+)
+
+compliance_runs = Table(
+    "compliance_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period", String(40), nullable=False),
+    Column("rules_version", String(40), nullable=False),
+    Column("rules_json", Text, nullable=False),
+    Column("patches", Integer, nullable=False),
+    Column("counts_json", Text, nullable=False),
+    *_stamp(),
+)
+
+compliance_findings = Table(
+    "compliance_findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("compliance_runs.id"), nullable=False),
+    Column("patch_fid", Integer, ForeignKey("disturbance_patches.fid"), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("patch_area_m2", Float, nullable=False),
+    Column("overlap_m2", Float, nullable=False),
+    Column("outside_m2", Float, nullable=False),
+    Column("outside_share", Float, nullable=False),
+    Column("distance_m", Float),
+    Column("tolerance_share", Float),
+    Column("candidates_json", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    UniqueConstraint("run_id", "patch_fid", name="uq_compliance_findings"),
+)
+
+compliance_project_findings = Table(
+    "compliance_project_findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("compliance_runs.id"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("finding", String(30), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+)
+
+evidence_files = Table(
+    "evidence_files", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    *_stamp(),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_no", String(40), nullable=False, unique=True),
+    Column("source_kind", String(30), nullable=False),  # finding | inspection | monitoring_report | verification | manual
+    Column("source_id", Integer),
+    Column("patch_fid", Integer, ForeignKey("disturbance_patches.fid")),
+    Column("project_id", Integer, ForeignKey("projects.id")),
+    Column("district_code", String(20)),
+    Column("subject", String(200)),  # the builder (建设单位) held responsible, for credit lists
+    Column("category", String(30), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", String(80), nullable=False),
+)
+
+case_events = Table(
+    "case_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("step", String(30), nullable=False),
+    Column("state", String(30), nullable=False),  # the case's state after this event
+    Column("outcome", String(30)),
+    Column("on_date", Date, nullable=False),  # when it happened (may precede recorded_at)
+    Column("deadline", Date),
+    Column("subject", String(200)),  # the party found responsible, when this step names it
+    Column("category", String(30)),  # the category this step confirms or corrects
+    Column("note", Text, nullable=False),
+    Column("evidence_json", Text, nullable=False),  # evidence_files ids
+    *_stamp(),
+    UniqueConstraint("case_id", "seq", name="uq_case_events"),  # two concurrent writers cannot both append seq n
+)
+
+inspectors = Table(
+    "inspectors", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(80), nullable=False),
+    Column("district_code", String(20), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+inspection_draws = Table(
+    "inspection_draws", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seed", BigInteger, nullable=False),
+    Column("parameters_json", Text, nullable=False),
+    Column("population_digest", String(64), nullable=False),
+    Column("population", Integer, nullable=False),
+    *_stamp(),
+)
+
+inspections = Table(
+    "inspections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("draw_id", Integer, ForeignKey("inspection_draws.id")),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("inspector_codes", String(200), nullable=False),
+    *_stamp(),
+)
+
+inspection_results = Table(
+    "inspection_results", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inspection_id", Integer, ForeignKey("inspections.id"), nullable=False, unique=True),
+    Column("inspected_on", Date, nullable=False),
+    Column("result", String(20), nullable=False),  # pass | problems
+    Column("findings", Text, nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id")),
+    Column("published_on", Date),
+    *_stamp(),
+)
+
+monitoring_reports = Table(
+    "monitoring_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("period", String(20), nullable=False),  # e.g. 2025Q3
+    Column("period_end", Date, nullable=False),
+    Column("scheme_version", String(40), nullable=False),
+    Column("scores_json", Text, nullable=False),
+    Column("total", Float, nullable=False),
+    Column("colour", String(10), nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id")),
+    *_stamp(),
+    UniqueConstraint("project_id", "period", name="uq_monitoring_reports"),
+)
+
+acceptance_filings = Table(
+    "acceptance_filings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("sample_id", Integer),
+    *_stamp(),
+)
+
+acceptance_samples = Table(
+    "acceptance_samples", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seed", BigInteger, nullable=False),
+    Column("ratio", Float, nullable=False),
+    Column("population_json", Text, nullable=False),
+    Column("selected_json", Text, nullable=False),
+    *_stamp(),
+)
+
+acceptance_verifications = Table(
+    "acceptance_verifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_id", Integer, ForeignKey("acceptance_filings.id"), nullable=False, unique=True),
+    Column("verified_on", Date, nullable=False),
+    Column("result", String(20), nullable=False),  # pass | fail
+    Column("notes", Text, nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id")),
+    *_stamp(),
+)
+
+fee_assessments = Table(
+    "fee_assessments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("assessed_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("basis", String(30), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("billable_quantity", Float, nullable=False),
+    Column("rate_fen", Integer, nullable=False),  # per unit of the basis, in fen
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("rates_version", String(40), nullable=False),
+    Column("rate_entry", String(80), nullable=False),
+    Column("exemption", String(40)),
+    *_stamp(),
+)
+
+fee_payments = Table(
+    "fee_payments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_id", Integer, ForeignKey("fee_assessments.id"), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("receipt_no", String(80), nullable=False, unique=True),
+    *_stamp(),
+)
+
+credit_entries = Table(
+    "credit_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_kind", String(20), nullable=False),  # watch_list | blacklist
+    Column("subject", String(200), nullable=False),
+    Column("rule_id", String(60), nullable=False),
+    Column("rules_version", String(40), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    *_stamp(),
+    UniqueConstraint("list_kind", "subject", "rule_id", "valid_from", name="uq_credit_entries"),
+)
+
+SUPERVISION_TABLES = (
+    supervision_imports, projects, project_events, responsibility_areas, disturbance_patches, compliance_runs,
+    compliance_findings, compliance_project_findings, evidence_files, cases, case_events, inspectors,
+    inspection_draws, inspections, inspection_results, monitoring_reports, acceptance_samples, acceptance_filings,
+    acceptance_verifications, fee_assessments, fee_payments, credit_entries,
+)
+APPEND_ONLY_TABLES = (project_events, evidence_files, case_events, inspection_results, fee_payments,
+                      credit_entries, compliance_findings, compliance_project_findings)
+"""History that is never changed or deleted: a correction is a new row."""
+
 REFERENCE_TABLES = (
     plan_stations, plan_governance_targets, plan_indicators, plan_landuse_2020, plan_targets,
     plan_erosion_2020, district_boundaries, districts, regions,
@@ -259,4 +583,26 @@ DESCRIPTIONS = {
     "monitoring_units": "Area by SL 190 grade and 水土保持率 per district, region, 三峡库区 and city (附表1 layout)",
     "monitoring_landuse": "Area by grade per land-use class (表2 layout)",
     "monitoring_watersheds": "Small watersheds (小流域) of each run with their grades and district",
+    "supervision_imports": "Lineage of each project or patch import: file, checksum, per-feature report",
+    "projects": "生产建设项目: approved soil and water conservation plans (水土保持方案)",
+    "project_events": "Append-only history of each project: creation, attribute changes, status changes",
+    "responsibility_areas": "防治责任范围: versioned project polygons (the current one is not superseded)",
+    "disturbance_patches": "扰动图斑: remotely sensed disturbance patches by period, with lineage",
+    "compliance_runs": "合规性分析: one row per analysis with its rule version and parameters",
+    "compliance_findings": "Category of each patch in an analysis, with its evidence",
+    "compliance_project_findings": "Projects expected to be under way with no disturbance seen, or no area",
+    "evidence_files": "Evidence files (photos, documents) of cases, content-addressed",
+    "cases": "台账: one case per suspected violation; its state is the last event's",
+    "case_events": "Append-only steps of each case: verification, rectification, review, closure (销号)",
+    "inspectors": "Inspectors available to 双随机一公开 draws",
+    "inspection_draws": "双随机一公开: seeded random draws of projects and inspectors",
+    "inspections": "Inspections assigned by a draw (or entered directly)",
+    "inspection_results": "Published results of inspections",
+    "monitoring_reports": "监测季报 with the 绿黄红 traffic-light score",
+    "acceptance_samples": "Seeded samples of acceptance filings drawn for verification (核查)",
+    "acceptance_filings": "设施验收报备",
+    "acceptance_verifications": "核查 results of sampled acceptance filings",
+    "fee_assessments": "水土保持补偿费 assessed per project, with the rate entry used (fen)",
+    "fee_payments": "Payments against fee assessments (fen)",
+    "credit_entries": "重点关注名单 and 失信黑名单 entries with their rule, validity and evidence",
 }

@@ -1,0 +1,289 @@
+"""Production and construction projects (生产建设项目): import, export, status, history.
+
+An import adds new projects and updates known ones (matched by ``code``) in one
+transaction.  Every change is an event in ``project_events`` (before/after of
+the fields that changed); a changed polygon supersedes the current
+responsibility area with a new version — nothing is overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import shapely
+from sqlalchemy import Connection, select
+
+from ..errors import InputError
+from ..io.features import read_features
+from ..io.steps import sha256
+from ..store import Store, gpkg, schema
+from ..supervision.imports import PROJECT_FIELDS, FeatureReport, validate_layer
+from ..supervision.model import ProjectStatus, check_project_transition
+from .supervision_common import (
+    actor as who, district_lookup, dumps, now, refuse, report_rows, split_districts, to_metres, write_report,
+)
+
+ATTRIBUTES = ("name", "builder", "industry", "district_codes", "approval_number", "approval_date",
+              "approval_authority", "plan_level", "total_area_hm2", "disturbed_area_hm2", "excavation_m3", "fill_m3",
+              "spoil_m3", "construction_start", "construction_end")
+AREA_TOLERANCE = 0.2  # declared total area vs polygon area: a larger difference is noted in the report
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int
+    features: int
+    created: int
+    updated: int
+    unchanged: int
+    new_areas: int
+    repaired: int
+    rows: list[dict]
+
+
+def _merge_attributes(layer, attributes: Path | None) -> None:
+    """Join a CSV of attributes onto the polygon layer by ``code`` (or 项目编号)."""
+    if attributes is None:
+        return
+    table = read_features(attributes, "project attributes")
+    key = next((k for k in ("code", "项目编号", "项目代码") if k in table.fields), None)
+    lkey = next((k for k in ("code", "项目编号", "项目代码") if k in layer.fields), None)
+    if key is None or lkey is None:
+        raise InputError(f"project attributes: both {attributes} and {layer.path} need a 'code' (项目编号) field")
+    by_code = {str(v).strip(): i for i, v in enumerate(table.fields[key])}
+    rows = [by_code.get(str(v).strip()) for v in layer.fields[lkey]]
+    for name, values in table.fields.items():
+        if name != key:
+            layer.fields[name] = [None if r is None else values[r] for r in rows]
+
+
+def _check_rows(checked, lookup: dict[str, str]) -> None:
+    """Rules beyond field types: districts known, dates in order, area plausible."""
+    for rec, rep, geom in zip(checked.records, checked.reports, checked.geoms):
+        codes, unknown = [], []
+        for token in split_districts(rec.get("district")):
+            (codes.append(lookup[token]) if token in lookup else unknown.append(token))
+        if unknown:
+            rep.reject(f"district: {', '.join(unknown)} not known (use the names or codes of `shuibao plan districts`)")
+        elif rec.get("district") and not codes:
+            rep.reject("district: empty")
+        rec["district_codes"] = ",".join(dict.fromkeys(codes))
+        start, end = rec.get("construction_start"), rec.get("construction_end")
+        if start and end and end < start:
+            rep.reject(f"construction_end {end} is before construction_start {start}")
+        if geom is not None and rec.get("total_area_hm2"):
+            polygon_hm2 = float(shapely.area(to_metres([geom])[0])) / 1e4
+            declared = rec["total_area_hm2"]
+            if abs(polygon_hm2 - declared) > AREA_TOLERANCE * declared:
+                rep.messages.append(f"note: total_area_hm2 {declared:g} differs from the polygon's "
+                                    f"{polygon_hm2:.2f} hm² by more than {AREA_TOLERANCE:.0%}")
+
+
+def import_projects(db: str | None, path: Path, *, attributes: Path | None = None, layer: str | None = None,
+                    report: Path | None = None, actor: str | None = None) -> ImportResult:
+    """Import or update projects and their responsibility areas from a vector file (or a CSV without areas)."""
+    src = read_features(path, "projects", layer=layer)
+    _merge_attributes(src, attributes)
+    checked = validate_layer(src.geoms, src.fields, src.crs, PROJECT_FIELDS, "code", has_geometry=src.has_geometry,
+                             geometry_required=False)
+    by = who(actor)
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        _check_rows(checked, district_lookup(conn))
+        write_report(report, checked.reports, checked.problems)
+        if not checked.ok:
+            raise refuse("projects", path, checked, report)
+        at = now()
+        import_id = conn.execute(schema.supervision_imports.insert().values(
+            kind="projects", source_path=str(path), source_sha256=sha256(path), layer=src.layer,
+            source_crs=checked.source_crs, period=None, features=len(checked.records),
+            repaired=len(checked.repaired), report_json=dumps(report_rows(checked.reports)),
+            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
+        for rec, geom, rep in zip(checked.records, checked.geoms, checked.reports):
+            _upsert(conn, rec, geom, rep, import_id, at, by, counts)
+        if store.backend == "sqlite":
+            _extent(conn)
+    return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
+                        counts["areas"], len(checked.repaired), report_rows(checked.reports))
+
+
+def _upsert(conn: Connection, rec: dict, geom, rep: FeatureReport, import_id: int, at, by: str,
+            counts: dict) -> None:
+    t = schema.projects
+    values = {k: rec.get(k) for k in ATTRIBUTES}
+    values["plan_level"] = values["plan_level"] or ""
+    row = conn.execute(select(t).where(t.c.code == rec["code"])).first()
+    if row is None:
+        status = rec.get("status") or ProjectStatus.approved.value
+        pid = conn.execute(t.insert().values(code=rec["code"], status=status, import_id=import_id,
+                                             source_row=rep.row, created_at=at, updated_at=at,
+                                             **values)).inserted_primary_key[0]
+        _event(conn, pid, "created", None, {"code": rec["code"], "status": status, **values}, at, by,
+               f"import {import_id}, row {rep.row}")
+        counts["created"] += 1
+    else:
+        pid = row.id
+        before = row._mapping
+        changed = {k: v for k, v in values.items() if _differs(before[k], v)}
+        if changed:
+            conn.execute(t.update().where(t.c.id == pid).values(updated_at=at, **changed))
+            _event(conn, pid, "updated", {k: before[k] for k in changed}, changed, at, by,
+                   f"import {import_id}, row {rep.row}")
+        new_status = rec.get("status")
+        if new_status and new_status != row.status:
+            try:
+                check_project_transition(row.status, new_status, rec["code"])
+            except ValueError as exc:
+                raise InputError(f"projects: row {rep.row}: {exc}") from None
+            conn.execute(t.update().where(t.c.id == pid).values(status=new_status, updated_at=at))
+            _event(conn, pid, "status", {"status": row.status}, {"status": new_status}, at, by,
+                   f"import {import_id}, row {rep.row}")
+            changed["status"] = new_status
+        counts["updated" if changed else "unchanged"] += 1
+    if geom is not None and _store_area(conn, pid, geom, rec.get("area_kind") or "responsibility", import_id,
+                                        rep, at, by):
+        counts["areas"] += 1
+
+
+def _differs(old, new) -> bool:
+    if isinstance(old, float) and isinstance(new, float):
+        return abs(old - new) > 1e-9 * max(1.0, abs(old))
+    return (old or None) != (new or None)
+
+
+def _store_area(conn, pid, geom, kind, import_id, rep, at, by) -> bool:
+    """Add a new area version unless the current one is the same polygon; supersede the old one."""
+    t = schema.responsibility_areas
+    cur = conn.execute(select(t.c.fid, t.c.version, t.c.geom, t.c.area_kind).where(
+        t.c.project_id == pid, t.c.superseded_at.is_(None))).first()
+    if cur is not None and cur.area_kind == kind and shapely.equals_exact(shapely.normalize(cur.geom),
+                                                                          shapely.normalize(geom), 1e-9):
+        return False
+    version = 1
+    if cur is not None:
+        conn.execute(t.update().where(t.c.fid == cur.fid).values(superseded_at=at))
+        version = cur.version + 1
+    area = float(shapely.area(to_metres([geom])[0]))
+    conn.execute(t.insert().values(project_id=pid, version=version, area_kind=kind, area_m2=area, import_id=import_id,
+                                   source_row=rep.row, repaired=rep.status == "repaired", recorded_at=at,
+                                   geom=geom))
+    _event(conn, pid, "area", {"version": cur.version} if cur is not None else None,
+           {"version": version, "area_m2": round(area, 2), "area_kind": kind}, at, by, f"import {import_id}")
+    return True
+
+
+def _event(conn, pid, event, before, after, at, by, note="") -> None:
+    conn.execute(schema.project_events.insert().values(
+        project_id=pid, event=event, before_json=None if before is None else dumps(before),
+        after_json=None if after is None else dumps(after), note=note, recorded_at=at, recorded_by=by))
+
+
+def _extent(conn) -> None:
+    t = schema.responsibility_areas
+    geoms = [r.geom for r in conn.execute(select(t.c.geom).where(t.c.superseded_at.is_(None)))]
+    if geoms:
+        gpkg.update_extent(conn, t, tuple(map(float, shapely.total_bounds(geoms))))
+
+
+def set_status(db: str | None, code: str, status: str, *, note: str = "", actor: str | None = None) -> str:
+    """Move a project to ``status`` if its lifecycle allows it; returns the previous status."""
+    t = schema.projects
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        row = conn.execute(select(t.c.id, t.c.status).where(t.c.code == code)).first()
+        if row is None:
+            raise InputError(f"project {code!r} is not known")
+        try:
+            new = check_project_transition(row.status, status, code)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        at = now()
+        conn.execute(t.update().where(t.c.id == row.id).values(status=new.value, updated_at=at))
+        _event(conn, row.id, "status", {"status": row.status}, {"status": new.value}, at, who(actor), note)
+        return row.status
+
+
+def list_projects(db: str | None, *, status: str | None = None, district: str | None = None) -> list[dict]:
+    """Projects with their current area (m²) and version, ordered by code."""
+    t, a = schema.projects, schema.responsibility_areas
+    q = (select(t, a.c.version.label("area_version"), a.c.area_m2, a.c.area_kind)
+         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.code))
+    if status:
+        q = q.where(t.c.status == status)
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+        if district:
+            code = district_lookup(conn).get(district)
+            if code is None:
+                raise InputError(f"district {district!r} is not known")
+            rows = [r for r in rows if code in r["district_codes"].split(",")]
+    return rows
+
+
+def project_history(db: str | None, code: str) -> list[dict]:
+    t, e = schema.projects, schema.project_events
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        pid = conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+        if pid is None:
+            raise InputError(f"project {code!r} is not known")
+        return [dict(r._mapping) for r in conn.execute(select(e).where(e.c.project_id == pid).order_by(e.c.id))]
+
+
+def current_areas(conn: Connection) -> list[dict]:
+    """Every project with its current area (geometry None where it has none)."""
+    t, a = schema.projects, schema.responsibility_areas
+    q = (select(t.c.id, t.c.code, t.c.name, t.c.builder, t.c.industry, t.c.status, t.c.district_codes,
+                t.c.approval_date, t.c.construction_start, a.c.geom, a.c.area_kind, a.c.version)
+         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.id))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _as_text(v) -> str | float | int | None:
+    return v.isoformat() if isinstance(v, date) else v
+
+
+EXPORT_FIELDS = ("code", "name", "builder", "industry", "district", "approval_number", "approval_date",
+                 "approval_authority", "plan_level", "total_area_hm2", "disturbed_area_hm2", "excavation_m3",
+                 "fill_m3", "spoil_m3", "construction_start", "construction_end", "status", "area_kind",
+                 "area_version", "area_m2")
+
+
+def export_rows(db: str | None) -> tuple[list[dict], list]:
+    """Rows in the import format (re-importable) and their current areas (EPSG:4490, None where absent)."""
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        areas = {r["id"]: r for r in current_areas(conn)}
+    rows, geoms = [], []
+    for p in list_projects(db):
+        rec = {k: _as_text(p.get(k)) for k in EXPORT_FIELDS}
+        rec["district"] = p["district_codes"]
+        rows.append(rec)
+        geoms.append(areas[p["id"]]["geom"])
+    return rows, geoms
+
+
+def export_projects(db: str | None, out: Path) -> list[Path]:
+    """OUT.gpkg / .geojson / .shp (current areas with attributes) or OUT.csv (attributes only)."""
+    import csv
+    import io
+
+    from ..io.atomic import atomic_path
+    from ..io.features import FeatureSet, write_features
+    from ..supervision.imports import SHAPEFILE_NAMES
+
+    rows, geoms = export_rows(db)
+    if out.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, EXPORT_FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        with atomic_path(out) as tmp:
+            tmp.write_text(buf.getvalue(), encoding="utf-8")
+        return [out]
+    rename = SHAPEFILE_NAMES if out.suffix.lower() == ".shp" else None
+    return write_features(out, [FeatureSet("projects", rows, geoms)], "EPSG:4490", rename=rename)

@@ -1,0 +1,111 @@
+"""Pieces every supervision service shares: the actor, time, districts, areas, import reports."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from sqlalchemy import Connection, select
+
+from ..errors import InputError
+from ..io.atomic import atomic_path
+from ..plan.boundaries import EQUAL_AREA_CRS
+from ..store import schema
+from ..supervision.imports import FeatureReport, ValidatedLayer
+
+_TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
+SHOW = 10  # rejected rows quoted in an error message
+
+
+def actor(name: str | None = None) -> str:
+    """Who is acting: ``--actor``, else ``SHUIBAO_ACTOR``, else the login name."""
+    who = name or os.environ.get("SHUIBAO_ACTOR")
+    if not who:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+    return who.strip()[:80]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_metres(geoms) -> np.ndarray:
+    """EPSG:4490 geometries in the platform's Albers equal-area CRS (metres)."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if not len(arr):
+        return arr
+    return shapely.transform(arr, lambda xy: np.column_stack(_TO_METRES.transform(xy[:, 0], xy[:, 1])))
+
+
+def district_lookup(conn: Connection) -> dict[str, str]:
+    """Every spelling of a district (code, name, full name, adcode) → its code."""
+    t = schema.districts
+    out: dict[str, str] = {}
+    for r in conn.execute(select(t.c.code, t.c.name, t.c.full_name, t.c.adcode)):
+        for key in (r.code, r.name, r.full_name, r.adcode):
+            if key:
+                out[str(key)] = r.code
+    return out
+
+
+def split_districts(text: str | None) -> list[str]:
+    return [t for t in re.split(r"[,，、;；/\s]+", text or "") if t]
+
+
+def report_rows(reports: list[FeatureReport]) -> list[dict]:
+    return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
+
+
+def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
+    """The per-feature report as CSV (file-level problems first, as row 0)."""
+    if path is None:
+        return
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, ["row", "key", "status", "messages"], lineterminator="\n")
+    w.writeheader()
+    for p in problems:
+        w.writerow({"row": 0, "key": "", "status": "file", "messages": p})
+    w.writerows(report_rows(reports))
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) -> InputError:
+    """The error of an import that stores nothing: file problems and the first rejected rows, all counted."""
+    parts = [f"{role}: {path}: nothing was imported"]
+    if checked.problems:
+        parts.append("file: " + "; ".join(checked.problems))
+    bad = checked.rejected
+    if bad:
+        shown = " | ".join(f"row {r.row}" + (f" ({r.key})" if r.key else "") + ": " + "; ".join(r.messages)
+                           for r in bad[:SHOW])
+        more = f" | … {len(bad) - SHOW} more" if len(bad) > SHOW else ""
+        parts.append(f"{len(bad)} of {len(checked.reports)} feature(s) rejected: {shown}{more}")
+    parts.append(f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report")
+    return InputError(". ".join(parts))
+
+
+def dumps(payload) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def as_date(value, what: str) -> date:
+    """A date from an option value (``date`` or ISO text), refused with the option named."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from None

@@ -1,0 +1,154 @@
+"""The case ledger's state machine (台账 → 核查 → 整改 → 复核 → 销号).
+
+A case's state is the state after its last event; events are never changed.
+Steps and the states they lead to::
+
+    open ──verify(confirmed)──▶ confirmed ──order_rectification──▶ rectification_ordered
+      │                                                              │ rectify (evidence required)
+      └─verify(not_confirmed)─▶ dismissed ──close──▶ closed          ▼
+                                                                 rectified ──review(passed)──▶ review_passed ──close──▶ closed
+                                 review_failed ◀──review(failed)──┘
+                                 review_failed ──order_rectification──▶ rectification_ordered
+
+``extend_deadline`` (rectification only) and ``note`` keep the state.  Each
+state has a deadline (``data/case_rules.toml``): a case past it on a given
+day is overdue.  A confirmed case's category becomes the confirmed value
+(疑似未批先建 → 未批先建); verification may also correct the category.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ReferenceDataError
+
+
+class Step(StrEnum):
+    open = "open"
+    verify = "verify"
+    order_rectification = "order_rectification"
+    rectify = "rectify"
+    review = "review"
+    close = "close"
+    extend_deadline = "extend_deadline"
+    note = "note"
+
+
+class State(StrEnum):
+    open = "open"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    rectification_ordered = "rectification_ordered"
+    rectified = "rectified"
+    review_failed = "review_failed"
+    review_passed = "review_passed"
+    closed = "closed"
+
+
+STATE_ZH = {
+    State.open: "待核查", State.confirmed: "已核实", State.dismissed: "核查不属实", State.rectification_ordered: "整改中",
+    State.rectified: "已整改待复核", State.review_failed: "复核未通过", State.review_passed: "复核通过", State.closed: "已销号",
+}
+STEP_ZH = {
+    Step.open: "立案（登记台账）", Step.verify: "现场核查", Step.order_rectification: "下达整改通知", Step.rectify: "整改完成",
+    Step.review: "复核", Step.close: "销号", Step.extend_deadline: "延长整改期限", Step.note: "备注",
+}
+
+OUTCOMES = {Step.verify: ("confirmed", "not_confirmed"), Step.review: ("passed", "failed")}
+
+_NEXT: dict[tuple[State, Step, str | None], State] = {
+    (State.open, Step.verify, "confirmed"): State.confirmed,
+    (State.open, Step.verify, "not_confirmed"): State.dismissed,
+    (State.confirmed, Step.order_rectification, None): State.rectification_ordered,
+    (State.review_failed, Step.order_rectification, None): State.rectification_ordered,
+    (State.rectification_ordered, Step.rectify, None): State.rectified,
+    (State.rectified, Step.review, "passed"): State.review_passed,
+    (State.rectified, Step.review, "failed"): State.review_failed,
+    (State.review_passed, Step.close, None): State.closed,
+    (State.dismissed, Step.close, None): State.closed,
+}
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    version: str
+    deadline_days: dict[str, int]
+
+    def deadline(self, state: State, on: date) -> date | None:
+        days = self.deadline_days.get(state.value)
+        return None if days is None else on + timedelta(days=days)
+
+
+def load_case_rules(path: Path | str | None = None) -> CaseRules:
+    if path is None:
+        name = "case_rules.toml (shipped)"
+        text = (resources.files("shuibao.supervision") / "data" / "case_rules.toml").read_text(encoding="utf-8")
+    else:
+        name, text = str(path), Path(path).read_text(encoding="utf-8")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceDataError(f"{name}: not valid TOML ({exc})") from exc
+    days = doc.get("deadline_days", {})
+    bad = [f"{k} = {v!r}" for k, v in days.items()
+           if k not in {s.value for s in State} or isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    if bad or not isinstance(doc.get("version"), str):
+        raise ReferenceDataError(f"{name}: deadline_days needs state = whole days ≥ 0 and a version; bad: {bad}")
+    return CaseRules(doc["version"], dict(days))
+
+
+@dataclass(frozen=True)
+class Transition:
+    state: State
+    deadline: date | None
+
+
+def apply_step(state: State, step: Step, *, on: date, last_on: date, current_deadline: date | None,
+               rules: CaseRules, outcome: str | None = None, deadline: date | None = None,
+               note: str = "", evidence: int = 0) -> Transition:
+    """The state and deadline after ``step``; ValueError says what is allowed instead."""
+    if state == State.closed:
+        raise ValueError("the case is closed (销号); a new finding needs a new case")
+    if on < last_on:
+        raise ValueError(f"the step's date {on} is before the case's last event ({last_on})")
+    if step == Step.open:
+        raise ValueError("a case is opened once")
+    if step in OUTCOMES and outcome not in OUTCOMES[step]:
+        raise ValueError(f"{step.value} needs --outcome {' or '.join(OUTCOMES[step])}")
+    if step not in OUTCOMES and outcome is not None:
+        raise ValueError(f"{step.value} takes no outcome")
+    if deadline is not None and step not in (Step.order_rectification, Step.extend_deadline):
+        raise ValueError("only order_rectification and extend_deadline set a deadline")
+    if step in (Step.verify, Step.review) and not note.strip() and not evidence:
+        raise ValueError(f"{step.value} needs a note or evidence of what was found")
+    if step == Step.rectify and not evidence:
+        raise ValueError("rectify needs evidence (photos or documents of the rectified site)")
+    if step == Step.note:
+        if not note.strip() and not evidence:
+            raise ValueError("a note needs text or evidence")
+        return Transition(state, current_deadline)
+    if step == Step.extend_deadline:
+        if state != State.rectification_ordered:
+            raise ValueError(f"only a rectification deadline can be extended (the case is {state.value})")
+        if deadline is None or (current_deadline and deadline <= current_deadline):
+            raise ValueError(f"extend_deadline needs a new deadline after {current_deadline}")
+        return Transition(state, deadline)
+    nxt = _NEXT.get((state, step, outcome if step in OUTCOMES else None))
+    if nxt is None:
+        allowed = sorted({s.value for (st, s, _o) in _NEXT if st == state} | {"note"})
+        raise ValueError(f"cannot {step.value} a case that is {state.value}; allowed: {', '.join(allowed)}")
+    if step == Step.order_rectification and deadline is not None and deadline <= on:
+        raise ValueError(f"the rectification deadline {deadline} must be after the order's date {on}")
+    return Transition(nxt, deadline or rules.deadline(nxt, on))
+
+
+def overdue_days(state: State, deadline: date | None, as_of: date) -> int:
+    """Days past the deadline on ``as_of`` (0 when not overdue or closed)."""
+    if state == State.closed or deadline is None or as_of <= deadline:
+        return 0
+    return (as_of - deadline).days

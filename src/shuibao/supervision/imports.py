@@ -1,0 +1,290 @@
+"""Feature-by-feature validation of project and patch uploads, with a report on every row.
+
+An upload is judged whole: each feature is ``ok``, ``repaired`` (an invalid
+polygon made valid, the change of area reported) or ``rejected`` (with every
+reason), and the file itself may have problems (no CRS, a required field
+missing).  Nothing is stored unless no feature is rejected and the file has no
+problem — the report says exactly what to fix.  Field names may be the
+English keys or the usual Chinese column names (项目名称, 图斑编号, …).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from .model import CHANGE_TYPES, DISTURBANCE_KINDS, PROJECT_STATUS_ZH, AREA_KINDS, ProjectStatus
+
+CHONGQING_LONLAT = (105.0, 28.0, 110.5, 32.5)
+"""A box around Chongqing (lon/lat, with margin): features outside it point to a wrong CRS."""
+STORAGE_CRS = "EPSG:4490"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str  # text | number | date | choice
+    required: bool
+    aliases: tuple[str, ...] = ()
+    choices: Mapping[str, str] | None = None  # accepted spelling → stored value
+    minimum: float | None = None
+
+
+def _choices(values: Sequence[str], zh: Mapping | None = None) -> dict[str, str]:
+    out = {v: v for v in values}
+    for k, v in (zh or {}).items():
+        out[v] = str(k)
+    return out
+
+
+PROJECT_FIELDS = (
+    FieldSpec("code", "text", True, ("项目编号", "项目代码")),
+    FieldSpec("name", "text", True, ("项目名称",)),
+    FieldSpec("builder", "text", True, ("建设单位",)),
+    FieldSpec("industry", "text", True, ("行业类别", "项目类型")),
+    FieldSpec("district", "text", True, ("所在区县", "区县")),
+    FieldSpec("approval_number", "text", True, ("批复文号", "appr_no")),
+    FieldSpec("approval_date", "date", True, ("批复日期", "批复时间", "appr_date")),
+    FieldSpec("approval_authority", "text", True, ("审批机关", "批复机关", "appr_auth")),
+    FieldSpec("plan_level", "text", False, ("方案级别", "审批级别")),
+    FieldSpec("total_area_hm2", "number", True, ("防治责任范围面积", "责任范围面积", "total_hm2"), minimum=0),
+    FieldSpec("disturbed_area_hm2", "number", False, ("扰动面积", "扰动地表面积", "dist_hm2"), minimum=0),
+    FieldSpec("excavation_m3", "number", False, ("挖方", "挖方量", "excav_m3"), minimum=0),
+    FieldSpec("fill_m3", "number", False, ("填方", "填方量"), minimum=0),
+    FieldSpec("spoil_m3", "number", False, ("弃方", "弃方量"), minimum=0),
+    FieldSpec("construction_start", "date", False, ("开工日期", "开工时间", "start_date")),
+    FieldSpec("construction_end", "date", False, ("完工日期", "完工时间", "end_date")),
+    FieldSpec("status", "choice", False, ("建设状态", "项目状态"),
+              _choices([s.value for s in ProjectStatus], PROJECT_STATUS_ZH) | {"未开工": "approved", "已验收": "verified"}),
+    FieldSpec("area_kind", "choice", False, ("范围类型", "矢量类型"), _choices(list(AREA_KINDS), AREA_KINDS)),
+)
+
+SHAPEFILE_NAMES = {"approval_number": "appr_no", "approval_date": "appr_date", "approval_authority": "appr_auth",
+                   "total_area_hm2": "total_hm2", "disturbed_area_hm2": "dist_hm2", "excavation_m3": "excav_m3",
+                   "construction_start": "start_date", "construction_end": "end_date", "area_version": "area_ver"}
+"""Field names of a Shapefile export (at most 10 bytes); the import accepts them as aliases."""
+
+PATCH_FIELDS = (
+    FieldSpec("patch_id", "text", True, ("图斑编号", "tbbh", "TBBH")),
+    FieldSpec("period", "text", True, ("监管期次", "期次")),
+    FieldSpec("image_date", "date", True, ("影像日期", "影像时间")),
+    FieldSpec("kind", "choice", False, ("扰动类型",), _choices(DISTURBANCE_KINDS)),
+    FieldSpec("industry", "text", False, ("项目类型", "行业类别")),
+    FieldSpec("change_type", "text", False, ("扰动变化类型",)),
+    FieldSpec("construction_status", "text", False, ("建设状态",)),
+    FieldSpec("area_m2", "number", False, ("扰动面积", "图斑面积"), minimum=0),
+)
+
+
+@dataclass
+class FeatureReport:
+    """What happened to one row (numbered from 1, as in a spreadsheet without its header)."""
+
+    row: int
+    key: str
+    status: str = "ok"  # ok | repaired | rejected
+    messages: list[str] = field(default_factory=list)
+
+    def reject(self, message: str) -> None:
+        self.status = "rejected"
+        self.messages.append(message)
+
+
+@dataclass
+class ValidatedLayer:
+    """Clean records (one per accepted row) in storage CRS, the per-row reports and file-level problems."""
+
+    records: list[dict]
+    geoms: list  # MultiPolygons in EPSG:4490, or None for attribute-only rows
+    reports: list[FeatureReport]
+    problems: list[str]
+    source_crs: str | None
+
+    @property
+    def rejected(self) -> list[FeatureReport]:
+        return [r for r in self.reports if r.status == "rejected"]
+
+    @property
+    def repaired(self) -> list[FeatureReport]:
+        return [r for r in self.reports if r.status == "repaired"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.rejected
+
+
+def parse_date(value) -> date:
+    """A date from a date/datetime, 'YYYY-MM-DD', 'YYYY/MM/DD', 'YYYYMMDD' or 'YYYY年M月D日'."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").item()
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?", text) or \
+        re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def resolve_fields(available: Sequence[str], specs: Sequence[FieldSpec],
+                   defaults: Mapping[str, object] = ()) -> tuple[dict[str, str], list[str]]:
+    """Map each spec to the column that holds it (its name or an alias); list missing required fields."""
+    found: dict[str, str] = {}
+    missing = []
+    for spec in specs:
+        col = next((c for c in (spec.name, *spec.aliases) if c in available), None)
+        if col is not None:
+            found[spec.name] = col
+        elif spec.required and spec.name not in dict(defaults):
+            missing.append(f"{spec.name!r} (or {'/'.join(spec.aliases)})" if spec.aliases else repr(spec.name))
+    return found, missing
+
+
+def _value(spec: FieldSpec, raw, rep: FeatureReport):
+    if _empty(raw):
+        if spec.required:
+            rep.reject(f"{spec.name}: empty")
+        return None
+    try:
+        if spec.kind == "text":
+            return str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
+        if spec.kind == "date":
+            return parse_date(raw)
+        if spec.kind == "number":
+            x = float(raw.strip()) if isinstance(raw, str) else float(raw)
+            if not math.isfinite(x) or (spec.minimum is not None and x < spec.minimum):
+                raise ValueError(raw)
+            return x
+        text = str(raw).strip()
+        if text not in spec.choices:
+            rep.reject(f"{spec.name}: {text!r} is not one of {', '.join(sorted(set(spec.choices)))}")
+            return None
+        return spec.choices[text]
+    except (TypeError, ValueError):
+        expected = {"date": "a date such as 2025-06-30", "number": "a number"
+                    + (f" ≥ {spec.minimum:g}" if spec.minimum is not None else "")}.get(spec.kind, spec.kind)
+        rep.reject(f"{spec.name}: {raw!r} is not {expected}")
+        return None
+
+
+def _to_storage(crs: str) -> Transformer | None:
+    src = CRS.from_user_input(crs)
+    return None if src.equals(CRS.from_user_input(STORAGE_CRS)) else Transformer.from_crs(src, STORAGE_CRS,
+                                                                                            always_xy=True)
+
+
+def _polygon_parts(g):
+    """The polygonal part of a repaired geometry as a MultiPolygon (make_valid may add lines or points)."""
+    if g.geom_type == "Polygon":
+        return shapely.MultiPolygon([g])
+    if g.geom_type == "MultiPolygon":
+        return g
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [q for p in parts for q in (shapely.get_parts(p) if p.geom_type == "MultiPolygon" else [p])]
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
+    """The feature's MultiPolygon in EPSG:4490, repaired if needed, or None (rejected, with reasons)."""
+    if g is None or g.is_empty:
+        rep.reject("no geometry")
+        return None
+    if g.geom_type not in ("Polygon", "MultiPolygon"):
+        rep.reject(f"geometry is a {g.geom_type}; expected a polygon")
+        return None
+    if not g.is_valid:
+        reason = shapely.is_valid_reason(g)
+        before = abs(shapely.area(g))
+        fixed = _polygon_parts(shapely.make_valid(g, method="structure", keep_collapsed=False))
+        if fixed is None or fixed.is_empty or fixed.area == 0:
+            rep.reject(f"invalid polygon ({reason}) with no area left after repair")
+            return None
+        rep.status = "repaired"
+        change = (fixed.area - before) / before if before else 0.0
+        rep.messages.append(f"repaired: {reason}; area changed by {change:+.2%} (in the file's units)")
+        g = fixed
+    if crs is None:
+        return None
+    if transformer is not None:
+        g = shapely.transform(g, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    minx, miny, maxx, maxy = g.bounds
+    x0, y0, x1, y1 = CHONGQING_LONLAT
+    if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= x0 and maxx <= x1 and miny >= y0 and maxy <= y1):
+        rep.reject(f"lies outside Chongqing (lon {minx:.3f}–{maxx:.3f}, lat {miny:.3f}–{maxy:.3f} in EPSG:4490 "
+                   f"after reading it as {crs}); is the file's CRS right?")
+        return None
+    return g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+
+
+def validate_layer(geoms: Sequence, fields: Mapping[str, list], crs: str | None, specs: Sequence[FieldSpec],
+                   key_field: str, *, has_geometry: bool, defaults: Mapping[str, object] | None = None,
+                   geometry_required: bool = True) -> ValidatedLayer:
+    """Judge every row; see the module docstring.  ``defaults`` fill fields the file lacks (e.g. --period)."""
+    defaults = dict(defaults or {})
+    problems: list[str] = []
+    cols, missing = resolve_fields(list(fields), specs, defaults)
+    if missing:
+        problems.append(f"missing field(s) {', '.join(missing)}; the file has: {', '.join(fields) or 'no fields'}")
+    transformer = None
+    if has_geometry:
+        if not crs:
+            problems.append("no CRS: assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)")
+        else:
+            try:
+                transformer = _to_storage(crs)
+            except CRSError as exc:
+                problems.append(f"CRS {crs!r} is not understood ({exc})")
+                crs = None
+    elif geometry_required:
+        problems.append("the file has no geometry; expected polygons (GeoPackage, Shapefile or GeoJSON)")
+    n = len(geoms)
+    reports, records, out_geoms = [], [], []
+    key_col = cols.get(key_field)
+    for i in range(n):
+        raw_key = fields[key_col][i] if key_col else None
+        rep = FeatureReport(i + 1, "" if _empty(raw_key) else str(_value(FieldSpec(key_field, "text", False), raw_key,
+                                                                         FeatureReport(0, ""))))
+        rec = {}
+        for spec in specs:
+            if spec.name in cols:
+                rec[spec.name] = _value(spec, fields[cols[spec.name]][i], rep)
+            else:
+                rec[spec.name] = defaults.get(spec.name)
+        g = check_geometry(geoms[i], crs, transformer, rep) if has_geometry else None
+        reports.append(rep)
+        records.append(rec)
+        out_geoms.append(g)
+    _duplicates(reports, key_field)
+    return ValidatedLayer(records, out_geoms, reports, problems, crs)
+
+
+def _duplicates(reports: list[FeatureReport], key_field: str) -> None:
+    rows: dict[str, list[int]] = {}
+    for r in reports:
+        if r.key:
+            rows.setdefault(r.key, []).append(r.row)
+    for r in reports:
+        same = rows.get(r.key, [])
+        if len(same) > 1:
+            others = ", ".join(str(x) for x in same if x != r.row)
+            r.reject(f"{key_field} {r.key!r} is also used in row(s) {others}")
+
+
+def check_change_type(value: str | None) -> bool:
+    """扰动变化类型: 新增, 完工 or 续建 (optionally with its qualifier, e.g. 续建（范围扩大）)."""
+    return value is None or value in CHANGE_TYPES or value.startswith("续建")
