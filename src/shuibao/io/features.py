@@ -91,7 +91,7 @@ class FeatureSet:
 
 
 def _raw(fs: FeatureSet, rename: dict[str, str] | None):
-    keys = list(fs.rows[0]) if fs.rows else []
+    keys = list(dict.fromkeys(k for r in fs.rows for k in r))  # union of the rows' keys, in order
     names = [(rename or {}).get(k, k) for k in keys]
     data, masks = zip(*[_column([r.get(k) for r in fs.rows]) for k in keys]) if keys else ((), ())
     wkb = np.array([None if g is None else shapely.to_wkb(g) for g in fs.geoms], dtype=object)
