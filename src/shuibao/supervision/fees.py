@@ -1,0 +1,265 @@
+"""水土保持补偿费 (compensation fee) from a dated, versioned rate table.
+
+National basis: 财综〔2014〕8号 (collection and use) and 发改价格〔2014〕886号
+(standards), reduced by 发改价格〔2017〕1186号; each province sets its rates.
+Chongqing's are NOT known (methods-verification §7), so the packaged
+``data/fee_rates.toml`` is Guangxi's 2017 table with ``status = "example"``;
+an authority must pass its own table (``load_rate_table(path)``).
+
+For one charge::
+
+    billable = max(quantity, 1)  if basis == "area_m2" and 0 < quantity < 1   (不足1平方米的按1平方米计)
+             = quantity          otherwise
+    amount   = round_half_up(billable × rate, 0.01 元);   amount = 0 when exempt
+
+where ``rate`` is that of the category's entry in force on the charge date
+(``effective_from ≤ date < effective_to``).  Bases: ``area_m2`` (occupied or
+disturbed land, m²), ``volume_m3`` (m³ of earth, sand, stone or spoil),
+``output_t`` (tonnes mined), ``well_area_m2_year`` (well-site area × years of
+extraction, m²·a).  Exemptions (免征, 财综〔2014〕8号 第十一条 as recalled,
+unverified) are data in the same file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from numbers import Real
+from pathlib import Path
+
+from ..errors import InputError, ReferenceDataError
+from .traffic_light import _header, _read_toml
+
+BASES = {"area_m2": "m²", "volume_m3": "m³", "output_t": "t", "well_area_m2_year": "m²·a"}
+STATUSES = ("example", "draft", "official")
+CENT = Decimal("0.01")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = {"version", "status", "source", "verified", "note", "entries", "exemptions"}
+_ENTRY_KEYS = {"id", "category", "name_zh", "basis", "rate", "effective_from", "effective_to", "source"}
+
+
+@dataclass(frozen=True)
+class RateEntry:
+    id: str
+    category: str
+    name_zh: str
+    basis: str
+    rate: Decimal  # 元 per unit of basis
+    effective_from: date  # inclusive
+    effective_to: date | None  # exclusive; None = until replaced
+    source: str
+
+    def in_force(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    def period(self) -> str:
+        return f"{self.effective_from} to {self.effective_to or 'open end'}"
+
+
+@dataclass(frozen=True)
+class Exemption:
+    key: str
+    name_zh: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RateTable:
+    version: str
+    status: str  # 'example' | 'draft' | 'official'
+    source: str
+    verified: bool
+    note: str
+    entries: tuple[RateEntry, ...]
+    exemptions: tuple[Exemption, ...]
+    path: Path
+
+    @property
+    def is_example(self) -> bool:
+        """True for a stand-in table (the packaged one): amounts from it are not Chongqing's fees."""
+        return self.status == "example"
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.category for e in self.entries))
+
+    def entry_for(self, category: str, on_date: date) -> RateEntry:
+        """The category's entry in force on ``on_date``; InputError if none is."""
+        entries = [e for e in self.entries if e.category == category]
+        if not entries:
+            raise InputError(f"fee category {category!r} is unknown; valid: {', '.join(self.categories)}")
+        for e in entries:
+            if e.in_force(on_date):
+                return e
+        covered = "; ".join(e.period() for e in sorted(entries, key=lambda e: e.effective_from))
+        raise InputError(f"fee category {category!r}: no rate in force on {on_date} in table {self.version} "
+                         f"(the table covers {covered}, end dates exclusive)")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    category: str
+    name_zh: str
+    basis: str
+    unit: str
+    quantity: Decimal
+    billable_quantity: Decimal
+    rate: Decimal
+    amount: Decimal  # 元, to 0.01, ROUND_HALF_UP; 0.00 when exempt
+    on_date: date
+    entry_id: str
+    table_version: str
+    is_example: bool
+    exempt: bool
+    exemption_key: str | None
+    exemption_name_zh: str | None
+
+
+def _decimal(value) -> Decimal | None:
+    """A finite Decimal from an int, float, Decimal or decimal string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        d = Decimal(str(value)) if isinstance(value, (Real, str)) else value if isinstance(value, Decimal) else None
+    except InvalidOperation:
+        return None
+    return d if d is not None and d.is_finite() else None
+
+
+def _date(value) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
+    where = f"entries #{n}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
+    if not isinstance(item, dict):
+        problems.append(f"{where}: expected a table")
+        return None
+    before = len(problems)
+    problems += [f"{where}, {k}: unknown field" for k in item if k not in _ENTRY_KEYS]
+    for k in ("id", "name_zh", "source"):
+        if not isinstance(item.get(k), str) or not item[k].strip():
+            problems.append(f"{where}, {k}: required, a non-empty string")
+    category, basis = item.get("category"), item.get("basis")
+    if not isinstance(category, str) or not _KEY.match(category):
+        problems.append(f"{where}, category: expected a lower-case key such as 'general', found {category!r}")
+    if basis not in BASES:
+        problems.append(f"{where}, basis: {basis!r} is not one of {', '.join(BASES)}")
+    rate = _decimal(item.get("rate"))
+    if rate is None or rate < 0:
+        problems.append(f"{where}, rate: expected a non-negative number of 元 such as \"1.1\", "
+                        f"found {item.get('rate')!r}")
+    start, end = _date(item.get("effective_from")), _date(item.get("effective_to"))
+    if start is None:
+        problems.append(f"{where}, effective_from: expected a date such as 2017-07-01, "
+                        f"found {item.get('effective_from')!r}")
+    if "effective_to" in item and end is None:
+        problems.append(f"{where}, effective_to: expected a date such as 2020-01-01, "
+                        f"found {item.get('effective_to')!r}")
+    if start is not None and end is not None and end <= start:
+        problems.append(f"{where}: effective_to {end} must be after effective_from {start}")
+    if len(problems) > before:
+        return None
+    return RateEntry(item["id"].strip(), category, item["name_zh"].strip(), basis, rate, start, end,
+                     item["source"].strip())
+
+
+def load_rate_table(path: Path | str | None = None) -> RateTable:
+    """Read and check a fee-rate table; every problem is reported in one ReferenceDataError."""
+    p, doc = _read_toml(path, "fee_rates.toml")
+    problems: list[str] = []
+    version, source, verified, note = _header(doc, problems)
+    problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
+                 for k in doc if k not in _TOP_KEYS]
+    status = doc.get("status")
+    if status not in STATUSES:
+        problems.append(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+    raw = doc.get("entries")
+    if not isinstance(raw, list) or not raw:
+        problems.append("entries: required, a list of [[entries]] tables")
+        raw = []
+    entries = [e for e in (_entry(n, item, problems) for n, item in enumerate(raw, start=1)) if e is not None]
+    ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    problems += [f"entries: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for category in dict.fromkeys(e.category for e in entries):
+        mine = sorted((e for e in entries if e.category == category), key=lambda e: e.effective_from)
+        bases = sorted({e.basis for e in mine})
+        if len(bases) > 1:
+            problems.append(f"category {category}: entries use different bases ({', '.join(bases)})")
+        for a, b in zip(mine, mine[1:]):
+            if a.effective_to is None or a.effective_to > b.effective_from:
+                problems.append(f"category {category}: entries {a.id} ({a.period()}) and {b.id} ({b.period()}) "
+                                "overlap; end the earlier one (effective_to) on or before the later one starts")
+
+    exemptions: list[Exemption] = []
+    raw_ex = doc.get("exemptions", [])
+    if not isinstance(raw_ex, list):
+        problems.append("exemptions: expected a list of [[exemptions]] tables")
+        raw_ex = []
+    for n, item in enumerate(raw_ex, start=1):
+        key = item.get("key") if isinstance(item, dict) else None
+        where = f"exemptions #{n}" + (f" ({key})" if isinstance(key, str) else "")
+        if not isinstance(item, dict):
+            problems.append(f"{where}: expected a table with key, name_zh, source")
+            continue
+        problems += [f"{where}, {k}: unknown field" for k in item if k not in ("key", "name_zh", "source")]
+        name, src = item.get("name_zh"), item.get("source", "")
+        ok = isinstance(key, str) and bool(_KEY.match(key))
+        if not ok:
+            problems.append(f"{where}, key: expected a lower-case key such as 'military', found {key!r}")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where}, name_zh: required, a non-empty string")
+            ok = False
+        if not isinstance(src, str):
+            problems.append(f"{where}, source: expected a string")
+            ok = False
+        if ok:
+            exemptions.append(Exemption(key, name.strip(), src.strip()))
+    keys = [x.key for x in exemptions]
+    problems += [f"exemptions: duplicate key {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    if problems:
+        raise ReferenceDataError(f"{p}: " + "; ".join(problems))
+    return RateTable(version, status, source, verified, note, tuple(entries), tuple(exemptions), p)
+
+
+def assess(table: RateTable, category: str, quantity, *, on_date: date,
+           exemption: str | None = None) -> Assessment:
+    """The fee for ``quantity`` (in the category's basis unit) charged on ``on_date``."""
+    problems: list[str] = []
+    if category not in table.categories:
+        problems.append(f"fee category {category!r} is unknown; valid: {', '.join(table.categories)}")
+    ex = None
+    if exemption is not None:
+        ex = next((x for x in table.exemptions if x.key == exemption), None)
+        if ex is None:
+            valid = ", ".join(x.key for x in table.exemptions) or "none in this table"
+            problems.append(f"exemption {exemption!r} is unknown; valid: {valid}")
+    q = _decimal(quantity) if not isinstance(quantity, str) else None
+    if q is None:
+        problems.append(f"quantity: expected a finite number, found {quantity!r}")
+    elif q < 0:
+        problems.append(f"quantity: {quantity} is negative")
+    if isinstance(on_date, datetime):
+        on_date = on_date.date()
+    if not isinstance(on_date, date):
+        problems.append(f"on_date: expected a date, found {on_date!r}")
+    if problems:
+        raise InputError("; ".join(problems))
+    entry = table.entry_for(category, on_date)
+    billable = Decimal(1) if entry.basis == "area_m2" and 0 < q < 1 else q
+    amount = Decimal(0) if ex is not None else billable * entry.rate
+    return Assessment(category, entry.name_zh, entry.basis, BASES[entry.basis], q, billable, entry.rate,
+                      amount.quantize(CENT, rounding=ROUND_HALF_UP), on_date, entry.id, table.version,
+                      table.is_example, ex is not None, ex.key if ex else None, ex.name_zh if ex else None)
