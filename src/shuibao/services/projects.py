@@ -102,77 +102,94 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
             repaired=len(checked.repaired), report_json=dumps(report_rows(checked.reports)),
             recorded_at=at, recorded_by=by)).inserted_primary_key[0]
         counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
-        for rec, geom, rep in zip(checked.records, checked.geoms, checked.reports):
-            _upsert(conn, rec, geom, rep, import_id, at, by, counts)
+        _write(conn, checked, import_id, at, by, counts)
         if store.backend == "sqlite":
             _extent(conn)
     return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
                         counts["areas"], len(checked.repaired), report_rows(checked.reports))
 
 
-def _upsert(conn: Connection, rec: dict, geom, rep: FeatureReport, import_id: int, at, by: str,
-            counts: dict) -> None:
+def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict) -> None:
+    """Insert new projects in bulk, update known ones row by row (rare), then add changed areas."""
     t = schema.projects
+    known = {r.code: r for r in conn.execute(select(t))}
+    new = [(rec, rep) for rec, rep in zip(checked.records, checked.reports) if rec["code"] not in known]
+    ids: dict[str, int] = {}
+    if new:
+        values = [dict(code=rec["code"], status=rec.get("status") or ProjectStatus.approved.value,
+                       import_id=import_id, source_row=rep.row, created_at=at, updated_at=at, **_attributes(rec))
+                  for rec, rep in new]
+        for row in conn.execute(t.insert().returning(t.c.id, t.c.code), values):
+            ids[row.code] = row.id
+        conn.execute(schema.project_events.insert(), [dict(
+            project_id=ids[v["code"]], event="created", before_json=None,
+            after_json=dumps({k: v[k] for k in ("code", "status", *ATTRIBUTES)}),
+            note=f"import {import_id}, row {v['source_row']}", recorded_at=at, recorded_by=by) for v in values])
+        counts["created"] = len(new)
+    for rec, rep in zip(checked.records, checked.reports):
+        row = known.get(rec["code"])
+        if row is not None:
+            ids[rec["code"]] = row.id
+            _update(conn, row, rec, rep, import_id, at, by, counts)
+    a = schema.responsibility_areas
+    current = {r.project_id: r for r in conn.execute(select(a.c.fid, a.c.project_id, a.c.version, a.c.geom,
+                                                             a.c.area_kind).where(a.c.superseded_at.is_(None)))}
+    todo = [(rec, rep, g) for rec, rep, g in zip(checked.records, checked.reports, checked.geoms) if g is not None]
+    areas = shapely.area(to_metres([g for _, _, g in todo])) if todo else []
+    rows, events = [], []
+    for (rec, rep, geom), area in zip(todo, areas):
+        pid, kind = ids[rec["code"]], rec.get("area_kind") or "responsibility"
+        cur = current.get(pid)
+        if cur is not None and cur.area_kind == kind and shapely.equals_exact(shapely.normalize(cur.geom),
+                                                                              shapely.normalize(geom), 1e-9):
+            continue
+        version = 1
+        if cur is not None:
+            conn.execute(a.update().where(a.c.fid == cur.fid).values(superseded_at=at))
+            version = cur.version + 1
+        rows.append(dict(project_id=pid, version=version, area_kind=kind, area_m2=float(area), import_id=import_id,
+                         source_row=rep.row, repaired=rep.status == "repaired", recorded_at=at, geom=geom))
+        events.append(dict(project_id=pid, event="area",
+                           before_json=None if cur is None else dumps({"version": cur.version}),
+                           after_json=dumps({"version": version, "area_m2": round(float(area), 2), "area_kind": kind}),
+                           note=f"import {import_id}", recorded_at=at, recorded_by=by))
+    if rows:
+        conn.execute(a.insert(), rows)
+        conn.execute(schema.project_events.insert(), events)
+    counts["areas"] = len(rows)
+
+
+def _attributes(rec: dict) -> dict:
     values = {k: rec.get(k) for k in ATTRIBUTES}
     values["plan_level"] = values["plan_level"] or ""
-    row = conn.execute(select(t).where(t.c.code == rec["code"])).first()
-    if row is None:
-        status = rec.get("status") or ProjectStatus.approved.value
-        pid = conn.execute(t.insert().values(code=rec["code"], status=status, import_id=import_id,
-                                             source_row=rep.row, created_at=at, updated_at=at,
-                                             **values)).inserted_primary_key[0]
-        _event(conn, pid, "created", None, {"code": rec["code"], "status": status, **values}, at, by,
+    return values
+
+
+def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int, at, by: str, counts: dict) -> None:
+    t = schema.projects
+    before = row._mapping
+    changed = {k: v for k, v in _attributes(rec).items() if _differs(before[k], v)}
+    if changed:
+        conn.execute(t.update().where(t.c.id == row.id).values(updated_at=at, **changed))
+        _event(conn, row.id, "updated", {k: before[k] for k in changed}, changed, at, by,
                f"import {import_id}, row {rep.row}")
-        counts["created"] += 1
-    else:
-        pid = row.id
-        before = row._mapping
-        changed = {k: v for k, v in values.items() if _differs(before[k], v)}
-        if changed:
-            conn.execute(t.update().where(t.c.id == pid).values(updated_at=at, **changed))
-            _event(conn, pid, "updated", {k: before[k] for k in changed}, changed, at, by,
-                   f"import {import_id}, row {rep.row}")
-        new_status = rec.get("status")
-        if new_status and new_status != row.status:
-            try:
-                check_project_transition(row.status, new_status, rec["code"])
-            except ValueError as exc:
-                raise InputError(f"projects: row {rep.row}: {exc}") from None
-            conn.execute(t.update().where(t.c.id == pid).values(status=new_status, updated_at=at))
-            _event(conn, pid, "status", {"status": row.status}, {"status": new_status}, at, by,
-                   f"import {import_id}, row {rep.row}")
-            changed["status"] = new_status
-        counts["updated" if changed else "unchanged"] += 1
-    if geom is not None and _store_area(conn, pid, geom, rec.get("area_kind") or "responsibility", import_id,
-                                        rep, at, by):
-        counts["areas"] += 1
+    new_status = rec.get("status")
+    if new_status and new_status != row.status:
+        try:
+            check_project_transition(row.status, new_status, rec["code"])
+        except ValueError as exc:
+            raise InputError(f"projects: row {rep.row}: {exc}") from None
+        conn.execute(t.update().where(t.c.id == row.id).values(status=new_status, updated_at=at))
+        _event(conn, row.id, "status", {"status": row.status}, {"status": new_status}, at, by,
+               f"import {import_id}, row {rep.row}")
+        changed["status"] = new_status
+    counts["updated" if changed else "unchanged"] += 1
 
 
 def _differs(old, new) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) > 1e-9 * max(1.0, abs(old))
     return (old or None) != (new or None)
-
-
-def _store_area(conn, pid, geom, kind, import_id, rep, at, by) -> bool:
-    """Add a new area version unless the current one is the same polygon; supersede the old one."""
-    t = schema.responsibility_areas
-    cur = conn.execute(select(t.c.fid, t.c.version, t.c.geom, t.c.area_kind).where(
-        t.c.project_id == pid, t.c.superseded_at.is_(None))).first()
-    if cur is not None and cur.area_kind == kind and shapely.equals_exact(shapely.normalize(cur.geom),
-                                                                          shapely.normalize(geom), 1e-9):
-        return False
-    version = 1
-    if cur is not None:
-        conn.execute(t.update().where(t.c.fid == cur.fid).values(superseded_at=at))
-        version = cur.version + 1
-    area = float(shapely.area(to_metres([geom])[0]))
-    conn.execute(t.insert().values(project_id=pid, version=version, area_kind=kind, area_m2=area, import_id=import_id,
-                                   source_row=rep.row, repaired=rep.status == "repaired", recorded_at=at,
-                                   geom=geom))
-    _event(conn, pid, "area", {"version": cur.version} if cur is not None else None,
-           {"version": version, "area_m2": round(area, 2), "area_kind": kind}, at, by, f"import {import_id}")
-    return True
 
 
 def _event(conn, pid, event, before, after, at, by, note="") -> None:
