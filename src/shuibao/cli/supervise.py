@@ -232,3 +232,191 @@ def cases_show(ctx: typer.Context, case_no: str, fmt: Format = typer.Option(Form
                   if v.deadline else ""))
     rows = [{**e, "evidence": ", ".join(f["name"] for f in e["evidence"])} for e in v.events]
     _emit(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by"], rows, fmt)
+
+
+# ---------------------------------------------------------------------------------------------- programmes
+inspect_app = typer.Typer(help="双随机一公开: inspectors, seeded draws, results, publication.", no_args_is_help=True)
+reports_app = typer.Typer(help="监测季报 and the 绿黄红 traffic-light evaluation.", no_args_is_help=True)
+acceptance_app = typer.Typer(help="设施验收报备 and 核查 by seeded sample.", no_args_is_help=True)
+fees_app = typer.Typer(help="水土保持补偿费: assessment from the dated rate table, payments.", no_args_is_help=True)
+credit_app = typer.Typer(help="重点关注名单 and 失信黑名单 from the credit rules.", no_args_is_help=True)
+for _sub, _name in ((inspect_app, "inspect"), (reports_app, "reports"), (acceptance_app, "acceptance"),
+                    (fees_app, "fees"), (credit_app, "credit")):
+    app.add_typer(_sub, name=_name)
+
+
+@inspect_app.command("inspectors")
+def inspect_inspectors(ctx: typer.Context, csv_file: Path = typer.Argument(..., help="CSV: code,name,district")):
+    """Load or update the inspectors available to draws."""
+    from ..services.supervision_programs import import_inspectors
+
+    typer.echo(f"{import_inspectors(ctx.obj.db, csv_file)} inspector(s) loaded")
+
+
+@inspect_app.command("draw")
+def inspect_draw(ctx: typer.Context, seed: int = typer.Option(..., "--seed", help="Announce it before drawing."),
+                 count: Optional[int] = typer.Option(None, "--count"),
+                 ratio: Optional[float] = typer.Option(None, "--ratio"),
+                 per_project: int = typer.Option(2, "--per-project"),
+                 max_load: Optional[int] = typer.Option(None, "--max-load")):
+    """Draw projects under construction and inspectors (none from the project's district); reproducible by seed."""
+    from ..services.supervision_programs import draw
+
+    d = draw(ctx.obj.db, seed=seed, count=count, ratio=ratio, per_project=per_project, max_load=max_load,
+             actor=ctx.obj.actor)
+    typer.echo(f"draw {d['draw_id']}: seed {d['seed']}, {len(d['assignments'])} of {d['population']} project(s), "
+               f"population SHA-256 {d['population_digest']}")
+    for project_id, team in d["assignments"]:
+        typer.echo(f"  project {project_id}: {', '.join(team)}")
+
+
+@inspect_app.command("result")
+def inspect_result(ctx: typer.Context, inspection_id: int, result: str = typer.Argument(..., help="pass|problems"),
+                   on: Optional[str] = typer.Option(None, "--on"), findings: str = typer.Option("", "--findings")):
+    """Record an inspection's result; problems open a case."""
+    from ..services.supervision_programs import record_inspection
+
+    no = record_inspection(ctx.obj.db, inspection_id, on=_date(on, "--on") or date.today(), result=result,
+                           findings=findings, actor=ctx.obj.actor)
+    typer.echo(f"inspection {inspection_id}: {result}" + (f"; case {no} opened" if no else ""))
+
+
+@inspect_app.command("publish")
+def inspect_publish(ctx: typer.Context, draw_id: int, out: Path = typer.Option(..., "-o", "--out")):
+    """The public list of a draw and its results (CSV)."""
+    from ..services.supervision_programs import publish_draw
+
+    typer.echo(str(publish_draw(ctx.obj.db, draw_id, out)))
+
+
+@reports_app.command("submit")
+def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argument(..., help="e.g. 2025Q3"),
+                   period_end: str = typer.Option(..., "--period-end"),
+                   scores: Path = typer.Option(..., "--scores", help="JSON object or CSV (indicator,score)."),
+                   scheme: Optional[Path] = typer.Option(None, "--scheme", help="Replacement scoring scheme TOML.")):
+    """Score a quarterly monitoring report (15 indicators, 100 points); red opens a verification case."""
+    import csv as csv_module
+    import json
+
+    from ..errors import InputError
+    from ..services.supervision_programs import submit_report
+
+    try:
+        text = scores.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--scores {scores}: {exc.strerror}") from None
+    if scores.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--scores {scores}: not valid JSON ({exc})") from None
+    else:
+        def number(v: str):
+            try:
+                return float(v)
+            except ValueError:
+                return v  # evaluate() names it among the problems
+
+        data = {row[0]: number(row[1]) for row in csv_module.reader(text.splitlines())
+                if len(row) >= 2 and row[0] != "indicator"}
+    r = submit_report(ctx.obj.db, project, period, _date(period_end, "--period-end"), data, scheme=scheme,
+                      actor=ctx.obj.actor)
+    typer.echo(f"{project} {period}: {r['total']:g} points, {r['colour']} ({r['colour_zh']})"
+               + (f"; case {r['case_no']} opened" if r["case_no"] else ""))
+
+
+@acceptance_app.command("file")
+def acceptance_file(ctx: typer.Context, project: str, reference: str = typer.Option(..., "--reference"),
+                    on: Optional[str] = typer.Option(None, "--on")):
+    """Record an acceptance filing (the project moves to acceptance_filed)."""
+    from ..services.supervision_programs import file_acceptance
+
+    fid = file_acceptance(ctx.obj.db, project, filed_on=_date(on, "--on") or date.today(), reference=reference,
+                          actor=ctx.obj.actor)
+    typer.echo(f"filing {fid}")
+
+
+@acceptance_app.command("sample")
+def acceptance_sample(ctx: typer.Context, ratio: float = typer.Option(..., "--ratio"),
+                      seed: int = typer.Option(..., "--seed")):
+    """Draw the filings to verify (核查) among those not sampled yet."""
+    from ..services.supervision_programs import sample_acceptance
+
+    s = sample_acceptance(ctx.obj.db, ratio=ratio, seed=seed, actor=ctx.obj.actor)
+    typer.echo(f"sample {s['sample_id']}: {len(s['selected'])} of {len(s['population'])}: "
+               f"{', '.join(map(str, s['selected']))}")
+
+
+@acceptance_app.command("verify")
+def acceptance_verify(ctx: typer.Context, filing_id: int, result: str = typer.Argument(..., help="pass|fail"),
+                      on: Optional[str] = typer.Option(None, "--on"), notes: str = typer.Option("", "--notes")):
+    """Record a verification; a failure opens a case and returns the project to completed."""
+    from ..services.supervision_programs import verify_acceptance
+
+    no = verify_acceptance(ctx.obj.db, filing_id, on=_date(on, "--on") or date.today(), result=result, notes=notes,
+                           actor=ctx.obj.actor)
+    typer.echo(f"filing {filing_id}: {result}" + (f"; case {no} opened" if no else ""))
+
+
+@fees_app.command("assess")
+def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("general", "--category"),
+                quantity: Optional[float] = typer.Option(None, "--quantity",
+                                                         help="In the rate's unit; default the disturbed area, m²."),
+                on: Optional[str] = typer.Option(None, "--on"), exemption: Optional[str] = typer.Option(None,
+                                                                                                       "--exemption"),
+                rates: Optional[Path] = typer.Option(None, "--rates", help="Replacement rate table TOML.")):
+    """Assess a project's compensation fee with the rate in force on the date."""
+    from ..services.supervision_programs import assess_fee
+
+    a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, on=_date(on, "--on") or date.today(),
+                   exemption=exemption, rates=rates, actor=ctx.obj.actor)
+    typer.echo(f"assessment {a['assessment_id']}: {a['billable_quantity']} × {a['rate']} = {a['amount_yuan']} 元"
+               + (" (exempt)" if a["exempt"] else ""))
+    if a["example_rates"]:
+        typer.echo("warning: the rate table is the shipped EXAMPLE (Guangxi 2017), not Chongqing's; pass --rates",
+                   err=True)
+
+
+@fees_app.command("pay")
+def fees_pay(ctx: typer.Context, assessment_id: int, amount: str = typer.Option(..., "--amount", help="元"),
+             receipt: str = typer.Option(..., "--receipt"), on: Optional[str] = typer.Option(None, "--on")):
+    """Record a payment against an assessment."""
+    from ..services.supervision_programs import pay_fee
+
+    pid = pay_fee(ctx.obj.db, assessment_id, paid_on=_date(on, "--on") or date.today(), amount_yuan=amount,
+                  receipt=receipt, actor=ctx.obj.actor)
+    typer.echo(f"payment {pid} recorded")
+
+
+@fees_app.command("list")
+def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--as-of"),
+              fmt: Format = typer.Option(Format.table, "--format", "-f")):
+    """Assessments with paid and outstanding amounts."""
+    from ..services.supervision_programs import fee_ledger
+
+    _emit("补偿费 fees", ["assessment_id", "project_code", "builder", "category", "due_on", "amount_yuan", "paid_yuan",
+                       "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, _date(as_of, "--as-of")), fmt,
+          right=["amount_yuan", "paid_yuan", "outstanding_yuan", "overdue_days"])
+
+
+@credit_app.command("update")
+def credit_update(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--as-of"),
+                  rules: Optional[Path] = typer.Option(None, "--rules"),
+                  fmt: Format = typer.Option(Format.table, "--format", "-f")):
+    """Apply the credit rules to the history; store new entries; show the lists in force."""
+    from ..services.supervision_programs import update_credit
+
+    rows = update_credit(ctx.obj.db, as_of=_date(as_of, "--as-of"), rules=rules, actor=ctx.obj.actor)
+    _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
+
+
+@credit_app.command("list")
+def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--as-of"),
+                list_kind: Optional[str] = typer.Option(None, "--list", help="watch_list or blacklist"),
+                fmt: Format = typer.Option(Format.table, "--format", "-f")):
+    """Entries in force on a date, with the rule and evidence behind each."""
+    from ..services.supervision_programs import credit_lists
+
+    rows = credit_lists(ctx.obj.db, as_of=_date(as_of, "--as-of"), list_kind=list_kind)
+    _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
+          rows, fmt)
