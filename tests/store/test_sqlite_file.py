@@ -45,6 +45,21 @@ def test_gdal_reads_the_layers(gpkg):
     assert yuzhong.contains(shapely.Point(106.577, 29.557))
 
 
+def test_every_table_has_geopackage_column_types(gpkg):
+    """GDAL warns on a column type GeoPackage does not define (e.g. BIGINT, VARCHAR, NUMERIC)."""
+    allowed = {"BOOLEAN", "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "INTEGER", "FLOAT", "DOUBLE", "REAL", "TEXT",
+               "BLOB", "DATE", "DATETIME", "MULTIPOLYGON", "POLYGON", "GEOMETRY", "POINT"}
+    con = sqlite3.connect(gpkg)
+    bad = []
+    for (table,) in con.execute("SELECT table_name FROM gpkg_contents"):
+        for _, name, decl, *_ in con.execute(f'PRAGMA table_info("{table}")'):
+            if decl.split("(")[0].upper() not in allowed:
+                bad.append(f"{table}.{name} {decl}")
+    con.close()
+    assert bad == []
+    assert {"projects", "disturbance_patches", "case_events"} <= set(dict(pyogrio.list_layers(gpkg)))
+
+
 def test_gpkg_blob_layout():
     geom = shapely.box(106.0, 29.0, 107.0, 30.0)
     blob = to_gpkg_blob(geom, 4490)

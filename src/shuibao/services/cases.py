@@ -184,28 +184,43 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
     return get_case(db, case_no, as_of=on)
 
 
+def _views(conn: Connection, heads: list, as_of: date) -> list[CaseView]:
+    """Cases with their timelines, read in three queries whatever their number."""
+    e, ev = schema.case_events, schema.evidence_files
+    ids = [h.id for h in heads]
+    events: dict[int, list[dict]] = {i: [] for i in ids}
+    for k in range(0, len(ids), 500):
+        for r in conn.execute(select(e).where(e.c.case_id.in_(ids[k:k + 500])).order_by(e.c.case_id, e.c.seq)):
+            events[r.case_id].append(dict(r._mapping))
+    cited = sorted({i for evs in events.values() for x in evs for i in json.loads(x["evidence_json"])})
+    names = {}
+    for k in range(0, len(cited), 500):
+        for r in conn.execute(select(ev.c.id, ev.c.name, ev.c.sha256, ev.c.media_type, ev.c.size_bytes)
+                              .where(ev.c.id.in_(cited[k:k + 500]))):
+            names[r.id] = {"id": r.id, "name": r.name, "sha256": r.sha256, "media_type": r.media_type,
+                           "size_bytes": r.size_bytes}
+    views = []
+    for head in heads:
+        evs = events[head.id]
+        for x in evs:
+            x["evidence"] = [names[i] for i in json.loads(x.pop("evidence_json"))]
+            x["step_zh"] = STEP_ZH[Step(x["step"])]
+        state = State(evs[-1]["state"])
+        deadline = next((x["deadline"] for x in reversed(evs) if x["step"] != Step.note.value), None)
+        subject = next((x["subject"] for x in reversed(evs) if x["subject"]), head.subject)
+        category = next((x["category"] for x in reversed(evs) if x["category"]), head.category)
+        confirmed = any(x["step"] == Step.verify.value and x["outcome"] == "confirmed" for x in evs)
+        views.append(CaseView(head.case_no, head.id, dict(head._mapping), evs, state.value, STATE_ZH[state], deadline,
+                              overdue_days(state, deadline, as_of), subject, category, confirmed))
+    return views
+
+
 def _view(conn: Connection, case_no: str, as_of: date) -> CaseView:
-    c, e, ev = schema.cases, schema.case_events, schema.evidence_files
+    c = schema.cases
     head = conn.execute(select(c).where(c.c.case_no == case_no)).first()
     if head is None:
         raise InputError(f"case {case_no!r} does not exist")
-    events = [dict(r._mapping) for r in conn.execute(select(e).where(e.c.case_id == head.id).order_by(e.c.seq))]
-    ids = {i for x in events for i in json.loads(x["evidence_json"])}
-    names = {r.id: {"id": r.id, "name": r.name, "sha256": r.sha256, "media_type": r.media_type,
-                    "size_bytes": r.size_bytes}
-             for r in conn.execute(select(ev.c.id, ev.c.name, ev.c.sha256, ev.c.media_type, ev.c.size_bytes)
-                                   .where(ev.c.id.in_(ids)))} if ids else {}
-    for x in events:
-        x["evidence"] = [names[i] for i in json.loads(x.pop("evidence_json"))]
-        x["step_zh"] = STEP_ZH[Step(x["step"])]
-    last = events[-1]
-    state = State(last["state"])
-    deadline = next((x["deadline"] for x in reversed(events) if x["step"] != Step.note.value), None)
-    subject = next((x["subject"] for x in reversed(events) if x["subject"]), head.subject)
-    category = next((x["category"] for x in reversed(events) if x["category"]), head.category)
-    confirmed = any(x["step"] == Step.verify.value and x["outcome"] == "confirmed" for x in events)
-    return CaseView(case_no, head.id, dict(head._mapping), events, state.value, STATE_ZH[state], deadline,
-                    overdue_days(state, deadline, as_of), subject, category, confirmed)
+    return _views(conn, [head], as_of)[0]
 
 
 def get_case(db: str | None, case_no: str, *, as_of: date | None = None) -> CaseView:
@@ -221,8 +236,7 @@ def list_cases(db: str | None, *, state: str | None = None, district: str | None
     c = schema.cases
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        numbers = list(conn.execute(select(c.c.case_no).order_by(c.c.id)).scalars())
-        views = [_view(conn, n, as_of) for n in numbers]
+        views = _views(conn, conn.execute(select(c).order_by(c.c.id)).all(), as_of)
     rows = []
     for v in views:
         if (state and v.state != state) or (district and v.header["district_code"] != district):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pyproj import CRS
-from sqlalchemy import Connection, Float, String, Table, text
+from sqlalchemy import BigInteger, Connection, Float, String, Table, text
 from sqlalchemy.ext.compiler import compiles
 
 from .geometry import Geometry
@@ -26,6 +26,12 @@ def _gpkg_text(type_: String, compiler, **kw) -> str:
 def _gpkg_double(type_: Float, compiler, **kw) -> str:
     """GeoPackage FLOAT is 4 bytes; areas need DOUBLE (8 bytes)."""
     return "DOUBLE"
+
+@compiles(BigInteger, "sqlite")
+def _gpkg_integer(type_: BigInteger, compiler, **kw) -> str:
+    """GeoPackage INTEGER is already 8 bytes; BIGINT is not a GeoPackage type (GDAL warns)."""
+    return "INTEGER"
+
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4.0
