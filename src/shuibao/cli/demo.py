@@ -14,7 +14,8 @@ def demo(ctx: typer.Context,
          out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output folder (inputs, runs, database)."),
          resolution: float = typer.Option(100.0, "--resolution", min=20.0, max=2000.0,
                                           help="Cell size in metres (100 m: about 8 M cells over the city).")) -> None:
-    """Generate synthetic inputs for two years over the real districts, run the annual monitoring, compare.
+    """Generate synthetic inputs for two years over the real districts, run the annual monitoring, compare,
+    and keep a year of project supervision on synthetic projects and patches.
 
     Uses --db/SHUIBAO_DB if given, else OUT/shuibao.gpkg.  Every output is labelled SYNTHETIC.
     """
@@ -38,4 +39,9 @@ def demo(ctx: typer.Context,
     typer.echo(f"  change {result.comparison['a'].year}→{result.comparison['b'].year}: "
                f"{city['d_rate_pp']:+.2f} pp ({city['toward_target']}); tables in "
                f"{result.comparison_files[0].parent}")
-    typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`")
+    sv = result.supervision
+    if sv is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in sv.counts.items())
+        typer.echo(f"  supervision: compliance {counts}; {sv.cases_opened} cases opened, {sv.cases_closed} closed, "
+                   f"{sv.credit_entries} credit-list entries → {sv.files[0].parent}")
+    typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")

@@ -81,12 +81,17 @@ def _with_shares(row: dict) -> dict:
     return out
 
 
-def _not_recorded() -> list[Section]:
-    # The supervision, governance and station modules (issues 6 and 7) have no tables yet.
+def _sections(db: str | None, year: int) -> list[Section]:
+    # governance and stations (issue 7) have no tables yet; supervision reports what its records hold
+    from ..store import Store
+    from .supervision_summary import supervision_summary
+
+    with Store(db) as store, store.reading() as conn:
+        supervision = supervision_summary(conn, year)
     return [
         Section("governance", "综合治理进展（对照规划专栏3）", None,
                 "平台中尚无综合治理项目记录，本节暂缺；治理项目入库后自动生成。"),
-        Section("supervision", "生产建设项目监管", None,
+        Section("supervision", f"生产建设项目监管（{year}年）", supervision,
                 "平台中尚无水土保持方案审批、扰动图斑、违法案件或补偿费记录，本节暂缺。"),
         Section("stations", "监测站点", None, "平台中尚无监测站点及观测记录，本节暂缺。"),
     ]
@@ -148,7 +153,7 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
         run=run["info"].__dict__, previous=previous, city=by_level["city"][0], regions=by_level.get("region", []),
         three_gorges=(by_level.get("three_gorges") or [None])[0], districts=by_level.get("district", []),
         outside=(by_level.get("outside") or [None])[0], landuse=landuse, changes=changes,
-        sections=_not_recorded(), members=members, maps=_maps(run), trend=_trend(db, run["info"]),
+        sections=_sections(db, run["info"].year), members=members, maps=_maps(run), trend=_trend(db, run["info"]),
         provenance={"software": prov.get("software", {}), "inputs": prov.get("inputs", {}),
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},

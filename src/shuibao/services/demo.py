@@ -4,7 +4,8 @@
 2. synthetic inputs for two years over the city (:mod:`shuibao.services.demo_inputs`),
    each with a run spec;
 3. the annual monitoring run of each year (:func:`run_monitoring`);
-4. the year-over-year comparison, written as tables beside the runs.
+4. the year-over-year comparison, written as tables beside the runs;
+5. a year of project supervision on synthetic records (:mod:`shuibao.services.demo_supervision`).
 
 Every output is labelled synthetic (raster tags, table titles, GeoPackage layers,
 the runs in the database).
@@ -35,6 +36,7 @@ class DemoResult:
     runs: list[RunResult]
     comparison: dict
     comparison_files: list[Path]
+    supervision: object | None = None
 
 
 def _has_boundaries(db: str) -> bool:
@@ -90,7 +92,8 @@ def write_comparison(c: dict, folder: Path) -> list[Path]:
 
 
 def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
-             on_event: EventCallback | None = None, say: Callable[[str], None] | None = None) -> DemoResult:
+             on_event: EventCallback | None = None, say: Callable[[str], None] | None = None,
+             with_supervision: bool = True) -> DemoResult:
     """Database, synthetic inputs, two annual runs and their comparison, all under ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -107,4 +110,20 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
         runs.append(run_monitoring(spec, db, on_event=on_event))
     comparison = compare_runs(db, str(runs[0].run_id), str(runs[-1].run_id))
     files = write_comparison(comparison, out / f"compare-{YEARS[0]}-{YEARS[-1]}")
-    return DemoResult(db, specs, runs, comparison, files)
+    supervision = None
+    if with_supervision and not _has_supervision(db):
+        from .demo_supervision import run_supervision_demo
+
+        say(f"supervision {YEARS[-1]} on synthetic projects and patches → {out / 'supervision'}")
+        supervision = run_supervision_demo(db, out / "supervision", year=YEARS[-1])
+    return DemoResult(db, specs, runs, comparison, files, supervision)
+
+
+def _has_supervision(db: str) -> bool:
+    """A rerun of the demo keeps the supervision records it made the first time (imports refuse duplicates)."""
+    from sqlalchemy import func, select
+
+    from ..store import schema
+
+    with Store(db) as store, store.reading() as conn:
+        return bool(conn.execute(select(func.count()).select_from(schema.projects)).scalar())

@@ -369,13 +369,17 @@ def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | No
     return credit_lists(db, as_of=as_of)
 
 
-def credit_lists(db: str | None, *, as_of: date | None = None, list_kind: str | None = None) -> list[dict]:
+def credit_lists_on(conn: Connection, as_of: date, list_kind: str | None = None) -> list[dict]:
     """Entries in force on ``as_of`` (valid_from ≤ as_of < valid_to), with their evidence."""
-    as_of = as_of or now().date()
     t = schema.credit_entries
     q = select(t).where(t.c.valid_from <= as_of, t.c.valid_to > as_of).order_by(t.c.list_kind, t.c.subject, t.c.rule_id)
     if list_kind:
         q = q.where(t.c.list_kind == list_kind)
+    return [{**dict(r._mapping), "evidence": json.loads(r.evidence_json)} for r in conn.execute(q)]
+
+
+def credit_lists(db: str | None, *, as_of: date | None = None, list_kind: str | None = None) -> list[dict]:
+    """Entries in force on ``as_of`` (default today)."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return [{**dict(r._mapping), "evidence": json.loads(r.evidence_json)} for r in conn.execute(q)]
+        return credit_lists_on(conn, as_of or now().date(), list_kind)
