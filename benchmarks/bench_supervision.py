@@ -7,7 +7,7 @@ its findings in one transaction); the imports are timed too.  Every patch of the
 synthetic scene has a planted category; the run reports how many came back as
 planted (the benchmark also checks correctness).
 
-    python benchmarks/bench_supervision.py [--patches 11000 --projects 6500] [--work DIR]
+    python benchmarks/bench_supervision.py [--patches 11000 --projects 6500] [--work DIR] [--db POSTGIS_URL]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--projects", type=int, default=6500)
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--results", type=Path, default=common.RESULTS)
+    ap.add_argument("--db", default=None, help="An empty PostGIS database URL (default: a GeoPackage in --work).")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shuibao-sv-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -57,9 +58,11 @@ def main() -> None:
     row["classify_agrees"] = sum(f.category.value == k for f, k in zip(found, planted))
 
     # (b) the service on the embedded store
-    db = str(work / "bench.gpkg")
-    Path(db).unlink(missing_ok=True)
+    db = args.db or str(work / "bench.gpkg")
+    if args.db is None:
+        Path(db).unlink(missing_ok=True)
     init(db, boundaries=False)
+    row["backend"] = "postgis" if "://" in db else "geopackage"
     pf = work / "projects.gpkg"
     tf = work / "patches.gpkg"
     write_features(pf, [FeatureSet("projects", scene.projects, scene.project_geoms)], scene.crs)
@@ -80,7 +83,7 @@ def main() -> None:
     row["planted"] = dict(Counter(planted))
     row["peak_rss_mib"] = round(common.peak_rss_mib())
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / f"supervision_{args.patches}x{args.projects}.json").write_text(json.dumps(row, indent=1,
+    (args.results / f"supervision_{args.patches}x{args.projects}_{row['backend']}.json").write_text(json.dumps(row, indent=1,
                                                                                               ensure_ascii=False))
     print(json.dumps(row, ensure_ascii=False))
 

@@ -161,3 +161,20 @@ def test_rule_file_problems_are_reported_together(tmp_path):
     msg = str(err.value)
     for key in ("tolerance_share", "min_outside_m2", "eligible_statuses", "search_distance_m"):
         assert key in msg
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_planted_category_of_a_synthetic_scene_is_recovered(seed):
+    from shuibao.synthetic_supervision import make_supervision_scene
+
+    scene = make_supervision_scene(300, 600, seed=seed)
+    n = len(scene.patches)
+    ps = Patches(np.arange(n), np.array(scene.patch_geoms, dtype=object), [p["kind"] for p in scene.patches],
+                 [p["industry"] for p in scene.patches], [D] * n)
+    m = len(scene.projects)
+    zs = ApprovedAreas(np.arange(m), np.array(scene.project_geoms, dtype=object), np.zeros(m, bool),
+                       [p["industry"] for p in scene.projects], ["under_construction"] * m, [date(2024, 1, 1)] * m)
+    found = classify(ps, zs, RULES)
+    wrong = [(p["patch_id"], scene.planted[p["patch_id"]], f.category.value)
+             for p, f in zip(scene.patches, found) if f.category.value != scene.planted[p["patch_id"]]]
+    assert wrong == [] and len({f.category for f in found}) == 5
