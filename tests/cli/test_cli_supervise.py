@@ -64,3 +64,19 @@ def test_bad_uploads_exit_2_with_the_row_named(tmp_path, capsys):
     assert code == 2 and "does not exist" in err
     code, _, err = _run(capsys, "--db", db, "supervise", "compliance")
     assert code == 2 and "no disturbance patches" in err
+
+
+def test_detected_candidates_import_as_patches(tmp_path, capsys):
+    from shuibao.synthetic_change import make_change_scene
+
+    scene = make_change_scene(tmp_path / "scene", size=200, seed=3)
+    db = str(tmp_path / "s.gpkg")
+    init(db, boundaries=False)
+    out = tmp_path / "candidates.gpkg"
+    code, text, err = _run(capsys, "--db", db, "supervise", "detect", str(scene.before), str(scene.after), "-o",
+                           str(out), "--period", "2025H2")
+    assert code == 0, err
+    n = int(text.split()[0])
+    assert n > 0 and out.exists()
+    code, text, err = _run(capsys, "--db", db, "supervise", "patches", "import", str(out))
+    assert code == 0 and f"{n} patch(es)" in text, err

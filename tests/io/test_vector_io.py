@@ -204,3 +204,18 @@ def test_read_polygons_many_bad_rows_are_summarised(tmp_path):
     _write_raw(tmp_path / "m.gpkg", np.array([shapely.Point(i, i) for i in range(n)]), {"v": np.arange(n)})
     with pytest.raises(InputError, match=r"rows 1, 2, 3, 4, 5 … \(12 in all\)"):
         read_polygons(tmp_path / "m.gpkg", "zones")
+
+
+def test_polygonize_keeps_several_holes_of_different_sizes():
+    """A zone around islands of 1, 6 and 1 cells: the holes' rings have different vertex counts."""
+    from shuibao.grid import GridSpec
+    from shuibao.io.vector import polygonize
+
+    labels = np.ones((10, 12), np.int32)
+    labels[3, 3] = 0
+    labels[5:7, 6:9] = 0
+    labels[7, 6] = 0
+    grid = GridSpec(labels.shape, (10.0, 0.0, 0.0, 0.0, -10.0, 100.0), "EPSG:4545", None)
+    (poly,) = polygonize(labels, grid)[1].geoms
+    assert poly.is_valid and len(poly.interiors) == 2  # the 6-cell island and the cell below it form one hole
+    assert poly.area == pytest.approx((labels == 1).sum() * 100.0)

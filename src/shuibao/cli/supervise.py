@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .common import Format, State, print_csv, print_json, print_table
+from .supervise_detect import detect
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
                   no_args_is_help=True)
@@ -19,6 +20,7 @@ cases_app = typer.Typer(help="The case ledger (台账 → 整改 → 销号).", 
 app.add_typer(projects_app, name="projects")
 app.add_typer(patches_app, name="patches")
 app.add_typer(cases_app, name="cases")
+app.command("detect")(detect)
 
 
 @app.callback()
