@@ -98,8 +98,17 @@ def test_history_cannot_be_updated_or_deleted(case):
             with pytest.raises(StoreError, match="append-only"):
                 with store.transaction() as conn:
                     conn.execute(stmt)
+        for stmt in (update(schema.cases).values(subject="别人"), delete(schema.cases)):
+            with pytest.raises(StoreError, match="append-only"):
+                with store.transaction() as conn:
+                    conn.execute(stmt)
+        if store.backend == "postgresql":
+            with pytest.raises(StoreError, match="append-only"):
+                with store.transaction() as conn:
+                    conn.exec_driver_sql("TRUNCATE case_events CASCADE")
         with store.reading() as conn:
             assert conn.execute(select(schema.case_events.c.note)).scalar() == "遥感发现"
+            assert conn.execute(select(schema.cases.c.subject)).scalar() == "某公司"
 
 
 def test_overdue_only_lists_cases_past_their_deadline(sdb):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,7 @@ from ..store import Store, schema
 from ..supervision.cases import STATE_ZH, STEP_ZH, State, Step, apply_step, load_case_rules, overdue_days
 from ..supervision.model import CASE_CATEGORY_ZH, CATEGORY_ZH, VIOLATIONS, Category, case_category_label
 from .compliance import resolve_analysis
-from .supervision_common import actor as who, dumps, now
+from .supervision_common import actor as who, district_lookup, dumps, now
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 CASE_SOURCES = ("finding", "inspection", "monitoring_report", "verification", "manual")
@@ -68,13 +69,6 @@ def _store_evidence(conn: Connection, files: list[Path], at, by: str) -> list[in
     return ids
 
 
-def _next_case_no(conn: Connection, year: int) -> str:
-    t = schema.cases
-    prefix = f"SB{year}-"
-    n = conn.execute(select(func.count()).where(t.c.case_no.like(prefix + "%"))).scalar() or 0
-    return f"{prefix}{n + 1:05d}"
-
-
 def _insert_case(conn: Connection, *, source_kind: str, source_id: int | None, patch_fid: int | None,
                  project_id: int | None, district: str | None, subject: str | None, category: str, title: str,
                  on: date, note: str, evidence: list[int], by: str, at) -> str:
@@ -83,16 +77,25 @@ def _insert_case(conn: Connection, *, source_kind: str, source_id: int | None, p
     if category not in CASE_CATEGORY_ZH:
         raise InputError(f"case category {category!r}: expected one of {', '.join(CASE_CATEGORY_ZH)}")
     rules = load_case_rules()
-    case_no = _next_case_no(conn, on.year)
     cid = conn.execute(schema.cases.insert().values(
-        case_no=case_no, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid, project_id=project_id,
+        case_no=f"pending-{secrets.token_hex(8)}", source_kind=source_kind, source_id=source_id, patch_fid=patch_fid, project_id=project_id,
         district_code=district, subject=subject, category=category, title=title, opened_at=at, opened_by=by,
     )).inserted_primary_key[0]
+    # numbered by the row id, which the database hands out: two people opening cases at once get distinct numbers
+    case_no = f"SB{on.year}-{cid:05d}"
+    conn.execute(schema.cases.update().where(schema.cases.c.id == cid).values(case_no=case_no))
     conn.execute(schema.case_events.insert().values(
         case_id=cid, seq=1, step=Step.open.value, state=State.open.value, outcome=None, on_date=on,
         deadline=rules.deadline(State.open, on), subject=subject, category=category, note=note,
         evidence_json=dumps(evidence), recorded_at=at, recorded_by=by))
     return case_no
+
+
+def _district_code(conn: Connection, district: str) -> str:
+    code = district_lookup(conn).get(district)
+    if code is None:
+        raise InputError(f"district {district!r} is not known (use the names or codes of `shuibao plan districts`)")
+    return code
 
 
 def open_case(db: str | None, *, title: str, category: str, on: date, source_kind: str = "manual",
@@ -104,6 +107,8 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         project_id = None
+        if district is not None:
+            district = _district_code(conn, district)
         if project_code:
             p = schema.projects
             row = conn.execute(select(p.c.id, p.c.builder, p.c.district_codes).where(p.c.code == project_code)).first()
@@ -126,7 +131,7 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
         raise InputError(f"categories {bad}: cases are opened for {', '.join(sorted(v.value for v in VIOLATIONS))}")
     f, p, pr, c = schema.compliance_findings, schema.disturbance_patches, schema.projects, schema.cases
     by, at = who(actor), now()
-    on = on or at.date()
+    on = on or date.today()
     opened = []
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -158,8 +163,9 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
         raise InputError(f"step {step!r}: expected one of {', '.join(s.value for s in Step if s != Step.open)}") from None
     if category is not None and category not in {v.value for v in VIOLATIONS}:
         raise InputError(f"category {category!r}: expected one of {', '.join(sorted(v.value for v in VIOLATIONS))}")
-    if category is not None and not (st == Step.verify and outcome == "confirmed"):
-        raise InputError("a category is set only by a confirming verification (verify --outcome confirmed)")
+    if (category is not None or subject is not None) and not (st == Step.verify and outcome == "confirmed"):
+        raise InputError("the responsible party and the category are set only by a confirming verification "
+                         "(verify --outcome confirmed)")
     by, at = who(actor), now()
     rules = load_case_rules()
     try:
@@ -184,14 +190,19 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
     return get_case(db, case_no, as_of=on)
 
 
-def _views(conn: Connection, heads: list, as_of: date) -> list[CaseView]:
-    """Cases with their timelines, read in three queries whatever their number."""
+def _views(conn: Connection, heads: list, as_of: date, *, until: date | None = None) -> list[CaseView]:
+    """Cases with their timelines, read in three queries whatever their number.
+
+    With ``until``, each case is as it stood at the end of that day (later steps left out; cases opened
+    later are dropped), so a past year's figures do not change with what happened after it.
+    """
     e, ev = schema.case_events, schema.evidence_files
     ids = [h.id for h in heads]
     events: dict[int, list[dict]] = {i: [] for i in ids}
     for k in range(0, len(ids), 500):
         for r in conn.execute(select(e).where(e.c.case_id.in_(ids[k:k + 500])).order_by(e.c.case_id, e.c.seq)):
-            events[r.case_id].append(dict(r._mapping))
+            if until is None or r.on_date <= until:
+                events[r.case_id].append(dict(r._mapping))
     cited = sorted({i for evs in events.values() for x in evs for i in json.loads(x["evidence_json"])})
     names = {}
     for k in range(0, len(cited), 500):
@@ -202,6 +213,8 @@ def _views(conn: Connection, heads: list, as_of: date) -> list[CaseView]:
     views = []
     for head in heads:
         evs = events[head.id]
+        if not evs:
+            continue
         for x in evs:
             x["evidence"] = [names[i] for i in json.loads(x.pop("evidence_json"))]
             x["step_zh"] = STEP_ZH[Step(x["step"])]
@@ -226,16 +239,17 @@ def _view(conn: Connection, case_no: str, as_of: date) -> CaseView:
 def get_case(db: str | None, case_no: str, *, as_of: date | None = None) -> CaseView:
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return _view(conn, case_no, as_of or now().date())
+        return _view(conn, case_no, as_of or date.today())
 
 
 def list_cases(db: str | None, *, state: str | None = None, district: str | None = None,
                overdue: bool = False, as_of: date | None = None) -> list[dict]:
     """One row per case with its current state, deadline and overdue days on ``as_of`` (default today)."""
-    as_of = as_of or now().date()
+    as_of = as_of or date.today()
     c = schema.cases
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
+        district = _district_code(conn, district) if district else None
         views = _views(conn, conn.execute(select(c).order_by(c.c.id)).all(), as_of)
     rows = []
     for v in views:

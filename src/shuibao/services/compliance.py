@@ -64,6 +64,8 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
     """Classify every patch of ``period`` (default: the latest), store the analysis, optionally export it."""
     import time
 
+    if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
+        raise InputError(f"-o {out}: expected a .gpkg or .csv file")  # before anything is stored
     ruleset = load_rules(rules)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)

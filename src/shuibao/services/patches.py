@@ -56,16 +56,18 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
         if declared and area and abs(declared - area) > DECLARED_AREA_TOLERANCE * area:
             rep.messages.append(f"note: declared area_m2 {declared:.0f} differs from the polygon's {area:.0f} m²")
     periods = {rec["period"] for rec in checked.records if rec.get("period")}
+    if not checked.records:
+        checked.problems.append("the file holds no features")
+    if len(periods) > 1:
+        checked.problems.append(f"one import holds one period; found {', '.join(sorted(periods))} "
+                                "(split the file, or give --period)")
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         _known_ids(conn, checked)
         write_report(report, checked.reports, checked.problems)
-        if not checked.ok:
+        if not checked.ok or not periods:
             raise refuse("patches", path, checked, report)
-        if len(periods) != 1:
-            raise InputError(f"patches: {path}: one import holds one period; found {sorted(periods)} "
-                             "(split the file, or give --period)")
         (the_period,) = periods
         at = now()
         import_id = conn.execute(schema.supervision_imports.insert().values(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import shapely
 from sqlalchemy import Connection, select
 
@@ -54,14 +55,24 @@ def _merge_attributes(layer, attributes: Path | None) -> None:
         raise InputError(f"project attributes: both {attributes} and {layer.path} need a 'code' (项目编号) field")
     by_code = {str(v).strip(): i for i, v in enumerate(table.fields[key])}
     rows = [by_code.get(str(v).strip()) for v in layer.fields[lkey]]
+    extra = sorted(set(by_code.values()) - {r for r in rows if r is not None})  # projects without a polygon
+    for name in list(layer.fields):
+        layer.fields[name] = layer.fields[name] + [table.fields[key][i] if name == lkey else None for i in extra]
     for name, values in table.fields.items():
         if name != key:
-            layer.fields[name] = [None if r is None else values[r] for r in rows]
+            layer.fields[name] = [None if r is None else values[r] for r in rows + extra]
+    layer.geoms = np.concatenate([layer.geoms, np.full(len(extra), None, dtype=object)])
 
 
-def _check_rows(checked, lookup: dict[str, str]) -> None:
-    """Rules beyond field types: districts known, dates in order, area plausible."""
+def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
+    """Rules beyond field types: districts known, dates in order, status moves allowed, area plausible."""
     for rec, rep, geom in zip(checked.records, checked.reports, checked.geoms):
+        old, new = known.get(rec.get("code")), rec.get("status")
+        if old and new and new != old:
+            try:
+                check_project_transition(old, new, rec["code"])
+            except ValueError as exc:
+                rep.reject(f"status: {exc}")
         codes, unknown = [], []
         for token in split_districts(rec.get("district")):
             (codes.append(lookup[token]) if token in lookup else unknown.append(token))
@@ -87,11 +98,12 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
     src = read_features(path, "projects", layer=layer)
     _merge_attributes(src, attributes)
     checked = validate_layer(src.geoms, src.fields, src.crs, PROJECT_FIELDS, "code", has_geometry=src.has_geometry,
-                             geometry_required=False)
+                             geometry_required=False, missing_geometry_ok=True)
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        _check_rows(checked, district_lookup(conn))
+        _check_rows(checked, district_lookup(conn),
+                    dict(conn.execute(select(schema.projects.c.code, schema.projects.c.status)).all()))
         write_report(report, checked.reports, checked.problems)
         if not checked.ok:
             raise refuse("projects", path, checked, report)
@@ -189,7 +201,9 @@ def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int
 def _differs(old, new) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) > 1e-9 * max(1.0, abs(old))
-    return (old or None) != (new or None)
+    if isinstance(old, str) or isinstance(new, str):  # an empty text and no text are the same
+        return (old or None) != (new or None)
+    return old != new
 
 
 def _event(conn, pid, event, before, after, at, by, note="") -> None:

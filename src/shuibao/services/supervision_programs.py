@@ -14,7 +14,7 @@ import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from sqlalchemy import Connection, func, select
@@ -75,6 +75,9 @@ def import_inspectors(db: str | None, path: Path) -> int:
             if not code or not name or str(district) not in lookup:
                 problems.append(f"row {i}: code and name needed, district {district!r} must be known")
                 continue
+            if any(r["code"] == str(code) for r in rows):
+                problems.append(f"row {i}: code {code!r} is used twice")
+                continue
             rows.append(dict(code=str(code), name=str(name), district_code=lookup[str(district)], active=True))
         if problems:
             raise InputError(f"inspectors: {path}: nothing imported; " + "; ".join(problems))
@@ -127,6 +130,11 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
         insp = conn.execute(select(i).where(i.c.id == inspection_id)).first()
         if insp is None:
             raise InputError(f"inspection {inspection_id} does not exist")
+        done = conn.execute(select(schema.inspection_results).where(
+            schema.inspection_results.c.inspection_id == inspection_id)).first()
+        if done is not None:
+            raise InputError(f"inspection {inspection_id} already has its result ({done.result}, {done.inspected_on}, "
+                             f"by {done.recorded_by}); results are final — add a note to its case instead")
         prow = conn.execute(select(schema.projects).where(schema.projects.c.id == insp.project_id)).first()
         case_no = None
         if result == "problems":
@@ -136,7 +144,7 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
             select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
         conn.execute(schema.inspection_results.insert().values(
             inspection_id=inspection_id, inspected_on=on, result=result, findings=findings, case_id=case_id,
-            published_on=None, recorded_at=at, recorded_by=by))
+            recorded_at=at, recorded_by=by))
     return case_no
 
 
@@ -175,17 +183,17 @@ def submit_report(db: str | None, project_code: str, period: str, period_end: da
         t = schema.monitoring_reports
         if conn.execute(select(t.c.id).where(t.c.project_id == prow.id, t.c.period == period)).first():
             raise InputError(f"project {project_code}: a report for {period} is already stored")
+        rid = conn.execute(t.insert().values(
+            project_id=prow.id, period=period, period_end=period_end, scheme_version=ev.scheme_version,
+            scores_json=dumps(dict(scores)), total=float(ev.total), colour=ev.colour, case_id=None,
+            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
         case_no = None
         if ev.colour == "red":
             case_no = _case(conn, prow, "red_report", f"监测季报红色：{prow.name} {period}", period_end,
                             f"三色评价 {ev.total:g} 分（{ev.colour_zh}）" + ("；" + "；".join(ev.reasons) if ev.reasons else ""),
-                            "monitoring_report", None, at, by)
-        case_id = None if case_no is None else conn.execute(
-            select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
-        rid = conn.execute(t.insert().values(
-            project_id=prow.id, period=period, period_end=period_end, scheme_version=ev.scheme_version,
-            scores_json=dumps(dict(scores)), total=float(ev.total), colour=ev.colour, case_id=case_id,
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+                            "monitoring_report", rid, at, by)
+            case_id = conn.execute(select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
+            conn.execute(t.update().where(t.c.id == rid).values(case_id=case_id))
     return {"report_id": rid, "total": float(ev.total), "colour": ev.colour, "colour_zh": ev.colour_zh,
             "reasons": list(ev.reasons), "case_no": case_no}
 
@@ -237,6 +245,10 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
                             or "[]") if filing.sample_id else []
         if filing_id not in chosen:
             raise InputError(f"acceptance filing {filing_id} was not drawn for verification")
+        done = conn.execute(select(schema.acceptance_verifications).where(
+            schema.acceptance_verifications.c.filing_id == filing_id)).first()
+        if done is not None:
+            raise InputError(f"acceptance filing {filing_id} was already verified ({done.result}, {done.verified_on})")
         prow = conn.execute(select(schema.projects).where(schema.projects.c.id == filing.project_id)).first()
         case_no = None
         if result == "pass":
@@ -254,18 +266,35 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
 
 
 # ---------------------------------------------------------------------------------------------- fees
+_VOLUME_FIELDS = {"spoil_disposal": "spoil_m3", "excavation": "excavation_m3"}
+
+
+def _default_quantity(prow, category: str, basis: str) -> float:
+    """The project's own quantity for the rate's basis: disturbed (else total) area, or its recorded volume."""
+    if basis == "area_m2":
+        hm2 = prow.disturbed_area_hm2 if prow.disturbed_area_hm2 is not None else prow.total_area_hm2
+        return hm2 * 1e4
+    column = _VOLUME_FIELDS.get(category) if basis == "volume_m3" else None
+    value = getattr(prow, column) if column else None
+    if value is None:
+        what = f"its {column} is not recorded" if column else "the project records no such quantity"
+        raise InputError(f"project {prow.code}: fee category {category!r} is charged per {basis} and {what}; "
+                         "give --quantity")
+    return value
+
+
 def assess_fee(db: str | None, project_code: str, *, category: str = "general", quantity: float | None = None,
                on: date, due_in_days: int = 30, exemption: str | None = None, rates: Path | None = None,
                actor: str | None = None) -> dict:
-    """补偿费 for a project; the quantity defaults to its disturbed (else total) area in m² for area rates."""
+    """补偿费 for a project; the quantity defaults to its disturbed (else total) area in m² for area rates and to
+    its recorded spoil or excavation volume for those volume rates; otherwise it must be given."""
     table = fees.load_rate_table(rates)
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         prow = _project(conn, project_code)
         if quantity is None:
-            hm2 = prow.disturbed_area_hm2 if prow.disturbed_area_hm2 is not None else prow.total_area_hm2
-            quantity = hm2 * 1e4
+            quantity = _default_quantity(prow, category, table.entry_for(category, on).basis)
         a = fees.assess(table, category, quantity, on_date=on, exemption=exemption)
         aid = conn.execute(schema.fee_assessments.insert().values(
             project_id=prow.id, assessed_on=on, due_on=on + timedelta(days=due_in_days), category=a.category,
@@ -280,9 +309,12 @@ def assess_fee(db: str | None, project_code: str, *, category: str = "general", 
 def pay_fee(db: str | None, assessment_id: int, *, paid_on: date, amount_yuan: str, receipt: str,
             actor: str | None = None) -> int:
     try:
-        amount = Decimal(str(amount_yuan)).quantize(FEN)
+        amount = Decimal(str(amount_yuan).strip())
     except ArithmeticError:
-        raise InputError(f"amount {amount_yuan!r} is not a number of 元") from None
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise InputError(f"amount {amount_yuan!r} is not a number of 元")
+    amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)
     if amount <= 0:
         raise InputError(f"amount {amount} must be positive")
     by, at = who(actor), now()
@@ -303,7 +335,7 @@ def fee_ledger(conn_or_db, as_of: date | None = None) -> list[dict]:
     if not isinstance(conn_or_db, Connection):
         with Store(conn_or_db) as store, store.reading() as conn:
             return fee_ledger(conn, as_of)
-    conn, as_of = conn_or_db, as_of or now().date()
+    conn, as_of = conn_or_db, as_of or date.today()
     a, pmt, p = schema.fee_assessments, schema.fee_payments, schema.projects
     paid = dict(conn.execute(select(pmt.c.assessment_id, func.sum(pmt.c.amount_fen)).where(pmt.c.paid_on <= as_of)
                              .group_by(pmt.c.assessment_id)).all())
@@ -354,7 +386,7 @@ def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | No
     """Apply the credit rules to the history up to ``as_of``; store entries not stored yet; return the active ones."""
     ruleset = credit.load_rules(rules)
     by, at = who(actor), now()
-    as_of = as_of or at.date()
+    as_of = as_of or date.today()
     t = schema.credit_entries
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -382,4 +414,4 @@ def credit_lists(db: str | None, *, as_of: date | None = None, list_kind: str | 
     """Entries in force on ``as_of`` (default today)."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return credit_lists_on(conn, as_of or now().date(), list_kind)
+        return credit_lists_on(conn, as_of or date.today(), list_kind)

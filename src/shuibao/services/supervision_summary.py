@@ -53,10 +53,10 @@ def supervision_summary(conn: Connection, year: int) -> list[dict] | None:
             add(f"合规性分析（{period}）", run.patches, "个", f"规则 {run.rules_version}：{parts}")
     heads = conn.execute(select(schema.cases)).all()
     if heads:
-        views = _views(conn, heads, end)
-        opened = [v for v in views if start <= v.events[0]["on_date"] <= end]
-        closed = [v for v in views if v.state == "closed" and start <= v.events[-1]["on_date"] <= end]
-        still = [v for v in views if v.state != "closed" and v.events[0]["on_date"] <= end]
+        views = _views(conn, heads, end, until=end)  # each case as it stood on 31 December
+        opened = [v for v in views if start <= v.events[0]["on_date"]]
+        closed = [v for v in views if v.state == "closed" and start <= v.events[-1]["on_date"]]
+        still = [v for v in views if v.state != "closed"]
         add("当年立案（台账）", len(opened), "件", f"其中核实违法违规 {sum(v.confirmed for v in opened)} 件")
         add("当年销号", len(closed), "件")
         add("年末未销号", len(still), "件", f"其中逾期 {sum(1 for v in still if v.overdue_days)} 件")

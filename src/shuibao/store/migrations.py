@@ -61,6 +61,8 @@ def _append_only(conn: Connection, backend: str, table: str) -> None:
     if backend == "postgresql":
         conn.exec_driver_sql(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                              "FOR EACH ROW EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION shuibao_append_only()")
         return
     for op in ("UPDATE", "DELETE"):
         conn.exec_driver_sql(f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -81,6 +83,20 @@ def _m0003_supervision(conn: Connection, backend: str) -> None:
             conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING gist (geom)")
     for table in schema.APPEND_ONLY_TABLES:
         _append_only(conn, backend, table.name)
+    # a case header is written once: only its placeholder number is replaced, in the transaction that opens it
+    pending = "OLD.case_no NOT LIKE 'pending-%%'" if backend == "postgresql" else "OLD.case_no NOT LIKE 'pending-%'"
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE TRIGGER cases_append_only BEFORE UPDATE ON cases FOR EACH ROW "
+                             f"WHEN ({pending}) EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases FOR EACH ROW "
+                             "EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_truncate BEFORE TRUNCATE ON cases "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION shuibao_append_only()")
+    else:
+        conn.exec_driver_sql(f"CREATE TRIGGER cases_no_update BEFORE UPDATE ON cases WHEN {pending} "
+                             "BEGIN SELECT RAISE(ABORT, 'cases is append-only: add a new row instead'); END")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases "
+                             "BEGIN SELECT RAISE(ABORT, 'cases is append-only: add a new row instead'); END")
     for table, cols in ((schema.case_events, "case_id"), (schema.disturbance_patches, "period"),
                         (schema.compliance_findings, "run_id"), (schema.responsibility_areas, "project_id")):
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table.name}_{cols}_idx ON {table.name} ({cols})")

@@ -240,24 +240,25 @@ monitoring_watersheds = Table(
 MONITORING_TABLES = (monitoring_runs, monitoring_units, monitoring_landuse, monitoring_watersheds)
 
 # --------------------------------------------------------------------------- supervision (migration 3)
+# Text, not VARCHAR(n): PostgreSQL would refuse a long value with an error that names no row.
 # Money is stored in fen (0.01 元) as integers: exact on both backends, and GeoPackage has no DECIMAL.
 # Event and file tables are append-only (triggers refuse UPDATE and DELETE, see migrations.py).
 
 def _stamp() -> list[Column]:
     """Who recorded a row and when."""
     return [Column("recorded_at", DateTime(timezone=True), nullable=False),
-            Column("recorded_by", String(80), nullable=False)]
+            Column("recorded_by", Text, nullable=False)]
 
 
 supervision_imports = Table(
     "supervision_imports", metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(20), nullable=False),  # projects | patches
+    Column("kind", Text, nullable=False),  # projects | patches
     Column("source_path", Text, nullable=False),
-    Column("source_sha256", String(64), nullable=False),
-    Column("layer", String(200)),
+    Column("source_sha256", Text, nullable=False),
+    Column("layer", Text),
     Column("source_crs", Text),
-    Column("period", String(40)),
+    Column("period", Text),
     Column("features", Integer, nullable=False),
     Column("repaired", Integer, nullable=False),
     Column("report_json", Text, nullable=False),
@@ -267,15 +268,15 @@ supervision_imports = Table(
 projects = Table(
     "projects", metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", String(80), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("builder", String(200), nullable=False),
-    Column("industry", String(40), nullable=False),
-    Column("district_codes", String(200), nullable=False),  # comma-separated district codes
-    Column("approval_number", String(100), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("builder", Text, nullable=False),
+    Column("industry", Text, nullable=False),
+    Column("district_codes", Text, nullable=False),  # comma-separated district codes
+    Column("approval_number", Text, nullable=False),
     Column("approval_date", Date, nullable=False),
-    Column("approval_authority", String(100), nullable=False),
-    Column("plan_level", String(20), nullable=False),
+    Column("approval_authority", Text, nullable=False),
+    Column("plan_level", Text, nullable=False),
     Column("total_area_hm2", Float, nullable=False),
     Column("disturbed_area_hm2", Float),
     Column("excavation_m3", Float),
@@ -283,7 +284,7 @@ projects = Table(
     Column("spoil_m3", Float),
     Column("construction_start", Date),
     Column("construction_end", Date),
-    Column("status", String(30), nullable=False),
+    Column("status", Text, nullable=False),
     Column("import_id", Integer, ForeignKey("supervision_imports.id")),
     Column("source_row", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -294,7 +295,7 @@ project_events = Table(
     "project_events", metadata,
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
-    Column("event", String(30), nullable=False),  # created | updated | status | area
+    Column("event", Text, nullable=False),  # created | updated | status | area
     Column("before_json", Text),
     Column("after_json", Text),
     Column("note", Text, nullable=False, default=""),
@@ -306,7 +307,7 @@ responsibility_areas = Table(
     Column("fid", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("area_kind", String(20), nullable=False),  # responsibility | schematic
+    Column("area_kind", Text, nullable=False),  # responsibility | schematic
     Column("area_m2", Float, nullable=False),
     Column("import_id", Integer, ForeignKey("supervision_imports.id")),
     Column("source_row", Integer),
@@ -320,16 +321,16 @@ responsibility_areas = Table(
 disturbance_patches = Table(
     "disturbance_patches", metadata,
     Column("fid", Integer, primary_key=True),
-    Column("patch_code", String(80), nullable=False),
-    Column("period", String(40), nullable=False),
+    Column("patch_code", Text, nullable=False),
+    Column("period", Text, nullable=False),
     Column("image_date", Date, nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("industry", String(40)),
-    Column("change_type", String(20)),
-    Column("construction_status", String(20)),
+    Column("kind", Text, nullable=False),
+    Column("industry", Text),
+    Column("change_type", Text),
+    Column("construction_status", Text),
     Column("declared_area_m2", Float),
     Column("area_m2", Float, nullable=False),
-    Column("district_code", String(20)),
+    Column("district_code", Text),
     Column("import_id", Integer, ForeignKey("supervision_imports.id"), nullable=False),
     Column("source_row", Integer, nullable=False),
     Column("repaired", Boolean, nullable=False),
@@ -341,8 +342,8 @@ disturbance_patches = Table(
 compliance_runs = Table(
     "compliance_runs", metadata,
     Column("id", Integer, primary_key=True),
-    Column("period", String(40), nullable=False),
-    Column("rules_version", String(40), nullable=False),
+    Column("period", Text, nullable=False),
+    Column("rules_version", Text, nullable=False),
     Column("rules_json", Text, nullable=False),
     Column("patches", Integer, nullable=False),
     Column("counts_json", Text, nullable=False),
@@ -354,7 +355,7 @@ compliance_findings = Table(
     Column("id", Integer, primary_key=True),
     Column("run_id", Integer, ForeignKey("compliance_runs.id"), nullable=False),
     Column("patch_fid", Integer, ForeignKey("disturbance_patches.fid"), nullable=False),
-    Column("category", String(20), nullable=False),
+    Column("category", Text, nullable=False),
     Column("project_id", Integer, ForeignKey("projects.id")),
     Column("patch_area_m2", Float, nullable=False),
     Column("overlap_m2", Float, nullable=False),
@@ -372,8 +373,8 @@ compliance_project_findings = Table(
     Column("id", Integer, primary_key=True),
     Column("run_id", Integer, ForeignKey("compliance_runs.id"), nullable=False),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
-    Column("finding", String(30), nullable=False),
-    Column("status", String(30), nullable=False),
+    Column("finding", Text, nullable=False),
+    Column("status", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("evidence_json", Text, nullable=False),
 )
@@ -381,9 +382,9 @@ compliance_project_findings = Table(
 evidence_files = Table(
     "evidence_files", metadata,
     Column("id", Integer, primary_key=True),
-    Column("sha256", String(64), nullable=False, unique=True),
-    Column("name", String(255), nullable=False),
-    Column("media_type", String(100), nullable=False),
+    Column("sha256", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("media_type", Text, nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
     *_stamp(),
@@ -392,17 +393,17 @@ evidence_files = Table(
 cases = Table(
     "cases", metadata,
     Column("id", Integer, primary_key=True),
-    Column("case_no", String(40), nullable=False, unique=True),
-    Column("source_kind", String(30), nullable=False),  # finding | inspection | monitoring_report | verification | manual
+    Column("case_no", Text, nullable=False, unique=True),
+    Column("source_kind", Text, nullable=False),  # finding | inspection | monitoring_report | verification | manual
     Column("source_id", Integer),
     Column("patch_fid", Integer, ForeignKey("disturbance_patches.fid")),
     Column("project_id", Integer, ForeignKey("projects.id")),
-    Column("district_code", String(20)),
-    Column("subject", String(200)),  # the builder (建设单位) held responsible, for credit lists
-    Column("category", String(30), nullable=False),
+    Column("district_code", Text),
+    Column("subject", Text),  # the builder (建设单位) held responsible, for credit lists
+    Column("category", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("opened_by", String(80), nullable=False),
+    Column("opened_by", Text, nullable=False),
 )
 
 case_events = Table(
@@ -410,13 +411,13 @@ case_events = Table(
     Column("id", Integer, primary_key=True),
     Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
     Column("seq", Integer, nullable=False),
-    Column("step", String(30), nullable=False),
-    Column("state", String(30), nullable=False),  # the case's state after this event
-    Column("outcome", String(30)),
+    Column("step", Text, nullable=False),
+    Column("state", Text, nullable=False),  # the case's state after this event
+    Column("outcome", Text),
     Column("on_date", Date, nullable=False),  # when it happened (may precede recorded_at)
     Column("deadline", Date),
-    Column("subject", String(200)),  # the party found responsible, when this step names it
-    Column("category", String(30)),  # the category this step confirms or corrects
+    Column("subject", Text),  # the party found responsible, when this step names it
+    Column("category", Text),  # the category this step confirms or corrects
     Column("note", Text, nullable=False),
     Column("evidence_json", Text, nullable=False),  # evidence_files ids
     *_stamp(),
@@ -426,9 +427,9 @@ case_events = Table(
 inspectors = Table(
     "inspectors", metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", String(40), nullable=False, unique=True),
-    Column("name", String(80), nullable=False),
-    Column("district_code", String(20), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("district_code", Text, nullable=False),
     Column("active", Boolean, nullable=False),
 )
 
@@ -437,7 +438,7 @@ inspection_draws = Table(
     Column("id", Integer, primary_key=True),
     Column("seed", BigInteger, nullable=False),
     Column("parameters_json", Text, nullable=False),
-    Column("population_digest", String(64), nullable=False),
+    Column("population_digest", Text, nullable=False),
     Column("population", Integer, nullable=False),
     *_stamp(),
 )
@@ -447,7 +448,7 @@ inspections = Table(
     Column("id", Integer, primary_key=True),
     Column("draw_id", Integer, ForeignKey("inspection_draws.id")),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
-    Column("inspector_codes", String(200), nullable=False),
+    Column("inspector_codes", Text, nullable=False),
     *_stamp(),
 )
 
@@ -456,10 +457,9 @@ inspection_results = Table(
     Column("id", Integer, primary_key=True),
     Column("inspection_id", Integer, ForeignKey("inspections.id"), nullable=False, unique=True),
     Column("inspected_on", Date, nullable=False),
-    Column("result", String(20), nullable=False),  # pass | problems
+    Column("result", Text, nullable=False),  # pass | problems
     Column("findings", Text, nullable=False),
     Column("case_id", Integer, ForeignKey("cases.id")),
-    Column("published_on", Date),
     *_stamp(),
 )
 
@@ -467,12 +467,12 @@ monitoring_reports = Table(
     "monitoring_reports", metadata,
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
-    Column("period", String(20), nullable=False),  # e.g. 2025Q3
+    Column("period", Text, nullable=False),  # e.g. 2025Q3
     Column("period_end", Date, nullable=False),
-    Column("scheme_version", String(40), nullable=False),
+    Column("scheme_version", Text, nullable=False),
     Column("scores_json", Text, nullable=False),
     Column("total", Float, nullable=False),
-    Column("colour", String(10), nullable=False),
+    Column("colour", Text, nullable=False),
     Column("case_id", Integer, ForeignKey("cases.id")),
     *_stamp(),
     UniqueConstraint("project_id", "period", name="uq_monitoring_reports"),
@@ -483,7 +483,7 @@ acceptance_filings = Table(
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
     Column("filed_on", Date, nullable=False),
-    Column("reference", String(200), nullable=False),
+    Column("reference", Text, nullable=False),
     Column("sample_id", Integer),
     *_stamp(),
 )
@@ -503,7 +503,7 @@ acceptance_verifications = Table(
     Column("id", Integer, primary_key=True),
     Column("filing_id", Integer, ForeignKey("acceptance_filings.id"), nullable=False, unique=True),
     Column("verified_on", Date, nullable=False),
-    Column("result", String(20), nullable=False),  # pass | fail
+    Column("result", Text, nullable=False),  # pass | fail
     Column("notes", Text, nullable=False),
     Column("case_id", Integer, ForeignKey("cases.id")),
     *_stamp(),
@@ -515,15 +515,15 @@ fee_assessments = Table(
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
     Column("assessed_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
-    Column("category", String(40), nullable=False),
-    Column("basis", String(30), nullable=False),
+    Column("category", Text, nullable=False),
+    Column("basis", Text, nullable=False),
     Column("quantity", Float, nullable=False),
     Column("billable_quantity", Float, nullable=False),
     Column("rate_fen", Integer, nullable=False),  # per unit of the basis, in fen
     Column("amount_fen", BigInteger, nullable=False),
-    Column("rates_version", String(40), nullable=False),
-    Column("rate_entry", String(80), nullable=False),
-    Column("exemption", String(40)),
+    Column("rates_version", Text, nullable=False),
+    Column("rate_entry", Text, nullable=False),
+    Column("exemption", Text),
     *_stamp(),
 )
 
@@ -533,17 +533,17 @@ fee_payments = Table(
     Column("assessment_id", Integer, ForeignKey("fee_assessments.id"), nullable=False),
     Column("paid_on", Date, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
-    Column("receipt_no", String(80), nullable=False, unique=True),
+    Column("receipt_no", Text, nullable=False, unique=True),
     *_stamp(),
 )
 
 credit_entries = Table(
     "credit_entries", metadata,
     Column("id", Integer, primary_key=True),
-    Column("list_kind", String(20), nullable=False),  # watch_list | blacklist
-    Column("subject", String(200), nullable=False),
-    Column("rule_id", String(60), nullable=False),
-    Column("rules_version", String(40), nullable=False),
+    Column("list_kind", Text, nullable=False),  # watch_list | blacklist
+    Column("subject", Text, nullable=False),
+    Column("rule_id", Text, nullable=False),
+    Column("rules_version", Text, nullable=False),
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
     Column("evidence_json", Text, nullable=False),

@@ -326,8 +326,9 @@ def idle_projects(projects: Sequence[dict], patches: Patches, areas: ApprovedAre
     touched: set[int] = set()
     if len(patches.ids) and len(areas.geoms):
         tree = shapely.STRtree(patches.geoms)
-        aj, _ = tree.query(areas.geoms, predicate="intersects")
-        touched = {int(areas.project_ids[j]) for j in aj.tolist()}
+        aj, pi = tree.query(areas.geoms, predicate="intersects")
+        shared = shapely.area(shapely.intersection(areas.geoms[aj], patches.geoms[pi])) if len(aj) else []
+        touched = {int(areas.project_ids[j]) for j, a in zip(aj.tolist(), list(shared)) if a > 0}  # not edges
     out = []
     for p, why in expected:
         pid = int(p["id"])

@@ -233,8 +233,13 @@ def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
 
 def validate_layer(geoms: Sequence, fields: Mapping[str, list], crs: str | None, specs: Sequence[FieldSpec],
                    key_field: str, *, has_geometry: bool, defaults: Mapping[str, object] | None = None,
-                   geometry_required: bool = True) -> ValidatedLayer:
-    """Judge every row; see the module docstring.  ``defaults`` fill fields the file lacks (e.g. --period)."""
+                   geometry_required: bool = True, missing_geometry_ok: bool = False) -> ValidatedLayer:
+    """Judge every row; see the module docstring.
+
+    ``defaults`` fill fields the file lacks or leaves blank (e.g. --period).  ``geometry_required``: a
+    file without geometry is a problem; ``missing_geometry_ok``: a row without a geometry is accepted
+    (a project without an area) rather than rejected.
+    """
     defaults = dict(defaults or {})
     problems: list[str] = []
     cols, missing = resolve_fields(list(fields), specs, defaults)
@@ -261,11 +266,16 @@ def validate_layer(geoms: Sequence, fields: Mapping[str, list], crs: str | None,
                                                                          FeatureReport(0, ""))))
         rec = {}
         for spec in specs:
-            if spec.name in cols:
-                rec[spec.name] = _value(spec, fields[cols[spec.name]][i], rep)
-            else:
+            raw = fields[cols[spec.name]][i] if spec.name in cols else None
+            if spec.name in cols and not (_empty(raw) and spec.name in defaults):
+                rec[spec.name] = _value(spec, raw, rep)
+            else:  # the column is absent or this cell is blank: the default (e.g. --period) fills it
                 rec[spec.name] = defaults.get(spec.name)
-        g = check_geometry(geoms[i], crs, transformer, rep) if has_geometry else None
+        g = None
+        if has_geometry and missing_geometry_ok and (geoms[i] is None or geoms[i].is_empty):
+            rep.messages.append("no geometry: the record is kept without an area (a stored area stays as it is)")
+        elif has_geometry:
+            g = check_geometry(geoms[i], crs, transformer, rep)
         reports.append(rep)
         records.append(rec)
         out_geoms.append(g)
