@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import math
 import numbers
-import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -17,18 +17,18 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from ..errors import InputError
-from ..io.atomic import atomic_path
 from ..io.features import FeatureSet, write_features
 from ..store import Store, schema
 from ..supervision.compliance import ApprovedAreas, Patches, classify, idle_projects, load_rules
 from ..supervision.model import CATEGORY_ZH, Category
 from .patches import latest_period
 from .projects import current_areas
-from .supervision_common import actor as who, dumps, now, to_metres
+from .supervision_common import actor as who, dumps, now, to_metres, write_csv_rows
 
 COLUMNS = ("patch_id", "category", "category_zh", "project_id", "project_code", "project_name", "period",
            "image_date", "district_code", "kind", "patch_area_m2", "overlap_m2", "outside_m2", "outside_share",
            "distance_m", "tolerance_share", "candidates", "reason", "rules_version", "analysis_id")
+PROJECT_COLUMNS = ("project_id", "code", "name", "builder", "finding", "status", "reason", "evidence_json")
 
 
 @dataclass(frozen=True)
@@ -165,22 +165,8 @@ def export_findings(db: str | None, out: Path, *, analysis: int | None = None,
         r.pop("_fid")
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        import csv
-        import io
-
-        written = []
-        for path, cols, data in ((out, COLUMNS, rows),
-                                 (out.with_name(out.stem + ".projects.csv"),
-                                  ("project_id", "code", "name", "builder", "finding", "status", "reason",
-                                   "evidence_json"), idle)):
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, cols, lineterminator="\n")
-            w.writeheader()
-            w.writerows(data)
-            with atomic_path(path) as tmp:
-                tmp.write_text(buf.getvalue(), encoding="utf-8")
-            written.append(path)
-        return written
+        return [write_csv_rows(out, COLUMNS, rows),
+                write_csv_rows(out.with_name(out.stem + ".projects.csv"), PROJECT_COLUMNS, idle)]
     if suffix != ".gpkg":
         raise InputError(f"-o {out}: expected a .gpkg or .csv file")
     layers = [FeatureSet("patch_compliance", rows, geoms)]

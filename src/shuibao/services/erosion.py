@@ -8,7 +8,6 @@ parameters, input checksums, timings).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace

@@ -12,7 +12,7 @@ import numpy as np
 from .. import __version__
 from ..io import tables as tio
 from ..io.steps import StepRecord
-from ..io.vector import VectorLayer, polygonize, to_crs, write_gpkg
+from ..io.vector import VectorLayer, polygonize, write_gpkg
 from ..monitoring.blocks import Partials
 from ..monitoring.units import GRADES, GRADES_ZH, LOSS, UnitRow, landuse_rows, unit_rows, watershed_rows
 from .monitoring_inputs import STORAGE_CRS, Prepared

@@ -17,10 +17,9 @@ from sqlalchemy import Connection, func, select
 
 from ..errors import InputError
 from ..io.features import read_features
-from ..io.steps import sha256
 from ..store import Store, gpkg, schema
 from ..supervision.imports import PATCH_FIELDS, check_change_type, validate_layer
-from .supervision_common import actor as who, dumps, now, refuse, report_rows, to_metres, write_report
+from .supervision_common import actor as who, now, record_import, refuse, report_rows, to_metres, write_report
 
 DECLARED_AREA_TOLERANCE = 0.1  # a declared area further than this from the polygon's is noted in the report
 
@@ -70,11 +69,7 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
             raise refuse("patches", path, checked, report)
         (the_period,) = periods
         at = now()
-        import_id = conn.execute(schema.supervision_imports.insert().values(
-            kind="patches", source_path=str(path), source_sha256=sha256(path), layer=src.layer,
-            source_crs=checked.source_crs, period=the_period, features=len(checked.records),
-            repaired=len(checked.repaired), report_json=dumps(report_rows(checked.reports)),
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        import_id = record_import(conn, "patches", path, src.layer, checked, the_period, at, by)
         districts = _districts(conn, checked.geoms)
         conn.execute(schema.disturbance_patches.insert(), [dict(
             patch_code=rec["patch_id"], period=rec["period"], image_date=rec["image_date"],

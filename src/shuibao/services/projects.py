@@ -18,12 +18,12 @@ from sqlalchemy import Connection, select
 
 from ..errors import InputError
 from ..io.features import read_features
-from ..io.steps import sha256
 from ..store import Store, gpkg, schema
 from ..supervision.imports import PROJECT_FIELDS, FeatureReport, validate_layer
 from ..supervision.model import ProjectStatus, check_project_transition
 from .supervision_common import (
-    actor as who, district_lookup, dumps, now, refuse, report_rows, split_districts, to_metres, write_report,
+    actor as who, district_lookup, dumps, now, record_import, refuse, report_rows, split_districts, to_metres,
+    write_csv_rows, write_report,
 )
 
 ATTRIBUTES = ("name", "builder", "industry", "district_codes", "approval_number", "approval_date",
@@ -108,11 +108,7 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
         if not checked.ok:
             raise refuse("projects", path, checked, report)
         at = now()
-        import_id = conn.execute(schema.supervision_imports.insert().values(
-            kind="projects", source_path=str(path), source_sha256=sha256(path), layer=src.layer,
-            source_crs=checked.source_crs, period=None, features=len(checked.records),
-            repaired=len(checked.repaired), report_json=dumps(report_rows(checked.reports)),
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        import_id = record_import(conn, "projects", path, src.layer, checked, None, at, by)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
         _write(conn, checked, import_id, at, by, counts)
         if store.backend == "sqlite":
@@ -300,21 +296,11 @@ def export_rows(db: str | None) -> tuple[list[dict], list]:
 
 def export_projects(db: str | None, out: Path) -> list[Path]:
     """OUT.gpkg / .geojson / .shp (current areas with attributes) or OUT.csv (attributes only)."""
-    import csv
-    import io
-
-    from ..io.atomic import atomic_path
     from ..io.features import FeatureSet, write_features
     from ..supervision.imports import SHAPEFILE_NAMES
 
     rows, geoms = export_rows(db)
     if out.suffix.lower() == ".csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, EXPORT_FIELDS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        with atomic_path(out) as tmp:
-            tmp.write_text(buf.getvalue(), encoding="utf-8")
-        return [out]
+        return [write_csv_rows(out, EXPORT_FIELDS, rows)]
     rename = SHAPEFILE_NAMES if out.suffix.lower() == ".shp" else None
     return write_features(out, [FeatureSet("projects", rows, geoms)], "EPSG:4490", rename=rename)

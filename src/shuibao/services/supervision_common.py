@@ -68,18 +68,33 @@ def report_rows(reports: list[FeatureReport]) -> list[dict]:
     return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
 
 
-def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
-    """The per-feature report as CSV (file-level problems first, as row 0)."""
-    if path is None:
-        return
+def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
+    """Rows (dicts) as a UTF-8 CSV with these columns, written atomically."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, ["row", "key", "status", "messages"], lineterminator="\n")
+    w = csv.DictWriter(buf, list(columns), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    for p in problems:
-        w.writerow({"row": 0, "key": "", "status": "file", "messages": p})
-    w.writerows(report_rows(reports))
+    w.writerows(rows)
     with atomic_path(path) as tmp:
         tmp.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
+    """The per-feature report as CSV (file-level problems first, as row 0)."""
+    if path is not None:
+        rows = [{"row": 0, "key": "", "status": "file", "messages": p} for p in problems] + report_rows(reports)
+        write_csv_rows(path, ["row", "key", "status", "messages"], rows)
+
+
+def record_import(conn: Connection, kind: str, path: Path, layer: str, checked: ValidatedLayer, period: str | None,
+                  at, by: str) -> int:
+    """The lineage row of an accepted import (file, checksum, layer, CRS, per-feature report); its id."""
+    from ..io.steps import sha256
+
+    return conn.execute(schema.supervision_imports.insert().values(
+        kind=kind, source_path=str(path), source_sha256=sha256(path), layer=layer, source_crs=checked.source_crs,
+        period=period, features=len(checked.records), repaired=len(checked.repaired),
+        report_json=dumps(report_rows(checked.reports)), recorded_at=at, recorded_by=by)).inserted_primary_key[0]
 
 
 def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) -> InputError:
