@@ -45,9 +45,16 @@ def test_import_compliance_case_credit(tmp_path, capsys):
         assert code == 0, err
     code, _, err = _run(capsys, *base, "cases", "step", no, "close", "--on", "2025-07-04")
     assert code == 2 and "cannot close" in err
+    photo = tmp_path / "site.jpg"
+    photo.write_bytes(b"\xff\xd8 site photo")
+    code, out, err = _run(capsys, *base, "cases", "step", no, "note", "--evidence", str(photo), "--on", "2025-07-04")
+    assert code == 0, err
     code, out, _ = _run(capsys, *base, "cases", "show", no, "--format", "json")
     shown = json.loads(out)
     assert shown["state"] == "rectification_ordered" and shown["events"][1]["recorded_by"] == "审核员甲"
+    sha = shown["events"][-1]["evidence"][0]["sha256"]
+    code, out, _ = _run(capsys, *base, "cases", "evidence", sha, "-o", str(tmp_path / "back.jpg"))
+    assert code == 0 and (tmp_path / "back.jpg").read_bytes() == photo.read_bytes()
     code, out, _ = _run(capsys, *base, "credit", "update", "--as-of", "2025-09-01", "--format", "json")
     assert code == 0 and json.loads(out)[0]["rule_id"] == "watch_confirmed_violation"
 

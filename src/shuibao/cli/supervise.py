@@ -422,3 +422,16 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
     rows = credit_lists(ctx.obj.db, as_of=_date(as_of, "--as-of"), list_kind=list_kind)
     _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
           rows, fmt)
+
+
+@cases_app.command("evidence")
+def cases_evidence(ctx: typer.Context, sha256: str = typer.Argument(..., help="The file's SHA-256 (cases show)."),
+                   out: Path = typer.Option(..., "-o", "--out", help="Where to write the file.")):
+    """Write a stored evidence file (photo, document) back to disk."""
+    from ..io.atomic import atomic_path
+    from ..services.cases import evidence_content
+
+    name, media, content = evidence_content(ctx.obj.db, sha256)
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(content)
+    typer.echo(f"{out} ({name}, {media}, {len(content)} bytes)")
