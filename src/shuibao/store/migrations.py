@@ -102,11 +102,27 @@ def _m0003_supervision(conn: Connection, backend: str) -> None:
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table.name}_{cols}_idx ON {table.name} ({cols})")
 
 
+def _m0004_governance(conn: Connection, backend: str) -> None:
+    """Governance patches, stations and observations, warnings, assessment, scenarios."""
+    for table in schema.GOVERNANCE_TABLES:
+        table.create(conn)
+        if backend == "sqlite":
+            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    if backend == "postgresql":
+        for name in ("treatment_patches", "warning_footprints"):
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING gist (geom)")
+    for table in (schema.warning_hits, schema.assessment_scores):
+        _append_only(conn, backend, table.name)
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS station_observations_station_idx "
+                         "ON station_observations (station_id, variable, obs_date)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
     Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
     Migration(3, "supervision: projects, patches, compliance, cases, inspections, reports, fees, credit",
               _m0003_supervision),
+    Migration(4, "governance, stations, warnings, assessment, scenarios", _m0004_governance),
 )
 
 LATEST = MIGRATIONS[-1].version
