@@ -18,6 +18,7 @@ from ..errors import ShuibaoError
 from . import db as db_commands
 from . import demo as demo_command
 from . import erosion as erosion_commands
+from . import governance as governance_commands
 from . import monitor as monitor_commands
 from . import plan as plan_commands
 from . import report as report_commands
@@ -39,6 +40,9 @@ app.add_typer(erosion_commands.app, name="erosion")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(monitor_commands.app, name="monitor")
 app.add_typer(supervise_commands.app, name="supervise")
+app.add_typer(governance_commands.app, name="governance")
+app.add_typer(governance_commands.warn_app, name="warn")
+app.add_typer(governance_commands.assess_app, name="assess")
 app.command("demo")(demo_command.demo)
 
 
