@@ -82,14 +82,23 @@ def _with_shares(row: dict) -> dict:
 
 
 def _sections(db: str | None, year: int) -> list[Section]:
-    # governance and stations (issue 7) have no tables yet; supervision reports what its records hold
+    # each section reports what its records hold, or says that there are none
     from ..store import Store
     from .supervision_summary import supervision_summary
 
+    from .governance import progress
+
     with Store(db) as store, store.reading() as conn:
         supervision = supervision_summary(conn, year)
+    treatment = progress(db, year=year)
+    governance = None
+    if treatment["patches"]:
+        governance = [{"item": k["label"], "value": k["done"], "unit": k["unit"],
+                       "note": f"规划目标 {k['target_2025']:g}，完成 {k['share_pct']:.1f}%；在建 {k['under_construction']:g}，"
+                               f"规划 {k['planned']:g}；投资 {k['cost_wan']:g} 万元"}
+                      for k in treatment["by_kind"] if k["patches"]]
     return [
-        Section("governance", "综合治理进展（对照规划专栏3）", None,
+        Section("governance", f"综合治理进展（对照规划专栏3，截至{year}年）", governance,
                 "平台中尚无综合治理项目记录，本节暂缺；治理项目入库后自动生成。"),
         Section("supervision", f"生产建设项目监管（{year}年）", supervision,
                 "平台中尚无水土保持方案审批、扰动图斑、违法案件或补偿费记录，本节暂缺。"),

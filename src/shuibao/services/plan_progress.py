@@ -2,8 +2,8 @@
 
 Each row is one planned quantity with its 2025 target and, where the platform holds records that
 measure it, the value and the record it comes from (a monitoring run for 水土保持率).  Where no
-records exist yet — governance projects, stations: issues 6 and 7 — the row says so; it never shows
-a zero for an unrecorded quantity.
+records exist yet the row says so; it never shows a zero for an unrecorded quantity.  Treatment
+quantities (专栏3 and 专栏1's new treatment area) come from the treatment patches.
 """
 
 from __future__ import annotations
@@ -27,6 +27,21 @@ def _rate(db: str | None, run_ref: str) -> tuple[float | None, str]:
     return city["rate_pct"], f"监测运行 #{info.id}（{info.year}年{syn}）"
 
 
+def _treatment(db: str | None) -> dict | None:
+    """Progress of the treatment patches up to 2025, or None when none is recorded."""
+    from .governance import progress
+
+    p = progress(db, year=2025)
+    return p if p["patches"] else None
+
+
+def _fill(row: dict, value: float, treatment: dict) -> None:
+    row["value"] = round(value, 2) if row["unit"] == "km2" else value
+    gap = row["target_2025"] - value
+    row["status"] = "已完成" if gap <= 0 else f"完成 {value / row['target_2025'] * 100:.1f}%（差 {gap:.2f} {row['unit']}）"
+    row["evidence"] = f"治理图斑 {treatment['patches']} 个（完工或已验收、2021—2025 年实施的计入）"
+
+
 def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
     """One row per indicator of 专栏1, item of 专栏3 and planned station group of 专栏4."""
     ref = load_reference()
@@ -44,10 +59,27 @@ def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
                 gap = float(ind.target_2025) - rate
                 row["status"] = "已达到" if gap <= 0 else f"未达到（差 {gap:.2f} 个百分点）"
         rows.append(row)
+    treatment = _treatment(db)
+    if treatment is not None:  # 专栏1's new treatment area is the done area of the types that count toward it
+        from ..governance.progress import new_treatment_km2
+
+        kinds = {k["key"]: k for k in treatment["by_kind"]}
+        for row in rows:
+            if row["key"] == "new_treatment_area":
+                _fill(row, new_treatment_km2(treatment["by_kind"]), treatment)
+            elif row["key"] == "key_treatment_area" and kinds["small_watershed"]["patches"]:
+                # 重点治理 is the small-watershed treatment of the national key projects (专栏3-01, same 1,500 km²)
+                _fill(row, kinds["small_watershed"]["done"], treatment)
+            elif row["key"] in kinds and kinds[row["key"]]["patches"]:
+                _fill(row, kinds[row["key"]]["done"], treatment)
     for g in ref.governance:
-        rows.append({"source": g.source, "item": g.item, "key": g.key, "label": g.label, "status_2020": None,
-                     "target_2025": float(g.quantity), "unit": g.unit, "value": None, "status": NO_RECORDS,
-                     "evidence": "平台中尚无综合治理项目记录"})
+        row = {"source": g.source, "item": g.item, "key": g.key, "label": g.label, "status_2020": None,
+               "target_2025": float(g.quantity), "unit": g.unit, "value": None, "status": NO_RECORDS,
+               "evidence": "平台中尚无综合治理项目记录"}
+        done = next((k for k in treatment["by_kind"] if k["key"] == g.key), None) if treatment else None
+        if done is not None and done["patches"]:
+            _fill(row, done["done"], treatment)
+        rows.append(row)
     by_kind: dict[tuple[str, str], list] = {}
     for st in ref.stations:
         by_kind.setdefault((st.item, st.kind), []).append(st)
