@@ -93,13 +93,23 @@ def test_table_totals_equal_the_stored_run(demo):
 
 def test_sections_without_records_say_so(demo):
     b = bulletin_data(demo, "latest")
-    assert [s.key for s in b.sections if s.rows is None] == ["governance", "stations"]
+    assert [s.key for s in b.sections if s.rows is None] == ["stations"]
     doc = parse(bulletin_html(b))
     html = bulletin_html(b)
     for s in b.sections:
         if s.rows is None:
             assert s.absent in html and "尚无" in s.absent
-    assert "table-governance" not in doc.tables and "table-stations" not in doc.tables  # no table of zeros
+    assert "table-stations" not in doc.tables  # no table of zeros stands in for missing records
+
+
+def test_the_governance_section_equals_the_treatment_progress(demo):
+    from shuibao.services.governance import progress
+
+    b = bulletin_data(demo, "latest")
+    rows = next(s for s in b.sections if s.key == "governance").rows
+    kinds = {k["label"]: k for k in progress(demo, year=2025)["by_kind"] if k["patches"]}
+    assert {r["item"]: r["value"] for r in rows} == {k: v["done"] for k, v in kinds.items()} and len(rows) >= 5
+    assert "table-governance" in parse(bulletin_html(b)).tables
 
 
 def test_the_supervision_section_counts_what_the_store_holds(demo):

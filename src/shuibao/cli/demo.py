@@ -44,4 +44,7 @@ def demo(ctx: typer.Context,
         counts = ", ".join(f"{k} {v}" for k, v in sv.counts.items())
         typer.echo(f"  supervision: compliance {counts}; {sv.cases_opened} cases opened, {sv.cases_closed} closed, "
                    f"{sv.credit_entries} credit-list entries → {sv.files[0].parent}")
+        if sv.governance is not None:
+            g = sv.governance
+            typer.echo(f"  treatment: {g.patches} patches, {g.done_km2:.1f} km² done, {g.planned} planned → {g.path}")
     typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")

@@ -116,6 +116,10 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
 
         say(f"supervision {YEARS[-1]} on synthetic projects and patches → {out / 'supervision'}")
         supervision = run_supervision_demo(db, out / "supervision", year=YEARS[-1])
+        from .demo_governance import run_governance_demo
+
+        say(f"treatment patches 2021–{YEARS[-1]} (synthetic) → {out / 'supervision'}")
+        supervision.governance = run_governance_demo(db, out / "supervision", year=YEARS[-1])
     return DemoResult(db, specs, runs, comparison, files, supervision)
 
 

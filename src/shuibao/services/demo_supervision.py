@@ -39,6 +39,7 @@ class SupervisionDemo:
     cases_opened: int
     cases_closed: int
     credit_entries: int
+    governance: object | None = None
 
 
 def _place_in_districts(db: str, scene) -> None:
