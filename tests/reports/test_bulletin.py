@@ -91,15 +91,22 @@ def test_table_totals_equal_the_stored_run(demo):
     assert "监测运行 #" in bulletin_html(bulletin_data(demo, "latest"))
 
 
-def test_sections_without_records_say_so(demo):
-    b = bulletin_data(demo, "latest")
-    assert [s.key for s in b.sections if s.rows is None] == ["stations"]
-    doc = parse(bulletin_html(b))
+def test_sections_without_records_say_so(demo, tmp_path):
+    from dataclasses import replace
+
+    from shuibao.services import database
+    from shuibao.services.bulletin import _sections
+
+    empty = str(tmp_path / "empty.gpkg")
+    database.init(empty, boundaries=False)
+    sections = _sections(empty, 2025)
+    assert [s.rows for s in sections] == [None, None, None]
+    b = replace(bulletin_data(demo, "latest"), sections=sections)
     html = bulletin_html(b)
-    for s in b.sections:
-        if s.rows is None:
-            assert s.absent in html and "尚无" in s.absent
-    assert "table-stations" not in doc.tables  # no table of zeros stands in for missing records
+    for s in sections:
+        assert s.absent in html and "尚无" in s.absent
+    assert not any(f"table-{s.key}" in parse(html).tables for s in sections)  # no table of zeros stands in
+    assert [s.key for s in bulletin_data(demo, "latest").sections if s.rows is None] == []  # the demo has all
 
 
 def test_the_governance_section_equals_the_treatment_progress(demo):
@@ -174,7 +181,8 @@ def test_the_pdf_has_the_figures_and_numbers_of_the_run(demo, tmp_path):
                           text=True, check=True).stdout
     city = b.city
     assert f"{city['rate_pct']:.2f}%" in text and f"{city['total_km2']:,.2f}" in text
-    assert "图1 土壤侵蚀强度分布" in text and "图4 各区县水土保持率" in text and "尚无" in text
+    assert "图1 土壤侵蚀强度分布" in text and "图4 各区县水土保持率" in text
+    assert "生产建设项目监管" in text and "综合治理进展" in text and "降雨侵蚀力" in text  # the record sections
     assert "SYNTHETIC" in text
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "3", str(tmp_path / "bulletin.pdf"),
                     str(tmp_path / "page")], check=True)

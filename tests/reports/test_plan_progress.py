@@ -24,10 +24,28 @@ def test_the_rate_comes_from_the_run_and_the_rest_say_no_records(demo):
     assert rate["value"] == round(city["rate_pct"], 2) and rate["target_2025"] == 72.2
     assert rate["status"].startswith("未达到" if city["rate_pct"] < 72.2 else "已达到")
     assert "#2" in rate["evidence"] and "SYNTHETIC" in rate["evidence"]
-    others = [r for r in rows if r["key"] != "conservation_rate"]
-    assert others and all(r["value"] is None and r["status"] == NO_RECORDS for r in others)
+    # the demo's treatment patches fill 专栏3 and 专栏1's treatment areas from the progress of the patches
+    from shuibao.services.governance import progress
+
+    kinds = {k["key"]: k for k in progress(demo, year=2025)["by_kind"]}
+    for r in rows:
+        if r["key"] in kinds and kinds[r["key"]]["patches"]:
+            assert r["value"] == round(kinds[r["key"]]["done"], 2) and "治理图斑" in r["evidence"]
+        elif r["key"] in kinds:
+            assert r["value"] is None and r["status"] == NO_RECORDS  # e.g. demonstration parks: none recorded
+    new = next(r for r in rows if r["key"] == "new_treatment_area")
+    assert new["value"] == round(sum(k["done"] for k in kinds.values()
+                                     if k["counts_toward_new_treatment"] and k["unit"] == "km2"), 2)
     stations = next(r for r in rows if r["source"] == "专栏4")
     assert stations["target_2025"] == sum(s.count for s in ref.stations if s.kind == stations["key"])
+    assert stations["value"] == 0.0 and "规划站点 9 个" in stations["evidence"]  # registered, none operating
+
+
+def test_an_empty_store_says_no_records_everywhere(tmp_path):
+    db = str(tmp_path / "empty.gpkg")
+    database.init(db, boundaries=False)
+    rows = plan_progress(db)
+    assert all(r["value"] is None and r["status"] == NO_RECORDS for r in rows)
 
 
 def test_without_a_run_the_rate_says_why(tmp_path):
@@ -43,4 +61,4 @@ def test_cli_csv(demo):
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert rows[0]["key"] == "conservation_rate" and rows[0]["value"] != ""
-    assert all(r["value"] == "" for r in rows[1:])
+    assert {r["key"] for r in rows if r["value"] == ""} >= {"demonstration_parks", "eco_clean_watersheds"}

@@ -47,4 +47,10 @@ def demo(ctx: typer.Context,
         if sv.governance is not None:
             g = sv.governance
             typer.echo(f"  treatment: {g.patches} patches, {g.done_km2:.1f} km² done, {g.planned} planned → {g.path}")
+        if sv.stations is not None:
+            st = sv.stations
+            typer.echo(f"  stations: {st.stations} rain gauges, {st.observations} daily observations; "
+                       + (f"warning {st.warning_id} for {st.warning_date}: {st.hits} sites to inspect; "
+                          if st.warning_id else "no day reached a warning level; ")
+                       + f"assessment {st.assessment_id} (`shuibao assess show {st.assessment_id}`)")
     typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")

@@ -22,6 +22,7 @@ from . import governance as governance_commands
 from . import monitor as monitor_commands
 from . import plan as plan_commands
 from . import report as report_commands
+from . import scenario as scenario_commands
 from . import stations as stations_commands
 from . import supervise as supervise_commands
 from . import terrain as terrain_commands
@@ -43,6 +44,7 @@ app.add_typer(monitor_commands.app, name="monitor")
 app.add_typer(supervise_commands.app, name="supervise")
 app.add_typer(governance_commands.app, name="governance")
 app.add_typer(stations_commands.app, name="stations")
+app.add_typer(scenario_commands.app, name="scenario")
 app.add_typer(governance_commands.warn_app, name="warn")
 app.add_typer(governance_commands.assess_app, name="assess")
 app.command("demo")(demo_command.demo)

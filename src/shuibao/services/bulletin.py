@@ -87,6 +87,7 @@ def _sections(db: str | None, year: int) -> list[Section]:
     from .supervision_summary import supervision_summary
 
     from .governance import progress
+    from .station_summary import stations_summary
 
     with Store(db) as store, store.reading() as conn:
         supervision = supervision_summary(conn, year)
@@ -102,7 +103,8 @@ def _sections(db: str | None, year: int) -> list[Section]:
                 "平台中尚无综合治理项目记录，本节暂缺；治理项目入库后自动生成。"),
         Section("supervision", f"生产建设项目监管（{year}年）", supervision,
                 "平台中尚无水土保持方案审批、扰动图斑、违法案件或补偿费记录，本节暂缺。"),
-        Section("stations", "监测站点", None, "平台中尚无监测站点及观测记录，本节暂缺。"),
+        Section("stations", f"监测站点与暴雨预警（{year}年）", stations_summary(db, year),
+                "平台中尚无监测站点及观测记录，本节暂缺。"),
     ]
 
 

@@ -120,6 +120,11 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
 
         say(f"treatment patches 2021–{YEARS[-1]} (synthetic) → {out / 'supervision'}")
         supervision.governance = run_governance_demo(db, out / "supervision", year=YEARS[-1])
+        from .demo_governance import run_stations_demo
+
+        say(f"stations, the wettest day's warning and the {YEARS[-1]} assessment (synthetic)")
+        supervision.stations = run_stations_demo(db, out / "inputs" / f"rain-{YEARS[-1]}.csv", out / "supervision",
+                                                 year=YEARS[-1])
     return DemoResult(db, specs, runs, comparison, files, supervision)
 
 

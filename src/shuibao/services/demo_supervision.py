@@ -40,6 +40,7 @@ class SupervisionDemo:
     cases_closed: int
     credit_entries: int
     governance: object | None = None
+    stations: object | None = None
 
 
 def _place_in_districts(db: str, scene) -> None:

@@ -27,6 +27,23 @@ def _rate(db: str | None, run_ref: str) -> tuple[float | None, str]:
     return city["rate_pct"], f"监测运行 #{info.id}（{info.year}年{syn}）"
 
 
+def _planned_stations(db: str | None) -> dict[str, dict]:
+    """Registered stations of each 专栏4 item: how many, how many operating."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from ..store import Store, schema
+
+    out: dict[str, dict] = defaultdict(lambda: {"registered": 0, "operating": 0})
+    t = schema.stations
+    with Store(db) as store, store.reading() as conn:
+        for plan_item, status in conn.execute(select(t.c.plan_item, t.c.status).where(t.c.plan_item.is_not(None))):
+            out[plan_item]["registered"] += 1
+            out[plan_item]["operating"] += status == "operating"
+    return dict(out)
+
+
 def _treatment(db: str | None) -> dict | None:
     """Progress of the treatment patches up to 2025, or None when none is recorded."""
     from .governance import progress
@@ -83,9 +100,17 @@ def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
     by_kind: dict[tuple[str, str], list] = {}
     for st in ref.stations:
         by_kind.setdefault((st.item, st.kind), []).append(st)
+    built = _planned_stations(db)
     for (item, kind), stations in by_kind.items():
-        rows.append({"source": "专栏4", "item": item, "key": kind,
-                     "label": "新建监测站点：" + "、".join(s.label for s in stations), "status_2020": None,
-                     "target_2025": float(sum(s.count for s in stations)), "unit": "个", "value": None,
-                     "status": NO_RECORDS, "evidence": "平台中尚无监测站点记录"})
+        row = {"source": "专栏4", "item": item, "key": kind,
+               "label": "新建监测站点：" + "、".join(s.label for s in stations), "status_2020": None,
+               "target_2025": float(sum(s.count for s in stations)), "unit": "个", "value": None,
+               "status": NO_RECORDS, "evidence": "平台中尚无监测站点记录"}
+        mine = built.get(f"专栏4-{item}")
+        if mine:  # the plan's stations are registered (`shuibao stations plan`); those operating count as built
+            row["value"] = float(mine["operating"])
+            gap = row["target_2025"] - row["value"]
+            row["status"] = "已完成" if gap <= 0 else f"已建成 {mine['operating']:g} 个（差 {gap:g} 个）"
+            row["evidence"] = f"站点登记：规划站点 {mine['registered']} 个，运行 {mine['operating']} 个"
+        rows.append(row)
     return rows

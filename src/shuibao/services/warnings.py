@@ -90,6 +90,12 @@ def _grid_from_stations(conn: Connection, day: date, rules: WarningRules) -> tup
     return rain, grid, len(rows)
 
 
+def _max(values: np.ndarray) -> float | None:
+    """The largest finite value, None when there is none (cells beyond every station's reach)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else None
+
+
 def _touched(geoms_grid: list, values: list[np.ndarray], grid: GridSpec) -> list[tuple | None]:
     """For each geometry, the maximum of each array over the cells it touches (None outside the grid)."""
     a, _, c, _, e, f = grid.transform
@@ -107,8 +113,7 @@ def _touched(geoms_grid: list, values: list[np.ndarray], grid: GridSpec) -> list
             continue
         mask = rasterize([(g, 1)], out_shape=(r1 - r0, c1 - c0), transform=Affine(a, 0, c + c0 * a, 0, e, f + r0 * e),
                          all_touched=True, fill=0, dtype="uint8").astype(bool)
-        out.append(tuple(float(np.nanmax(np.where(mask, v[r0:r1, c0:c1], np.nan))) if mask.any() else None
-                         for v in values))
+        out.append(tuple(_max(v[r0:r1, c0:c1][mask]) for v in values) if mask.any() else None)
     return out
 
 
@@ -227,10 +232,10 @@ def _site_hits(conn: Connection, rain: np.ndarray, levels: np.ndarray, grid: Gri
     maxima = _touched(in_grid, [levels.astype(np.float64), rain], grid)
     hits = []
     for t, m in zip(targets, maxima):
-        if m is None or not m[0] or m[0] < 1:
+        if m is None or not m[0] or m[0] < 1:  # outside the grid, or no warned cell touched
             continue
         hits.append(dict(target_kind=t[0], target_id=t[1], target_label=t[2], district_code=t[3],
-                         level_index=int(m[0]) - 1, rain_mm=round(m[1], 1), details=t[5]))
+                         level_index=int(m[0]) - 1, rain_mm=None if m[1] is None else round(m[1], 1), details=t[5]))
     return hits
 
 
