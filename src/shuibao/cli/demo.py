@@ -53,4 +53,10 @@ def demo(ctx: typer.Context,
                        + (f"warning {st.warning_id} for {st.warning_date}: {st.hits} sites to inspect; "
                           if st.warning_id else "no day reached a warning level; ")
                        + f"assessment {st.assessment_id} (`shuibao assess show {st.assessment_id}`)")
+        if sv.scenario is not None:
+            sc = sv.scenario
+            city = sc.unit("city", next(u["code"] for u in sc.units if u["level"] == "city"))
+            typer.echo(f"  scenario {sc.scenario_id}: {len(sc.patches)} planned/ongoing patches built → city rate "
+                       f"{city['base_rate_pct']:.2f} → {city['rate_pct']:.2f} % ({sc.cells_changed} cells changed; "
+                       f"`shuibao scenario show {sc.scenario_id}`)")
     typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")

@@ -125,6 +125,15 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
         say(f"stations, the wettest day's warning and the {YEARS[-1]} assessment (synthetic)")
         supervision.stations = run_stations_demo(db, out / "inputs" / f"rain-{YEARS[-1]}.csv", out / "supervision",
                                                  year=YEARS[-1])
+        from ..errors import InputError
+        from .scenarios import run_scenario
+
+        say("scenario: the planned and ongoing treatment patches built, against the latest run")
+        try:
+            supervision.scenario = run_scenario(db, name="规划治理图斑建成后（合成）", out=out / "scenario",
+                                                actor="demo（合成数据）")
+        except InputError as exc:  # at a coarse resolution the patches may hold no cell centre
+            say(f"scenario skipped: {exc}")
     return DemoResult(db, specs, runs, comparison, files, supervision)
 
 

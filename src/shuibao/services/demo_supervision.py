@@ -41,6 +41,7 @@ class SupervisionDemo:
     credit_entries: int
     governance: object | None = None
     stations: object | None = None
+    scenario: object | None = None
 
 
 def _place_in_districts(db: str, scene) -> None:
