@@ -8,12 +8,14 @@ from typing import Optional
 import typer
 
 from .common import Format, print_json
+from .governance_farmland import sloping_farmland
 from .supervise import _date, _emit
 
 app = typer.Typer(help="Comprehensive governance (综合治理): treatment patches, progress against 专栏3.",
                   no_args_is_help=True)
 warn_app = typer.Typer(help="Rain warnings (暴雨预警) tied to the sites at risk.", no_args_is_help=True)
 assess_app = typer.Typer(help="District target-responsibility assessment (目标责任考核).", no_args_is_help=True)
+app.command("sloping-farmland")(sloping_farmland)
 
 
 @app.command("import")
