@@ -57,3 +57,13 @@ def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit_rows(title: str | None, columns: Sequence[str], rows: list[dict], fmt: Format, right: Iterable[str] = ()
+              ) -> None:
+    """Rows (dicts) as a table, CSV or JSON, the columns picked in order."""
+    if fmt == Format.json:
+        print_json(rows)
+        return
+    table = [[r.get(c) for c in columns] for r in rows]
+    (print_csv(columns, table) if fmt == Format.csv else print_table(title, columns, table, right=right))

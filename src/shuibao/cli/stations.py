@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, print_csv, print_json, print_table
+from .common import Format, State, emit_rows
 
 app = typer.Typer(help="Monitoring stations (监测站点): registry, observations, QC, erosivity, rain for the "
                        "monitoring run.", no_args_is_help=True)
@@ -24,12 +24,7 @@ def _group(ctx: typer.Context,
     ctx.obj.actor = actor
 
 
-def _emit(title: str, columns: list[str], rows: list[dict], fmt: Format, right=()) -> None:
-    if fmt == Format.json:
-        print_json(rows)
-        return
-    table = [[r.get(c) for c in columns] for r in rows]
-    (print_csv(columns, table) if fmt == Format.csv else print_table(title, columns, table, right=right))
+_emit = emit_rows
 
 
 @app.command("import")

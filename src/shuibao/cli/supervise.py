@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, print_csv, print_json, print_table
+from .common import Format, State, print_json, emit_rows
 from .supervise_detect import detect
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
@@ -36,12 +36,7 @@ def _date(value: Optional[str], option: str) -> Optional[date]:
     return None if value is None else as_date(value, option)
 
 
-def _emit(title: str, columns: list[str], rows: list[dict], fmt: Format, right=()) -> None:
-    if fmt == Format.json:
-        print_json(rows)
-        return
-    table = [[r.get(c) for c in columns] for r in rows]
-    (print_csv(columns, table) if fmt == Format.csv else print_table(title, columns, table, right=right))
+_emit = emit_rows
 
 
 # ---------------------------------------------------------------------------------------------- projects
