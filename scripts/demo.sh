@@ -23,4 +23,4 @@ log "shuibao report bulletin (水土保持公报 of the latest run, compared wit
 log "shuibao report district --all (a sheet per district)"
 "$SB" report district --all --run latest -o "$OUT/bulletin/districts" | tail -n 1
 "$SB" report plan-progress --format csv > "$OUT/plan-progress.csv"
-log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, supervision/ (synthetic projects, patches, compliance), bulletin/ (with districts/), plan-progress.csv, shuibao.gpkg"
+log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, supervision/ (synthetic projects, patches, compliance, treatment, stations, warning, assessment), scenario/, bulletin/ (with districts/), plan-progress.csv, shuibao.gpkg"
