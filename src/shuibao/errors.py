@@ -44,3 +44,15 @@ class StoreError(DataError):
 
 class SchemaVersionError(StoreError):
     """The database schema is older or newer than this version of Shuibao expects."""
+
+
+class NotFoundError(InputError, LookupError):
+    """A record named by the caller (a case, project, run…) does not exist."""
+
+
+class AuthenticationError(ShuibaoError, PermissionError):
+    """No valid credentials: not logged in, a wrong password, an expired session or an unknown API key."""
+
+
+class PermissionDeniedError(ShuibaoError, PermissionError):
+    """The caller is known but their role (or district) does not allow the operation."""

@@ -26,6 +26,7 @@ from . import scenario as scenario_commands
 from . import stations as stations_commands
 from . import supervise as supervise_commands
 from . import terrain as terrain_commands
+from . import web as web_commands
 from .common import State
 
 app = typer.Typer(
@@ -48,6 +49,8 @@ app.add_typer(scenario_commands.app, name="scenario")
 app.add_typer(governance_commands.warn_app, name="warn")
 app.add_typer(governance_commands.assess_app, name="assess")
 app.command("demo")(demo_command.demo)
+app.command("serve")(web_commands.serve)
+app.add_typer(web_commands.app, name="users")
 
 
 def _version(value: bool) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import InputError, StoreError
+from ..errors import InputError, NotFoundError, StoreError
 from ..io.steps import sha256
 from ..store import Store, schema
 from ..supervision.cases import STATE_ZH, STEP_ZH, State, Step, apply_step, load_case_rules, overdue_days
@@ -101,9 +101,13 @@ def _district_code(conn: Connection, district: str) -> str:
 def open_case(db: str | None, *, title: str, category: str, on: date, source_kind: str = "manual",
               source_id: int | None = None, project_code: str | None = None, patch_fid: int | None = None,
               district: str | None = None, subject: str | None = None, note: str = "",
-              evidence: list[Path] = (), actor: str | None = None) -> str:
-    """Open one case by hand (or from an inspection, report or verification); returns its number."""
-    by, at = who(actor), now()
+              evidence: list[Path] = (), actor: str | None = None, principal=None) -> str:
+    """Open one case by hand (or from an inspection, report or verification); returns its number.
+
+    With a ``principal`` (the web platform), its role must allow writing in the case's district, and
+    the opening is audited in the same transaction.
+    """
+    by, at = (principal.name if principal else who(actor)), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         project_id = None
@@ -116,10 +120,18 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
                 raise InputError(f"project {project_code!r} is not known")
             project_id, subject = row.id, subject or row.builder
             district = district or row.district_codes.split(",")[0]
-        return _insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid,
-                            project_id=project_id, district=district, subject=subject, category=category,
-                            title=title, on=on, note=note, evidence=_store_evidence(conn, list(evidence), at, by),
-                            by=by, at=at)
+        if principal is not None:
+            from .auth import audit, require
+
+            require(principal, "write", district=district)
+        case_no = _insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid,
+                               project_id=project_id, district=district, subject=subject, category=category,
+                               title=title, on=on, note=note, evidence=_store_evidence(conn, list(evidence), at, by),
+                               by=by, at=at)
+        if principal is not None:
+            audit(conn, principal, "case.open", "case", case_no, None,
+                  {"title": title, "category": category, "district": district, "on": on, "note": note})
+        return case_no
 
 
 def open_cases_from_findings(db: str | None, *, analysis: int | None = None, period: str | None = None,
@@ -155,8 +167,12 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
 
 def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str | None = None,
              deadline: date | None = None, note: str = "", evidence: list[Path] = (), subject: str | None = None,
-             category: str | None = None, actor: str | None = None) -> CaseView:
-    """Append one step to a case (see :mod:`shuibao.supervision.cases` for what is allowed when)."""
+             category: str | None = None, actor: str | None = None, principal=None) -> CaseView:
+    """Append one step to a case (see :mod:`shuibao.supervision.cases` for what is allowed when).
+
+    With a ``principal``: verification and notes need the 'verify' permission, other steps 'write', both
+    in the case's district; the step is audited (state before and after) in the same transaction.
+    """
     try:
         st = Step(step)
     except ValueError:
@@ -166,12 +182,17 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
     if (category is not None or subject is not None) and not (st == Step.verify and outcome == "confirmed"):
         raise InputError("the responsible party and the category are set only by a confirming verification "
                          "(verify --outcome confirmed)")
-    by, at = who(actor), now()
+    by, at = (principal.name if principal else who(actor)), now()
     rules = load_case_rules()
     try:
         with Store(db) as store, store.transaction() as conn:
             store.require_current(conn)
             view = _view(conn, case_no, on)
+            if principal is not None:
+                from .auth import require
+
+                require(principal, "verify" if st in (Step.verify, Step.note) else "write",
+                        district=view.header["district_code"])
             last = view.events[-1]
             files = _store_evidence(conn, list(evidence), at, by)
             try:
@@ -183,6 +204,13 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
                 case_id=view.id, seq=last["seq"] + 1, step=st.value, state=tr.state.value, outcome=outcome, on_date=on,
                 deadline=tr.deadline, subject=subject, category=category, note=note, evidence_json=dumps(files),
                 recorded_at=at, recorded_by=by))
+            if principal is not None:
+                from .auth import audit
+
+                audit(conn, principal, f"case.{st.value}", "case", case_no,
+                      {"state": view.state, "deadline": view.deadline},
+                      {"state": tr.state.value, "deadline": tr.deadline, "outcome": outcome, "note": note,
+                       "evidence": files, "on": on})
     except StoreError as exc:
         if isinstance(exc.__cause__, IntegrityError):
             raise StoreError(f"case {case_no}: someone else added a step at the same time; reload it and retry") from exc
@@ -232,7 +260,7 @@ def _view(conn: Connection, case_no: str, as_of: date) -> CaseView:
     c = schema.cases
     head = conn.execute(select(c).where(c.c.case_no == case_no)).first()
     if head is None:
-        raise InputError(f"case {case_no!r} does not exist")
+        raise NotFoundError(f"case {case_no!r} does not exist")
     return _views(conn, [head], as_of)[0]
 
 

@@ -117,12 +117,23 @@ def _m0004_governance(conn: Connection, backend: str) -> None:
                          "ON station_observations (station_id, variable, obs_date)")
 
 
+def _m0005_web(conn: Connection, backend: str) -> None:
+    """Users, API keys, sessions and the append-only audit log of the web platform."""
+    for table in schema.WEB_TABLES:
+        table.create(conn)
+        if backend == "sqlite":
+            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    _append_only(conn, backend, schema.audit_log.name)
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS audit_log_object_idx ON audit_log (object_kind, object_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
     Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
     Migration(3, "supervision: projects, patches, compliance, cases, inspections, reports, fees, credit",
               _m0003_supervision),
     Migration(4, "governance, stations, warnings, assessment, scenarios", _m0004_governance),
+    Migration(5, "web: users, API keys, sessions, audit log", _m0005_web),
 )
 
 LATEST = MIGRATIONS[-1].version

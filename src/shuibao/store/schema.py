@@ -729,6 +729,53 @@ GOVERNANCE_TABLES = (
     warning_footprints, warning_hits, assessment_runs, assessment_scores, scenario_runs, scenario_units,
 )
 
+# --------------------------------------------------------------------------- users, sessions, audit (migration 5)
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", Text, nullable=False),  # city_admin | district_officer | inspector | viewer
+    Column("district_code", Text),  # a district officer's district
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # the department it was issued to
+    Column("key_hash", Text, nullable=False, unique=True),  # SHA-256 of the key; the key itself is shown once
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("action", Text, nullable=False),  # e.g. case.step, project.status, user.create
+    Column("object_kind", Text, nullable=False),
+    Column("object_id", Text),
+    Column("before_json", Text),
+    Column("after_json", Text),
+    Column("request_id", Text),
+)
+
+WEB_TABLES = (users, api_keys, web_sessions, audit_log)
+
 REFERENCE_TABLES = (
     plan_stations, plan_governance_targets, plan_indicators, plan_landuse_2020, plan_targets,
     plan_erosion_2020, district_boundaries, districts, regions,
@@ -784,4 +831,8 @@ DESCRIPTIONS = {
     "assessment_scores": "Score of each district on each indicator, with the records behind it",
     "scenario_runs": "What-if scenarios of planned treatment against a monitoring run",
     "scenario_units": "Grade areas and 水土保持率 per unit under a scenario, beside the baseline",
+    "users": "Users of the web platform with their role (and a district officer's district)",
+    "api_keys": "Read-only API keys issued to other departments (only their SHA-256 is kept)",
+    "web_sessions": "Login sessions of the web platform (only the token's SHA-256 is kept)",
+    "audit_log": "Append-only audit log: every write with who, when, what, before and after",
 }

@@ -1,0 +1,192 @@
+"""Feature collections for sharing (OGC API Features, GeoJSON downloads): read-only, paged, filtered by bbox.
+
+Each collection is a query over a store table with its geometry (EPSG:4490, served as CRS84
+lon/lat — the same axis order for CGCS2000 at this accuracy).  A bbox is answered from an STRtree
+over the collection's envelopes, cached per collection and rebuilt when the table changes (row count
+and largest id), so a map panning over 11,000 patches does not scan them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, func, select
+
+from ..errors import InputError, NotFoundError
+from ..store import Store, schema
+from ..supervision.model import CATEGORY_ZH, Category
+
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    table: object
+    key: str  # the id column
+    query: Callable[[Connection], object]  # select(...) with the key, the geometry ("geom") and properties
+
+
+def _patches(conn):
+    t, f, r = schema.disturbance_patches, schema.compliance_findings, schema.compliance_runs
+    latest = select(func.max(r.c.id).label("rid"), r.c.period).group_by(r.c.period).subquery()
+    return (select(t.c.fid, t.c.patch_code, t.c.period, t.c.image_date, t.c.kind, t.c.area_m2, t.c.district_code,
+                   f.c.category, f.c.project_id, t.c.geom)
+            .join(latest, latest.c.period == t.c.period, isouter=True)
+            .join(f, (f.c.patch_fid == t.c.fid) & (f.c.run_id == latest.c.rid), isouter=True))
+
+
+def _projects(conn):
+    p, a = schema.projects, schema.responsibility_areas
+    return (select(a.c.fid, p.c.id.label("project_id"), p.c.code, p.c.name, p.c.builder, p.c.industry, p.c.status,
+                   p.c.district_codes, a.c.version, a.c.area_kind, a.c.area_m2, a.c.geom)
+            .join(p, p.c.id == a.c.project_id).where(a.c.superseded_at.is_(None)))
+
+
+def _treatment(conn):
+    t, tp = schema.treatment_patches, schema.treatment_projects
+    return (select(t.c.fid, t.c.patch_code, tp.c.code.label("project_code"), tp.c.kind, t.c.measure, t.c.year,
+                   t.c.status, t.c.area_m2, t.c.district_code, t.c.geom).join(tp, tp.c.id == t.c.project_id))
+
+
+def _districts(conn):
+    b, d = schema.district_boundaries, schema.districts
+    return (select(b.c.fid, b.c.district_code, b.c.name, d.c.region_code, d.c.three_gorges, b.c.area_km2, b.c.geom)
+            .join(d, d.c.code == b.c.district_code))
+
+
+def _watersheds(conn):
+    w, m = schema.monitoring_watersheds, schema.monitoring_runs
+    latest = conn.execute(select(func.max(m.c.id))).scalar()
+    return select(w.c.fid, w.c.run_id, w.c.code, w.c.name, w.c.district_code, w.c.total_km2, w.c.loss_km2,
+                  w.c.rate_pct, w.c.mean_modulus_t_km2, w.c.geom).where(w.c.run_id == (latest or -1))
+
+
+COLLECTIONS = {c.id: c for c in (
+    Collection("districts", "区县 Districts", "County-level divisions with their region and 三峡库区 membership",
+               schema.district_boundaries, "fid", _districts),
+    Collection("watersheds", "小流域 Small watersheds", "Small watersheds of the latest monitoring run with their "
+               "水土保持率", schema.monitoring_watersheds, "fid", _watersheds),
+    Collection("patches", "扰动图斑 Disturbance patches", "Disturbance patches with the category of the latest "
+               "compliance analysis of their period", schema.disturbance_patches, "fid", _patches),
+    Collection("projects", "生产建设项目 Projects", "Current responsibility areas of production and construction "
+               "projects", schema.responsibility_areas, "fid", _projects),
+    Collection("treatment", "治理图斑 Treatment patches", "Treatment patches of the plan's types",
+               schema.treatment_patches, "fid", _treatment),
+)}
+
+
+class _Index:
+    """An STRtree over one collection's envelopes, with the ids in the same order."""
+
+    def __init__(self, stamp, ids: np.ndarray, boxes: np.ndarray):
+        self.stamp, self.ids = stamp, ids
+        self.tree = shapely.STRtree(boxes) if len(boxes) else None
+
+
+_CACHE: dict[tuple[str, str], _Index] = {}
+_LOCK = threading.Lock()
+
+
+def _stamp(conn: Connection, c: Collection):
+    t = c.table
+    return tuple(conn.execute(select(func.count(), func.max(getattr(t.c, c.key)))).one())
+
+
+def _index(conn: Connection, location: str, c: Collection) -> _Index:
+    stamp = _stamp(conn, c)
+    with _LOCK:
+        idx = _CACHE.get((location, c.id))
+        if idx is not None and idx.stamp == stamp:
+            return idx
+    q = c.query(conn)
+    sub = q.subquery()
+    rows = conn.execute(select(sub.c[c.key], sub.c.geom).order_by(sub.c[c.key])).all()
+    ids = np.array([r[0] for r in rows], np.int64)
+    boxes = shapely.envelope(np.array([r[1] for r in rows], dtype=object)) if rows else np.zeros(0, object)
+    idx = _Index(stamp, ids, boxes)
+    with _LOCK:
+        _CACHE[(location, c.id)] = idx
+    return idx
+
+
+def collection(cid: str) -> Collection:
+    if cid not in COLLECTIONS:
+        raise NotFoundError(f"collection {cid!r} does not exist; collections: {', '.join(COLLECTIONS)}")
+    return COLLECTIONS[cid]
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``minx,miny,maxx,maxy`` in lon/lat (CRS84); InputError naming what is wrong."""
+    if text is None or text == "":
+        return None
+    try:
+        v = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(f"bbox {text!r}: expected four numbers minLon,minLat,maxLon,maxLat") from None
+    if len(v) != 4 or not np.isfinite(v).all() or v[0] > v[2] or v[1] > v[3]:
+        raise InputError(f"bbox {text!r}: expected minLon,minLat,maxLon,maxLat with min ≤ max")
+    return tuple(v)  # type: ignore[return-value]
+
+
+def _props(row, c: Collection) -> dict:
+    out = {}
+    for k, v in row._mapping.items():
+        if k in ("geom",):
+            continue
+        out[k] = v.isoformat() if hasattr(v, "isoformat") else v
+    if c.id == "patches" and out.get("category"):
+        out["category_zh"] = CATEGORY_ZH[Category(out["category"])]
+    return out
+
+
+def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int = 0) -> dict:
+    """A page of features: {'features': [...], 'matched': n, 'returned': k}."""
+    c = collection(cid)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit {limit}: expected 1–{MAX_LIMIT}")
+    if offset < 0:
+        raise InputError(f"offset {offset}: expected ≥ 0")
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        idx = _index(conn, store.location, c)
+        if bbox is None:
+            ids = idx.ids
+        elif idx.tree is None:
+            ids = idx.ids[:0]
+        else:
+            ids = np.sort(idx.ids[idx.tree.query(shapely.box(*bbox), predicate="intersects")])
+        page = ids[offset:offset + limit]
+        sub = c.query(conn).subquery()
+        rows = conn.execute(select(sub).where(sub.c[c.key].in_(page.tolist())).order_by(sub.c[c.key])).all() \
+            if len(page) else []
+    features = [{"type": "Feature", "id": int(r._mapping[c.key]), "geometry": shapely.geometry.mapping(r.geom),
+                 "properties": _props(r, c)} for r in rows]
+    return {"features": features, "matched": int(len(ids)), "returned": len(features)}
+
+
+def item(db: str | None, cid: str, fid: int) -> dict:
+    c = collection(cid)
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        sub = c.query(conn).subquery()
+        row = conn.execute(select(sub).where(sub.c[c.key] == fid)).first()
+    if row is None:
+        raise NotFoundError(f"collection {cid}: no feature {fid}")
+    return {"type": "Feature", "id": fid, "geometry": shapely.geometry.mapping(row.geom), "properties": _props(row, c)}
+
+
+def extent(db: str | None, cid: str) -> list[float] | None:
+    c = collection(cid)
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        idx = _index(conn, store.location, c)
+    if idx.tree is None:
+        return None
+    return [float(v) for v in shapely.total_bounds(idx.tree.geometries)]

@@ -1,0 +1,41 @@
+"""One table from the platform's exceptions to HTTP statuses; every error body is ``{"detail": "…"}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..errors import (
+    AuthenticationError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError, ShuibaoError,
+    StoreError,
+)
+
+
+class UploadTooLarge(InputError):
+    """An upload above the configured size."""
+
+
+STATUS: tuple[tuple[type[Exception], int], ...] = (  # first match wins: subclasses before their bases
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (UploadTooLarge, 413),
+    (InputError, 422),
+    (SchemaVersionError, 503),
+    (StoreError, 503),
+    (DataError, 500),
+    (ShuibaoError, 500),
+)
+
+
+def status_of(exc: Exception) -> int:
+    return next(code for kind, code in STATUS if isinstance(exc, kind))
+
+
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, exc: ShuibaoError) -> JSONResponse:
+        code = status_of(exc)
+        headers = {"WWW-Authenticate": 'Bearer realm="shuibao"'} if code == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+
+    app.add_exception_handler(ShuibaoError, handler)

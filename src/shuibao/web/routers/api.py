@@ -1,0 +1,157 @@
+"""REST API under /api: login, districts, monitoring runs, cases (with evidence upload), audit log."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from ...services import auth
+from ...services import cases as case_service
+from ...services.monitoring_runs import get_run, list_runs
+from ...store import Store
+from ..deps import COOKIE, db, principal
+from ..errors import UploadTooLarge
+
+router = APIRouter(prefix="/api")
+Caller = Annotated[auth.Principal, Depends(principal)]
+Db = Annotated[str, Depends(db)]
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/login", summary="Log in; sets the session cookie and returns the token")
+def login(body: Login, request: Request, response: Response, database: Db) -> dict:
+    who = auth.authenticate(database, body.username, body.password)
+    settings = request.app.state.settings
+    token = auth.open_session(database, who, hours=settings.session_hours)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+                        max_age=int(settings.session_hours * 3600))
+    return {"token": token, "user": who.name, "role": who.role, "district_code": who.district_code}
+
+
+@router.post("/logout", summary="End the session")
+def logout(request: Request, response: Response, database: Db) -> dict:
+    token = request.cookies.get(COOKIE)
+    if token:
+        auth.close_session(database, token)
+    response.delete_cookie(COOKIE)
+    return {"ok": True}
+
+
+@router.get("/me", summary="The caller: name, role, district")
+def me(who: Caller) -> dict:
+    return {"user": who.name, "role": who.role, "role_zh": auth.ROLE_ZH[who.role], "district_code": who.district_code}
+
+
+@router.get("/districts", summary="Districts with their region and the latest run's 水土保持率 against the target")
+def districts(who: Caller, database: Db) -> list[dict]:
+    from sqlalchemy import select
+
+    from ...store import schema
+
+    with Store(database) as store, store.reading() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(schema.districts).order_by(schema.districts.c.seq))]
+    try:
+        units = {u["code"]: u for u in get_run(database, "latest")["units"] if u["level"] == "district"}
+    except Exception:  # noqa: BLE001 - no run stored yet: districts without rates
+        units = {}
+    for r in rows:
+        u = units.get(r["code"], {})
+        r.update(rate_pct=u.get("rate_pct"), target_2025_pct=u.get("target_2025_pct"), gap_pp=u.get("gap_pp"))
+    return rows
+
+
+@router.get("/runs", summary="Stored monitoring runs")
+def runs(who: Caller, database: Db) -> list[dict]:
+    return [r.__dict__ for r in list_runs(database)]
+
+
+@router.get("/runs/{run}", summary="One monitoring run (an id or 'latest') with its unit table")
+def run(run: str, who: Caller, database: Db) -> dict:
+    data = get_run(database, run)
+    return {"info": data["info"].__dict__, "units": data["units"]}
+
+
+@router.get("/cases", summary="The case ledger with state, deadline and days overdue")
+def cases(who: Caller, database: Db, state: str | None = None, district: str | None = None,
+          overdue: bool = False) -> list[dict]:
+    return case_service.list_cases(database, state=state, district=district, overdue=overdue)
+
+
+def _view(v: case_service.CaseView) -> dict:
+    return {"case_no": v.case_no, "header": v.header, "state": v.state, "state_zh": v.state_zh,
+            "deadline": v.deadline, "overdue_days": v.overdue_days, "subject": v.subject, "category": v.category,
+            "confirmed": v.confirmed, "events": v.events}
+
+
+@router.get("/cases/{case_no}", summary="A case with its timeline and evidence")
+def case(case_no: str, who: Caller, database: Db) -> dict:
+    return _view(case_service.get_case(database, case_no))
+
+
+class NewCase(BaseModel):
+    title: str = Field(min_length=1)
+    category: str
+    on: date
+    district: str | None = None
+    project: str | None = None
+    patch_fid: int | None = None
+    subject: str | None = None
+    note: str = ""
+    source: str = "manual"
+
+
+@router.post("/cases", status_code=201, summary="Open a case (audited)")
+def open_case(body: NewCase, who: Caller, database: Db) -> dict:
+    no = case_service.open_case(database, title=body.title, category=body.category, on=body.on,
+                                source_kind=body.source, project_code=body.project, patch_fid=body.patch_fid,
+                                district=body.district, subject=body.subject, note=body.note, principal=who)
+    return _view(case_service.get_case(database, no))
+
+
+async def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
+    target = folder / Path(upload.filename or "evidence").name
+    size = 0
+    with open(target, "wb") as fh:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(f"evidence {upload.filename}: larger than {limit // 2**20} MiB")
+            fh.write(chunk)
+    return target
+
+
+@router.post("/cases/{case_no}/steps", summary="Append a step (multipart: fields and evidence files; audited)")
+async def add_step(case_no: str, request: Request, who: Caller, database: Db,
+                   step: Annotated[str, Form()], on: Annotated[date, Form()],
+                   outcome: Annotated[str | None, Form()] = None, deadline: Annotated[date | None, Form()] = None,
+                   note: Annotated[str, Form()] = "", subject: Annotated[str | None, Form()] = None,
+                   category: Annotated[str | None, Form()] = None,
+                   evidence: Annotated[list[UploadFile] | None, File()] = None) -> dict:
+    limit = int(request.app.state.settings.max_upload_mb * 2**20)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [await _save(f, Path(tmp), limit) for f in (evidence or []) if f.filename]
+        v = case_service.add_step(database, case_no, step, on=on, outcome=outcome or None, deadline=deadline,
+                                  note=note, evidence=files, subject=subject or None, category=category or None,
+                                  principal=who)
+    return _view(v)
+
+
+@router.get("/evidence/{sha256}", summary="An evidence file")
+def evidence(sha256: str, who: Caller, database: Db) -> Response:
+    name, media, content = case_service.evidence_content(database, sha256)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/audit", summary="The audit log (newest first)")
+def audit_log(who: Caller, database: Db, kind: str | None = None, object_id: str | None = None,
+              limit: int = 200) -> list[dict]:
+    return auth.audit_entries(database, principal=who, kind=kind, object_id=object_id, limit=min(limit, 1000))

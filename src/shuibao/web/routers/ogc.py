@@ -1,0 +1,105 @@
+"""OGC API — Features (Part 1: Core, GeoJSON) under /ogc, so QGIS and other GIS add the layers directly."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from ...services import auth
+from ...services import features as fs
+from ..deps import db, principal
+
+router = APIRouter(prefix="/ogc")
+Caller = Annotated[auth.Principal, Depends(principal)]
+Db = Annotated[str, Depends(db)]
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOJSON = "application/geo+json"
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _key(request: Request) -> str:
+    """Carry an API key given in the query into the links, so a client following them stays authorised."""
+    k = request.query_params.get("api_key")
+    return f"api_key={k}" if k else ""
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out
+
+
+def _q(request: Request, **params) -> str:
+    parts = [f"{k}={v}" for k, v in params.items() if v is not None] + ([_key(request)] if _key(request) else [])
+    return ("?" + "&".join(parts)) if parts else ""
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request, who: Caller) -> dict:
+    b = _base(request)
+    return {"title": "水保 Shuibao — OGC API Features", "description": "Districts, watersheds, disturbance "
+            "patches, projects and treatment patches of the soil and water conservation platform",
+            "links": [_link(b + _q(request), "self", "application/json"),
+                      _link(str(request.base_url).rstrip("/") + "/openapi.json", "service-desc",
+                            "application/vnd.oai.openapi+json;version=3.0"),
+                      _link(b + "/conformance" + _q(request), "conformance", "application/json"),
+                      _link(b + "/collections" + _q(request), "data", "application/json")]}
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(who: Caller) -> dict:
+    return {"conformsTo": CONFORMANCE}
+
+
+def _collection(request: Request, database: str, c: fs.Collection) -> dict:
+    b = _base(request) + f"/collections/{c.id}"
+    bbox = fs.extent(database, c.id)
+    out = {"id": c.id, "title": c.title, "description": c.description, "itemType": "feature", "crs": [CRS84],
+           "links": [_link(b + _q(request), "self", "application/json"),
+                     _link(b + "/items" + _q(request), "items", GEOJSON)]}
+    if bbox:
+        out["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    return out
+
+
+@router.get("/collections", summary="Collections")
+def collections(request: Request, who: Caller, database: Db) -> dict:
+    return {"collections": [_collection(request, database, c) for c in fs.COLLECTIONS.values()],
+            "links": [_link(_base(request) + "/collections" + _q(request), "self", "application/json")]}
+
+
+@router.get("/collections/{cid}", summary="One collection")
+def collection(cid: str, request: Request, who: Caller, database: Db) -> dict:
+    return _collection(request, database, fs.collection(cid))
+
+
+@router.get("/collections/{cid}/items", summary="Features, filtered by bbox (CRS84), paged by limit/offset")
+def items(cid: str, request: Request, who: Caller, database: Db, bbox: str | None = None, limit: int = 100,
+          offset: int = 0) -> JSONResponse:
+    box = fs.parse_bbox(bbox)
+    page = fs.items(database, cid, bbox=box, limit=limit, offset=offset)
+    b = _base(request) + f"/collections/{cid}/items"
+    links = [_link(b + _q(request, bbox=bbox, limit=limit, offset=offset), "self", GEOJSON)]
+    if offset + page["returned"] < page["matched"]:
+        links.append(_link(b + _q(request, bbox=bbox, limit=limit, offset=offset + limit), "next", GEOJSON))
+    if offset > 0:
+        links.append(_link(b + _q(request, bbox=bbox, limit=limit, offset=max(offset - limit, 0)), "prev", GEOJSON))
+    body = {"type": "FeatureCollection", "features": page["features"], "numberMatched": page["matched"],
+            "numberReturned": page["returned"], "links": links}
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{cid}/items/{fid}", summary="One feature")
+def feature(cid: str, fid: int, who: Caller, database: Db) -> JSONResponse:
+    return JSONResponse(fs.item(database, cid, fid), media_type=GEOJSON)

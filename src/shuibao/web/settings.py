@@ -1,0 +1,40 @@
+"""Settings of the web platform, from the environment (prefix ``SHUIBAO_``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "shuibao.gpkg"  # SHUIBAO_DB: a .gpkg path or a postgresql+psycopg:// URL
+    host: str = "127.0.0.1"  # SHUIBAO_HOST
+    port: int = 8000  # SHUIBAO_PORT
+    session_hours: float = 12.0  # SHUIBAO_SESSION_HOURS
+    max_upload_mb: float = 64.0  # SHUIBAO_MAX_UPLOAD_MB: larger uploads get 413
+    secure_cookies: bool = False  # SHUIBAO_SECURE_COOKIES: set behind HTTPS
+    language: str = "zh"  # SHUIBAO_LANGUAGE: zh or en, the UI's default
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        values: dict = {}
+        problems = []
+        for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
+                           ("max_upload_mb", float), ("secure_cookies", bool), ("language", str)):
+            raw = env.get(f"SHUIBAO_{name.upper()}")
+            if raw is None:
+                continue
+            try:
+                values[name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+            except ValueError:
+                problems.append(f"SHUIBAO_{name.upper()}={raw!r}: expected {kind.__name__}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("language", "zh") not in ("zh", "en"):
+            problems.append("SHUIBAO_LANGUAGE: expected zh or en")
+        if problems:
+            raise InputError("settings: " + "; ".join(problems))
+        return cls(**values)

@@ -1,0 +1,138 @@
+"""The web API on both backends: authentication (401), roles and districts (403), the audit log, 404/413/422,
+and OGC API Features with bbox and paging."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shuibao.services import auth, patches, projects
+from shuibao.services.database import init
+from shuibao.web import Settings, create_app
+
+from ..supervision.conftest import patch_row, project_row, square, write_layer
+
+
+@pytest.fixture
+def web(db_url, tmp_path):
+    init(db_url, boundaries=False)
+    auth.create_user(db_url, "admin", "admin-pass-1", "city_admin")
+    auth.create_user(db_url, "yubei", "yubei-pass-1", "district_officer", district="渝北区")
+    auth.create_user(db_url, "insp", "insp-pass-1", "inspector")
+    auth.create_user(db_url, "look", "look-pass-1", "viewer")
+    key = auth.issue_api_key(db_url, "自然资源局")
+    rows = [project_row(f"P{i}", district="渝北区" if i % 2 else "江北区") for i in range(12)]
+    projects.import_projects(db_url, write_layer(tmp_path / "p.gpkg", rows, [square(i * 2000, 0, 500)
+                                                                          for i in range(12)]))
+    patches.import_patches(db_url, write_layer(tmp_path / "t.gpkg", [patch_row(f"T{i}") for i in range(25)],
+                                               [square(i * 1000, 5000, 100) for i in range(25)]))
+    app = create_app(Settings(db=db_url, max_upload_mb=0.01))
+    return TestClient(app), key
+
+
+def login(client, user, password) -> dict:
+    r = client.post("/api/login", json={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_anonymous_callers_get_401_and_wrong_passwords_too(web):
+    client, _ = web
+    for path in ("/api/cases", "/api/me", "/ogc", "/ogc/collections/patches/items"):
+        r = client.get(path)
+        assert r.status_code == 401 and "log in" in r.json()["detail"]
+    assert client.post("/api/login", json={"username": "admin", "password": "nope-nope"}).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert client.get("/api/me", headers={"X-API-Key": "sbk_forged"}).status_code == 401
+
+
+def test_a_district_officer_writes_only_in_their_district(web):
+    client, _ = web
+    admin, officer = login(client, "admin", "admin-pass-1"), login(client, "yubei", "yubei-pass-1")
+    other = client.post("/api/cases", headers=admin, json={"title": "江北案件", "category": "other",
+                                                          "on": "2025-07-01", "district": "江北区"})
+    assert other.status_code == 201
+    no = other.json()["case_no"]
+    r = client.post(f"/api/cases/{no}/steps", headers=officer, data={"step": "note", "on": "2025-07-02",
+                                                                     "note": "越权"})
+    assert r.status_code == 403 and "district" in r.json()["detail"]
+    assert client.post("/api/cases", headers=officer, json={"title": "x", "category": "other", "on": "2025-07-01",
+                                                            "district": "江北区"}).status_code == 403
+    own = client.post("/api/cases", headers=officer, json={"title": "渝北案件", "category": "other",
+                                                          "on": "2025-07-01", "district": "渝北区"})
+    assert own.status_code == 201
+    assert client.get(f"/api/cases/{no}", headers=officer).status_code == 200  # reads everything
+    viewer = login(client, "look", "look-pass-1")
+    assert client.post("/api/cases", headers=viewer, json={"title": "x", "category": "other", "on": "2025-07-01",
+                                                           "district": "渝北区"}).status_code == 403
+
+
+def test_every_write_is_in_the_audit_log_with_before_and_after(web):
+    client, _ = web
+    officer = login(client, "yubei", "yubei-pass-1")
+    no = client.post("/api/cases", headers=officer, json={"title": "渝北案件", "category": "unapproved",
+                                                         "on": "2025-07-01", "district": "yubei"}).json()["case_no"]
+    r = client.post(f"/api/cases/{no}/steps", headers=officer,
+                    data={"step": "verify", "on": "2025-07-03", "outcome": "not_confirmed", "note": "不属实"})
+    assert r.status_code == 200 and r.json()["state"] == "dismissed"
+    r = client.post(f"/api/cases/{no}/steps", headers=officer, data={"step": "close", "on": "2025-07-04"})
+    assert r.json()["state"] == "closed"
+    log = client.get("/api/audit", headers=officer, params={"kind": "case", "object_id": no}).json()
+    assert [e["action"] for e in log] == ["case.close", "case.verify", "case.open"]
+    assert all(e["actor"] == "yubei" and e["role"] == "district_officer" for e in log)
+    assert '"state": "open"' in log[1]["before_json"] and '"state": "dismissed"' in log[1]["after_json"]
+
+
+def test_evidence_uploads_and_the_413_414_422_404_answers(web):
+    client, _ = web
+    admin = login(client, "admin", "admin-pass-1")
+    no = client.post("/api/cases", headers=admin, json={"title": "a", "category": "other", "on": "2025-07-01",
+                                                       "district": "渝北区"}).json()["case_no"]
+    small = client.post(f"/api/cases/{no}/steps", headers=admin, data={"step": "note", "on": "2025-07-02"},
+                        files={"evidence": ("site.jpg", b"\xff\xd8 photo", "image/jpeg")})
+    assert small.status_code == 200
+    sha = small.json()["events"][-1]["evidence"][0]["sha256"]
+    got = client.get(f"/api/evidence/{sha}", headers=admin)
+    assert got.status_code == 200 and got.content == b"\xff\xd8 photo"
+    big = client.post(f"/api/cases/{no}/steps", headers=admin, data={"step": "note", "on": "2025-07-02"},
+                      files={"evidence": ("big.bin", b"x" * 20_000, "application/octet-stream")})
+    assert big.status_code == 413
+    assert len(client.get(f"/api/cases/{no}", headers=admin).json()["events"]) == 2  # nothing half-written
+    assert client.get("/api/cases/SB2099-99999", headers=admin).status_code == 404
+    assert client.get("/ogc/collections/nope", headers=admin).status_code == 404
+    assert client.get("/ogc/collections/patches/items/999999", headers=admin).status_code == 404
+    bad = client.post("/api/cases", headers=admin, json={"category": "other", "on": "2025-07-01"})
+    assert bad.status_code == 422
+    bad = client.post(f"/api/cases/{no}/steps", headers=admin, data={"step": "close", "on": "2025-07-05"})
+    assert bad.status_code == 422 and "cannot close" in bad.json()["detail"]
+    assert client.get("/ogc/collections/patches/items", headers=admin, params={"bbox": "1,2,3"}).status_code == 422
+
+
+def test_ogc_api_features_with_an_api_key(web):
+    client, key = web
+    h = {"X-API-Key": key}
+    landing = client.get("/ogc", headers=h).json()
+    assert {lk["rel"] for lk in landing["links"]} >= {"self", "conformance", "data", "service-desc"}
+    assert any("core" in c for c in client.get("/ogc/conformance", headers=h).json()["conformsTo"])
+    ids = [c["id"] for c in client.get("/ogc/collections", headers=h).json()["collections"]]
+    assert ids == ["districts", "watersheds", "patches", "projects", "treatment"]
+    page = client.get("/ogc/collections/patches/items", headers=h, params={"limit": 10})
+    assert page.headers["content-type"].startswith("application/geo+json")
+    body = page.json()
+    assert (body["numberMatched"], body["numberReturned"]) == (25, 10)
+    nxt = next(lk["href"] for lk in body["links"] if lk["rel"] == "next")
+    second = client.get(nxt, headers=h).json()
+    assert second["numberReturned"] == 10 and {f["id"] for f in second["features"]}.isdisjoint(
+        {f["id"] for f in body["features"]})
+    every = client.get("/ogc/collections/patches/items", headers=h, params={"limit": 100}).json()["features"]
+    lon = sorted((f["geometry"]["coordinates"][0][0][0][0], f["properties"]["patch_code"]) for f in every)
+    box = f"{lon[0][0] - 1e-4},20,{lon[4][0] + 1e-4},40"  # the five westernmost patches
+    inside = client.get("/ogc/collections/patches/items", headers=h, params={"bbox": box}).json()
+    assert sorted(f["properties"]["patch_code"] for f in inside["features"]) == sorted(c for _, c in lon[:5])
+    with_query_key = client.get(f"/ogc/collections/projects/items?limit=5&api_key={key}").json()
+    assert with_query_key["numberMatched"] == 12 and all("api_key=" in lk["href"] for lk in with_query_key["links"])
+    assert client.post("/api/cases", headers=h, json={"title": "x", "category": "other", "on": str(date.today()),
+                                                      "district": "渝北区"}).status_code == 403
+    assert client.get("/openapi.json").status_code == 200
