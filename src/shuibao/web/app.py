@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from . import errors
-from .routers import api, ogc
+from .routers import api, ogc, ui
 from .settings import Settings
 
 
@@ -19,6 +23,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(ogc.router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=str(Path(str(resources.files("shuibao.web") / "static")))),
+              name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

@@ -1,0 +1,78 @@
+"""The Chinese (or English) UI: server-rendered page shells whose scripts call the API; no data in the routes."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ...errors import AuthenticationError
+from ...services import auth
+from ..deps import principal
+from ..i18n import words
+
+router = APIRouter(include_in_schema=False)
+_ENV = Environment(loader=FileSystemLoader(str(Path(str(resources.files("shuibao.web") / "templates")))),
+                   autoescape=select_autoescape(["html"]))
+LANG_COOKIE = "shuibao_lang"
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return asked
+    return request.cookies.get(LANG_COOKIE) or request.app.state.settings.language
+
+
+def _page(request: Request, template: str, *, login_required: bool = True, **context) -> Response:
+    user = None
+    try:
+        user = principal(request)
+    except AuthenticationError:
+        if login_required:
+            return RedirectResponse("/login", status_code=303)
+    lang = _lang(request)
+    html = _ENV.get_template(template).render(w=words(lang), lang=lang, user=user,
+                                              role_zh=auth.ROLE_ZH.get(user.role, "") if user else "", **context)
+    response = HTMLResponse(html)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/login")
+def login(request: Request) -> Response:
+    return _page(request, "login.html", login_required=False)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request) -> Response:
+    return _page(request, "dashboard.html")
+
+
+@router.get("/map")
+def map_page(request: Request) -> Response:
+    return _page(request, "map.html")
+
+
+@router.get("/cases")
+def cases(request: Request) -> Response:
+    return _page(request, "cases.html")
+
+
+@router.get("/cases/{case_no}")
+def case(case_no: str, request: Request) -> Response:
+    return _page(request, "case.html", case_no=case_no)
+
+
+@router.get("/audit")
+def audit(request: Request) -> Response:
+    return _page(request, "audit.html")
