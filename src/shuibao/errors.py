@@ -56,3 +56,7 @@ class AuthenticationError(ShuibaoError, PermissionError):
 
 class PermissionDeniedError(ShuibaoError, PermissionError):
     """The caller is known but their role (or district) does not allow the operation."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the record at the same moment; reload it and retry."""

@@ -136,3 +136,42 @@ def test_ogc_api_features_with_an_api_key(web):
     assert client.post("/api/cases", headers=h, json={"title": "x", "category": "other", "on": str(date.today()),
                                                       "district": "渝北区"}).status_code == 403
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_geojson_upload_and_downloads(web, tmp_path):
+    import json
+
+    import pyogrio
+
+    client, key = web
+    admin = login(client, "admin", "admin-pass-1")
+    officer = login(client, "yubei", "yubei-pass-1")
+    bad = client.post("/api/patches", headers=admin, content=b"{not json")
+    assert bad.status_code == 422 and "not valid JSON" in bad.json()["detail"]
+    bad = client.post("/api/patches", headers=admin, json={"type": "Feature"})
+    assert bad.status_code == 422 and "FeatureCollection" in bad.json()["detail"]
+    feature = {"type": "Feature", "properties": {"patch_id": "G1", "image_date": "2025-09-30"},
+               "geometry": {"type": "Polygon", "coordinates": [[[107.0, 29.5], [107.001, 29.5], [107.001, 29.501],
+                                                                [107.0, 29.501], [107.0, 29.5]]]}}
+    broken = dict(feature, properties={"patch_id": "G2", "image_date": "soon"})
+    r = client.post("/api/patches?period=2025H2", headers=admin,
+                    json={"type": "FeatureCollection", "features": [feature, broken]})
+    assert r.status_code == 422 and "row 2 (G2)" in r.json()["detail"] and "not a date" in r.json()["detail"]
+    assert client.post("/api/patches?period=2025H2", headers=officer,
+                       json={"type": "FeatureCollection", "features": [feature]}).status_code == 403
+    ok = client.post("/api/patches?period=2025H2", headers=admin,
+                     json={"type": "FeatureCollection", "features": [feature]})
+    assert ok.status_code == 201 and ok.json()["features"] == 1
+    log = client.get("/api/audit", headers=admin, params={"kind": "import"}).json()
+    assert log[0]["action"] == "patches.import" and '"period": "2025H2"' in log[0]["after_json"]
+    gj = client.get("/api/download/patches.geojson", headers={"X-API-Key": key})
+    assert gj.status_code == 200 and len(json.loads(gj.content)["features"]) == 26
+    csv_text = client.get("/api/download/projects.csv", headers={"X-API-Key": key}).text
+    assert csv_text.splitlines()[0].startswith("fid,") and len(csv_text.splitlines()) == 13
+    gp = client.get("/api/download/treatment.gpkg", headers={"X-API-Key": key})
+    assert gp.status_code == 200 and gp.content[:16] == b"SQLite format 3\x00"
+    path = tmp_path / "patches.gpkg"
+    with open(path, "wb") as fh:
+        fh.write(client.get("/api/download/patches.gpkg", headers={"X-API-Key": key}).content)
+    assert pyogrio.read_info(path)["features"] == 26
+    assert client.get("/api/download/patches.shp", headers={"X-API-Key": key}).status_code == 422

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import InputError, NotFoundError, StoreError
+from ..errors import ConflictError, InputError, NotFoundError, StoreError
 from ..io.steps import sha256
 from ..store import Store, schema
 from ..supervision.cases import STATE_ZH, STEP_ZH, State, Step, apply_step, load_case_rules, overdue_days
@@ -213,7 +213,8 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
                        "evidence": files, "on": on})
     except StoreError as exc:
         if isinstance(exc.__cause__, IntegrityError):
-            raise StoreError(f"case {case_no}: someone else added a step at the same time; reload it and retry") from exc
+            raise ConflictError(f"case {case_no}: someone else added a step at the same time; reload it and retry"
+                                ) from exc
         raise
     return get_case(db, case_no, as_of=on)
 

@@ -6,8 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..errors import (
-    AuthenticationError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError, ShuibaoError,
-    StoreError,
+    AuthenticationError, ConflictError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError,
+    ShuibaoError, StoreError,
 )
 
 
@@ -21,6 +21,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (  # first match wins: subclas
     (NotFoundError, 404),
     (UploadTooLarge, 413),
     (InputError, 422),
+    (ConflictError, 409),
     (SchemaVersionError, 503),
     (StoreError, 503),
     (DataError, 500),

@@ -155,3 +155,71 @@ def evidence(sha256: str, who: Caller, database: Db) -> Response:
 def audit_log(who: Caller, database: Db, kind: str | None = None, object_id: str | None = None,
               limit: int = 200) -> list[dict]:
     return auth.audit_entries(database, principal=who, kind=kind, object_id=object_id, limit=min(limit, 1000))
+
+
+@router.post("/patches", status_code=201, summary="Import a period's disturbance patches from a GeoJSON "
+             "FeatureCollection (city administrators; judged per feature, nothing stored on any rejection)")
+async def import_patches(request: Request, who: Caller, database: Db, period: str | None = None) -> dict:
+    import json
+
+    from ...errors import InputError
+    from ...services.patches import import_patches as service
+
+    auth.require(who, "admin")
+    limit = int(request.app.state.settings.max_upload_mb * 2**20)
+    raw = await request.body()
+    if len(raw) > limit:
+        raise UploadTooLarge(f"the GeoJSON is larger than {limit // 2**20} MiB")
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"),
+                                                                                                list):
+        raise InputError("expected a GeoJSON FeatureCollection with a 'features' list")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.geojson"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        result = service(database, path, period=period, actor=who.name)
+    with Store(database) as store, store.transaction() as conn:
+        auth.audit(conn, who, "patches.import", "import", result.import_id, None,
+                   {"period": result.period, "features": result.features, "repaired": result.repaired})
+    return {"import_id": result.import_id, "period": result.period, "features": result.features,
+            "repaired": result.repaired, "rows": result.rows}
+
+
+@router.get("/download/{collection}.{fmt}", summary="A whole collection as GeoPackage, GeoJSON or CSV")
+def download(collection: str, fmt: str, who: Caller, database: Db) -> Response:
+    import csv
+    import io
+    import json
+
+    from ...errors import InputError
+    from ...io.features import FeatureSet, write_features
+    from ...services import features as fs
+
+    if fmt not in ("gpkg", "geojson", "csv"):
+        raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
+    feats = fs.items(database, collection, limit=fs.MAX_LIMIT)["features"]
+    name = f"shuibao-{collection}.{fmt}"
+    if fmt == "geojson":
+        body = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
+        return Response(body, media_type="application/geo+json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    rows = [f["properties"] for f in feats]
+    if fmt == "csv":
+        buf = io.StringIO()
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        w = csv.DictWriter(buf, keys, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    from shapely.geometry import shape
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        write_features(path, [FeatureSet(collection, rows, [shape(f["geometry"]) for f in feats])], "EPSG:4490")
+        content = path.read_bytes()
+    return Response(content, media_type="application/geopackage+sqlite3",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
