@@ -1,13 +1,15 @@
 """Feature collections for sharing (OGC API Features, GeoJSON downloads): read-only, paged, filtered by bbox.
 
 Each collection is a query over a store table with its geometry (EPSG:4490, served as CRS84
-lon/lat — the same axis order for CGCS2000 at this accuracy).  A bbox is answered from an STRtree
-over the collection's envelopes, cached per collection and rebuilt when the table changes (row count
-and largest id), so a map panning over 11,000 patches does not scan them all.
+lon/lat — the same axis order for CGCS2000 at this accuracy).  Each collection is held in memory as
+an STRtree over its geometries and its features already in GeoJSON form, rebuilt when the collection
+changes (its row count and largest id, and the newest row of what its properties come from), so a map
+panning over 11,000 patches costs a tree query and a JSON encoding, not a scan of the table.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,20 +85,35 @@ COLLECTIONS = {c.id: c for c in (
 
 
 class _Index:
-    """An STRtree over one collection's envelopes, with the ids in the same order."""
+    """An STRtree over one collection's geometries, with the ids and the GeoJSON features in the same order."""
 
-    def __init__(self, stamp, ids: np.ndarray, boxes: np.ndarray):
-        self.stamp, self.ids = stamp, ids
-        self.tree = shapely.STRtree(boxes) if len(boxes) else None
+    def __init__(self, stamp, ids: np.ndarray, geoms: np.ndarray, features: list[dict]):
+        self.stamp, self.ids, self.features = stamp, ids, features
+        self.tree = shapely.STRtree(geoms) if len(geoms) else None
+        self.encoded = [json.dumps(f, ensure_ascii=False, separators=(",", ":")).encode() for f in features]
 
 
 _CACHE: dict[tuple[str, str], _Index] = {}
 _LOCK = threading.Lock()
 
 
+_DEPENDS = {  # tables whose changes alter a collection's properties without adding rows to it
+    "patches": lambda: (schema.compliance_runs.c.id,),
+    "projects": lambda: (schema.projects.c.updated_at,),
+    "treatment": lambda: (schema.treatment_patches.c.import_id,),
+}
+
+
 def _stamp(conn: Connection, c: Collection):
+    """Changes when the collection does: its row count and largest id, and the newest row of what it depends on."""
     t = c.table
-    return tuple(conn.execute(select(func.count(), func.max(getattr(t.c, c.key)))).one())
+    stamp = tuple(conn.execute(select(func.count(), func.max(getattr(t.c, c.key)))).one())
+    for col in _DEPENDS.get(c.id, lambda: ())():
+        stamp += (conn.execute(select(func.max(col))).scalar(),)
+    return stamp
+
+
+_BUILDING: dict[tuple[str, str], threading.Lock] = {}
 
 
 def _index(conn: Connection, location: str, c: Collection) -> _Index:
@@ -105,12 +122,23 @@ def _index(conn: Connection, location: str, c: Collection) -> _Index:
         idx = _CACHE.get((location, c.id))
         if idx is not None and idx.stamp == stamp:
             return idx
-    q = c.query(conn)
-    sub = q.subquery()
-    rows = conn.execute(select(sub.c[c.key], sub.c.geom).order_by(sub.c[c.key])).all()
-    ids = np.array([r[0] for r in rows], np.int64)
-    boxes = shapely.envelope(np.array([r[1] for r in rows], dtype=object)) if rows else np.zeros(0, object)
-    idx = _Index(stamp, ids, boxes)
+        building = _BUILDING.setdefault((location, c.id), threading.Lock())
+    with building:  # one thread builds; the others wait for it instead of building the same index
+        with _LOCK:
+            idx = _CACHE.get((location, c.id))
+        if idx is not None and idx.stamp == stamp:
+            return idx
+        return _build(conn, location, c, stamp)
+
+
+def _build(conn: Connection, location: str, c: Collection, stamp) -> _Index:
+    sub = c.query(conn).subquery()
+    rows = conn.execute(select(sub).order_by(sub.c[c.key])).all()
+    ids = np.array([r._mapping[c.key] for r in rows], np.int64)
+    geoms = np.array([r.geom for r in rows], dtype=object)
+    features = [{"type": "Feature", "id": int(r._mapping[c.key]), "geometry": shapely.geometry.mapping(r.geom),
+                 "properties": _props(r, c)} for r in rows]
+    idx = _Index(stamp, ids, geoms, features)
     with _LOCK:
         _CACHE[(location, c.id)] = idx
     return idx
@@ -146,8 +174,11 @@ def _props(row, c: Collection) -> dict:
     return out
 
 
-def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int = 0) -> dict:
-    """A page of features: {'features': [...], 'matched': n, 'returned': k}."""
+def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int = 0, encoded: bool = False) -> dict:
+    """A page of features: {'features': [...], 'matched': n, 'returned': k}.
+
+    ``encoded``: the features as one JSON array already encoded (bytes), for the HTTP layer.
+    """
     c = collection(cid)
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"limit {limit}: expected 1–{MAX_LIMIT}")
@@ -156,19 +187,18 @@ def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int 
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         idx = _index(conn, store.location, c)
-        if bbox is None:
-            ids = idx.ids
-        elif idx.tree is None:
-            ids = idx.ids[:0]
-        else:
-            ids = np.sort(idx.ids[idx.tree.query(shapely.box(*bbox), predicate="intersects")])
-        page = ids[offset:offset + limit]
-        sub = c.query(conn).subquery()
-        rows = conn.execute(select(sub).where(sub.c[c.key].in_(page.tolist())).order_by(sub.c[c.key])).all() \
-            if len(page) else []
-    features = [{"type": "Feature", "id": int(r._mapping[c.key]), "geometry": shapely.geometry.mapping(r.geom),
-                 "properties": _props(r, c)} for r in rows]
-    return {"features": features, "matched": int(len(ids)), "returned": len(features)}
+    if bbox is None:
+        pos = np.arange(len(idx.ids))
+    elif idx.tree is None:
+        pos = np.zeros(0, np.int64)
+    else:  # the tree's envelopes first, then the exact test on each candidate's geometry
+        pos = np.sort(idx.tree.query(shapely.box(*bbox), predicate="intersects"))
+    page = pos[offset:offset + limit]
+    if encoded:
+        return {"features": b"[" + b",".join(idx.encoded[i] for i in page) + b"]", "matched": int(len(pos)),
+                "returned": len(page)}
+    features = [idx.features[i] for i in page]
+    return {"features": features, "matched": int(len(pos)), "returned": len(features)}
 
 
 def item(db: str | None, cid: str, fid: int) -> dict:

@@ -14,6 +14,7 @@ command leaves nothing half-written.  Driver errors are mapped to
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from . import schema
 from .migrations import LATEST, MIGRATIONS
 
 DEFAULT_DB = "shuibao.gpkg"
+_ENGINES: dict[tuple, Engine] = {}
+_ENGINE_LOCK = threading.Lock()
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
@@ -87,7 +90,7 @@ class Store:
         if self.backend == "sqlite":
             self._check_sqlite_file(create)
         try:
-            self.engine = self._make_engine()
+            self.engine = self._cached_engine()
         except NoSuchModuleError as exc:
             raise StoreError(f"{self.location}: the driver is missing; `pip install shuibao[postgis]`") from exc
         except ModuleNotFoundError as exc:
@@ -130,8 +133,30 @@ class Store:
             return engine
         return create_engine(self.url, pool_pre_ping=True)
 
+    def _identity(self) -> tuple:
+        """What the engine is for: the URL, and for a file its inode (a file replaced at the same path is another)."""
+        if self.backend == "sqlite":
+            path = Path(self.url.database or "")
+            st = path.stat() if path.exists() else None
+            return (str(path.resolve()), st.st_dev if st else None, st.st_ino if st else None)
+        return (self.url.render_as_string(hide_password=False),)
+
+    def _cached_engine(self) -> Engine:
+        """One engine (and connection pool) per database and process: opening one per call costs more than most
+        requests of the web platform.  A new file at the same path gets a new engine."""
+        key = self._identity()
+        if key[-1] is None:  # a file not created yet: no pooling until it exists
+            return self._make_engine()
+        with _ENGINE_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                engine = _ENGINES[key] = self._make_engine()
+        return engine
+
     def close(self) -> None:
-        self.engine.dispose()
+        """Release this store; a cached engine keeps its pool for the next caller."""
+        if self._identity() not in _ENGINES:
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self

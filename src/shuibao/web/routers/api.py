@@ -14,7 +14,7 @@ from ...services import auth
 from ...services import cases as case_service
 from ...services.monitoring_runs import get_run, list_runs
 from ...store import Store
-from ..deps import COOKIE, db, principal
+from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
 
 router = APIRouter(prefix="/api")
@@ -42,6 +42,7 @@ def logout(request: Request, response: Response, database: Db) -> dict:
     token = request.cookies.get(COOKIE)
     if token:
         auth.close_session(database, token)
+        forget(database, token)
     response.delete_cookie(COOKIE)
     return {"ok": True}
 

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ...errors import AuthenticationError
 from ...services import auth
-from ..deps import principal
+from ..deps import caller
 from ..i18n import words
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +30,7 @@ def _lang(request: Request) -> str:
 def _page(request: Request, template: str, *, login_required: bool = True, **context) -> Response:
     user = None
     try:
-        user = principal(request)
+        user = caller(request)
     except AuthenticationError:
         if login_required:
             return RedirectResponse("/login", status_code=303)

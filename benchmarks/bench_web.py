@@ -1,0 +1,187 @@
+"""Load on the web platform: map-extent feature requests with 50 concurrent clients over 11,000 patches, and a
+concurrent-edit test (no lost writes).
+
+The store holds the synthetic supervision scene (6,500 projects, 11,000 patches with their compliance
+analysis).  ``shuibao serve`` runs in a child process (uvicorn, ``--workers``); 50 asyncio clients each ask
+for the patches in a random map extent (about 20 km × 20 km, ``limit=1000``, as the map does at district
+zoom) with an API key — once back to back, once with about a second between requests (a person panning).  Then 50 clients add one note each to the same case at the same moment, retrying on
+409; the case must end with exactly 50 more steps.  The clients share the 2 cores with the server.
+
+    python benchmarks/bench_web.py [--clients 50] [--requests 20] [--workers 2] [--db POSTGIS_URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import common  # noqa: F401  (puts src/ on the path)
+import numpy as np
+
+from shuibao.io.features import FeatureSet, write_features
+from shuibao.services import auth, cases, compliance, patches, projects
+from shuibao.services.database import init
+from shuibao.synthetic_supervision import make_supervision_scene
+
+
+def build(db: str, work: Path) -> tuple[str, str, tuple[float, float, float, float]]:
+    init(db, boundaries=True)
+    scene = make_supervision_scene(6500, 11000, seed=2)
+    pf, tf = work / "projects.gpkg", work / "patches.gpkg"
+    write_features(pf, [FeatureSet("projects", scene.projects, scene.project_geoms)], scene.crs)
+    write_features(tf, [FeatureSet("patches", scene.patches, scene.patch_geoms)], scene.crs)
+    projects.import_projects(db, pf)
+    patches.import_patches(db, tf)
+    compliance.run_compliance(db)
+    auth.create_user(db, "admin", "bench-pass-1", "city_admin")
+    key = auth.issue_api_key(db, "bench")
+    from datetime import date
+
+    case_no = cases.open_case(db, title="并发编辑测试", category="other", on=date(2025, 7, 1), district="渝北区")
+    from shuibao.services.features import extent
+
+    return key, case_no, tuple(extent(db, "patches"))
+
+
+def serve(db: str, port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, SHUIBAO_DB=db, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "shuibao.web.app:create_app", "--factory", "--port",
+                             str(port), "--workers", str(workers), "--log-level", "warning"], env=env)
+    import httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def load(base: str, key: str, box, clients: int, per_client: int, seed: int = 0, think_s: float = 0.0) -> dict:
+    """``clients`` concurrent clients (asyncio, one connection each), each asking ``per_client`` map extents,
+    waiting ``think_s`` between them (0: back to back)."""
+    import asyncio
+
+    import httpx
+
+    x0, y0, x1, y1 = box
+    span = 0.2  # degrees, about 20 km
+    lat: list[float] = []
+    errors: list[str] = []
+    returned: list[int] = []
+
+    async def client(i: int, http) -> None:
+        rng = np.random.default_rng(seed + i)
+        for _ in range(per_client):
+            lon, la = rng.uniform(x0, x1 - span), rng.uniform(y0, y1 - span)
+            t = time.perf_counter()
+            r = await http.get("/ogc/collections/patches/items",
+                               params={"bbox": f"{lon},{la},{lon + span},{la + span}", "limit": 1000})
+            lat.append(time.perf_counter() - t)
+            if r.status_code != 200:
+                errors.append(f"{r.status_code}: {r.text[:100]}")
+            else:
+                returned.append(r.json()["numberReturned"])
+            if think_s:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=60, limits=limits) as http:
+            await asyncio.gather(*[http.get("/ogc/collections/patches/items?limit=1") for _ in range(4)])  # warm
+            t0 = time.perf_counter()
+            await asyncio.gather(*[client(i, http) for i in range(clients)])
+            return time.perf_counter() - t0
+
+    wall = asyncio.run(run())
+    ms = np.array(lat) * 1000
+    return {"think_s": think_s, "requests": len(lat), "errors": len(errors), "first_errors": errors[:3],
+            "wall_s": round(wall, 2), "per_s": round(len(lat) / wall, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1),
+            "mean_features": round(float(np.mean(returned)), 1) if returned else 0}
+
+
+def edits(base: str, db: str, case_no: str, clients: int) -> dict:
+    import httpx
+
+    with httpx.Client(base_url=base) as c:
+        token = c.post("/api/login", json={"username": "admin", "password": "bench-pass-1"}).json()["token"]
+    before = len(cases.get_case(db, case_no).events)
+    conflicts, errors = [], []
+    start = threading.Barrier(clients)
+
+    def client(i: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
+            start.wait()
+            for _attempt in range(50):
+                r = c.post(f"/api/cases/{case_no}/steps", data={"step": "note", "on": "2025-07-02",
+                                                                "note": f"client {i}"})
+                if r.status_code == 409:
+                    conflicts.append(i)
+                    time.sleep(0.01)
+                    continue
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code}: {r.text[:100]}")
+                return
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    events = cases.get_case(db, case_no).events
+    notes = sorted(int(e["note"].split()[1]) for e in events if e["note"].startswith("client "))
+    return {"writers": clients, "steps_added": len(events) - before, "conflicts_retried": len(conflicts),
+            "errors": len(errors), "first_errors": errors[:3], "lost_writes": clients - len(set(notes)), "duplicates": len(notes) - len(set(notes)),
+            "seq_gapless": [e["seq"] for e in events] == list(range(1, len(events) + 1))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=20, help="Per client.")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--db", default=None, help="An empty PostGIS database URL (default: a GeoPackage).")
+    ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument("--results", type=Path, default=common.RESULTS)
+    args = ap.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="shuibao-web-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db = args.db or str(work / "web.gpkg")
+    if args.db is None:
+        Path(db).unlink(missing_ok=True)
+    t = time.perf_counter()
+    key, case_no, box = build(db, work)
+    row = {"backend": "postgis" if "://" in db else "geopackage", "patches": 11000, "projects": 6500,
+           "clients": args.clients, "workers": args.workers, "build_s": round(time.perf_counter() - t, 1)}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = serve(db, port, args.workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        row["extent_requests"] = load(base, key, box, args.clients, args.requests)
+        row["extent_requests_think_1s"] = load(base, key, box, args.clients, args.requests, seed=1000,
+                                               think_s=1.0)
+        row["concurrent_edits"] = edits(base, db, case_no, args.clients)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / f"web_{row['backend']}.json").write_text(json.dumps(row, indent=1, ensure_ascii=False))
+    print(json.dumps(row, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
