@@ -32,9 +32,10 @@ from shuibao.services.database import init
 from shuibao.synthetic_supervision import make_supervision_scene
 
 
-def build(db: str, work: Path) -> tuple[str, str, tuple[float, float, float, float]]:
+def build(db: str, work: Path, n_projects: int = 6500, n_patches: int = 11000
+          ) -> tuple[str, str, tuple[float, float, float, float]]:
     init(db, boundaries=True)
-    scene = make_supervision_scene(6500, 11000, seed=2)
+    scene = make_supervision_scene(n_projects, n_patches, seed=2)
     pf, tf = work / "projects.gpkg", work / "patches.gpkg"
     write_features(pf, [FeatureSet("projects", scene.projects, scene.project_geoms)], scene.crs)
     write_features(tf, [FeatureSet("patches", scene.patches, scene.patch_geoms)], scene.crs)
@@ -152,6 +153,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=20, help="Per client.")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--patches", type=int, default=11000)
+    ap.add_argument("--projects", type=int, default=6500)
     ap.add_argument("--db", default=None, help="An empty PostGIS database URL (default: a GeoPackage).")
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--results", type=Path, default=common.RESULTS)
@@ -162,8 +165,8 @@ def main() -> None:
     if args.db is None:
         Path(db).unlink(missing_ok=True)
     t = time.perf_counter()
-    key, case_no, box = build(db, work)
-    row = {"backend": "postgis" if "://" in db else "geopackage", "patches": 11000, "projects": 6500,
+    key, case_no, box = build(db, work, args.projects, args.patches)
+    row = {"backend": "postgis" if "://" in db else "geopackage", "patches": args.patches, "projects": args.projects,
            "clients": args.clients, "workers": args.workers, "build_s": round(time.perf_counter() - t, 1)}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
