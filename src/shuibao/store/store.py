@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ from . import schema
 from .migrations import LATEST, MIGRATIONS
 
 DEFAULT_DB = "shuibao.gpkg"
-_ENGINES: dict[tuple, Engine] = {}
+_ENGINES: OrderedDict[tuple, Engine] = OrderedDict()  # the most recently used last
 _ENGINE_LOCK = threading.Lock()
+MAX_ENGINES = 4  # pools kept open at once; a process that moves between many databases disposes the oldest
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
@@ -151,6 +153,10 @@ class Store:
             engine = _ENGINES.get(key)
             if engine is None:
                 engine = _ENGINES[key] = self._make_engine()
+                while len(_ENGINES) > MAX_ENGINES:
+                    _, old = _ENGINES.popitem(last=False)
+                    old.dispose()  # idle connections close; one in use closes when returned
+            _ENGINES.move_to_end(key)
         return engine
 
     def close(self) -> None:
