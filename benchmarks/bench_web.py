@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401  (puts src/ on the path)
+import httpx
 import numpy as np
 
 from shuibao.io.features import FeatureSet, write_features
@@ -55,10 +56,9 @@ def build(db: str, work: Path, n_projects: int = 6500, n_patches: int = 11000
 def serve(db: str, port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, SHUIBAO_DB=db, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "shuibao.web.app:create_app", "--factory", "--port",
-                             str(port), "--workers", str(workers), "--log-level", "warning"], env=env)
-    import httpx
-
-    for _ in range(200):
+                             str(port), "--workers", str(workers), "--log-level", "warning"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # an orphan must not hold our pipes
+    for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
@@ -72,8 +72,6 @@ def load(base: str, key: str, box, clients: int, per_client: int, seed: int = 0,
     """``clients`` concurrent clients (asyncio, one connection each), each asking ``per_client`` map extents,
     waiting ``think_s`` between them (0: back to back)."""
     import asyncio
-
-    import httpx
 
     x0, y0, x1, y1 = box
     span = 0.2  # degrees, about 20 km
@@ -114,13 +112,11 @@ def load(base: str, key: str, box, clients: int, per_client: int, seed: int = 0,
 
 
 def edits(base: str, db: str, case_no: str, clients: int) -> dict:
-    import httpx
-
     with httpx.Client(base_url=base) as c:
         token = c.post("/api/login", json={"username": "admin", "password": "bench-pass-1"}).json()["token"]
     before = len(cases.get_case(db, case_no).events)
     conflicts, errors = [], []
-    start = threading.Barrier(clients)
+    start = threading.Barrier(clients, timeout=120)  # a client that fails to get there breaks it, not hangs it
 
     def client(i: int) -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
@@ -171,7 +167,7 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = serve(db, port, args.workers)
+    proc = serve(db, port, args.workers)  # kills the server itself if it does not start
     try:
         base = f"http://127.0.0.1:{port}"
         row["extent_requests"] = load(base, key, box, args.clients, args.requests)
@@ -180,7 +176,10 @@ def main() -> None:
         row["concurrent_edits"] = edits(base, db, case_no, args.clients)
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / f"web_{row['backend']}.json").write_text(json.dumps(row, indent=1, ensure_ascii=False))
     print(json.dumps(row, ensure_ascii=False))
