@@ -231,3 +231,17 @@ def _direction(gap_a, gap_b) -> str:
     if gap_b > gap_a + 1e-9:
         return "away"
     return "unchanged"
+
+
+def districts_with_rates(db: str | None) -> list[dict]:
+    """Every district with its region and, when a run is stored, the latest run's rate, target and gap."""
+    d = schema.districts
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rows = [dict(r._mapping) for r in conn.execute(select(d).order_by(d.c.seq))]
+        has_run = conn.execute(select(func.max(schema.monitoring_runs.c.id))).scalar() is not None
+    units = {u["code"]: u for u in get_run(db, "latest")["units"] if u["level"] == "district"} if has_run else {}
+    for r in rows:
+        u = units.get(r["code"], {})
+        r.update(rate_pct=u.get("rate_pct"), target_2025_pct=u.get("target_2025_pct"), gap_pp=u.get("gap_pp"))
+    return rows

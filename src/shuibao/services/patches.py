@@ -35,8 +35,16 @@ class PatchImport:
 
 
 def import_patches(db: str | None, path: Path, *, period: str | None = None, layer: str | None = None,
-                   report: Path | None = None, actor: str | None = None) -> PatchImport:
-    """Store one period's patches (every feature judged; nothing stored unless all are acceptable)."""
+                   report: Path | None = None, actor: str | None = None, principal=None) -> PatchImport:
+    """Store one period's patches (every feature judged; nothing stored unless all are acceptable).
+
+    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    """
+    if principal is not None:
+        from .auth import require
+
+        require(principal, "admin")
+        actor = principal.name
     src = read_features(path, "patches", layer=layer)
     defaults = {"period": period} if period else {}
     checked = validate_layer(src.geoms, src.fields, src.crs, PATCH_FIELDS, "patch_id", has_geometry=src.has_geometry,
@@ -81,6 +89,12 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
         if store.backend == "sqlite":
             b = shapely.total_bounds([g for g in checked.geoms if g is not None])
             gpkg.update_extent(conn, schema.disturbance_patches, tuple(map(float, b)))
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "patches.import", "import", import_id, None,
+                  {"period": the_period, "features": len(checked.records), "repaired": len(checked.repaired),
+                   "source": str(path.name)})
     return PatchImport(import_id, the_period, len(checked.records), len(checked.repaired), float(areas.sum()),
                        report_rows(checked.reports))
 

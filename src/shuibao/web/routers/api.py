@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 
 from ...services import auth
 from ...services import cases as case_service
-from ...services.monitoring_runs import get_run, list_runs
-from ...store import Store
+from ...services.monitoring_runs import districts_with_rates, get_run, list_runs
 from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
 
@@ -54,20 +53,7 @@ def me(who: Caller) -> dict:
 
 @router.get("/districts", summary="Districts with their region and the latest run's 水土保持率 against the target")
 def districts(who: Caller, database: Db) -> list[dict]:
-    from sqlalchemy import select
-
-    from ...store import schema
-
-    with Store(database) as store, store.reading() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(select(schema.districts).order_by(schema.districts.c.seq))]
-    try:
-        units = {u["code"]: u for u in get_run(database, "latest")["units"] if u["level"] == "district"}
-    except Exception:  # noqa: BLE001 - no run stored yet: districts without rates
-        units = {}
-    for r in rows:
-        u = units.get(r["code"], {})
-        r.update(rate_pct=u.get("rate_pct"), target_2025_pct=u.get("target_2025_pct"), gap_pp=u.get("gap_pp"))
-    return rows
+    return districts_with_rates(database)
 
 
 @router.get("/runs", summary="Stored monitoring runs")
@@ -181,10 +167,7 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.geojson"
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        result = service(database, path, period=period, actor=who.name)
-    with Store(database) as store, store.transaction() as conn:
-        auth.audit(conn, who, "patches.import", "import", result.import_id, None,
-                   {"period": result.period, "features": result.features, "repaired": result.repaired})
+        result = service(database, path, period=period, principal=who)
     return {"import_id": result.import_id, "period": result.period, "features": result.features,
             "repaired": result.repaired, "rows": result.rows}
 
