@@ -42,15 +42,7 @@ class Scheme:
 
 
 def load_scheme(path: Path | str | None = None) -> Scheme:
-    if path is None:
-        from importlib import resources
-
-        import tomllib
-
-        p = Path(str(resources.files("shuibao.assessment") / "data" / "assessment.toml"))
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    else:
-        p, doc = read_toml(path, "assessment.toml")
+    p, doc = read_toml(path, "assessment.toml", "shuibao.assessment")
     problems: list[str] = []
     version, *_ = header(doc, problems)
     inds = []

@@ -49,7 +49,7 @@ class Measures:
 
 def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = None) -> Measures:
     """Read the measure table; every problem at once.  ``e_codes``: the codes the E table knows, if checked."""
-    p, doc = read_toml(path, "measures.toml") if path is not None else _shipped()
+    p, doc = read_toml(path, "measures.toml", "shuibao.governance")
     problems: list[str] = []
     version, source, verified, _note = header(doc, problems)
     items = doc.get("measures")
@@ -83,11 +83,3 @@ def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = 
         raise ReferenceDataError(f"{p}: {len(problems)} problem(s): " + "; ".join(problems))
     return Measures(version, source, verified, tuple(out), p)
 
-
-def _shipped():
-    from importlib import resources
-
-    import tomllib
-
-    p = Path(str(resources.files("shuibao.governance") / "data" / "measures.toml"))
-    return p, tomllib.loads(p.read_text(encoding="utf-8"))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -76,8 +75,7 @@ class QcRules:
 
 def load_qc_rules(path: Path | str | None = None) -> QcRules:
     """The shipped rules or the user's file of the same shape; every problem reported at once."""
-    p = Path(str(resources.files("shuibao.stations") / "data" / "qc_rules.toml")) if path is None else Path(path)
-    p, doc = read_toml(p, "qc_rules.toml")
+    p, doc = read_toml(path, "qc_rules.toml", "shuibao.stations")
     problems: list[str] = []
     version, source, verified, note = header(doc, problems)
     variables = doc.get("variables")

@@ -43,15 +43,7 @@ class WarningRules:
 
 
 def load_warning_rules(path: Path | str | None = None) -> WarningRules:
-    if path is None:
-        from importlib import resources
-
-        import tomllib
-
-        p = Path(str(resources.files("shuibao.stations") / "data" / "warning_levels.toml"))
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    else:
-        p, doc = read_toml(path, "warning_levels.toml")
+    p, doc = read_toml(path, "warning_levels.toml", "shuibao.stations")
     problems: list[str] = []
     version, *_ = header(doc, problems)
     levels = []

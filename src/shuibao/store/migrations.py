@@ -45,12 +45,17 @@ def _m0001_reference(conn: Connection, backend: str) -> None:
         )
 
 
-def _m0002_monitoring(conn: Connection, backend: str) -> None:
-    """Annual monitoring runs: run provenance, unit and land-use tables, small watersheds."""
-    for table in schema.MONITORING_TABLES:
+def _create(conn: Connection, backend: str, tables) -> None:
+    """Create tables; in the embedded store also register them in gpkg_contents (QGIS lists them)."""
+    for table in tables:
         table.create(conn)
         if backend == "sqlite":
             gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+
+
+def _m0002_monitoring(conn: Connection, backend: str) -> None:
+    """Annual monitoring runs: run provenance, unit and land-use tables, small watersheds."""
+    _create(conn, backend, schema.MONITORING_TABLES)
     if backend == "postgresql":
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS monitoring_watersheds_geom_idx "
                              "ON monitoring_watersheds USING gist (geom)")
@@ -71,10 +76,7 @@ def _append_only(conn: Connection, backend: str, table: str) -> None:
 
 def _m0003_supervision(conn: Connection, backend: str) -> None:
     """Supervision: projects, responsibility areas, patches, compliance, cases, inspections, reports, fees, credit."""
-    for table in schema.SUPERVISION_TABLES:
-        table.create(conn)
-        if backend == "sqlite":
-            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    _create(conn, backend, schema.SUPERVISION_TABLES)
     if backend == "postgresql":
         conn.exec_driver_sql(
             "CREATE OR REPLACE FUNCTION shuibao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -104,10 +106,7 @@ def _m0003_supervision(conn: Connection, backend: str) -> None:
 
 def _m0004_governance(conn: Connection, backend: str) -> None:
     """Governance patches, stations and observations, warnings, assessment, scenarios."""
-    for table in schema.GOVERNANCE_TABLES:
-        table.create(conn)
-        if backend == "sqlite":
-            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    _create(conn, backend, schema.GOVERNANCE_TABLES)
     if backend == "postgresql":
         for name in ("treatment_patches", "warning_footprints"):
             conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING gist (geom)")
@@ -119,10 +118,7 @@ def _m0004_governance(conn: Connection, backend: str) -> None:
 
 def _m0005_web(conn: Connection, backend: str) -> None:
     """Users, API keys, sessions and the append-only audit log of the web platform."""
-    for table in schema.WEB_TABLES:
-        table.create(conn)
-        if backend == "sqlite":
-            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    _create(conn, backend, schema.WEB_TABLES)
     _append_only(conn, backend, schema.audit_log.name)
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS audit_log_object_idx ON audit_log (object_kind, object_id)")
 

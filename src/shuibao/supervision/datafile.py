@@ -10,9 +10,9 @@ from pathlib import Path
 from ..errors import ReferenceDataError
 
 
-def read_toml(path: Path | str | None, default: str) -> tuple[Path, dict]:
-    """The user's file if given, else the packaged one; ReferenceDataError if unreadable."""
-    p = Path(str(resources.files("shuibao.supervision") / "data" / default)) if path is None else Path(path)
+def read_toml(path: Path | str | None, default: str, package: str = "shuibao.supervision") -> tuple[Path, dict]:
+    """The user's file if given, else ``default`` in ``package``'s data folder; ReferenceDataError if unreadable."""
+    p = Path(str(resources.files(package) / "data" / default)) if path is None else Path(path)
     try:
         return p, tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
