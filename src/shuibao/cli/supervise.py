@@ -423,10 +423,7 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
 def cases_evidence(ctx: typer.Context, sha256: str = typer.Argument(..., help="The file's SHA-256 (cases show)."),
                    out: Path = typer.Option(..., "-o", "--out", help="Where to write the file.")):
     """Write a stored evidence file (photo, document) back to disk."""
-    from ..io.atomic import atomic_path
-    from ..services.cases import evidence_content
+    from ..services.cases import save_evidence
 
-    name, media, content = evidence_content(ctx.obj.db, sha256)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(content)
-    typer.echo(f"{out} ({name}, {media}, {len(content)} bytes)")
+    name, media, size = save_evidence(ctx.obj.db, sha256, out)
+    typer.echo(f"{out} ({name}, {media}, {size} bytes)")

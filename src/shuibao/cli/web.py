@@ -18,12 +18,11 @@ def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host",
 
     import uvicorn
 
-    from ..store import Store
+    from ..services.database import require_current
     from ..web import Settings
 
     settings = Settings.from_env(db=ctx.obj.db, host=host, port=port)
-    with Store(settings.db) as store, store.reading() as conn:
-        store.require_current(conn)  # refuse to start on a missing or old database, with the reason
+    require_current(settings.db)  # refuse to start on a missing or old database, with the reason
     os.environ["SHUIBAO_DB"] = settings.db  # the factory reads the environment in each worker
     typer.echo(f"shuibao web on http://{settings.host}:{settings.port} (database {settings.db})", err=True)
     uvicorn.run("shuibao.web.app:create_app", factory=True, host=settings.host, port=settings.port,

@@ -302,3 +302,13 @@ def evidence_content(db: str | None, sha: str) -> tuple[str, str, bytes]:
     if row is None:
         raise InputError(f"no evidence file with SHA-256 {sha}")
     return row.name, row.media_type, bytes(row.content)
+
+
+def save_evidence(db: str | None, sha: str, out: Path) -> tuple[str, str, int]:
+    """Write a stored evidence file to ``out`` (atomically); its (name, media type, size)."""
+    from ..io.atomic import atomic_path
+
+    name, media, content = evidence_content(db, sha)
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(content)
+    return name, media, len(content)

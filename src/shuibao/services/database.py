@@ -43,3 +43,10 @@ def upgrade(target: str | None) -> tuple[str, list[str]]:
 def status(target: str | None) -> StoreStatus:
     with Store(target) as store:
         return store.status()
+
+
+def require_current(target: str | None) -> str:
+    """The database's location if it exists at this Shuibao's schema version; else the reason, as an error."""
+    with Store(target) as store, store.reading() as conn:
+        store.require_current(conn)
+        return store.location

@@ -220,3 +220,33 @@ def extent(db: str | None, cid: str) -> list[float] | None:
     if idx.tree is None:
         return None
     return [float(v) for v in shapely.total_bounds(idx.tree.geometries)]
+
+
+def export_collection(db: str | None, cid: str, fmt: str) -> tuple[bytes, str, str]:
+    """A whole collection as (content, media type, file name): GeoPackage, GeoJSON or CSV (properties only)."""
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from ..io.features import FeatureSet, write_features
+
+    if fmt not in ("gpkg", "geojson", "csv"):
+        raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
+    feats = items(db, cid, limit=MAX_LIMIT)["features"]
+    name = f"shuibao-{cid}.{fmt}"
+    if fmt == "geojson":
+        body = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
+        return body, "application/geo+json", name
+    rows = [f["properties"] for f in feats]
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", name
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        write_features(path, [FeatureSet(cid, rows, [shapely.geometry.shape(f["geometry"]) for f in feats])],
+                       "EPSG:4490")
+        return path.read_bytes(), "application/geopackage+sqlite3", name

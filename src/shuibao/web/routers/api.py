@@ -174,36 +174,7 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
 
 @router.get("/download/{collection}.{fmt}", summary="A whole collection as GeoPackage, GeoJSON or CSV")
 def download(collection: str, fmt: str, who: Caller, database: Db) -> Response:
-    import csv
-    import io
-    import json
+    from ...services.features import export_collection
 
-    from ...errors import InputError
-    from ...io.features import FeatureSet, write_features
-    from ...services import features as fs
-
-    if fmt not in ("gpkg", "geojson", "csv"):
-        raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
-    feats = fs.items(database, collection, limit=fs.MAX_LIMIT)["features"]
-    name = f"shuibao-{collection}.{fmt}"
-    if fmt == "geojson":
-        body = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
-        return Response(body, media_type="application/geo+json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    rows = [f["properties"] for f in feats]
-    if fmt == "csv":
-        buf = io.StringIO()
-        keys = list(dict.fromkeys(k for r in rows for k in r))
-        w = csv.DictWriter(buf, keys, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    from shapely.geometry import shape
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        write_features(path, [FeatureSet(collection, rows, [shape(f["geometry"]) for f in feats])], "EPSG:4490")
-        content = path.read_bytes()
-    return Response(content, media_type="application/geopackage+sqlite3",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    content, media, name = export_collection(database, collection, fmt)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
