@@ -4,13 +4,18 @@ Each collection is a query over a store table with its geometry (EPSG:4490, serv
 lon/lat — the same axis order for CGCS2000 at this accuracy).  Each collection is held in memory as
 an STRtree over its geometries and its features already in GeoJSON form, rebuilt when the collection
 changes (its row count and largest id, and the newest row of what its properties come from), so a map
-panning over 11,000 patches costs a tree query and a JSON encoding, not a scan of the table.
+panning over 11,000 patches costs a tree query and a join of encoded features, not a scan of the table.
+
+Whether a collection is current is checked against the store at most every :data:`FRESH_SECONDS` per
+process, and at once after any write this process commits: a change made by another process (another web
+worker, the command line) reaches a map within that second.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,9 +25,11 @@ from sqlalchemy import Connection, func, select
 
 from ..errors import InputError, NotFoundError
 from ..store import Store, schema
+from ..store.store import writes_committed
 from ..supervision.model import CATEGORY_ZH, Category
 
 MAX_LIMIT = 10_000
+FRESH_SECONDS = 1.0  # how long a checked collection is served without asking the store again
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,29 @@ def _build(conn: Connection, location: str, c: Collection, stamp) -> _Index:
     return idx
 
 
+_CHECKED: dict[tuple[str | None, str], tuple[float, int, _Index]] = {}
+
+
+def current_index(db: str | None, c: Collection) -> _Index:
+    """The collection's index, current as of at most FRESH_SECONDS ago and of every write of this process."""
+    writes, now = writes_committed(), time.monotonic()
+    hit = _CHECKED.get((db, c.id))
+    if hit is not None and now - hit[0] < FRESH_SECONDS and hit[1] == writes:
+        return hit[2]
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        idx = _index(conn, store.location, c)
+    _CHECKED[(db, c.id)] = (now, writes, idx)  # the count read before the check: a write during it re-checks
+    return idx
+
+
+def preload(db: str | None) -> list[str]:
+    """Build every collection's index now (a server's start), so the first map requests do not wait for it."""
+    for c in COLLECTIONS.values():
+        current_index(db, c)
+    return list(COLLECTIONS)
+
+
 def collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
         raise NotFoundError(f"collection {cid!r} does not exist; collections: {', '.join(COLLECTIONS)}")
@@ -184,9 +214,7 @@ def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int 
         raise InputError(f"limit {limit}: expected 1–{MAX_LIMIT}")
     if offset < 0:
         raise InputError(f"offset {offset}: expected ≥ 0")
-    with Store(db) as store, store.reading() as conn:
-        store.require_current(conn)
-        idx = _index(conn, store.location, c)
+    idx = current_index(db, c)
     if bbox is None:
         pos = np.arange(len(idx.ids))
     elif idx.tree is None:
@@ -213,10 +241,7 @@ def item(db: str | None, cid: str, fid: int) -> dict:
 
 
 def extent(db: str | None, cid: str) -> list[float] | None:
-    c = collection(cid)
-    with Store(db) as store, store.reading() as conn:
-        store.require_current(conn)
-        idx = _index(conn, store.location, c)
+    idx = current_index(db, collection(cid))
     if idx.tree is None:
         return None
     return [float(v) for v in shapely.total_bounds(idx.tree.geometries)]

@@ -35,6 +35,13 @@ DEFAULT_DB = "shuibao.gpkg"
 _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()  # the most recently used last
 _ENGINE_LOCK = threading.Lock()
 MAX_ENGINES = 4  # pools kept open at once; a process that moves between many databases disposes the oldest
+_WRITES = [0]  # write transactions this process has committed (any database); caches compare it
+
+
+def writes_committed() -> int:
+    """How many write transactions this process has committed so far: a cache of store reads that saw this
+    number unchanged has missed no write made by this process."""
+    return _WRITES[0]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
@@ -194,6 +201,9 @@ class Store:
                     conn = conn.execution_options(sqlite_begin="DEFERRED")
                 with conn.begin():
                     yield conn
+            if write:
+                with _ENGINE_LOCK:
+                    _WRITES[0] += 1
         except (DBAPIError, SQLAlchemyError) as exc:
             raise self._translate(exc) from exc
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -9,14 +11,29 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..errors import ShuibaoError
+from ..services import features
 from . import errors
 from .routers import api, ogc, ui
 from .settings import Settings
 
 
+log = logging.getLogger(__name__)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="水保 Shuibao", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.preload:
+            try:
+                features.preload(settings.db)
+            except ShuibaoError as exc:  # the store answers each request with its own error (503)
+                log.warning("map layers not preloaded: %s", exc)
+        yield
+
+    app = FastAPI(title="水保 Shuibao", version=__version__, lifespan=lifespan,
                   description="Soil and water conservation platform: monitoring, supervision, governance. "
                               "REST under /api, OGC API Features under /ogc.")
     app.state.settings = settings

@@ -17,6 +17,7 @@ class Settings:
     max_upload_mb: float = 64.0  # SHUIBAO_MAX_UPLOAD_MB: larger uploads get 413
     secure_cookies: bool = False  # SHUIBAO_SECURE_COOKIES: set behind HTTPS
     language: str = "zh"  # SHUIBAO_LANGUAGE: zh or en, the UI's default
+    preload: bool = True  # SHUIBAO_PRELOAD: build the map layers' indexes at start, not on the first request
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -24,7 +25,8 @@ class Settings:
         values: dict = {}
         problems = []
         for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
-                           ("max_upload_mb", float), ("secure_cookies", bool), ("language", str)):
+                           ("max_upload_mb", float), ("secure_cookies", bool), ("language", str),
+                           ("preload", bool)):
             raw = env.get(f"SHUIBAO_{name.upper()}")
             if raw is None:
                 continue
