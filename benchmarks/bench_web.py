@@ -3,7 +3,7 @@ concurrent-edit test (no lost writes).
 
 The store holds the synthetic supervision scene (6,500 projects, 11,000 patches with their compliance
 analysis).  ``shuibao serve`` runs in a child process (uvicorn, ``--workers``); 50 asyncio clients each ask
-for the patches in a random map extent (about 20 km × 20 km, ``limit=1000``, as the map does at district
+for the patches in a random map extent (about 20 km × 20 km, ``limit=2000``, as the map does at district
 zoom) with an API key — once back to back, once with about a second between requests (a person panning).  Then 50 clients add one note each to the same case at the same moment, retrying on
 409; the case must end with exactly 50 more steps.  The clients share the 2 cores with the server.
 
@@ -100,7 +100,7 @@ def load(port: int, key: str, box, clients: int, per_client: int, seed: int = 0,
         try:
             for _ in range(per_client):
                 lon, la = rng.uniform(x0, x1 - span), rng.uniform(y0, y1 - span)
-                path = ("/ogc/collections/patches/items?limit=1000&bbox="
+                path = ("/ogc/collections/patches/items?limit=2000&bbox="
                         + quote(f"{lon},{la},{lon + span},{la + span}"))
                 t = time.perf_counter()
                 status, body = await _get(reader, writer, path, f"X-API-Key: {key}\r\n")
@@ -108,7 +108,7 @@ def load(port: int, key: str, box, clients: int, per_client: int, seed: int = 0,
                 page = json.loads(body) if status == 200 else None
                 if page is None:
                     errors.append(f"{status}: {body[:100]!r}")
-                elif len(page["features"]) != min(page["numberMatched"], 1000):
+                elif len(page["features"]) != min(page["numberMatched"], 2000):
                     errors.append(f"{len(page['features'])} features for {page['numberMatched']} matched")
                 else:
                     returned.append(page["numberReturned"])

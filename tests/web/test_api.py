@@ -117,7 +117,7 @@ def test_ogc_api_features_with_an_api_key(web):
     assert {lk["rel"] for lk in landing["links"]} >= {"self", "conformance", "data", "service-desc"}
     assert any("core" in c for c in client.get("/ogc/conformance", headers=h).json()["conformsTo"])
     ids = [c["id"] for c in client.get("/ogc/collections", headers=h).json()["collections"]]
-    assert ids == ["districts", "watersheds", "patches", "projects", "treatment"]
+    assert ids == ["districts", "watersheds", "patches", "projects", "treatment", "stations"]
     page = client.get("/ogc/collections/patches/items", headers=h, params={"limit": 10})
     assert page.headers["content-type"].startswith("application/geo+json")
     body = page.json()

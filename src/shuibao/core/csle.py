@@ -26,6 +26,7 @@ import numpy as np
 # SL 190-2007 water-erosion grades; code 0 is nodata
 GRADE_CODES = {1: "slight", 2: "light", 3: "moderate", 4: "intense", 5: "very_intense", 6: "severe"}
 GRADE_NAMES_ZH = {1: "微度", 2: "轻度", 3: "中度", 4: "强烈", 5: "极强烈", 6: "剧烈"}
+GRADE_COLOURS = ("#38a800", "#ffff00", "#ffaa00", "#ff5500", "#e60000", "#730000")  # 1…6, as on the bulletin's maps
 UPPER_BOUNDS = (2500.0, 5000.0, 8000.0, 15000.0)  # t/(km²·a) above the tolerance
 
 

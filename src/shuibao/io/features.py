@@ -119,7 +119,8 @@ def write_features(path: Path | str, layers: list[FeatureSet], crs: str, *, geom
     if driver != "GPKG" and len(layers) != 1:
         raise InputError(f"{p}: a {driver} file holds one layer; use .gpkg for {len(layers)}")
     options = {"layer_options": {"ENCODING": "UTF-8"}} if driver == "ESRI Shapefile" else {}
-    common = dict(driver=driver, geometry_type=geometry_type, crs=crs, promote_to_multi=True, **options)
+    common = dict(driver=driver, geometry_type=geometry_type, crs=crs,
+                  promote_to_multi=geometry_type.startswith("Multi"), **options)
     if driver != "ESRI Shapefile":
         with atomic_path(p, suffix=".tmp" + p.suffix) as tmp:
             tmp.unlink()

@@ -19,12 +19,12 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import PathPatch, Patch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
+from ..core.csle import GRADE_COLOURS  # noqa: E402
 from ..errors import DataError  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402
 
 CJK_FONTS = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC"]
 # SL 190-2007 grades 1…6: 微度 green to 剧烈 dark red (the colours bulletins commonly use)
-GRADE_COLOURS = ["#38a800", "#ffff00", "#ffaa00", "#ff5500", "#e60000", "#730000"]
 DPI = 150
 
 

@@ -40,6 +40,7 @@ class Collection:
     table: object
     key: str  # the id column
     query: Callable[[Connection], object]  # select(...) with the key, the geometry ("geom") and properties
+    point: tuple[str, str] | None = None  # (lon, lat) columns, for a table of points without a geometry column
 
 
 def _patches(conn):
@@ -70,6 +71,12 @@ def _districts(conn):
             .join(d, d.c.code == b.c.district_code))
 
 
+def _stations(conn):
+    s = schema.stations
+    return select(s.c.id, s.c.code, s.c.name, s.c.kind, s.c.status, s.c.district_code, s.c.lon, s.c.lat,
+                  s.c.elevation_m, s.c.plan_item, s.c.established_on)
+
+
 def _watersheds(conn):
     w, m = schema.monitoring_watersheds, schema.monitoring_runs
     latest = conn.execute(select(func.max(m.c.id))).scalar()
@@ -88,6 +95,9 @@ COLLECTIONS = {c.id: c for c in (
                "projects", schema.responsibility_areas, "fid", _projects),
     Collection("treatment", "治理图斑 Treatment patches", "Treatment patches of the plan's types",
                schema.treatment_patches, "fid", _treatment),
+    Collection("stations", "监测站点 Monitoring stations", "Monitoring stations (comprehensive, runoff plots, rain "
+               "gauges, hydrological); planned stations without coordinates have no geometry",
+               schema.stations, "id", _stations, point=("lon", "lat")),
 )}
 
 
@@ -142,9 +152,8 @@ def _build(conn: Connection, location: str, c: Collection, stamp) -> _Index:
     sub = c.query(conn).subquery()
     rows = conn.execute(select(sub).order_by(sub.c[c.key])).all()
     ids = np.array([r._mapping[c.key] for r in rows], np.int64)
-    geoms = np.array([r.geom for r in rows], dtype=object)
-    features = [{"type": "Feature", "id": int(r._mapping[c.key]), "geometry": shapely.geometry.mapping(r.geom),
-                 "properties": _props(r, c)} for r in rows]
+    geoms = np.array([_geom(r, c) for r in rows], dtype=object)
+    features = [_feature(r, c, g) for r, g in zip(rows, geoms)]
     idx = _Index(stamp, ids, geoms, features)
     with _LOCK:
         _CACHE[(location, c.id)] = idx
@@ -193,6 +202,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return tuple(v)  # type: ignore[return-value]
 
 
+def _geom(row, c: Collection):
+    if c.point is None:
+        return row.geom
+    lon, lat = (row._mapping[k] for k in c.point)
+    return None if lon is None or lat is None else shapely.Point(lon, lat)
+
+
+def _feature(row, c: Collection, geom) -> dict:
+    return {"type": "Feature", "id": int(row._mapping[c.key]),
+            "geometry": None if geom is None else shapely.geometry.mapping(geom), "properties": _props(row, c)}
+
+
 def _props(row, c: Collection) -> dict:
     out = {}
     for k, v in row._mapping.items():
@@ -237,7 +258,7 @@ def item(db: str | None, cid: str, fid: int) -> dict:
         row = conn.execute(select(sub).where(sub.c[c.key] == fid)).first()
     if row is None:
         raise NotFoundError(f"collection {cid}: no feature {fid}")
-    return {"type": "Feature", "id": fid, "geometry": shapely.geometry.mapping(row.geom), "properties": _props(row, c)}
+    return _feature(row, c, _geom(row, c))
 
 
 def extent(db: str | None, cid: str) -> list[float] | None:
@@ -272,6 +293,7 @@ def export_collection(db: str | None, cid: str, fmt: str) -> tuple[bytes, str, s
         return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", name
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        write_features(path, [FeatureSet(cid, rows, [shapely.geometry.shape(f["geometry"]) for f in feats])],
-                       "EPSG:4490")
+        geoms = [shapely.geometry.shape(f["geometry"]) if f["geometry"] else None for f in feats]
+        write_features(path, [FeatureSet(cid, rows, geoms)], "EPSG:4490",
+                       geometry_type="Point" if collection(cid).point else "MultiPolygon")
         return path.read_bytes(), "application/geopackage+sqlite3", name

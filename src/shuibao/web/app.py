@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import ShuibaoError
 from ..services import features
 from . import errors
-from .routers import api, ogc, ui
+from .routers import api, ogc, tiles, ui
 from .settings import Settings
 
 
@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(ogc.router)
+    tile_router, tile_deps = tiles.make_router()
+    app.include_router(tile_router, prefix="/tiles", tags=["Tiles"], dependencies=tile_deps)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=str(Path(str(resources.files("shuibao.web") / "static")))),
               name="static")

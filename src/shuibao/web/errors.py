@@ -40,3 +40,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
 
     app.add_exception_handler(ShuibaoError, handler)
+
+    from rio_tiler import errors as tile  # the tile routes' own errors: a tile off the raster is 404, not 500
+
+    async def tile_handler(request: Request, exc: Exception) -> JSONResponse:
+        code = 404 if isinstance(exc, (tile.TileOutsideBounds, tile.InvalidBandName)) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    for kind in (tile.TileOutsideBounds, tile.InvalidBandName, tile.MissingBands, tile.InvalidColorFormat,
+                 tile.InvalidExpression, tile.InvalidFormat):
+        app.add_exception_handler(kind, tile_handler)

@@ -1,0 +1,45 @@
+"""The stations layer (OGC API Features, downloads) on both backends: a point per station with coordinates, a
+feature without geometry for a planned station that has none, and a bbox that finds exactly the stations in it."""
+
+from __future__ import annotations
+
+import json
+
+import pyogrio
+import pytest
+
+from shuibao.services import features
+from shuibao.services import stations as svc
+from shuibao.services.database import init
+
+from ..stations.test_station_services import STATIONS, write_csv
+
+
+@pytest.fixture
+def stations_db(db_url, tmp_path):
+    init(db_url, boundaries=True)
+    svc.import_stations(db_url, write_csv(tmp_path / "s.csv", STATIONS), actor="tester")
+    svc.register_planned_stations(db_url)  # 专栏4's new stations: places, no coordinates
+    return db_url
+
+
+def test_stations_are_points_and_planned_ones_have_no_geometry(stations_db, tmp_path):
+    page = features.items(stations_db, "stations", limit=1000)
+    by_code = {f["properties"]["code"]: f for f in page["features"]}
+    assert page["matched"] == len(svc.list_stations(stations_db))
+    for s in STATIONS:
+        assert by_code[s["code"]]["geometry"] == {"type": "Point", "coordinates": (float(s["lon"]), float(s["lat"]))}
+    planned = [f for f in page["features"] if f["properties"]["status"] == "planned"]
+    assert planned and all(f["geometry"] is None for f in planned)
+    # bbox around 北碚 and 合川 but not 涪陵
+    near = features.items(stations_db, "stations", bbox=(106.2, 29.7, 106.5, 30.1))
+    assert sorted(f["properties"]["code"] for f in near["features"]) == ["S1", "S3"]
+    for fmt in ("geojson", "gpkg"):
+        body, _, name = features.export_collection(stations_db, "stations", fmt)
+        path = tmp_path / name
+        path.write_bytes(body)
+        if fmt == "geojson":
+            assert len(json.loads(body)["features"]) == page["matched"]
+        else:
+            _, _, wkb, _ = pyogrio.raw.read(path)
+            assert len(wkb) == page["matched"] and sum(g is None for g in wkb) == len(planned)
