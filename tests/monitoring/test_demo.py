@@ -40,3 +40,11 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
         changes = list(csv.DictReader(fh))
     assert {r["level"] for r in changes} == {"district", "region", "three_gorges", "city"}
     assert (out / "compare-2024-2025" / "comparison.xlsx").is_file()
+    # the web account for browsing the demo: the password in the file logs in, and only its owner reads it
+    login = out / "web-login.txt"
+    assert str(login) in proc.stdout and (login.stat().st_mode & 0o077) == 0
+    fields = dict(line.split(": ", 1) for line in login.read_text(encoding="utf-8").splitlines() if ": " in line)
+    from shuibao.services import auth
+
+    who = auth.authenticate(str(out / "shuibao.gpkg"), fields["username"], fields["password"])
+    assert who.role == "city_admin"

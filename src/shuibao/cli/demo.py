@@ -60,3 +60,6 @@ def demo(ctx: typer.Context,
                        f"{city['base_rate_pct']:.2f} → {city['rate_pct']:.2f} % ({sc.cells_changed} cells changed; "
                        f"`shuibao scenario show {sc.scenario_id}`)")
     typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")
+    if result.web_login is not None:
+        typer.echo(f"  web: `shuibao --db {result.db} serve`, then http://127.0.0.1:8000 — log in with the demo "
+                   f"account in {result.web_login}")

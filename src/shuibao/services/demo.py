@@ -37,6 +37,7 @@ class DemoResult:
     comparison: dict
     comparison_files: list[Path]
     supervision: object | None = None
+    web_login: Path | None = None  # the demo account's name and password for `shuibao serve`
 
 
 def _has_boundaries(db: str) -> bool:
@@ -134,7 +135,33 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
                                                 actor="demo（合成数据）")
         except InputError as exc:  # at a coarse resolution the patches may hold no cell centre
             say(f"scenario skipped: {exc}")
-    return DemoResult(db, specs, runs, comparison, files, supervision)
+    return DemoResult(db, specs, runs, comparison, files, supervision, _demo_login(db, out))
+
+
+DEMO_USER = "demo"
+
+
+def _demo_login(db: str, out: Path) -> Path | None:
+    """A city-administrator account for browsing the demo in `shuibao serve`, with a random password written to
+    OUT/web-login.txt (readable by its owner only); kept as it is on a rerun."""
+    import os
+    import secrets
+
+    from ..errors import InputError
+    from ..io.atomic import atomic_path
+    from .auth import create_user
+
+    path = out / "web-login.txt"
+    password = secrets.token_urlsafe(12)
+    try:
+        create_user(db, DEMO_USER, password, "city_admin", display_name="演示管理员（合成数据）")
+    except InputError:  # taken: the account (and its file) from an earlier demo into this database
+        return path if path.exists() else None
+    with atomic_path(path) as tmp:
+        tmp.write_text(f"# shuibao serve --db {db}  →  http://127.0.0.1:8000\nusername: {DEMO_USER}\n"
+                       f"password: {password}\n", encoding="utf-8")
+        os.chmod(tmp, 0o600)
+    return path
 
 
 def _has_supervision(db: str) -> bool:
