@@ -4,7 +4,8 @@ concurrent-edit test (no lost writes).
 The store holds the synthetic supervision scene (6,500 projects, 11,000 patches with their compliance
 analysis).  ``shuibao serve`` runs in a child process (uvicorn, ``--workers``); 50 asyncio clients each ask
 for the patches in a random map extent (about 20 km × 20 km, ``limit=2000``, as the map does at district
-zoom) with an API key — once back to back, once with about a second between requests (a person panning).  Then 50 clients add one note each to the same case at the same moment, retrying on
+zoom) with an API key — once back to back, once with about a second between requests (a person panning).
+Then 50 clients add one note each to the same case at the same moment, retrying on
 409; the case must end with exactly 50 more steps.  The clients share the 2 cores with the server.
 
     python benchmarks/bench_web.py [--clients 50] [--requests 20] [--workers 2] [--db POSTGIS_URL]
@@ -160,7 +161,8 @@ def edits(base: str, db: str, case_no: str, clients: int) -> dict:
     events = cases.get_case(db, case_no).events
     notes = sorted(int(e["note"].split()[1]) for e in events if e["note"].startswith("client "))
     return {"writers": clients, "steps_added": len(events) - before, "conflicts_retried": len(conflicts),
-            "errors": len(errors), "first_errors": errors[:3], "lost_writes": clients - len(set(notes)), "duplicates": len(notes) - len(set(notes)),
+            "errors": len(errors), "first_errors": errors[:3], "lost_writes": clients - len(set(notes)),
+            "duplicates": len(notes) - len(set(notes)),
             "seq_gapless": [e["seq"] for e in events] == list(range(1, len(events) + 1))}
 
 

@@ -29,7 +29,8 @@ def test_own_writes_show_at_once_and_others_within_the_window(tmp_path, monkeypa
     monkeypatch.setattr(features, "FRESH_SECONDS", 0.5)
     assert _count(db) == 5  # checked now
     seen = store_module.writes_committed()
-    patches.import_patches(db, write_layer(tmp_path / "c.gpkg", [patch_row("C0", period="2026H1")], [square(0, 6000, 100)]),
+    patches.import_patches(db, write_layer(tmp_path / "c.gpkg", [patch_row("C0", period="2026H1")],
+                                           [square(0, 6000, 100)]),
                            period="2026H1")
     monkeypatch.setattr(features, "writes_committed", lambda: seen)  # as if another process had written it
     assert _count(db) == 5  # within the window the cached layer is served

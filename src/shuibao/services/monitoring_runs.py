@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from .. import __version__
 from ..core.zonal import crosstab
-from ..errors import InputError
+from ..errors import InputError, NotFoundError
 from ..io import raster as rio
 from ..monitoring.units import GRADES, GRADES_ZH
 from ..io.steps import sha256
@@ -122,7 +122,7 @@ def resolve_run(conn: Connection, ref: str) -> int:
     if not ref.isdigit():
         raise InputError(f"run {ref!r}: expected a run id (see `shuibao monitor list`) or 'latest'")
     if conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
-        raise InputError(f"run {ref}: no such monitoring run (see `shuibao monitor list`)")
+        raise NotFoundError(f"run {ref}: no such monitoring run (see `shuibao monitor list`)")
     return int(ref)
 
 

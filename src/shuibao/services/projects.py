@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, select
 
-from ..errors import InputError
+from ..errors import InputError, NotFoundError
 from ..io.features import read_features
 from ..store import Store, gpkg, schema
 from ..supervision.imports import PROJECT_FIELDS, FeatureReport, validate_layer
@@ -257,7 +257,7 @@ def project_history(db: str | None, code: str) -> list[dict]:
         store.require_current(conn)
         pid = conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
         if pid is None:
-            raise InputError(f"project {code!r} is not known")
+            raise NotFoundError(f"project {code!r} is not known")
         return [dict(r._mapping) for r in conn.execute(select(e).where(e.c.project_id == pid).order_by(e.c.id))]
 
 

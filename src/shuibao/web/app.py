@@ -17,7 +17,6 @@ from . import errors
 from .routers import api, ogc, tiles, ui
 from .settings import Settings
 
-
 log = logging.getLogger(__name__)
 
 

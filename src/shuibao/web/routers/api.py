@@ -1,4 +1,5 @@
-"""REST API under /api: login, districts, monitoring runs, cases (with evidence upload), audit log."""
+"""REST API under /api: login, districts, projects, monitoring runs and their products, cases (with evidence
+upload), the assessment, treatment progress, stations, warnings, audit log.  Reads only call services."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from ...services import auth
+from ...services import auth, overviews
 from ...services import cases as case_service
-from ...services.monitoring_runs import districts_with_rates, get_run, list_runs
+from ...services.governance import progress as treatment_progress
+from ...services.monitoring_runs import districts_with_rates, list_runs
 from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
 
@@ -61,10 +64,79 @@ def runs(who: Caller, database: Db) -> list[dict]:
     return [r.__dict__ for r in list_runs(database)]
 
 
-@router.get("/runs/{run}", summary="One monitoring run (an id or 'latest') with its unit table")
+@router.get("/districts/{district}", summary="One district (name or code): rate against target in the latest "
+            "and every run, projects by status, open cases, treatment progress, assessment score")
+def district(district: str, who: Caller, database: Db) -> dict:
+    return overviews.district_overview(database, district)
+
+
+@router.get("/projects", summary="Production and construction projects, filtered (district, status, q on code or "
+            "name) and paged; total is the number matching")
+def project_list(who: Caller, database: Db, district: str | None = None, status: str | None = None,
+                 q: str | None = None, limit: Annotated[int, Query(ge=1, le=overviews.MAX_PAGE)] = 50,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    return overviews.project_list(database, district=district, status=status, q=q, limit=limit, offset=offset)
+
+
+@router.get("/projects/{code}", summary="One project: fields, responsibility areas, lifecycle events with "
+            "before/after, compliance findings, cases, fees, acceptance")
+def project(code: str, who: Caller, database: Db) -> dict:
+    return overviews.project_overview(database, code)
+
+
+@router.get("/runs/{run}", summary="One monitoring run (an id or 'latest'): info, spec, grid, provenance, unit "
+            "and land-use tables")
 def run(run: str, who: Caller, database: Db) -> dict:
-    data = get_run(database, run)
-    return {"info": data["info"].__dict__, "units": data["units"]}
+    return overviews.run_detail(database, run)
+
+
+@router.get("/runs/{run}/units", summary="A run's per-unit table (city, regions, districts; grade areas, rate, "
+            "target, gap), optionally one level")
+def run_units(run: str, who: Caller, database: Db, level: str | None = None) -> dict:
+    return overviews.run_units(database, run, level)
+
+
+@router.get("/runs/{run}/files", summary="The downloadable products of a run (rasters, tables, vectors, "
+            "provenance) in its output folder")
+def run_files(run: str, who: Caller, database: Db) -> dict:
+    return overviews.run_files(database, run)
+
+
+@router.get("/runs/{run}/files/{name:path}", summary="One product of a run (a name from its file list)")
+def run_file(run: str, name: str, who: Caller, database: Db) -> Response:
+    path, media = overviews.run_file(database, run, name)
+    return FileResponse(path, media_type=media, filename=path.name)
+
+
+@router.get("/assessment", summary="The district assessment of a year (the newest stored): per district the "
+            "total, grade and each indicator's score, blank where no records")
+def assessment(who: Caller, database: Db, year: int | None = None) -> dict:
+    return overviews.assessment_table(database, year)
+
+
+@router.get("/assessment.csv", summary="The district assessment of a year as CSV")
+def assessment_csv(who: Caller, database: Db, year: int | None = None) -> Response:
+    content, name = overviews.assessment_csv(database, year)
+    return Response(content, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/governance/progress", summary="Treatment progress against the plan's 专栏3 per type, per district "
+            "and type, per year (up to year, default this year)")
+def governance_progress(who: Caller, database: Db, year: int | None = None) -> dict:
+    return treatment_progress(database, year=year)
+
+
+@router.get("/stations", summary="The monitoring stations with their annual summary (default: the newest year "
+            "observed)")
+def stations(who: Caller, database: Db, year: int | None = None) -> dict:
+    return overviews.stations_overview(database, year)
+
+
+@router.get("/warnings", summary="The rain warning stored for a day (default: the newest) with its footprints "
+            "and the sites hit")
+def warnings(who: Caller, database: Db, day: Annotated[date | None, Query(alias="date")] = None) -> dict:
+    return overviews.warning_of_day(database, day)
 
 
 @router.get("/cases", summary="The case ledger with state, deadline and days overdue")

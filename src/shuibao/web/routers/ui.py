@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ...errors import AuthenticationError
-from ...services import auth
+from ...services import auth, run_rasters
 from ..deps import caller
 from ..i18n import words
 
@@ -60,7 +60,8 @@ def dashboard(request: Request) -> Response:
 
 @router.get("/map")
 def map_page(request: Request) -> Response:
-    return _page(request, "map.html")
+    colours, names = run_rasters.grade_legend(_lang(request))
+    return _page(request, "map.html", grade_colours=colours, grade_names=names)
 
 
 @router.get("/cases")
@@ -76,3 +77,33 @@ def case(case_no: str, request: Request) -> Response:
 @router.get("/audit")
 def audit(request: Request) -> Response:
     return _page(request, "audit.html")
+
+
+@router.get("/districts/{name}")
+def district(name: str, request: Request) -> Response:
+    return _page(request, "district.html", district=name)
+
+
+@router.get("/projects")
+def projects(request: Request) -> Response:
+    return _page(request, "projects.html")
+
+
+@router.get("/projects/{code}")
+def project(code: str, request: Request) -> Response:
+    return _page(request, "project.html", code=code)
+
+
+@router.get("/runs")
+def runs(request: Request) -> Response:
+    return _page(request, "runs.html")
+
+
+@router.get("/runs/{run}")
+def run(run: str, request: Request) -> Response:
+    return _page(request, "run.html", run=run)
+
+
+@router.get("/assessment")
+def assessment(request: Request) -> Response:
+    return _page(request, "assessment.html")
