@@ -62,6 +62,17 @@ def site(db_url, demo_store, tmp_path):
     return db, p
 
 
+def _grade_at(run: dict, lon: float, lat: float) -> int:
+    """The run's SL 190 grade under a point, read from its raster (independently of the tile server)."""
+    import rasterio
+    from pyproj import Transformer
+
+    with rasterio.open(Path(run["info"].output_dir) / "rasters" / "grade.tif") as src:
+        x, y = Transformer.from_crs("EPSG:4326", src.crs, always_xy=True).transform(lon, lat)
+        row, col = src.index(x, y)
+        return int(src.read(1)[row, col])
+
+
 @pytest.fixture
 def server(site):
     import uvicorn
@@ -114,9 +125,21 @@ def test_login_map_district_patch_case_audit(server, site, request):
         expect(popup).to_have_attribute("data-code", "yubei")
         expect(popup.locator(".rate")).to_have_text(f"{yubei['rate_pct']:.2f}%")
         page.screenshot(path=str(SHOTS / f"map-district-{tag}.png"))
+        # the erosion-grade tiles: switch them on, click the same place, read the grade under the click
+        page.evaluate("window.shuibaoMap.closePopup()")
+        page.get_by_label("土壤侵蚀强度").check()
+        expect(page.locator(".leaflet-tile-loaded").first).to_be_visible(timeout=30_000)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        grade = page.locator(".popup.district .grade")
+        expect(grade).to_be_visible(timeout=30_000)
+        lon, lat = float(grade.get_attribute("data-lon")), float(grade.get_attribute("data-lat"))
+        assert int(grade.get_attribute("data-grade")) == _grade_at(run, lon, lat)
+        page.screenshot(path=str(SHOTS / f"map-grade-{tag}.png"))
+        page.get_by_label("土壤侵蚀强度").uncheck()
         # the suspect patch: zoom onto it and click it
         page.evaluate(f"window.shuibaoMap.closePopup(); "
                       f"window.shuibaoMap.setView([{point.y + 0.002}, {point.x + 0.002}], 16, {{animate: false}})")
+        page.wait_for_function("document.body.dataset.patchesBusy === '0'", timeout=30_000)  # the view's patches
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         patch = page.locator(".popup.patch")
         expect(patch).to_have_attribute("data-code", "U-1")
