@@ -42,11 +42,17 @@ class SupervisionScene:
 
 
 def make_supervision_scene(n_projects: int = 6500, n_patches: int = 11000, *, seed: int = 0,
-                           period: str = "2025H1", image_date: str = "2025-06-30") -> SupervisionScene:
+                           period: str = "2025H1", image_date: str = "2025-06-30",
+                           inside=None) -> SupervisionScene:
+    """``inside``: a polygon (in the scene's equal-area CRS) that holds every project and unapproved patch
+    (the demo passes the city's districts); without it they are spread over EXTENT."""
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = EXTENT
-    cx = rng.uniform(x0 + 5000, x1 - 5000, n_projects)
-    cy = rng.uniform(y0 + 5000, y1 - 5000, n_projects)
+    if inside is None:
+        cx = rng.uniform(x0 + 5000, x1 - 5000, n_projects)
+        cy = rng.uniform(y0 + 5000, y1 - 5000, n_projects)
+    else:
+        cx, cy = _points_inside(rng, inside, n_projects)
     w = rng.uniform(100, 800, n_projects)
     h = rng.uniform(100, 800, n_projects)
     rects = [box(a - c / 2, b - d / 2, a + c / 2, b + d / 2) for a, b, c, d in zip(cx, cy, w, h)]
@@ -60,7 +66,7 @@ def make_supervision_scene(n_projects: int = 6500, n_patches: int = 11000, *, se
     kinds = rng.choice(list(SHARES), n_patches, p=list(SHARES.values()))
     patches, geoms, planted = [], [], {}
     for k, kind in enumerate(kinds):
-        g, ind = _plant(str(kind), rng, rects, industry, tree)
+        g, ind = _plant(str(kind), rng, rects, industry, tree, inside)
         pid = f"SYN-T{k:05d}"
         row = dict(patch_id=pid, period=period, image_date=image_date,
                    kind="非生产建设项目" if kind == "not_project" else "其他扰动", industry=ind)
@@ -70,7 +76,20 @@ def make_supervision_scene(n_projects: int = 6500, n_patches: int = 11000, *, se
     return SupervisionScene(EQUAL_AREA_CRS.to_wkt(), projects, rects, patches, geoms, planted)
 
 
-def _plant(kind: str, rng, rects, industry, tree):
+def _points_inside(rng, polygon, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` uniform random points inside ``polygon`` (rejection from its bounding box)."""
+    shapely.prepare(polygon)
+    x0, y0, x1, y1 = polygon.bounds
+    xs, ys = [], []
+    while sum(len(x) for x in xs) < n:
+        x, y = rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n)
+        keep = shapely.contains_xy(polygon, x, y)
+        xs.append(x[keep])
+        ys.append(y[keep])
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+def _plant(kind: str, rng, rects, industry, tree, inside=None):
     while True:
         j = int(rng.integers(len(rects)))
         minx, miny, maxx, maxy = rects[j].bounds
@@ -93,8 +112,11 @@ def _plant(kind: str, rng, rects, industry, tree):
             g = box(maxx + gap, py, maxx + gap + size, py + size)
         else:  # unapproved: far from everything
             size = rng.uniform(60, 300)
-            x0, y0, x1, y1 = EXTENT
-            px, py = rng.uniform(x0, x1 - size), rng.uniform(y0, y1 - size)
+            if inside is None:
+                x0, y0, x1, y1 = EXTENT
+                px, py = rng.uniform(x0, x1 - size), rng.uniform(y0, y1 - size)
+            else:
+                (px,), (py,) = _points_inside(rng, inside, 1)
             g = box(px, py, px + size, py + size)
             ind = ""
         # keep the planted category unambiguous: no other project too close

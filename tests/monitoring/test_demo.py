@@ -48,3 +48,14 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
 
     who = auth.authenticate(str(out / "shuibao.gpkg"), fields["username"], fields["password"])
     assert who.role == "city_admin"
+    # every synthetic project and patch lies in Chongqing (none in Sichuan or Hubei on the map)
+    import shapely
+
+    from shuibao.services import features
+
+    db = str(out / "shuibao.gpkg")
+    city = shapely.union_all([shapely.geometry.shape(f["geometry"])
+                              for f in features.items(db, "districts", limit=1000)["features"]])
+    for cid in ("patches", "projects", "treatment"):
+        geoms = [shapely.geometry.shape(f["geometry"]) for f in features.items(db, cid, limit=10_000)["features"]]
+        assert geoms and all(city.contains(g) for g in geoms), cid

@@ -58,11 +58,23 @@ def _place_in_districts(db: str, scene) -> None:
         p["district"] = names[j]
 
 
+def _city_inside(db: str):
+    """The districts' union in the scene's equal-area CRS, 2 km in from the city's edge, so every synthetic
+    project and patch lies in Chongqing (a patch in Sichuan on the map would mislead more than it shows)."""
+    with Store(db) as store, store.reading() as conn:
+        bounds = read_boundaries(conn)
+    tf = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
+    city = shapely.union_all([shapely.transform(b["geom"], lambda xy: np.column_stack(tf.transform(xy[:, 0], xy[:, 1])))
+                             for b in bounds])
+    return city.buffer(-2000)
+
+
 def run_supervision_demo(db: str, out: Path, *, year: int, seed: int = 0) -> SupervisionDemo:
     """The supervision records of ``year`` in the demo database; files under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     period = f"{year}H1"
-    scene = make_supervision_scene(650, 1100, seed=seed, period=period, image_date=f"{year}-06-30")
+    scene = make_supervision_scene(650, 1100, seed=seed, period=period, image_date=f"{year}-06-30",
+                                   inside=_city_inside(db))
     for k, p in enumerate(scene.projects):  # half approved the year before, half early this year
         p["approval_date"] = f"{year - 1}-{k % 12 + 1:02d}-15" if k % 2 else f"{year}-{k % 5 + 1:02d}-10"
     _place_in_districts(db, scene)
