@@ -9,7 +9,7 @@ monitoring reports, stations.  A project spanning several districts counts in ea
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -168,9 +168,17 @@ def _stations(conn: Connection, year: int) -> tuple[dict, dict]:
 
 
 def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_path: Path | None = None,
-                   out: Path | None = None, actor: str | None = None) -> dict:
-    """Score every district for ``year``; store the scores with their evidence; optionally export them (CSV)."""
+                   out: Path | None = None, actor: str | None = None, principal=None) -> dict:
+    """Score every district for ``year``; store the scores with their evidence; optionally export them (CSV).
+
+    With a ``principal`` (the web platform): city administrators only; the scores are audited in the
+    transaction that stores them (the optional export is written afterwards and is not part of it).
+    """
     from .monitoring_runs import resolve_run
+
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
 
     scheme = load_scheme(scheme_path)
     by, at = who(actor), now()
@@ -207,6 +215,12 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
                           **{lf["indicator"]: None if lf["value"] is None else lf["score"] for lf in scored["leaves"]},
                           "total": scored["total"], "grade": scored["grade"]})
         conn.execute(schema.assessment_scores.insert(), rows)
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "assessment.run", "assessment", aid, None,
+                  {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
+                   "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
     result = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
               "districts": table}
     if out is not None:

@@ -80,6 +80,15 @@ def require(principal: Principal | None, permission: str, *, district: str | Non
     return principal
 
 
+def batch_actor(principal: Principal | None, actor: str | None) -> str | None:
+    """Who a batch write (an import, an analysis run) records: ``actor`` from the command line, or — through
+    the web — the principal's name once it is allowed (city administrators only; 403 before anything is read)."""
+    if principal is None:
+        return actor
+    require(principal, "admin")
+    return principal.name
+
+
 def audit(conn: Connection, principal: Principal, action: str, kind: str, object_id, before=None, after=None, *,
           request_id: str | None = None) -> None:
     """One audit_log row, in the caller's transaction."""

@@ -60,9 +60,17 @@ def _load(conn: Connection, period: str):
 
 
 def run_compliance(db: str | None, *, period: str | None = None, rules: Path | None = None,
-                   out: Path | None = None, actor: str | None = None) -> ComplianceResult:
-    """Classify every patch of ``period`` (default: the latest), store the analysis, optionally export it."""
+                   out: Path | None = None, actor: str | None = None, principal=None) -> ComplianceResult:
+    """Classify every patch of ``period`` (default: the latest), store the analysis, optionally export it.
+
+    With a ``principal`` (the web platform): city administrators only; the analysis is audited in the
+    transaction that stores it (the optional export is written afterwards and is not part of it).
+    """
     import time
+
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
 
     if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
         raise InputError(f"-o {out}: expected a .gpkg or .csv file")  # before anything is stored
@@ -90,6 +98,12 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
             conn.execute(schema.compliance_project_findings.insert(), [dict(
                 run_id=run_id, project_id=p.project_id, finding=p.finding, status=p.status, reason=p.reason,
                 evidence_json=dumps(p.evidence)) for p in idle])
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "compliance.run", "compliance_run", run_id, None,
+                  {"period": period, "rules_version": ruleset.version, "patches": len(findings), "counts": counts,
+                   "project_findings": len(idle)})
     outputs = export_findings(db, out, analysis=run_id) if out is not None else ()
     return ComplianceResult(run_id, period, ruleset.version, counts, len(idle), seconds, tuple(outputs))
 

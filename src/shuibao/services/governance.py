@@ -73,8 +73,14 @@ class TreatmentImport:
 
 
 def import_treatment(db: str | None, path: Path, *, layer: str | None = None, report: Path | None = None,
-                     actor: str | None = None) -> TreatmentImport:
-    """Add or update treatment patches (and their projects); nothing stored unless every feature is acceptable."""
+                     actor: str | None = None, principal=None) -> TreatmentImport:
+    """Add or update treatment patches (and their projects); nothing stored unless every feature is acceptable.
+
+    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    """
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
     src = read_features(path, "treatment patches", layer=layer)
     checked = validate_layer(src.geoms, src.fields, src.crs, treatment_fields(), "patch_code",
                              has_geometry=src.has_geometry)
@@ -113,6 +119,12 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
         if store.backend == "sqlite":
             gpkg.update_extent(conn, schema.treatment_patches,
                                tuple(map(float, shapely.total_bounds(checked.geoms))))
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "treatment.import", "import", import_id, None,
+                  {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
+                   "source": path.name})
     return TreatmentImport(import_id, len(checked.records), counts["created"], counts["updated"], counts["projects"],
                            len(checked.repaired), float(areas.sum()) / 1e6, report_rows(checked.reports))
 

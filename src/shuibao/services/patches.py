@@ -40,11 +40,9 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
 
     With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
     """
-    if principal is not None:
-        from .auth import require
+    from .auth import batch_actor
 
-        require(principal, "admin")
-        actor = principal.name
+    actor = batch_actor(principal, actor)
     src = read_features(path, "patches", layer=layer)
     defaults = {"period": period} if period else {}
     checked = validate_layer(src.geoms, src.fields, src.crs, PATCH_FIELDS, "patch_id", has_geometry=src.has_geometry,

@@ -93,8 +93,14 @@ def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
 
 
 def import_projects(db: str | None, path: Path, *, attributes: Path | None = None, layer: str | None = None,
-                    report: Path | None = None, actor: str | None = None) -> ImportResult:
-    """Import or update projects and their responsibility areas from a vector file (or a CSV without areas)."""
+                    report: Path | None = None, actor: str | None = None, principal=None) -> ImportResult:
+    """Import or update projects and their responsibility areas from a vector file (or a CSV without areas).
+
+    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    """
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
     src = read_features(path, "projects", layer=layer)
     _merge_attributes(src, attributes)
     checked = validate_layer(src.geoms, src.fields, src.crs, PROJECT_FIELDS, "code", has_geometry=src.has_geometry,
@@ -113,6 +119,12 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
         _write(conn, checked, import_id, at, by, counts)
         if store.backend == "sqlite":
             _extent(conn)
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "projects.import", "import", import_id, None,
+                  {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
+                   "source": path.name})
     return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
                         counts["areas"], len(checked.repaired), report_rows(checked.reports))
 

@@ -25,8 +25,8 @@ from ..stations.erosivity import R_UNIT, annual_erosivity, days_in_year
 from ..stations.qc import GAP, check_series, gap_days, load_qc_rules
 from ..store import Store, schema
 from ..supervision.imports import FeatureReport, ValidatedLayer, parse_date
-from .supervision_common import (SHOW, actor as who, district_lookup, now, record_import, write_csv_rows,
-                                  write_report)
+from .supervision_common import (SHOW, actor as who, district_lookup, now, record_import, with_rows,
+                                  write_csv_rows, write_report)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _refuse(role: str, path: Path, problems: list[str], reports: list[FeatureRep
         parts.append("a re-import replaces nothing: remove the rows already stored from the file")
     if role == "observations":
         parts.append(f"per-row report: {report}" if report else "add --report FILE.csv for the per-row report")
-    return InputError(". ".join(parts))
+    return with_rows(InputError(". ".join(parts)), problems, bad)
 
 
 def _number(text: str, what: str, rep: FeatureReport, lo: float, hi: float) -> float | None:
@@ -96,8 +96,14 @@ def _number(text: str, what: str, rep: FeatureReport, lo: float, hi: float) -> f
 
 
 # --------------------------------------------------------------------------- registry
-def import_stations(db: str | None, path: Path, *, actor: str | None = None) -> dict:
-    """Add stations from a CSV and update known ones (by code); any rejected row stores nothing."""
+def import_stations(db: str | None, path: Path, *, actor: str | None = None, principal=None) -> dict:
+    """Add stations from a CSV and update known ones (by code); any rejected row stores nothing.
+
+    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    """
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
     path = Path(path)
     fields, rows = _read_csv(path, "stations")
     problems: list[str] = [] if rows else ["the file holds no rows"]
@@ -157,6 +163,11 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None) -> 
                 updated += 1
         checked = ValidatedLayer(records, [None] * len(records), reports, [], "EPSG:4490")
         import_id = record_import(conn, "stations", path, "stations", checked, None, now(), by)
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "stations.import", "import", import_id, None,
+                  {"rows": len(records), "created": created, "updated": updated, "source": path.name})
     return {"import_id": import_id, "rows": len(records), "created": created, "updated": updated,
             "unchanged": len(records) - created - updated}
 
@@ -192,13 +203,17 @@ def list_stations(db: str | None) -> list[dict]:
 
 # --------------------------------------------------------------------------- observations
 def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm", report: Path | None = None,
-                        actor: str | None = None, rules: Path | None = None) -> dict:
+                        actor: str | None = None, rules: Path | None = None, principal=None) -> dict:
     """Store one variable's daily observations (``station,date,value``) with their QC flags.
 
     Unknown stations and unreadable dates or values are rejected rows; a date already stored
     for the station and variable is a conflict (a stored ``gap`` day is filled instead).  Any
-    rejected or conflicting row refuses the file: nothing is stored.
+    rejected or conflicting row refuses the file: nothing is stored.  With a ``principal`` (the web
+    platform): city administrators only, audited in the import's transaction.
     """
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
     path = Path(path)
     qc_rules = load_qc_rules(rules)
     rule = qc_rules.rule(variable)
@@ -294,6 +309,12 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
             conn.execute(o.update().where(o.c.id == bindparam("_id")).values(
                 {**{k: bindparam("_" + k) for k in ("value", "flag", "flag_note", "source_row")},
                  "import_id": import_id}), fills)
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "observations.import", "import", import_id, None,
+                  {"variable": variable, "rows": n_rows, "stations": len(series), "filled_gaps": len(fills),
+                   "period": f"{min(dates)}/{max(dates)}", "counts": counts, "source": path.name})
     return {"import_id": import_id, "variable": variable, "rows": n_rows, "stations": len(series),
             "filled_gaps": len(fills), "counts": counts, "rules_version": qc_rules.version}
 

@@ -98,7 +98,11 @@ def record_import(conn: Connection, kind: str, path: Path, layer: str, checked: 
 
 
 def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) -> InputError:
-    """The error of an import that stores nothing: file problems and the first rejected rows, all counted."""
+    """The error of an import that stores nothing: file problems and the first rejected rows, all counted.
+
+    The error's ``rows`` hold every file problem (row 0) and every rejected row with all its reasons (the web
+    answers them in the 422 body).
+    """
     parts = [f"{role}: {path}: nothing was imported"]
     if checked.problems:
         parts.append("file: " + "; ".join(checked.problems))
@@ -109,7 +113,14 @@ def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) 
         more = f" | … {len(bad) - SHOW} more" if len(bad) > SHOW else ""
         parts.append(f"{len(bad)} of {len(checked.reports)} feature(s) rejected: {shown}{more}")
     parts.append(f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report")
-    return InputError(". ".join(parts))
+    return with_rows(InputError(". ".join(parts)), checked.problems, bad)
+
+
+def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:
+    """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
+    err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]
+                + report_rows(bad))
+    return err
 
 
 def dumps(payload) -> str:

@@ -156,8 +156,16 @@ def _erosion_hits(conn: Connection, footprints: list, rules: WarningRules, run_r
 
 
 def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rules_path: Path | None = None,
-         run: str | None = "latest", out: Path | None = None, actor: str | None = None) -> WarningResult:
-    """Compute the warning of one day (a rain grid, else the stations) and store it with its hits and tasks."""
+         run: str | None = "latest", out: Path | None = None, actor: str | None = None,
+         principal=None) -> WarningResult:
+    """Compute the warning of one day (a rain grid, else the stations) and store it with its hits and tasks.
+
+    With a ``principal`` (the web platform): city administrators only; the warning is audited in the
+    transaction that stores it (the optional export is written afterwards and is not part of it).
+    """
+    from .auth import batch_actor
+
+    actor = batch_actor(principal, actor)
     rules = load_warning_rules(rules_path)
     if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
         raise InputError(f"-o {out}: expected a .gpkg or .csv file")
@@ -204,6 +212,11 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
                 run_id=run_id, level=h["level"], target_kind=h["target_kind"], target_id=h["target_id"],
                 target_label=h["target_label"], district_code=h["district_code"], rain_mm=h["rain_mm"],
                 details_json=dumps(h["details"]), task=h["task"], task_due_on=h["task_due_on"]) for h in rows])
+        if principal is not None:
+            from .auth import audit
+
+            audit(conn, principal, "warning.run", "warning_run", run_id, None,
+                  {"rain_date": rain_date, "source": source, "footprints_km2": area, "hits": len(rows)})
     result = WarningResult(run_id, rain_date, source, area, rows, [], notes)
     if out is not None:
         result.outputs = export_warning(db, run_id, out)

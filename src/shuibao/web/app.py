@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import ShuibaoError
 from ..services import features
 from . import errors
-from .routers import api, ogc, tiles, ui
+from .routers import admin, api, ogc, tiles, ui
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(admin.router)
     app.include_router(ogc.router)
     tile_router, tile_deps = tiles.make_router()
     app.include_router(tile_router, prefix="/tiles", tags=["Tiles"], dependencies=tile_deps)

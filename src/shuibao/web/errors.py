@@ -1,4 +1,5 @@
-"""One table from the platform's exceptions to HTTP statuses; every error body is ``{"detail": "…"}``."""
+"""One table from the platform's exceptions to HTTP statuses; every error body is ``{"detail": "…"}`` (a refused
+import adds ``"rows"``: each refused row with all its reasons)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: ShuibaoError) -> JSONResponse:
         code = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="shuibao"'} if code == 401 else None
-        return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+        body = {"detail": str(exc)}
+        if getattr(exc, "rows", None):  # a refused import: every refused row with all its reasons
+            body["rows"] = exc.rows
+        return JSONResponse(body, status_code=code, headers=headers)
 
     app.add_exception_handler(ShuibaoError, handler)
 

@@ -64,6 +64,21 @@ WORDS = {
     "cat_not_project": ("非生产建设项目", "not a project"),
     "station_comprehensive": ("综合监测站", "comprehensive"), "station_runoff_plot": ("径流小区", "runoff plot"),
     "station_rain_gauge": ("雨量站", "rain gauge"), "station_hydrological": ("水文站", "hydrological"),
+    # the data-management page (/admin)
+    "admin": ("数据管理", "Data management"),
+    "admin_only": ("仅市级管理员可以导入数据和运行分析。",
+                   "Only city administrators may import data and run analyses."),
+    "admin_intro": ("每项导入逐行检查，任一行被拒绝则不存储任何内容；每次写入都记入审计日志。",
+                    "Every import is checked row by row and stores nothing if any row is refused; every write is "
+                    "recorded in the audit log."),
+    "import_projects": ("导入生产建设项目", "Import projects"),
+    "attributes_csv": ("属性表（CSV）", "Attributes (CSV)"), "optional": ("可选", "optional"),
+    "layer": ("图层", "Layer"), "run_compliance": ("合规性分析", "Compliance analysis"),
+    "import_treatment": ("导入治理图斑", "Import treatment patches"),
+    "import_stations": ("导入监测站点", "Import stations"),
+    "import_observations": ("导入站点观测数据", "Import station observations"),
+    "variable": ("观测要素", "Variable"), "run_warning": ("暴雨预警", "Rain warning"),
+    "run_assessment": ("目标责任考核评分", "Run the assessment"),
 }
 
 

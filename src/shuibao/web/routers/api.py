@@ -18,6 +18,7 @@ from ...services.governance import progress as treatment_progress
 from ...services.monitoring_runs import districts_with_rates, list_runs
 from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
+from ..uploads import save_upload, upload_limit
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[auth.Principal, Depends(principal)]
@@ -176,18 +177,6 @@ def open_case(body: NewCase, who: Caller, database: Db) -> dict:
     return _view(case_service.get_case(database, no))
 
 
-async def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
-    target = folder / Path(upload.filename or "evidence").name
-    size = 0
-    with open(target, "wb") as fh:
-        while chunk := await upload.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise UploadTooLarge(f"evidence {upload.filename}: larger than {limit // 2**20} MiB")
-            fh.write(chunk)
-    return target
-
-
 @router.post("/cases/{case_no}/steps", summary="Append a step (multipart: fields and evidence files; audited)")
 async def add_step(case_no: str, request: Request, who: Caller, database: Db,
                    step: Annotated[str, Form()], on: Annotated[date, Form()],
@@ -195,9 +184,10 @@ async def add_step(case_no: str, request: Request, who: Caller, database: Db,
                    note: Annotated[str, Form()] = "", subject: Annotated[str | None, Form()] = None,
                    category: Annotated[str | None, Form()] = None,
                    evidence: Annotated[list[UploadFile] | None, File()] = None) -> dict:
-    limit = int(request.app.state.settings.max_upload_mb * 2**20)
+    limit = upload_limit(request)
     with tempfile.TemporaryDirectory() as tmp:
-        files = [await _save(f, Path(tmp), limit) for f in (evidence or []) if f.filename]
+        files = [await save_upload(f, Path(tmp), limit, what="evidence", default_name="evidence")
+                 for f in (evidence or []) if f.filename]
         v = case_service.add_step(database, case_no, step, on=on, outcome=outcome or None, deadline=deadline,
                                   note=note, evidence=files, subject=subject or None, category=category or None,
                                   principal=who)
@@ -225,7 +215,7 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
     from ...services.patches import import_patches as service
 
     auth.require(who, "admin")
-    limit = int(request.app.state.settings.max_upload_mb * 2**20)
+    limit = upload_limit(request)
     raw = await request.body()
     if len(raw) > limit:
         raise UploadTooLarge(f"the GeoJSON is larger than {limit // 2**20} MiB")

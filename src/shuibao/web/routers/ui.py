@@ -107,3 +107,9 @@ def run(run: str, request: Request) -> Response:
 @router.get("/assessment")
 def assessment(request: Request) -> Response:
     return _page(request, "assessment.html")
+
+
+@router.get("/admin")
+def admin(request: Request) -> Response:
+    """数据管理: one form per batch write; other roles see that they may not (the API refuses them anyway)."""
+    return _page(request, "admin.html")

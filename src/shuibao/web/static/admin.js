@@ -1,0 +1,42 @@
+// The data-management page (/admin): each form posts to its endpoint (multipart or JSON) and shows the result
+// as JSON, or the error detail with every refused row.
+function showRows(rows) {
+  return (rows || []).map(r => `row ${r.row}${r.key ? " (" + r.key + ")" : ""}: ${r.status} — ${r.messages}`).join("\n");
+}
+async function submitAdmin(form) {
+  const result = form.querySelector(".result"), error = form.querySelector(".error");
+  const button = form.querySelector("button[type=submit]");
+  result.textContent = ""; error.textContent = ""; button.disabled = true;
+  try {
+    let init;
+    if (form.dataset.kind === "json") {
+      const body = {};
+      for (const el of form.querySelectorAll("input[name], select[name]")) {
+        if (el.value === "") continue;
+        body[el.name] = el.dataset.type === "int" ? parseInt(el.value, 10) : el.value;
+      }
+      init = {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+    } else {
+      const data = new FormData(form);
+      for (const [k, v] of [...data.entries()]) if (v === "" || (v instanceof File && !v.name)) data.delete(k);
+      init = {method: "POST", body: data};
+    }
+    const r = await fetch(form.dataset.endpoint, {credentials: "same-origin", ...init});
+    if (r.status === 401) { location.href = "/login"; return; }
+    const payload = await r.json().catch(() => ({detail: r.statusText}));
+    if (r.ok) {
+      result.textContent = JSON.stringify(payload, null, 2);
+    } else {
+      const detail = typeof payload.detail === "string" ? payload.detail : JSON.stringify(payload.detail, null, 2);
+      error.textContent = `${r.status}: ${detail}`;
+      if (payload.rows) result.textContent = showRows(payload.rows);
+    }
+  } catch (exc) {
+    error.textContent = String(exc);
+  } finally {
+    button.disabled = false;
+  }
+}
+for (const form of document.querySelectorAll("form.admin-form")) {
+  form.addEventListener("submit", (e) => { e.preventDefault(); submitAdmin(form); });
+}
