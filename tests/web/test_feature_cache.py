@@ -53,3 +53,24 @@ def test_the_server_builds_the_layers_at_start_and_starts_on_a_bad_store_too(tmp
         assert client.get("/healthz").status_code == 200
         assert client.get("/ogc", headers={"X-API-Key": "sbk_x"}).status_code == 503
     assert "not preloaded" in caplog.text and "missing.gpkg" in caplog.text
+
+
+def test_answers_carry_coordinates_to_a_centimetre_and_downloads_the_stored_ones(tmp_path):
+    import json
+
+    import numpy as np
+
+    db = str(tmp_path / "round.gpkg")
+    init(db, boundaries=False)
+    patches.import_patches(db, write_layer(tmp_path / "a.gpkg", [patch_row(f"A{i}", period="2025H1")
+                                                                 for i in range(4)],
+                                           [square(i * 1037.3, 11.7, 113.9) for i in range(4)]), period="2025H1")
+    stored = features.items(db, "patches", limit=100)["features"]
+    sent = json.loads(features.items(db, "patches", limit=100, encoded=True)["features"])
+    assert [f["id"] for f in sent] == [f["id"] for f in stored]
+    for s, e in zip(stored, sent):
+        full = np.array(s["geometry"]["coordinates"], float).ravel()
+        short = np.array(e["geometry"]["coordinates"], float).ravel()
+        assert np.abs(full - short).max() <= 0.5e-7 + 1e-12
+        assert (short == np.round(full, 7)).all() and not (full == np.round(full, 7)).all()
+        assert e["properties"] == s["properties"]
