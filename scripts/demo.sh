@@ -24,3 +24,4 @@ log "shuibao report district --all (a sheet per district)"
 "$SB" report district --all --run latest -o "$OUT/bulletin/districts" | tail -n 1
 "$SB" report plan-progress --format csv > "$OUT/plan-progress.csv"
 log "done: outputs in $OUT — output/<year>/ (rasters, tables, monitoring.xlsx, monitoring.gpkg), compare-*/, supervision/ (synthetic projects, patches, compliance, treatment, stations, warning, assessment), scenario/, bulletin/ (with districts/), plan-progress.csv, shuibao.gpkg"
+log "browse it: $SB --db $OUT/shuibao.gpkg serve  →  http://127.0.0.1:8000 (the demo login is in $OUT/web-login.txt)"
