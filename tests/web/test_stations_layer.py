@@ -43,3 +43,24 @@ def test_stations_are_points_and_planned_ones_have_no_geometry(stations_db, tmp_
         else:
             _, _, wkb, _ = pyogrio.raw.read(path)
             assert len(wkb) == page["matched"] and sum(g is None for g in wkb) == len(planned)
+
+
+def test_a_station_moved_by_a_later_import_moves_on_the_map(stations_db, tmp_path, monkeypatch):
+    def where(code: str):
+        page = features.items(stations_db, "stations", limit=1000)["features"]
+        f = next(f for f in page if f["properties"]["code"] == code)
+        return f["geometry"]["coordinates"], f["properties"]["name"]
+
+    assert where("S1") == ((106.40, 29.80), "北碚雨量站")
+    moved = [dict(STATIONS[0], lon="106.50", lat="29.90", name="北碚雨量站（迁）")]
+    monkeypatch.setattr(features, "FRESH_SECONDS", 3600.0)  # only the write itself may refresh the layer
+    svc.import_stations(stations_db, write_csv(tmp_path / "moved.csv", moved), actor="tester")
+    assert where("S1") == ((106.50, 29.90), "北碚雨量站（迁）")
+    # the same update made by another process: seen once the window has passed
+    seen = features.writes_committed()
+    back = [dict(STATIONS[0], lon="106.45", lat="29.85")]
+    svc.import_stations(stations_db, write_csv(tmp_path / "back.csv", back), actor="tester")
+    monkeypatch.setattr(features, "writes_committed", lambda: seen)
+    assert where("S1")[0] == (106.50, 29.90)
+    monkeypatch.setattr(features, "FRESH_SECONDS", 0.0)
+    assert where("S1")[0] == (106.45, 29.85)

@@ -124,6 +124,8 @@ _DEPENDS = {  # tables whose changes alter a collection's properties without add
     "patches": lambda: (schema.compliance_runs.c.id,),
     "projects": lambda: (schema.projects.c.updated_at,),
     "treatment": lambda: (schema.treatment_patches.c.import_id,),
+    # a station import updates rows in place (a moved or renamed station): every import leaves a lineage row
+    "stations": lambda: (schema.supervision_imports.c.id,),
 }
 
 
