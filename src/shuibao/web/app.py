@@ -16,6 +16,7 @@ from ..services import features
 from . import errors
 from .routers import admin, api, ogc, tiles, ui
 from .settings import Settings
+from .uploads import UploadGuard
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "REST under /api, OGC API Features under /ogc.")
     app.state.settings = settings
     errors.install(app)
+    app.add_middleware(UploadGuard)
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(ogc.router)

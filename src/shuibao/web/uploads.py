@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import Request, UploadFile
 
+from ..errors import AuthenticationError
+from .deps import caller
 from .errors import UploadTooLarge
 
 
@@ -16,8 +18,13 @@ def upload_limit(request: Request) -> int:
 
 async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str = "upload",
                       default_name: str = "upload") -> Path:
-    """Copy ``upload`` into ``folder`` under its own base name (no directories); 413 when above ``limit`` bytes."""
-    target = folder / (Path(upload.filename or default_name).name or default_name)
+    """Copy ``upload`` into ``folder`` under its own base name (no directories; a name that is no file name —
+    empty, ``..``, over 200 bytes — becomes ``default_name`` with its suffix); 413 when above ``limit`` bytes."""
+    name = Path(upload.filename or "").name
+    if name in ("", ".", "..") or len(name.encode()) > 200 or "\x00" in name:
+        suffix = Path(name).suffix if name not in (".", "..") else ""
+        name = default_name + (suffix if 0 < len(suffix) <= 16 else "")
+    target = folder / name
     size = 0
     with open(target, "wb") as fh:
         while chunk := await upload.read(1 << 20):
@@ -26,3 +33,63 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str
                 raise UploadTooLarge(f"{what} {upload.filename}: larger than {limit / 2**20:.3g} MiB")
             fh.write(chunk)
     return target
+
+
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields beside the file
+
+
+class UploadGuard:
+    """ASGI middleware for request bodies: the declared size of every POST is checked *before* the body is read,
+    and a body is counted as it arrives (413 beyond ``SHUIBAO_MAX_UPLOAD_MB``); a multipart POST also needs a
+    caller first (401).  FastAPI parses a body before the route's dependencies run, so without this an
+    anonymous client could make the server spool any file."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        request = Request(scope)
+        limit = upload_limit(request) + FORM_OVERHEAD
+        try:
+            declared = int(headers.get(b"content-length", b"-1"))
+        except ValueError:
+            declared = -1
+        if declared > limit:
+            return await _refuse(send, 413, f"upload of {declared / 2**20:.3g} MiB: larger than "
+                                            f"{(limit - FORM_OVERHEAD) / 2**20:.3g} MiB")
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            try:
+                caller(request)  # cached; a store read on a miss
+            except AuthenticationError as exc:
+                return await _refuse(send, 401, str(exc), {b"www-authenticate": b'Bearer realm="shuibao"'})
+        received, too_large = 0, f"request body: larger than {(limit - FORM_OVERHEAD) / 2**20:.3g} MiB"
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise UploadTooLarge(too_large)  # stops the reading; the answer is rewritten below
+            return message
+
+        async def answered(message):
+            if received <= limit:
+                return await send(message)
+            if message["type"] == "http.response.start":  # whatever the route made of the cut body: 413
+                await _refuse(send, 413, too_large)
+
+        await self.app(scope, counted, answered)
+
+
+async def _refuse(send, status: int, detail: str, headers: dict | None = None) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    extra = list((headers or {}).items())
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
+    await send({"type": "http.response.body", "body": body})
