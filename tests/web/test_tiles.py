@@ -96,7 +96,16 @@ def test_tiles_need_a_caller_a_known_run_and_layer_and_the_runs_own_file(served,
     assert TestClient(client.app).get(url).status_code == 401  # a client without the login's cookie
     assert client.get(url, params={"run": "99"}, headers=who).status_code == 404
     assert client.get(url, params={"layer": "dem"}, headers=who).status_code == 422
-    assert client.get(url, params={"url": "/etc/passwd"}, headers=who).status_code in (200, 404)  # ignored
+    _, _, crs, b = _grid(result)
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform((b.left + b.right) / 2,
+                                                                                 (b.bottom + b.top) / 2)
+    t = TMS.tile(lon, lat, 15)
+    on_grid = f"/tiles/tiles/WebMercatorQuad/15/{t.x}/{t.y}.png"
+    plain = client.get(on_grid, headers=who)
+    other = client.get(on_grid, params={"url": "/etc/passwd"}, headers=who)
+    assert plain.status_code == 200 and other.content == plain.content  # a url parameter is ignored
+    big = client.get(url, params={"tilesize": 20000}, headers=who)
+    assert big.status_code == 422 and "tilesize" in big.json()["detail"]
     far = client.get("/tiles/tiles/WebMercatorQuad/10/0/0.png", headers=who)
     assert far.status_code == 404 and "outside" in far.json()["detail"].lower()
     grade = result.output / "rasters" / "grade.tif"

@@ -15,6 +15,7 @@ from rio_tiler.colormap import cmap as rio_colormaps
 from titiler.core.dependencies import create_colormap_dependency
 from titiler.core.factory import TilerFactory
 
+from ...errors import InputError
 from ...services import run_rasters
 from ..deps import principal
 
@@ -29,8 +30,19 @@ def run_raster(request: Request,
     return run_rasters.raster_path(request.app.state.settings.db, run, layer)
 
 
+SIZE_CAPS = {"tilesize": 1024, "max_size": 2048, "width": 2048, "height": 2048}  # pixels
+
+
+def bounded_sizes(request: Request) -> None:
+    """Refuse (422) image sizes that would make one request allocate gigabytes (titiler bounds them below only)."""
+    for name, cap in SIZE_CAPS.items():
+        value = request.query_params.get(name)
+        if value is not None and value.lstrip("-").isdigit() and int(value) > cap:
+            raise InputError(f"{name}={value}: at most {cap} pixels")
+
+
 def make_router():
     """The tile routes; every one needs a caller (a map's tile requests carry the session cookie)."""
     factory = TilerFactory(path_dependency=run_raster, colormap_dependency=create_colormap_dependency(COLORMAPS),
                            router_prefix="/tiles", add_viewer=False, add_preview=False, add_part=False)
-    return factory.router, [Depends(principal)]
+    return factory.router, [Depends(principal), Depends(bounded_sizes)]
