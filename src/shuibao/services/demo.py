@@ -158,9 +158,9 @@ def _demo_login(db: str, out: Path) -> Path | None:
     except InputError:  # taken: the account (and its file) from an earlier demo into this database
         return path if path.exists() else None
     with atomic_path(path) as tmp:
+        os.chmod(tmp, 0o600)  # before the password is in it
         tmp.write_text(f"# shuibao serve --db {db}  →  http://127.0.0.1:8000\nusername: {DEMO_USER}\n"
                        f"password: {password}\n", encoding="utf-8")
-        os.chmod(tmp, 0o600)
     return path
 
 
