@@ -58,7 +58,7 @@ WORDS = {
     # the map
     "grade_layer": ("土壤侵蚀强度", "Erosion grade"), "soil_loss": ("土壤侵蚀模数", "Soil loss"),
     "stations": ("监测站点", "Monitoring stations"),
-    "partial": ("当前视图图斑较多，仅显示一部分，请放大", "Only part of this view's features is shown; zoom in"),
+    "partial": ("仅显示一部分，请放大", "only part is shown; zoom in"),
     "cat_compliant": ("合规", "compliant"), "cat_out_of_bounds": ("疑似超出防治责任范围", "out of bounds"),
     "cat_unapproved": ("疑似未批先建", "unapproved"), "cat_relocated": ("疑似建设地点变更", "relocated"),
     "cat_not_project": ("非生产建设项目", "not a project"),
