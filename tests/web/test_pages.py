@@ -352,3 +352,30 @@ def c_units(site) -> list[dict]:
     u = schema.monitoring_units
     with Store(site["db"]) as store, store.reading() as conn:
         return conn.execute(select(u.c.id).where(u.c.run_id == site["run"].run_id)).all()
+
+
+def test_stations_and_a_days_warning_with_data(site):
+    """Stations with a year of observations, and the warning of their wettest day, read back through /api with
+    values counted by hand from the inputs."""
+    from shuibao.services import stations as station_service
+    from shuibao.services.warnings import warn
+
+    from ..stations.test_station_services import STATIONS, write_csv
+
+    c, h, db, tmp = site["client"], site["h"], site["db"], site["tmp"]
+    station_service.import_stations(db, write_csv(tmp / "s.csv", STATIONS), actor="t")
+    rain = {"2023-07-01": "12.5", "2023-07-02": "130.0", "2023-07-03": "55.0", "2023-07-04": "0"}
+    obs = [dict(station="S1", date=d, value=v) for d, v in rain.items()]
+    station_service.import_observations(db, write_csv(tmp / "o.csv", obs), actor="t")
+    s = c.get("/api/stations", headers=h).json()
+    assert s["year"] == 2023
+    by = {x["code"]: x for x in s["stations"]}
+    assert (by["S1"]["lon"], by["S1"]["lat"]) == (106.40, 29.80)
+    assert by["S1"]["summary"]["total"] == pytest.approx(197.5)  # 12.5 + 130 + 55 + 0
+    assert by["S1"]["summary"]["days_ge_50"] == 2 and by["S2"]["summary"] is None
+    stored = warn(db, rain_date=date(2023, 7, 2), actor="t")
+    w = c.get("/api/warnings", headers=h, params={"date": "2023-07-02"}).json()
+    assert w["warning"]["rain_date"] == "2023-07-02" and w["warning"]["id"] == stored.run_id
+    assert w["footprints"] and all(f["threshold_mm"] <= 130.0 for f in w["footprints"])  # the day's most: 130 mm
+    assert {f["level"] for f in w["footprints"]} == set(stored.footprints) and len(w["hits"]) == len(stored.hits)
+    assert c.get("/api/warnings", headers=h, params={"date": "2023-07-03"}).status_code == 404
