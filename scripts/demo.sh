@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 OUT=${1:-$ROOT/demo-output}
 RES=${2:-100}
 apt_install fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  # the bulletin's Chinese labels and PDF
-ensure_venv ""
+ensure_venv "web"  # the web extra: `shuibao serve` shows the demo
 mkdir -p "$OUT"
 SB="$VENV/bin/shuibao"
 export SHUIBAO_DB="$OUT/shuibao.gpkg"

@@ -123,3 +123,11 @@ def test_wansheng_shows_both_printed_rates(capsys):
     doc = json.loads(out)
     assert (doc["rate_2020_pct"], doc["rate_2020_pct_schedule2"]) == ("85.56", "79.70")
     assert doc["parent"] == "綦江区" and doc["adcode"] is None
+
+
+def test_serve_without_the_web_extra_says_which_extra_to_install(capsys, monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if `pip install shuibao` had no web extra
+    code, _, err = _run(capsys, "--db", str(tmp_path / "x.gpkg"), "serve")
+    assert code == 2 and "uvicorn is missing" in err and ".[web]" in err

@@ -63,3 +63,5 @@ def demo(ctx: typer.Context,
     if result.web_login is not None:
         typer.echo(f"  web: `shuibao --db {result.db} serve`, then http://127.0.0.1:8000 — log in with the demo "
                    f"account in {result.web_login}")
+    else:
+        typer.echo("  web: install the web extra (`pip install -e '.[web]'`) and rerun to browse the demo")

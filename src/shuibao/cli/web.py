@@ -16,10 +16,16 @@ def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host",
     """Run the web platform (API under /api, OGC API Features under /ogc) on the database of --db/SHUIBAO_DB."""
     import os
 
-    import uvicorn
+    from ..errors import ShuibaoError
 
+    try:
+        import uvicorn
+
+        from ..web import Settings
+    except ImportError as exc:
+        raise ShuibaoError(f"the web platform needs its extra ({exc.name} is missing): "
+                           "pip install -e '.[web]'") from exc
     from ..services.database import require_current
-    from ..web import Settings
 
     settings = Settings.from_env(db=ctx.obj.db, host=host, port=port)
     require_current(settings.db)  # refuse to start on a missing or old database, with the reason

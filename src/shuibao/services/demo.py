@@ -149,8 +149,11 @@ def _demo_login(db: str, out: Path) -> Path | None:
 
     from ..errors import InputError
     from ..io.atomic import atomic_path
-    from .auth import create_user
 
+    try:
+        from .auth import create_user
+    except ImportError:  # installed without the web extra: nothing to log in to
+        return None
     path = out / "web-login.txt"
     password = secrets.token_urlsafe(12)
     try:
