@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..io import raster as rio
 from ..io import vector
 from ..monitoring.units import GRADES, GRADES_ZH, LOSS
-from .monitoring_runs import _check_grade_file, _grade_file, compare_runs, get_run, list_runs
+from .monitoring_runs import check_run_file, compare_runs, get_run, list_runs, run_file_path
 
 LEVEL_ZH = {"city": "全市", "region": "区域", "three_gorges": "三峡库区", "district": "区县", "outside": "区县边界外"}
 DIRECTION_ZH = {"reached": "已达目标", "toward": "向目标靠近", "away": "偏离目标", "unchanged": "持平", "n/a": "—"}
@@ -109,10 +109,10 @@ def _sections(db: str | None, year: int) -> list[Section]:
 
 
 def _maps(run: dict) -> Maps:
-    why = _check_grade_file(run)
+    why = check_run_file(run)
     if why is not None:
         return Maps(missing=f"{why}; the maps need the run's output folder")
-    grade_path = _grade_file(run)[0]
+    grade_path = run_file_path(run)
     grades, extent, crs = rio.read_preview(grade_path)
     gpkg = Path(run["info"].output_dir) / "monitoring.gpkg"
     try:

@@ -126,13 +126,16 @@ def resolve_run(conn: Connection, ref: str) -> int:
     return int(ref)
 
 
-def get_run(db: str | None, ref: str) -> dict:
-    """One run: its info, unit rows, land-use rows and provenance."""
+def get_run(db: str | None, ref: str, *, tables: bool = True) -> dict:
+    """One run: its info, unit rows, land-use rows and provenance (``tables=False``: without the unit and
+    land-use rows, for callers that only need its files, such as a map tile)."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         rid = resolve_run(conn, ref)
         t = schema.monitoring_runs
         row = conn.execute(select(t).where(t.c.id == rid)).one()
+        if not tables:
+            return {"info": _info(row), "provenance": json.loads(row._mapping["provenance_json"])}
         u, lu = schema.monitoring_units, schema.monitoring_landuse
         units = [dict(r._mapping) for r in conn.execute(select(u).where(u.c.run_id == rid).order_by(u.c.seq))]
         landuse = [dict(r._mapping) for r in conn.execute(select(lu).where(lu.c.run_id == rid)
@@ -151,22 +154,35 @@ def delete_run(db: str | None, ref: str) -> int:
         return rid
 
 
-def _grade_file(run: dict) -> tuple[Path, str | None]:
-    """The run's grade raster and the SHA-256 it was stored with (from its provenance)."""
-    path = Path(run["info"].output_dir) / "rasters" / "grade.tif"
-    steps = run["provenance"].get("steps", {})
-    digest = next((st["outputs"]["rasters/grade.tif"] for st in steps.values()
-                   if "rasters/grade.tif" in st.get("outputs", {})), None)
-    return path, digest
+GRADE_FILE = "rasters/grade.tif"
+_HASHED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) → SHA-256: a file is hashed once per change
 
 
-def _check_grade_file(run: dict) -> str | None:
-    """Why the run's grade raster cannot be used (missing, or overwritten by a later run), or None."""
-    path, digest = _grade_file(run)
+def recorded_outputs(provenance: dict) -> dict[str, str]:
+    """Every file the run's steps wrote (relative to its output folder) with the SHA-256 it was stored with."""
+    out: dict[str, str] = {}
+    for step in provenance.get("steps", {}).values():
+        out.update(step.get("outputs", {}))
+    return out
+
+
+def run_file_path(run: dict, rel: str = GRADE_FILE) -> Path:
+    return Path(run["info"].output_dir) / rel
+
+
+def check_run_file(run: dict, rel: str = GRADE_FILE) -> str | None:
+    """Why the run's file ``rel`` cannot be used (missing, or overwritten by a later run), or None."""
+    path, digest = run_file_path(run, rel), recorded_outputs(run["provenance"]).get(rel)
     if not path.is_file():
         return f"run {run['info'].id}: {path} no longer exists"
-    if digest is not None and sha256(path) != digest:
-        return f"run {run['info'].id}: {path} has been overwritten since (a later run wrote to the same folder)"
+    if digest is not None:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key not in _HASHED:
+            _HASHED[key] = sha256(path)
+        if _HASHED[key] != digest:
+            return (f"run {run['info'].id}: {path} has been overwritten since (a later run wrote to the same "
+                    "folder)")
     return None
 
 
@@ -204,11 +220,11 @@ def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
     ia, ib = a["info"], b["info"]
     cell_km2 = ib.cell_size_m ** 2 / 1e6
     # the unit changes come from the database; the transition matrix needs both grade rasters as stored
-    why = _check_grade_file(a) or _check_grade_file(b)
+    why = check_run_file(a) or check_run_file(b)
     matrix = None
     if why is None:
         try:
-            matrix = transition_matrix(_grade_file(a)[0], _grade_file(b)[0])
+            matrix = transition_matrix(run_file_path(a), run_file_path(b))
         except InputError as exc:
             why = str(exc)
     return {"a": ia, "b": ib, "units": rows, "transition_cells": matrix,

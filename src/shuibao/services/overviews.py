@@ -254,9 +254,9 @@ def _products(info, provenance: dict) -> list[dict]:
     if not root.is_dir():
         return []
     real = root.resolve()
-    recorded: dict[str, str] = {}
-    for step in provenance.get("steps", {}).values():
-        recorded.update(step.get("outputs", {}))
+    from .monitoring_runs import recorded_outputs
+
+    recorded = recorded_outputs(provenance)
     made = _as_utc(info.created_at).timestamp()
     out = []
     for path in sorted(root.rglob("*")):

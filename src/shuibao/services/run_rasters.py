@@ -7,20 +7,14 @@ moved or overwritten by a later run is refused with the reason instead of drawin
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 from ..core.csle import GRADE_CODES, GRADE_COLOURS, GRADE_NAMES_ZH
 from ..errors import NotFoundError
-from ..io.steps import sha256
-from .monitoring_runs import get_run
+from .monitoring_runs import check_run_file, get_run, run_file_path
 
 PRODUCTS = {  # layer → the run's file and how to draw it
     "grade": "rasters/grade.tif",  # SL 190-2007 grade 1…6, 0 nodata
     "soil_loss": "rasters/soil_loss.tif",  # t/(km²·a), NaN nodata
 }
-_CHECKED: dict[tuple[str, int, int, str], bool] = {}  # (path, size, mtime_ns, digest) checked once
-_LOCK = threading.Lock()
 
 
 def grade_colormap() -> dict[int, tuple[int, int, int, int]]:
@@ -42,24 +36,8 @@ def raster_path(db: str | None, run_ref: str, layer: str) -> str:
     the layer or the file is not there, or the file is no longer the one the run wrote."""
     if layer not in PRODUCTS:
         raise NotFoundError(f"layer {layer!r}: expected one of {', '.join(PRODUCTS)}")
-    run = get_run(db, run_ref)
-    rel = PRODUCTS[layer]
-    path = Path(run["info"].output_dir) / rel
-    if not path.is_file():
-        raise NotFoundError(f"run {run['info'].id}: {path} no longer exists (the output folder was moved or "
-                            "deleted)")
-    digest = next((st["outputs"][rel] for st in run["provenance"].get("steps", {}).values()
-                   if rel in st.get("outputs", {})), None)
-    if digest is not None:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns, digest)
-        with _LOCK:
-            known = _CHECKED.get(key)
-        if known is None:  # hash a file once per change, not once per tile
-            known = sha256(path) == digest
-            with _LOCK:
-                _CHECKED[key] = known
-        if not known:
-            raise NotFoundError(f"run {run['info'].id}: {path} has been overwritten since (a later run wrote to "
-                                "the same folder)")
-    return str(path)
+    run = get_run(db, run_ref, tables=False)  # a tile needs the run's folder and digests, not its tables
+    why = check_run_file(run, PRODUCTS[layer])
+    if why is not None:
+        raise NotFoundError(why)
+    return str(run_file_path(run, PRODUCTS[layer]))
