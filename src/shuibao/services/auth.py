@@ -33,7 +33,7 @@ from ..store import Store, schema
 
 ROLES = ("city_admin", "district_officer", "inspector", "viewer", "external")
 ROLE_ZH = {"city_admin": "市级管理员", "district_officer": "区县监管人员", "inspector": "检查人员", "viewer": "浏览",
-           "external": "外部门（只读）"}
+           "external": "外部门（只读）", "command_line": "命令行"}
 _HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 
@@ -49,6 +49,15 @@ class Principal:
 
 
 SYSTEM = Principal("system", "city_admin")
+
+
+def command_line_principal(actor: str | None = None) -> Principal:
+    """Who a command-line write is audited as: ``--actor``/``SHUIBAO_ACTOR`` or the operating-system user, with
+    the role ``command_line`` (命令行) — whoever can open the database file holds every right, so no check is made,
+    but the write is recorded like a web write."""
+    from .supervision_common import actor as os_actor
+
+    return Principal(os_actor(actor), "command_line")
 
 
 def _digest(token: str) -> str:
