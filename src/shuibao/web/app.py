@@ -15,6 +15,7 @@ from ..errors import ShuibaoError
 from ..services import features
 from . import errors
 from .routers import admin, api, ogc, tiles, ui
+from .security import BrowserGuard
 from .settings import Settings
 from .uploads import UploadGuard
 
@@ -33,12 +34,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 log.warning("map layers not preloaded: %s", exc)
         yield
 
-    app = FastAPI(title="水保 Shuibao", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="水保 Shuibao", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Soil and water conservation platform: monitoring, supervision, governance. "
                               "REST under /api, OGC API Features under /ogc.")
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(UploadGuard)
+    app.add_middleware(BrowserGuard, settings=settings)  # outermost: forged writes never reach the body reader
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(ogc.router)

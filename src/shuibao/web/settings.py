@@ -18,6 +18,10 @@ class Settings:
     secure_cookies: bool = False  # SHUIBAO_SECURE_COOKIES: set behind HTTPS
     language: str = "zh"  # SHUIBAO_LANGUAGE: zh or en, the UI's default
     preload: bool = True  # SHUIBAO_PRELOAD: build the map layers' indexes at start, not on the first request
+    # SHUIBAO_PUBLIC_URL: the address people and other systems reach the platform at (e.g. https://swc.example.cn
+    # behind a proxy); links in answers are built from it, never from the request's Host header.  Default: the
+    # address the server listens on.
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -26,7 +30,7 @@ class Settings:
         problems = []
         for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
                            ("max_upload_mb", float), ("secure_cookies", bool), ("language", str),
-                           ("preload", bool)):
+                           ("preload", bool), ("public_url", str)):
             raw = env.get(f"SHUIBAO_{name.upper()}")
             if raw is None:
                 continue
@@ -37,6 +41,20 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values.get("language", "zh") not in ("zh", "en"):
             problems.append("SHUIBAO_LANGUAGE: expected zh or en")
+        url = values.get("public_url")
+        if url is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                problems.append(f"SHUIBAO_PUBLIC_URL={url!r}: expected http(s)://host[:port][/path]")
+            else:
+                values["public_url"] = url.rstrip("/")
         if problems:
             raise InputError("settings: " + "; ".join(problems))
         return cls(**values)
+
+    @property
+    def base_url(self) -> str:
+        """Where links point: ``public_url``, else the listening address."""
+        return self.public_url or f"http://{self.host}:{self.port}"

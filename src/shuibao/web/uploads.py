@@ -36,13 +36,14 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str
 
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields beside the file
+ANONYMOUS_POSTS = frozenset({"/api/login", "/api/logout"})  # the only writes without a caller
 
 
 class UploadGuard:
     """ASGI middleware for request bodies: the declared size of every POST is checked *before* the body is read,
-    and a body is counted as it arrives (413 beyond ``SHUIBAO_MAX_UPLOAD_MB``); a multipart POST also needs a
-    caller first (401).  FastAPI parses a body before the route's dependencies run, so without this an
-    anonymous client could make the server spool any file."""
+    and a body is counted as it arrives (413 beyond ``SHUIBAO_MAX_UPLOAD_MB``); every POST but the login and
+    logout also needs a caller first (401).  FastAPI parses a body (a multipart form, a 60 MiB JSON) before the
+    route's dependencies run, so without this an anonymous client could make the server spool or parse it."""
 
     def __init__(self, app):
         self.app = app
@@ -60,7 +61,7 @@ class UploadGuard:
         if declared > limit:
             return await _refuse(send, 413, f"upload of {declared / 2**20:.3g} MiB: larger than "
                                             f"{(limit - FORM_OVERHEAD) / 2**20:.3g} MiB")
-        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+        if scope["path"] not in ANONYMOUS_POSTS:
             try:
                 caller(request)  # cached; a store read on a miss
             except AuthenticationError as exc:

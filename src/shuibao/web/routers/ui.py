@@ -27,6 +27,11 @@ def _lang(request: Request) -> str:
     return request.cookies.get(LANG_COOKIE) or request.app.state.settings.language
 
 
+def csp_nonce(request: Request) -> str:
+    """This response's nonce for inline scripts (set by :class:`shuibao.web.security.BrowserGuard`)."""
+    return getattr(request.state, "csp_nonce", "")
+
+
 def _page(request: Request, template: str, *, login_required: bool = True, **context) -> Response:
     user = None
     try:
@@ -35,7 +40,7 @@ def _page(request: Request, template: str, *, login_required: bool = True, **con
         if login_required:
             return RedirectResponse("/login", status_code=303)
     lang = _lang(request)
-    html = _ENV.get_template(template).render(w=words(lang), lang=lang, user=user,
+    html = _ENV.get_template(template).render(w=words(lang), lang=lang, user=user, csp_nonce=csp_nonce(request),
                                               role_zh=auth.ROLE_ZH.get(user.role, "") if user else "", **context)
     response = HTMLResponse(html)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -113,3 +118,17 @@ def assessment(request: Request) -> Response:
 def admin(request: Request) -> Response:
     """数据管理: one form per batch write; other roles see that they may not (the API refuses them anyway)."""
     return _page(request, "admin.html")
+
+
+@router.get("/docs")
+def swagger_docs(request: Request) -> Response:
+    """The interactive API documentation (Swagger UI, vendored: no CDN)."""
+    return HTMLResponse(_ENV.get_template("api_docs.html").render(kind="swagger", title="水保 Shuibao API",
+                                                                  openapi_url="/openapi.json"))
+
+
+@router.get("/redoc")
+def redoc_docs(request: Request) -> Response:
+    """The API reference (ReDoc, vendored)."""
+    return HTMLResponse(_ENV.get_template("api_docs.html").render(kind="redoc", title="水保 Shuibao API",
+                                                                  openapi_url="/openapi.json"))

@@ -1,4 +1,16 @@
 // Shared helpers of the Shuibao UI: API calls with the session cookie, formatting, escaping.
+// Every write from these pages carries X-Shuibao-Request: the server refuses a cookie-authenticated write without
+// it (a forged cross-origin form cannot add a header; see shuibao/web/security.py).
+(function () {
+  const send = window.fetch.bind(window);
+  window.fetch = (input, init = {}) => {
+    const method = String(init.method || (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (method === "GET" || method === "HEAD") return send(input, init);
+    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+    headers.set("X-Shuibao-Request", "1");
+    return send(input, {...init, headers});
+  };
+})();
 async function api(path) {
   const r = await fetch(path, {credentials: "same-origin"});
   if (r.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
