@@ -276,32 +276,43 @@ def extent(db: str | None, cid: str) -> list[float] | None:
     return [float(v) for v in shapely.total_bounds(idx.tree.geometries)]
 
 
-def export_collection(db: str | None, cid: str, fmt: str) -> tuple[bytes, str, str]:
-    """A whole collection as (content, media type, file name): GeoPackage, GeoJSON or CSV (properties only)."""
-    import csv
-    import io
-    import tempfile
+EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+                  "csv": "text/csv; charset=utf-8"}
+
+
+def export_collection(db: str | None, cid: str, fmt: str, folder=None):
+    """A whole collection — every feature, however many — as (chunks of bytes, media type, file name):
+    GeoPackage, GeoJSON (coordinates as stored) or CSV (properties only; cells that look like spreadsheet
+    formulas are neutralised, see :mod:`shuibao.io.spreadsheet`).
+
+    A GeoPackage is written into ``folder`` (the caller removes it once sent); GeoJSON and CSV are produced
+    as they are sent.
+    """
     from pathlib import Path
 
     from ..io.features import FeatureSet, write_features
+    from ..io.spreadsheet import csv_chunks
 
-    if fmt not in ("gpkg", "geojson", "csv"):
+    if fmt not in EXPORT_FORMATS:
         raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
-    feats = items(db, cid, limit=MAX_LIMIT)["features"]
+    c = collection(cid)
+    feats = current_index(db, c).features  # the whole collection: a page limit has no place in a download
     name = f"shuibao-{cid}.{fmt}"
     if fmt == "geojson":
-        body = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
-        return body, "application/geo+json", name
+        def chunks():
+            yield b'{"type":"FeatureCollection","features":['
+            for k in range(0, len(feats), 1000):
+                yield (b"," if k else b"") + ",".join(
+                    json.dumps(f, ensure_ascii=False) for f in feats[k:k + 1000]).encode()
+            yield b"]}"
+        return chunks(), EXPORT_FORMATS[fmt], name
     rows = [f["properties"] for f in feats]
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", name
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        geoms = [shapely.geometry.shape(f["geometry"]) if f["geometry"] else None for f in feats]
-        write_features(path, [FeatureSet(cid, rows, geoms)], "EPSG:4490",
-                       geometry_type="Point" if collection(cid).point else "MultiPolygon")
-        return path.read_bytes(), "application/geopackage+sqlite3", name
+        return csv_chunks(list(dict.fromkeys(k for r in rows for k in r)), rows), EXPORT_FORMATS[fmt], name
+    if folder is None:
+        raise InputError("a GeoPackage download needs a folder to be written in")
+    path = Path(folder) / name
+    geoms = [shapely.geometry.shape(f["geometry"]) if f["geometry"] else None for f in feats]
+    write_features(path, [FeatureSet(cid, rows, geoms)], "EPSG:4490",
+                   geometry_type="Point" if c.point else "MultiPolygon")
+    return path, EXPORT_FORMATS[fmt], name

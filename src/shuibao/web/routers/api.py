@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from ...services import auth, overviews
@@ -18,6 +18,8 @@ from ...services.governance import progress as treatment_progress
 from ...services.monitoring_runs import districts_with_rates, list_runs
 from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
+from ..params import AuditLimit, Year
+from ..responses import attachment
 from ..uploads import save_upload, upload_limit
 
 router = APIRouter(prefix="/api")
@@ -111,26 +113,26 @@ def run_file(run: str, name: str, who: Caller, database: Db) -> Response:
 
 @router.get("/assessment", summary="The district assessment of a year (the newest stored): per district the "
             "total, grade and each indicator's score, blank where no records")
-def assessment(who: Caller, database: Db, year: int | None = None) -> dict:
+def assessment(who: Caller, database: Db, year: Year = None) -> dict:
     return overviews.assessment_table(database, year)
 
 
 @router.get("/assessment.csv", summary="The district assessment of a year as CSV")
-def assessment_csv(who: Caller, database: Db, year: int | None = None) -> Response:
+def assessment_csv(who: Caller, database: Db, year: Year = None) -> Response:
     content, name = overviews.assessment_csv(database, year)
     return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment(name))
 
 
 @router.get("/governance/progress", summary="Treatment progress against the plan's 专栏3 per type, per district "
             "and type, per year (up to year, default this year)")
-def governance_progress(who: Caller, database: Db, year: int | None = None) -> dict:
+def governance_progress(who: Caller, database: Db, year: Year = None) -> dict:
     return treatment_progress(database, year=year)
 
 
 @router.get("/stations", summary="The monitoring stations with their annual summary (default: the newest year "
             "observed)")
-def stations(who: Caller, database: Db, year: int | None = None) -> dict:
+def stations(who: Caller, database: Db, year: Year = None) -> dict:
     return overviews.stations_overview(database, year)
 
 
@@ -197,13 +199,13 @@ async def add_step(case_no: str, request: Request, who: Caller, database: Db,
 @router.get("/evidence/{sha256}", summary="An evidence file")
 def evidence(sha256: str, who: Caller, database: Db) -> Response:
     name, media, content = case_service.evidence_content(database, sha256)
-    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, media_type=media, headers=attachment(name))
 
 
 @router.get("/audit", summary="The audit log (newest first)")
 def audit_log(who: Caller, database: Db, kind: str | None = None, object_id: str | None = None,
-              limit: int = 200) -> list[dict]:
-    return auth.audit_entries(database, principal=who, kind=kind, object_id=object_id, limit=min(limit, 1000))
+              limit: AuditLimit = 200) -> list[dict]:
+    return auth.audit_entries(database, principal=who, kind=kind, object_id=object_id, limit=limit)
 
 
 @router.post("/patches", status_code=201, summary="Import a period's disturbance patches from a GeoJSON "
@@ -236,7 +238,20 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
 
 @router.get("/download/{collection}.{fmt}", summary="A whole collection as GeoPackage, GeoJSON or CSV")
 def download(collection: str, fmt: str, who: Caller, database: Db) -> Response:
+    import shutil
+
+    from starlette.background import BackgroundTask
+
     from ...services.features import export_collection
 
-    content, media, name = export_collection(database, collection, fmt)
-    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if fmt != "gpkg":  # produced while it is sent: every feature of the collection, however many
+        chunks, media, name = export_collection(database, collection, fmt)
+        return StreamingResponse(chunks, media_type=media, headers=attachment(name))
+    tmp = tempfile.mkdtemp(prefix="shuibao-download-")
+    try:
+        path, media, name = export_collection(database, collection, fmt, folder=tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=media, headers=attachment(name),
+                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
