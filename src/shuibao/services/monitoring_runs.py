@@ -27,6 +27,7 @@ from ..monitoring.units import GRADES, GRADES_ZH
 from ..io.steps import sha256
 from ..io.vector import read_polygons
 from ..store import Store, gpkg, schema
+from ..store.schema import MAX_ROW_ID
 from .monitoring_inputs import Prepared
 from .monitoring_outputs import Results
 
@@ -119,9 +120,9 @@ def resolve_run(conn: Connection, ref: str) -> int:
         if rid is None:
             raise InputError("no monitoring run is stored yet: run `shuibao monitor run SPEC` first")
         return int(rid)
-    if not ref.isdigit():
+    if not (ref.isascii() and ref.isdigit()):
         raise InputError(f"run {ref!r}: expected a run id (see `shuibao monitor list`) or 'latest'")
-    if conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
+    if int(ref) > MAX_ROW_ID or conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
         raise NotFoundError(f"run {ref}: no such monitoring run (see `shuibao monitor list`)")
     return int(ref)
 

@@ -65,6 +65,7 @@ from ..monitoring.blocks import FACTORS
 from ..monitoring.units import GRADES, GRADES_ZH, Zone, make_zone, unit_rows
 from ..plan.reference import PlanReference, load_reference
 from ..store import Store, schema
+from ..store.schema import MAX_ROW_ID
 from ..synthetic import SYNTHETIC_TAG
 from .erosion import GRADE_BAND, SOIL_LOSS_BAND
 from .governance import treatment_geoms
@@ -608,9 +609,9 @@ def _resolve(conn, ref) -> int:
         if sid is None:
             raise InputError("no scenario is stored yet: run `shuibao scenario run` first")
         return int(sid)
-    if not str(ref).isdigit():
+    if not (str(ref).isascii() and str(ref).isdigit()):
         raise InputError(f"scenario {ref!r}: expected a scenario id (see `shuibao scenario list`) or 'latest'")
-    if conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
+    if int(ref) > MAX_ROW_ID or conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
         raise InputError(f"scenario {ref}: no such scenario (see `shuibao scenario list`)")
     return int(ref)
 

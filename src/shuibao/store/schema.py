@@ -15,6 +15,7 @@ from sqlalchemy import (
 from .geometry import Geometry
 
 STORAGE_SRID = 4490  # CGCS2000 geographic
+MAX_ROW_ID = 2**63 - 1  # the largest integer key both backends store (SQLite INTEGER, PostgreSQL BIGINT)
 
 metadata = MetaData()
 

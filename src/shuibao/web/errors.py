@@ -3,6 +3,8 @@ import adds ``"rows"``: each refused row with all its reasons)."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -10,6 +12,9 @@ from ..errors import (
     AuthenticationError, ConflictError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError,
     ShuibaoError, StoreError,
 )
+
+
+log = logging.getLogger("shuibao.web")
 
 
 class UploadTooLarge(InputError):
@@ -45,12 +50,39 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(ShuibaoError, handler)
 
+    from morecantile import errors as grid
     from rio_tiler import errors as tile  # the tile routes' own errors: a tile off the raster is 404, not 500
 
-    async def tile_handler(request: Request, exc: Exception) -> JSONResponse:
-        code = 404 if isinstance(exc, (tile.TileOutsideBounds, tile.InvalidBandName)) else 422
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+    off_the_map = (tile.TileOutsideBounds, tile.PointOutsideBounds, grid.PointOutsideTMSBounds,
+                   tile.InvalidBandName)
 
-    for kind in (tile.TileOutsideBounds, tile.InvalidBandName, tile.MissingBands, tile.InvalidColorFormat,
-                 tile.InvalidExpression, tile.InvalidFormat):
+    async def tile_handler(request: Request, exc: Exception) -> JSONResponse:
+        code = 404 if isinstance(exc, off_the_map) else 422
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, (tile.PointOutsideBounds, grid.PointOutsideTMSBounds)):
+            detail = "the point lies outside the run's raster (no value there)"
+        return JSONResponse({"detail": detail}, status_code=code)
+
+    for kind in (*off_the_map, tile.MissingBands, tile.InvalidColorFormat, tile.InvalidExpression,
+                 tile.InvalidFormat, tile.InvalidBufferSize, tile.MaxArraySizeError, tile.InvalidBounds,
+                 tile.InvalidPointDataError, grid.MorecantileError):
         app.add_exception_handler(kind, tile_handler)
+
+    from rasterio._err import CPLE_BaseError
+
+    async def gdal_error(request: Request, exc: Exception) -> JSONResponse:
+        if request.url.path.startswith("/tiles/point/"):  # e.g. "Point outside of projection domain"
+            return JSONResponse({"detail": "the point lies outside the run's raster (no value there)"},
+                                status_code=404)
+        return await unexpected(request, exc)
+
+    app.add_exception_handler(CPLE_BaseError, gdal_error)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # the last resort: the cause goes to the server's log (with the request id), never to the client
+        log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, request.method, request.url.path,
+                  request.headers.get("x-request-id", "-"), exc_info=exc)
+        return JSONResponse({"detail": "the server could not answer this request; the error is logged"},
+                            status_code=500)
+
+    app.add_exception_handler(Exception, unexpected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from ...services import auth
 from ...services import features as fs
 from ..deps import db, principal
+from ..params import Offset, PageLimit, RowId
 
 router = APIRouter(prefix="/ogc")
 Caller = Annotated[auth.Principal, Depends(principal)]
@@ -24,14 +26,21 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
 
 
+def _root(request: Request) -> str:
+    """The configured public address (SHUIBAO_PUBLIC_URL), never the request's Host header: a forged Host would
+    otherwise send a client following the links — with its api_key — to another server."""
+    return request.app.state.settings.base_url
+
+
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
+    return _root(request) + "/ogc"
 
 
-def _key(request: Request) -> str:
-    """Carry an API key given in the query into the links, so a client following them stays authorised."""
+def _key(request: Request) -> dict:
+    """Carry an API key given in the query into the links, so a client following them stays authorised (the
+    links point at the configured address only, see :func:`_root`)."""
     k = request.query_params.get("api_key")
-    return f"api_key={k}" if k else ""
+    return {"api_key": k} if k else {}
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
@@ -42,8 +51,8 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 
 def _q(request: Request, **params) -> str:
-    parts = [f"{k}={v}" for k, v in params.items() if v is not None] + ([_key(request)] if _key(request) else [])
-    return ("?" + "&".join(parts)) if parts else ""
+    pairs = {k: v for k, v in params.items() if v is not None} | _key(request)
+    return ("?" + urlencode(pairs)) if pairs else ""
 
 
 @router.get("", summary="Landing page")
@@ -52,7 +61,7 @@ def landing(request: Request, who: Caller) -> dict:
     return {"title": "水保 Shuibao — OGC API Features", "description": "Districts, watersheds, disturbance "
             "patches, projects and treatment patches of the soil and water conservation platform",
             "links": [_link(b + _q(request), "self", "application/json"),
-                      _link(str(request.base_url).rstrip("/") + "/openapi.json", "service-desc",
+                      _link(_root(request) + "/openapi.json", "service-desc",
                             "application/vnd.oai.openapi+json;version=3.0"),
                       _link(b + "/conformance" + _q(request), "conformance", "application/json"),
                       _link(b + "/collections" + _q(request), "data", "application/json")]}
@@ -86,8 +95,8 @@ def collection(cid: str, request: Request, who: Caller, database: Db) -> dict:
 
 
 @router.get("/collections/{cid}/items", summary="Features, filtered by bbox (CRS84), paged by limit/offset")
-async def items(cid: str, request: Request, who: Caller, database: Db, bbox: str | None = None, limit: int = 100,
-          offset: int = 0) -> JSONResponse:
+async def items(cid: str, request: Request, who: Caller, database: Db, bbox: str | None = None,
+                limit: PageLimit = 100, offset: Offset = 0) -> JSONResponse:
     box = fs.parse_bbox(bbox)
     # async: the answer comes from the collection's in-memory index (a brief store read checks it is current),
     # so no thread hop; a rebuild after a change blocks this worker once
@@ -106,5 +115,5 @@ async def items(cid: str, request: Request, who: Caller, database: Db, bbox: str
 
 
 @router.get("/collections/{cid}/items/{fid}", summary="One feature")
-def feature(cid: str, fid: int, who: Caller, database: Db) -> JSONResponse:
+def feature(cid: str, fid: RowId, who: Caller, database: Db) -> JSONResponse:
     return JSONResponse(fs.item(database, cid, fid), media_type=GEOJSON)
