@@ -258,3 +258,16 @@ def test_a_point_off_the_raster_is_404_and_a_point_that_is_no_number_422(tiles):
     assert client.get("/tiles/tiles/WebMercatorQuad/99/0/0.png?run=latest", headers=h).status_code in (404, 422)
     ok = client.get("/tiles/statistics?run=latest&max_size=256&histogram_bins=20", headers=h)
     assert ok.status_code == 200 and json.loads(ok.content)
+
+
+def test_every_csv_the_platform_writes_neutralises_formulas(tmp_path):
+    from shuibao.services.supervision_common import write_csv_rows
+    from shuibao.spreadsheet import csv_chunks, safe_cell
+
+    assert safe_cell("=1+1") == "'=1+1" and safe_cell("+86 23") == "'+86 23" and safe_cell("\t=x") == "'\t=x"
+    assert safe_cell("-12.5") == "-12.5" and safe_cell(-3) == -3 and safe_cell("渝北区") == "渝北区"
+    path = write_csv_rows(tmp_path / "ledger.csv", ["case", "subject"], [{"case": "SB1", "subject": FORMULA}])
+    assert list(csv.reader(path.open(encoding="utf-8")))[1] == ["SB1", "'" + FORMULA]
+    many = b"".join(csv_chunks(["n"], ({"n": f"@{i}"} for i in range(2500)), bom=True, rows_per_chunk=1000))
+    assert many.startswith("\ufeff".encode()) and many.count("\ufeff".encode()) == 1
+    assert many.decode("utf-8-sig").splitlines()[1:] == [f"'@{i}" for i in range(2500)]

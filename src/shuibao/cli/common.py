@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..spreadsheet import safe_row
+
 
 @dataclass
 class State:
@@ -52,7 +54,7 @@ def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for row in rows:
-        w.writerow(["" if v is None else v for v in row])
+        w.writerow(safe_row(row))  # a project name like =HYPERLINK(…) must not run when the table is opened
 
 
 def print_json(payload: Any) -> None:

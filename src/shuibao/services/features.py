@@ -283,7 +283,7 @@ EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "applicat
 def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     """A whole collection — every feature, however many — as (chunks of bytes, media type, file name):
     GeoPackage, GeoJSON (coordinates as stored) or CSV (properties only; cells that look like spreadsheet
-    formulas are neutralised, see :mod:`shuibao.io.spreadsheet`).
+    formulas are neutralised, see :mod:`shuibao.spreadsheet`).
 
     A GeoPackage is written into ``folder`` (the caller removes it once sent); GeoJSON and CSV are produced
     as they are sent.
@@ -291,7 +291,7 @@ def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     from pathlib import Path
 
     from ..io.features import FeatureSet, write_features
-    from ..io.spreadsheet import csv_chunks
+    from ..spreadsheet import csv_chunks
 
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")

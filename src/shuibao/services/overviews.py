@@ -8,8 +8,6 @@ encodes them.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import mimetypes
 from collections import Counter
@@ -346,11 +344,10 @@ def assessment_csv(db: str | None, year: int | None = None) -> tuple[bytes, str]
     """The assessment table as CSV (UTF-8 with BOM for spreadsheet programs) and a file name."""
     table = assessment_table(db, year)
     cols = ["district_code", "district", *(i["key"] for i in table["indicators"]), "total", "grade"]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, cols, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    w.writerows(table["districts"])
-    return buf.getvalue().encode("utf-8-sig"), f"assessment-{table['year']}-{table['assessment_id']}.csv"
+    from ..spreadsheet import csv_chunks
+
+    return (b"".join(csv_chunks(cols, table["districts"], bom=True)),
+            f"assessment-{table['year']}-{table['assessment_id']}.csv")
 
 
 # ------------------------------------------------------------------------------------------------ stations

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
 import re
@@ -69,13 +67,13 @@ def report_rows(reports: list[FeatureReport]) -> list[dict]:
 
 
 def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
-    """Rows (dicts) as a UTF-8 CSV with these columns, written atomically."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, list(columns), lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
+    """Rows (dicts) as a UTF-8 CSV with these columns, written atomically; text that a spreadsheet would run as
+    a formula is written as text (:mod:`shuibao.spreadsheet`)."""
+    from ..spreadsheet import csv_text
+
+    text = csv_text(list(columns), rows)
     with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..io.features import read_features
+from ..spreadsheet import safe_row
 from ..store import Store, schema
 from ..supervision import credit, draws, fees, traffic_light
 from ..supervision.cases import Step
@@ -165,7 +166,7 @@ def publish_draw(db: str | None, draw_id: int, out: Path) -> Path:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["project_code", "project_name", "builder", "inspectors", "inspected_on", "result", "findings"])
     for row in rows:
-        w.writerow(["" if v is None else v for v in row])
+        w.writerow(safe_row(row))
     with atomic_path(out) as tmp:
         tmp.write_text(buf.getvalue(), encoding="utf-8")
     return out
