@@ -82,6 +82,7 @@ def content_security_policy(nonce: str) -> str:
             "img-src 'self' data: blob:; "
             "font-src 'self' data:; "
             "connect-src 'self'; "
+            "worker-src 'self' blob:; "  # ReDoc's search index runs in a worker its own script creates
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
