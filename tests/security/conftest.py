@@ -1,6 +1,6 @@
-"""A city with real district polygons, two district officers (万州区 = A, 巫山县 = B), an inspector and an
-administrator; one suspect patch and one project in each district and a project spanning both; the app through
-FastAPI's TestClient (both backends)."""
+"""Fixtures of the case security tests: a city with real district polygons, two district officers (万州区 = A,
+巫山县 = B), an inspector and an administrator; one suspect patch and one project in each district and a project
+spanning both; the app through FastAPI's TestClient (both backends)."""
 
 from __future__ import annotations
 
