@@ -112,8 +112,8 @@ def test_history_cannot_be_updated_or_deleted(case):
 
 
 def test_overdue_only_lists_cases_past_their_deadline(sdb):
-    a = cases.open_case(sdb, title="a", category="other", on=date(2025, 1, 1))
-    b = cases.open_case(sdb, title="b", category="other", on=date(2025, 3, 1))
+    a = cases.open_case(sdb, title="a", category="other", on=date(2025, 1, 1), district="yubei")
+    b = cases.open_case(sdb, title="b", category="other", on=date(2025, 3, 1), district="yubei")
     late = cases.list_cases(sdb, overdue=True, as_of=date(2025, 3, 15))
     assert [r["case_no"] for r in late] == [a] and late[0]["overdue_days"] == 43
     assert b not in [r["case_no"] for r in late]
@@ -121,7 +121,7 @@ def test_overdue_only_lists_cases_past_their_deadline(sdb):
 
 def test_unknown_category_and_case_are_refused(sdb):
     with pytest.raises(InputError, match="case category"):
-        cases.open_case(sdb, title="x", category="weird", on=D0)
+        cases.open_case(sdb, title="x", category="weird", on=D0, district="yubei")
     with pytest.raises(InputError, match="does not exist"):
         cases.add_step(sdb, "SB2099-00001", "note", on=D0, note="x")
 

@@ -183,7 +183,8 @@ def cases_open(ctx: typer.Context, title: str = typer.Option(..., "--title"),
 
 @cases_app.command("step")
 def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
-                   ..., help="verify, order_rectification, rectify, review, close, extend_deadline or note"),
+                   ..., help="verify, order_rectification, rectify, review, close, extend_deadline or note "
+                        "(a mistake: `cases void` / `cases correct`)"),
                on: Optional[str] = typer.Option(None, "--on", help="When it happened (default today)."),
                outcome: Optional[str] = typer.Option(None, "--outcome",
                                                      help="verify: confirmed|not_confirmed; review: passed|failed"),
@@ -198,6 +199,38 @@ def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
                  deadline=_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
                  category=category, actor=ctx.obj.actor)
     typer.echo(f"{v.case_no}: {v.state} ({v.state_zh})" + (f", deadline {v.deadline}" if v.deadline else ""))
+
+
+@cases_app.command("void")
+def cases_void(ctx: typer.Context, case_no: str,
+               seq: int = typer.Option(..., "--seq", help="The step to void (its # in `cases show`)."),
+               reason: str = typer.Option(..., "--reason", help="Why the step is void (required)."),
+               on: Optional[str] = typer.Option(None, "--on", help="Date of the correction (default today)."),
+               evidence: list[Path] = typer.Option([], "--evidence")):
+    """Void a mistaken step (作废): it stays in the timeline but no longer counts (state, deadline, dates)."""
+    from ..services.case_corrections import void_step
+
+    v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=_date(on, "--on"), evidence=evidence,
+                  actor=ctx.obj.actor)
+    typer.echo(f"{v.case_no}: step {seq} voided; {v.state} ({v.state_zh})"
+               + (f", deadline {v.deadline}" if v.deadline else ""))
+
+
+@cases_app.command("correct")
+def cases_correct(ctx: typer.Context, case_no: str,
+                  seq: int = typer.Option(..., "--seq", help="The step to correct (its # in `cases show`)."),
+                  on: str = typer.Option(..., "--on", help="The step's right date."),
+                  reason: str = typer.Option(..., "--reason", help="Why it is corrected (required)."),
+                  note: Optional[str] = typer.Option(None, "--note", help="The right note (default: unchanged)."),
+                  deadline: Optional[str] = typer.Option(None, "--deadline"),
+                  evidence: list[Path] = typer.Option([], "--evidence")):
+    """Correct a step's date or note (更正): the step is voided and recorded again."""
+    from ..services.case_corrections import correct_step
+
+    v = correct_step(ctx.obj.db, case_no, seq, on=_date(on, "--on"), reason=reason, note=note,
+                     deadline=_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
+    typer.echo(f"{v.case_no}: step {seq} corrected; {v.state} ({v.state_zh})"
+               + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
 @cases_app.command("list")
@@ -227,8 +260,18 @@ def cases_show(ctx: typer.Context, case_no: str, fmt: Format = typer.Option(Form
     typer.echo(f"{v.case_no} {v.header['title']}: {v.state_zh} ({v.state})"
                + (f", deadline {v.deadline}" + (f", {v.overdue_days} days overdue" if v.overdue_days else "")
                   if v.deadline else ""))
-    rows = [{**e, "evidence": ", ".join(f["name"] for f in e["evidence"])} for e in v.events]
-    _emit(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by"], rows, fmt)
+    rows = [{**e, "evidence": ", ".join(f["name"] for f in e["evidence"]), "correction": _correction(e)}
+            for e in v.events]
+    _emit(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by",
+                 "correction"], rows, fmt)
+
+
+def _correction(event: dict) -> str:
+    """How a timeline row reads in the correction column: 已作废 by whom and why, or the step it voids."""
+    by = event.get("voided_by")
+    if by:
+        return f"已作废 voided by #{by['seq']} {by['recorded_by']} {by['on_date']}: {by['reason']}"
+    return f"voids #{event['voids_seq']}" if event.get("voids_seq") else ""
 
 
 # ---------------------------------------------------------------------------------------------- programmes

@@ -25,7 +25,7 @@ from ..io.features import read_features
 from ..spreadsheet import safe_row
 from ..store import Store, schema
 from ..supervision import credit, draws, fees, traffic_light
-from ..supervision.cases import Step
+from ..supervision.cases import Step, effective_events
 from .cases import _insert_case
 from .supervision_common import actor as who, district_lookup, dumps, now
 
@@ -357,11 +357,11 @@ def _history(conn: Connection, as_of: date):
     """Case, report and fee records as the credit rules read them (nothing dated after ``as_of``)."""
     c, e, p = schema.cases, schema.case_events, schema.projects
     events = defaultdict(list)
-    for ev in conn.execute(select(e).where(e.c.on_date <= as_of).order_by(e.c.case_id, e.c.seq)):
+    for ev in conn.execute(select(e).order_by(e.c.case_id, e.c.seq)):
         events[ev.case_id].append(ev)
     records = []
     for head in conn.execute(select(c)):
-        evs = events.get(head.id, [])
+        evs = effective_events(events.get(head.id, []), until=as_of)[0]  # voided steps do not count
         subject = next((x.subject for x in reversed(evs) if x.subject), head.subject)
         if not subject or not evs:
             continue

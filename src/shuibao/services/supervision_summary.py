@@ -55,7 +55,7 @@ def supervision_summary(conn: Connection, year: int) -> list[dict] | None:
     if heads:
         views = _views(conn, heads, end, until=end)  # each case as it stood on 31 December
         opened = [v for v in views if start <= v.events[0]["on_date"]]
-        closed = [v for v in views if v.state == "closed" and start <= v.events[-1]["on_date"]]
+        closed = [v for v in views if v.state == "closed" and start <= v.effective[-1]["on_date"]]
         still = [v for v in views if v.state != "closed"]
         add("当年立案（台账）", len(opened), "件", f"其中核实违法违规 {sum(v.confirmed for v in opened)} 件")
         add("当年销号", len(closed), "件")

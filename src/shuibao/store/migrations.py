@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 
 from . import gpkg, schema
 
@@ -123,6 +123,15 @@ def _m0005_web(conn: Connection, backend: str) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS audit_log_object_idx ON audit_log (object_kind, object_id)")
 
 
+def _m0006_case_corrections(conn: Connection, backend: str) -> None:
+    """Corrections of the case ledger (作废/更正): ``case_events.voids_seq`` names the step a void/correct event
+    voids.  ``case_events`` stays append-only (its triggers are untouched).  A store created at this version or
+    later already has the column (migration 3 creates tables from the current schema), so it is added only if
+    missing."""
+    if "voids_seq" not in {c["name"] for c in inspect(conn).get_columns("case_events")}:
+        conn.exec_driver_sql("ALTER TABLE case_events ADD COLUMN voids_seq INTEGER")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
     Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
@@ -130,6 +139,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m0003_supervision),
     Migration(4, "governance, stations, warnings, assessment, scenarios", _m0004_governance),
     Migration(5, "web: users, API keys, sessions, audit log", _m0005_web),
+    Migration(6, "case corrections: void and correct steps (case_events.voids_seq)", _m0006_case_corrections),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -422,6 +422,7 @@ case_events = Table(
     Column("note", Text, nullable=False),
     Column("evidence_json", Text, nullable=False),  # evidence_files ids
     *_stamp(),
+    Column("voids_seq", Integer),  # a void/correct event: the seq of the step it voids (migration 6)
     UniqueConstraint("case_id", "seq", name="uq_case_events"),  # two concurrent writers cannot both append seq n
 )
 

@@ -14,6 +14,14 @@ Steps and the states they lead to::
 state has a deadline (``data/case_rules.toml``): a case past it on a given
 day is overdue.  A confirmed case's category becomes the confirmed value
 (疑似未批先建 → 未批先建); verification may also correct the category.
+
+Corrections (作废/更正): events are never changed, so a mistaken step is
+*voided* by a later ``void`` event naming its ``seq`` (with a reason); a
+``correct`` event voids a step and is followed by its replacement.  A voided
+step stays in the timeline but no longer counts for the state, deadline,
+subject, category or date order.  Only a note, or the newest step that is not
+a note, may be voided (a step that later steps built on is voided after them),
+and the opening never (a case opened by mistake is dismissed and closed).
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ class Step(StrEnum):
     close = "close"
     extend_deadline = "extend_deadline"
     note = "note"
+    void = "void"  # 作废: voids the step named by voids_seq
+    correct = "correct"  # 更正: voids the step named by voids_seq; its replacement is the next event
 
 
 class State(StrEnum):
@@ -57,7 +67,19 @@ STATE_ZH = {
 STEP_ZH = {
     Step.open: "立案（登记台账）", Step.verify: "现场核查", Step.order_rectification: "下达整改通知", Step.rectify: "整改完成",
     Step.review: "复核", Step.close: "销号", Step.extend_deadline: "延长整改期限", Step.note: "备注",
+    Step.void: "作废", Step.correct: "更正",
 }
+CORRECTIONS = (Step.void, Step.correct)  # events that void an earlier one and are not steps of the case
+
+# Date bounds of a case.  A day of tolerance after today: the server's clock may run in UTC while the
+# officer's day (UTC+8 in China) has already begun, so "today" in the browser can be the server's tomorrow.
+FUTURE_TOLERANCE_DAYS = 1
+# No case or step before 2000-01-01: the platform's records (remote-sensing patches, approvals under the
+# 水土保持法 as revised in 2010) are all later; an earlier date is a typing error such as 0001-01-01.
+EARLIEST_DATE = date(2000, 1, 1)
+# A rectification deadline at most two years after its order [D]: local practice sets weeks to months; a later
+# date is a typing error (9999-12-31), and a real longer period is reached by extend_deadline.
+MAX_DEADLINE_DAYS = 730
 
 OUTCOMES = {Step.verify: ("confirmed", "not_confirmed"), Step.review: ("passed", "failed")}
 
@@ -81,7 +103,12 @@ class CaseRules:
 
     def deadline(self, state: State, on: date) -> date | None:
         days = self.deadline_days.get(state.value)
-        return None if days is None else on + timedelta(days=days)
+        if days is None:
+            return None
+        try:
+            return on + timedelta(days=days)
+        except OverflowError:  # dates are bounded before they get here; guard anyway
+            raise ValueError(f"the deadline {days} days after {on} is past the last representable date") from None
 
 
 def load_case_rules(path: Path | str | None = None) -> CaseRules:
@@ -108,10 +135,35 @@ class Transition:
     deadline: date | None
 
 
+def latest_date(today: date) -> date:
+    """The latest date a case event may carry when the server's day is ``today``."""
+    return today + timedelta(days=FUTURE_TOLERANCE_DAYS)
+
+
+def check_date(on: date, today: date, *, what: str = "the step's date", not_before: date = EARLIEST_DATE,
+               floor_reason: str = "") -> None:
+    """ValueError unless ``on`` lies between ``not_before`` (default 2000-01-01) and today plus the tolerance."""
+    if on > latest_date(today):
+        raise ValueError(f"{what} {on} is in the future (today is {today}; at most {FUTURE_TOLERANCE_DAYS} day "
+                         "ahead is accepted)")
+    if on < not_before:
+        raise ValueError(f"{what} {on} is before {not_before}" + (f" ({floor_reason})" if floor_reason else ""))
+
+
 def apply_step(state: State, step: Step, *, on: date, last_on: date, current_deadline: date | None,
                rules: CaseRules, outcome: str | None = None, deadline: date | None = None,
-               note: str = "", evidence: int = 0) -> Transition:
-    """The state and deadline after ``step``; ValueError says what is allowed instead."""
+               note: str = "", evidence: int = 0, today: date | None = None) -> Transition:
+    """The state and deadline after ``step``; ValueError says what is allowed instead.
+
+    With ``today``, a date after today (plus the tolerance) is refused as well.
+    """
+    if step in CORRECTIONS:
+        raise ValueError(f"{step.value} names the step it corrects (use the void or correct command)")
+    if today is not None:
+        check_date(on, today)
+    if deadline is not None and deadline > on + timedelta(days=MAX_DEADLINE_DAYS):
+        raise ValueError(f"the deadline {deadline} is more than {MAX_DEADLINE_DAYS} days after {on}; "
+                         "give a nearer one and extend it later if needed")
     if state == State.closed:
         raise ValueError("the case is closed (销号); a new finding needs a new case")
     if on < last_on:
@@ -145,6 +197,49 @@ def apply_step(state: State, step: Step, *, on: date, last_on: date, current_dea
     if step == Step.order_rectification and deadline is not None and deadline <= on:
         raise ValueError(f"the rectification deadline {deadline} must be after the order's date {on}")
     return Transition(nxt, deadline or rules.deadline(nxt, on))
+
+
+def effective_events(events: list, *, until: date | None = None) -> tuple[list, dict]:
+    """The events that count — neither a correction nor voided, dated up to ``until`` — and {voided seq: the
+    correction event}.  ``events`` are in seq order (mappings or rows with seq, step, voids_seq, on_date).
+
+    A correction applies whatever its own date: it says the voided step never happened as recorded.
+    """
+    get = (lambda e, k: e[k]) if events and isinstance(events[0], dict) else getattr
+    voided = {get(e, "voids_seq"): e for e in events if get(e, "step") in CORRECTIONS}
+    kept = [e for e in events if get(e, "step") not in CORRECTIONS and get(e, "seq") not in voided
+            and (until is None or get(e, "on_date") <= until)]
+    return kept, voided
+
+
+def check_voidable(events: list[dict], seq: int) -> dict:
+    """The event ``seq`` if it may be voided now; ValueError says why not (and what to void first)."""
+    target = next((e for e in events if e["seq"] == seq), None)
+    if target is None:
+        raise ValueError(f"the case has no step {seq}")
+    kept, voided = effective_events(events)
+    if Step(target["step"]) in CORRECTIONS:
+        raise ValueError(f"step {seq} is itself a correction; record the step again instead of voiding the void")
+    if seq in voided:
+        raise ValueError(f"step {seq} is already voided (by step {voided[seq]['seq']})")
+    if target["step"] == Step.open.value:
+        raise ValueError("the opening cannot be voided; a case opened by mistake is verified not_confirmed "
+                         "and closed")
+    if target["step"] != Step.note.value:
+        later = [e for e in kept if e["seq"] > seq and e["step"] != Step.note.value]
+        if later:
+            raise ValueError(f"step {seq} ({target['step']}) is followed by step {later[-1]['seq']} "
+                             f"({later[-1]['step']}); void the later steps first")
+    return target
+
+
+def state_after(kept: list) -> tuple[State, date | None]:
+    """State and deadline of a case from its counting events: those of the newest that is not a note."""
+    get = (lambda e, k: e[k]) if kept and isinstance(kept[0], dict) else getattr
+    last = next((e for e in reversed(kept) if get(e, "step") != Step.note.value), None)
+    if last is None:
+        raise ValueError("a case needs its opening event")
+    return State(get(last, "state")), get(last, "deadline")
 
 
 def overdue_days(state: State, deadline: date | None, as_of: date) -> int:

@@ -79,6 +79,9 @@ WORDS = {
     "import_observations": ("导入站点观测数据", "Import station observations"),
     "variable": ("观测要素", "Variable"), "run_warning": ("暴雨预警", "Rain warning"),
     "run_assessment": ("目标责任考核评分", "Run the assessment"),
+    # the case page: corrections of the ledger
+    "void": ("作废", "Void"), "void_reason": ("作废理由", "Reason for voiding"),
+    "voided": ("已作废", "voided"), "correction": ("更正", "Correction"),
 }
 
 

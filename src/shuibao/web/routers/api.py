@@ -10,9 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ...services import auth, overviews
+from ...services import case_corrections as corrections
 from ...services import cases as case_service
 from ...services.governance import progress as treatment_progress
 from ...services.monitoring_runs import districts_with_rates, list_runs
@@ -160,6 +161,10 @@ def case(case_no: str, who: Caller, database: Db) -> dict:
 
 
 class NewCase(BaseModel):
+    """A case opened by hand.  Its district is derived on the server from the patch, else the project, else
+    ``district`` (see services.cases.open_case); a ``district`` that disagrees is refused.  The source is set by
+    the server (``manual``); finding cases are opened by `supervise cases open-from-findings`."""
+
     title: str = Field(min_length=1)
     category: str
     on: date
@@ -168,15 +173,29 @@ class NewCase(BaseModel):
     patch_fid: int | None = None
     subject: str | None = None
     note: str = ""
-    source: str = "manual"
+    source: str | None = Field(None, description="Refused unless 'manual': provenance is set by the server")
+
+    @field_validator("source")
+    @classmethod
+    def _manual_only(cls, value: str | None) -> str | None:
+        if value not in (None, "manual"):
+            raise ValueError(f"source {value!r}: the server sets a case's source; cases opened here are 'manual'")
+        return value
 
 
-@router.post("/cases", status_code=201, summary="Open a case (audited)")
+@router.post("/cases", status_code=201, summary="Open a case (audited; the district is derived from the patch "
+             "or project)")
 def open_case(body: NewCase, who: Caller, database: Db) -> dict:
     no = case_service.open_case(database, title=body.title, category=body.category, on=body.on,
-                                source_kind=body.source, project_code=body.project, patch_fid=body.patch_fid,
-                                district=body.district, subject=body.subject, note=body.note, principal=who)
+                                project_code=body.project, patch_fid=body.patch_fid, district=body.district,
+                                subject=body.subject, note=body.note, principal=who)
     return _view(case_service.get_case(database, no))
+
+
+async def _saved(request: Request, evidence: list[UploadFile] | None, tmp: str) -> list[Path]:
+    limit = upload_limit(request)
+    return [await save_upload(f, Path(tmp), limit, what="evidence", default_name="evidence")
+            for f in (evidence or []) if f.filename]
 
 
 @router.post("/cases/{case_no}/steps", summary="Append a step (multipart: fields and evidence files; audited)")
@@ -186,13 +205,35 @@ async def add_step(case_no: str, request: Request, who: Caller, database: Db,
                    note: Annotated[str, Form()] = "", subject: Annotated[str | None, Form()] = None,
                    category: Annotated[str | None, Form()] = None,
                    evidence: Annotated[list[UploadFile] | None, File()] = None) -> dict:
-    limit = upload_limit(request)
     with tempfile.TemporaryDirectory() as tmp:
-        files = [await save_upload(f, Path(tmp), limit, what="evidence", default_name="evidence")
-                 for f in (evidence or []) if f.filename]
+        files = await _saved(request, evidence, tmp)
         v = case_service.add_step(database, case_no, step, on=on, outcome=outcome or None, deadline=deadline,
                                   note=note, evidence=files, subject=subject or None, category=category or None,
                                   principal=who)
+    return _view(v)
+
+
+@router.post("/cases/{case_no}/steps/{seq}/void", summary="Void (作废) a mistaken step, with a reason and "
+             "optional evidence (multipart; audited); it stays in the timeline but no longer counts")
+async def void_step(case_no: str, seq: int, request: Request, who: Caller, database: Db,
+                    reason: Annotated[str, Form()], on: Annotated[date | None, Form()] = None,
+                    evidence: Annotated[list[UploadFile] | None, File()] = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        files = await _saved(request, evidence, tmp)
+        v = corrections.void_step(database, case_no, seq, reason=reason, on=on, evidence=files, principal=who)
+    return _view(v)
+
+
+@router.post("/cases/{case_no}/steps/{seq}/correct", summary="Correct (更正) a step's date and note: voids it "
+             "and records it again (multipart; audited)")
+async def correct_step(case_no: str, seq: int, request: Request, who: Caller, database: Db,
+                       reason: Annotated[str, Form()], on: Annotated[date, Form()],
+                       note: Annotated[str | None, Form()] = None, deadline: Annotated[date | None, Form()] = None,
+                       evidence: Annotated[list[UploadFile] | None, File()] = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        files = await _saved(request, evidence, tmp)
+        v = corrections.correct_step(database, case_no, seq, on=on, reason=reason, note=note, deadline=deadline,
+                                     evidence=files, principal=who)
     return _view(v)
 
 

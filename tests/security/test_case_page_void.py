@@ -1,0 +1,69 @@
+"""The case page in a real browser: a mistaken step is voided with its reason from the timeline, stays
+visible struck through with who voided it, and the next step is accepted (security.md H3)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import date
+
+import pytest
+
+from shuibao.services import cases
+
+from ..web.test_browser import CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(city):
+    import uvicorn
+
+    from shuibao.web import Settings, create_app
+
+    db = city[0]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db)), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield db, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
+def test_void_a_step_from_the_case_page(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    db, server = served
+    no = cases.open_case(db, title="页面作废", category="other", on=date(2025, 8, 1), district="wushan")
+    cases.add_step(db, no, "verify", on=date(2025, 8, 5), outcome="not_confirmed", note="记错案件", actor="offb")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server + "/login")
+        page.fill("#username", "offb")
+        page.fill("#password", "offb-pass-1")
+        page.click("#login-submit")
+        page.wait_for_url(server + "/dashboard*")
+        page.goto(f"{server}/cases/{no}")
+        expect(page.locator("#case-state")).to_contain_text("dismissed")
+        page.click('.void-step[data-seq="2"]')  # no reason: refused, with the reason said
+        expect(page.locator("#void-error")).to_contain_text("reason")
+        page.fill('.void-reason[data-seq="2"]', "录入到错误的案件")
+        page.click('.void-step[data-seq="2"]')
+        expect(page.locator("#case-state")).to_contain_text("open")
+        row = page.locator('#timeline tr[data-seq="2"]')
+        expect(row).to_have_class("voided")
+        expect(row).to_contain_text("offb")
+        expect(row).to_contain_text("录入到错误的案件")
+        expect(page.locator('#timeline tr[data-seq="3"]')).to_contain_text("作废")
+        browser.close()
