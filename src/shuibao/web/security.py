@@ -44,13 +44,26 @@ def _origin(url: str) -> str:
 
 
 def own_origins(settings) -> frozenset[str]:
-    """The origins whose pages may write: the configured public URL, and the address the server listens on."""
+    """Origins configured as the platform's own: the public URL (SHUIBAO_PUBLIC_URL) and the listening address.
+    The request's own origin (its Host header) is accepted too, see :func:`csrf_refusal`."""
     out = {_origin(f"http://{settings.host}:{settings.port}")}
-    if settings.host in ("127.0.0.1", "localhost", "::1"):
-        out |= {_origin(f"http://{h}:{settings.port}") for h in ("127.0.0.1", "localhost", "[::1]")}
     if settings.public_url:
         out.add(_origin(settings.public_url))
     return frozenset(out)
+
+
+def _same_host(origin: str, host: str) -> bool:
+    """Whether ``origin`` names the host the request was sent to.  A browser sets both the Origin and the Host
+    of a request, and a page cannot forge either, so a page of another origin never matches here."""
+    o = urlsplit(origin)
+    default = {"http": 80, "https": 443}.get(o.scheme)
+    want = (o.hostname or "").lower(), o.port or default
+    h = urlsplit("//" + host)
+    try:
+        port = h.port
+    except ValueError:
+        return False
+    return want == ((h.hostname or "").lower(), port or default)
 
 
 def csrf_refusal(method: str, path: str, headers: dict[bytes, bytes], origins: frozenset[str]) -> str | None:
@@ -61,7 +74,8 @@ def csrf_refusal(method: str, path: str, headers: dict[bytes, bytes], origins: f
     if site in ("cross-site", "same-site"):
         return f"a write from another site or origin (Sec-Fetch-Site: {site}) is refused"
     origin = headers.get(b"origin", b"").decode("latin-1")
-    if origin and origin != "null" and _origin(origin) not in origins:
+    host = headers.get(b"host", b"").decode("latin-1")
+    if origin and origin != "null" and _origin(origin) not in origins and not _same_host(origin, host):
         return f"a write from origin {origin} is refused; this platform answers writes from its own pages only"
     if origin == "null":
         return "a write from an opaque origin (Origin: null) is refused"
