@@ -187,7 +187,7 @@ def test_read_polygons_file_and_layer_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         read_polygons(tmp_path / "none.gpkg", "zones")
     (tmp_path / "junk.gpkg").write_text("not a database")
-    with pytest.raises(InputError, match="junk.gpkg is not a vector file GDAL can read"):
+    with pytest.raises(InputError, match="junk.gpkg is named .gpkg but holds CSV text"):
         read_polygons(tmp_path / "junk.gpkg", "zones")
     path = tmp_path / "two.gpkg"
     _write_raw(path, np.array([shapely.box(0, 0, 1, 1)]), {"a": np.array([1])}, layer="counties")

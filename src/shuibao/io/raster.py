@@ -40,6 +40,7 @@ from rasterio.warp import calculate_default_transform, reproject, transform_boun
 
 from ..errors import InputError
 from .atomic import atomic_path
+from .formats import RASTER_DRIVERS, check_raster
 from ..grid import GridSpec
 
 METRE_UNITS = {"m", "metre", "meter", "metres", "meters"}
@@ -69,11 +70,10 @@ def _affine(grid: GridSpec) -> Affine:
 
 
 def open_check(path: Path | str, role: str):
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{role}: {p} does not exist")
+    """The input raster opened, if it is a GeoTIFF by its bytes (formats.py), with GDAL held to that driver."""
+    p = check_raster(path, role)
     try:
-        return rasterio.open(p)
+        return rasterio.open(p, driver=list(RASTER_DRIVERS))
     except RasterioIOError as exc:
         raise InputError(f"{role}: {p} is not a readable raster ({exc})") from exc
 
