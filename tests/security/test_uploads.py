@@ -268,3 +268,13 @@ def test_geojson_nested_100000_deep_is_a_422(site):
     body = '{"type": "FeatureCollection", "features": [' + "[" * 100_000 + "]" * 100_000 + "]}"
     r = client.post("/api/patches", headers=admin, content=body)
     assert r.status_code == 422 and "nested too deeply" in r.json()["detail"]
+
+
+def test_a_database_error_on_the_web_does_not_name_the_servers_database_file(site):
+    """L2: a 503 said "<scratch>/shuibao.gpkg: database error: …"; the web says "the database" instead."""
+    db, client, admin = site
+    with open(db, "r+b") as fh:  # the store breaks under the running server
+        fh.write(b"\0" * 4096)
+    r = client.get("/api/projects", headers=admin)
+    assert r.status_code == 503 and "the database" in r.json()["detail"], r.text
+    assert db not in r.text and "shuibao.gpkg" not in r.text
