@@ -250,11 +250,11 @@ def vector_source(path: Path | str, role: str, *, tables: bool = True) -> Iterat
         yield VectorSource(str(p), "shapefile", {})
 
 
-RASTER_DRIVERS = ("GTiff",)  # rasterio.open(driver=…): GDAL tries these drivers only (COGs are GeoTIFFs)
+RASTER_DRIVER = "GTiff"  # rasterio.open(driver=…): GDAL tries this driver only (a COG is a GeoTIFF)
 
 
 def check_raster(path: Path | str, role: str) -> Path:
-    """``path`` if it is a GeoTIFF by its bytes; open it with ``driver=RASTER_DRIVERS``."""
+    """``path`` if it is a GeoTIFF by its bytes; open it with ``driver=RASTER_DRIVER``."""
     p = Path(path)
     _kind_for(p, role, RASTER_ACCEPTED, {"gtiff"})
     return p

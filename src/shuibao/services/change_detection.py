@@ -35,7 +35,7 @@ from ..core import change
 from ..erosion.inputs import require
 from ..errors import InputError
 from ..grid import GridSpec
-from ..io.formats import RASTER_DRIVERS, check_raster
+from ..io.formats import RASTER_DRIVER, check_raster
 from ..io.raster import METRE_UNITS
 from ..io.steps import sha256, write_json_atomic
 from ..io.vector import VectorLayer, polygonize, write_gpkg
@@ -186,7 +186,7 @@ def _inspect(path: Path, role: str, bands: BandOrder, problems: list[str]) -> _I
         problems.append(f"{role}: {path} does not exist")
         return None
     try:
-        src = rasterio.open(check_raster(path, role), driver=list(RASTER_DRIVERS))  # GeoTIFF only (formats.py)
+        src = rasterio.open(check_raster(path, role), driver=RASTER_DRIVER)  # GeoTIFF only (formats.py)
     except InputError as exc:
         problems.append(str(exc))
         return None

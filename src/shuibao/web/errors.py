@@ -7,8 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..errors import (
-    AuthenticationError, ConflictError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError,
-    ShuibaoError, StoreError,
+    AuthenticationError, ConflictError, DataError, DiskFullError, InputError, NotFoundError, PermissionDeniedError,
+    SchemaVersionError, ShuibaoError, StoreError,
 )
 
 
@@ -25,6 +25,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (  # first match wins: subclas
     (ConflictError, 409),
     (SchemaVersionError, 503),
     (StoreError, 503),
+    (DiskFullError, 503),
     (DataError, 500),
     (ShuibaoError, 500),
 )
