@@ -16,11 +16,13 @@ from shuibao.errors import InputError
 from shuibao.services import patches
 from shuibao.services import stations as station_service
 from shuibao.store import Store, schema
-from shuibao.supervision.imports import MAX_VERTICES
 
 from ..stations.test_station_services import STATIONS, write_csv
 from ..supervision.conftest import X0, Y0, patch_row, write_layer
 from .test_uploads import site  # noqa: F401  (the fixture)
+
+
+DENSE = 250_000  # vertices: more than any real outline (the review's patch had 1,000,000)
 
 
 def ring(n: int) -> Polygon:
@@ -37,11 +39,11 @@ def stored(db: str, table) -> int:
 def test_a_feature_with_more_vertices_than_the_cap_is_refused(site, tmp_path):  # noqa: F811
     db, client, admin = site
     path = write_layer(tmp_path / "dense.gpkg", [patch_row("D1"), patch_row("OK")],
-                       [ring(MAX_VERTICES + 10), ring(5000)])
-    with pytest.raises(InputError, match=rf"row 1 \(D1\): geometry has {MAX_VERTICES + 11:,} vertices"):
+                       [ring(DENSE), ring(5000)])
+    with pytest.raises(InputError, match=rf"row 1 \(D1\): geometry has {DENSE + 1:,} vertices"):
         patches.import_patches(db, path)
     doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4545"}},
-           "features": [{"type": "Feature", "properties": patch_row("D1"), "geometry": mapping(ring(MAX_VERTICES + 10))}]}
+           "features": [{"type": "Feature", "properties": patch_row("D1"), "geometry": mapping(ring(DENSE))}]}
     r = client.post("/api/patches", headers=admin, content=json.dumps(doc))
     assert r.status_code == 422 and "vertices" in r.json()["rows"][0]["messages"], r.text[:500]
     assert stored(db, schema.disturbance_patches) == 0
