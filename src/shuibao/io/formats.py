@@ -16,6 +16,8 @@ import json
 import sqlite3
 import stat
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,10 +164,21 @@ def _safe_member(name: str) -> PurePosixPath | None:
     return None if not parts or ".." in parts else PurePosixPath(name)
 
 
+def _extract(archive, member, target: Path, most: int, room: int) -> int:
+    """Copy one member to ``target``, counting what actually inflates (a zip's directory may lie); its size.
+    OverflowError beyond ``most`` bytes for the member or ``room`` in all."""
+    size = 0
+    with archive.open(member) as src, open(target, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            size += len(chunk)
+            if size > most or size > room:
+                raise OverflowError(member.filename)
+            dst.write(chunk)
+    return size
+
+
 def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
     """Check the zip holds one shapefile and nothing else, extract its parts into ``folder``; the .shp path."""
-    import zipfile
-
     try:
         archive = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -205,16 +218,19 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
             raise InputError(f"{role}: {p}: the zip holds two files of the same name in different folders")
         written = 0
         for m in members:
-            if m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1024):
+            most = MAX_ZIP_RATIO * max(m.compress_size, 1024)
+            if m.file_size > most:
                 raise _refuse(role, p, f"a zip archive whose {m.filename} inflates "
                               f"{m.file_size / max(m.compress_size, 1):.0f}× (a zip bomb?)", VECTOR_ACCEPTED)
-            with archive.open(m) as src, open(folder / PurePosixPath(m.filename).name, "wb") as dst:
-                while chunk := src.read(1 << 20):  # counted: the sizes in the zip's directory may lie
-                    written += len(chunk)
-                    if written > MAX_ZIP_BYTES:
-                        raise _refuse(role, p, f"a zip archive that inflates beyond {MAX_ZIP_BYTES / 2**30:g} GiB",
-                                      VECTOR_ACCEPTED)
-                    dst.write(chunk)
+            try:
+                written += _extract(archive, m, folder / PurePosixPath(m.filename).name, most,
+                                    MAX_ZIP_BYTES - written)
+            except OverflowError:
+                raise _refuse(role, p, f"a zip archive whose {m.filename} inflates more than {MAX_ZIP_RATIO}× or "
+                              f"beyond {MAX_ZIP_BYTES / 2**30:g} GiB in all (a zip bomb?)", VECTOR_ACCEPTED) from None
+            except (RuntimeError, NotImplementedError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                raise InputError(f"{role}: {p}: {m.filename} cannot be extracted ({exc}); zip it again without "
+                                 "a password, with the usual deflate compression") from None
     shp = folder / PurePosixPath(shps[0].filename).name
     _check_shp(shp, role)
     return shp
