@@ -27,6 +27,10 @@ class DataError(ShuibaoError, OSError):
     """A data file or database could not be read or written as expected."""
 
 
+class DiskFullError(DataError):
+    """The disk (or quota) of an output filled up during a write; the write was undone."""
+
+
 class ReferenceDataError(DataError):
     """A reference data file shipped with the package (or replacing it) is malformed."""
 

@@ -13,7 +13,7 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from shuibao.errors import InputError
+from shuibao.errors import DiskFullError, InputError
 from shuibao.grid import GridSpec
 from shuibao.io import vector
 from shuibao.io.vector import VectorLayer, polygonize, read_polygons, write_gpkg
@@ -134,8 +134,9 @@ def test_gpkg_failure_mid_write_removes_temp_and_keeps_old(tmp_path, labels, mon
         return real(*args, **kw)
 
     monkeypatch.setattr(vector.pyogrio.raw, "write", failing)
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(DiskFullError, match="disk full while writing out.gpkg") as failed:  # named (review B4)
         write_gpkg(target, _layers(labels), timestamp=STAMP)
+    assert isinstance(failed.value.__cause__, RuntimeError)
     assert calls == ["zones", "outline"]
     assert [p.name for p in tmp_path.iterdir()] == ["out.gpkg"] and target.read_bytes() == before
 
@@ -187,7 +188,7 @@ def test_read_polygons_file_and_layer_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         read_polygons(tmp_path / "none.gpkg", "zones")
     (tmp_path / "junk.gpkg").write_text("not a database")
-    with pytest.raises(InputError, match="junk.gpkg is not a vector file GDAL can read"):
+    with pytest.raises(InputError, match="junk.gpkg is named .gpkg but holds CSV text"):
         read_polygons(tmp_path / "junk.gpkg", "zones")
     path = tmp_path / "two.gpkg"
     _write_raw(path, np.array([shapely.box(0, 0, 1, 1)]), {"a": np.array([1])}, layer="counties")

@@ -6,11 +6,15 @@ Readers never see half a file, and a killed writer leaves only a hidden
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..errors import DiskFullError, ShuibaoError
 
 
 @contextmanager
@@ -28,8 +32,35 @@ def atomic_path(path: Path | str, suffix: str = ".tmp") -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:  # also on KeyboardInterrupt: leave nothing half-written
+    except BaseException as exc:  # also on KeyboardInterrupt: leave nothing half-written
+        full = isinstance(exc, Exception) and not isinstance(exc, ShuibaoError) and disk_full(exc, path.parent)
         for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):  # sqlite side files (GeoPackage)
             if os.path.exists(leftover):
                 os.unlink(leftover)
+        if full:
+            raise DiskFullError(f"{path.parent}: disk full while writing {path.name} (no space left on device); "
+                                "free space there, or choose another output folder, and run again — finished "
+                                "files are kept and nothing was half-written") from exc
         raise
+
+
+FULL_BYTES = 1 << 20
+"""Free space below which a failed write is put down to a full disk: GDAL reports a full disk as whatever
+TIFF or SQLite step failed (``TIFFRewriteDirectory:Error fetching directory count``), not as ENOSPC, and a
+write fails within one block (≤ 1 MiB here) of the end."""
+FULL_MARKERS = ("no space left on device", "disk is full", "disk full")
+
+
+def disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` (or an error it came from) is a full disk or quota, or ``folder``'s disk has no room."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(marker in str(seen).lower() for marker in FULL_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return shutil.disk_usage(folder).free < FULL_BYTES
+    except OSError:
+        return False

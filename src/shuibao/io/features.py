@@ -1,4 +1,4 @@
-"""Feature input adapter: any layer GDAL reads (GeoPackage, Shapefile, GeoJSON, CSV), raw.
+"""Feature input adapter: a layer of an accepted file (GeoPackage, zipped Shapefile, GeoJSON, CSV), raw.
 
 Unlike :func:`shuibao.io.vector.read_polygons`, nothing is judged here: the
 caller validates feature by feature and reports on each (an import must say
@@ -18,6 +18,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import InputError
+from .formats import vector_source
 
 
 @dataclass
@@ -34,26 +35,30 @@ class FeatureLayer:
 
 
 def read_features(path: Path | str, role: str, *, layer: str | None = None) -> FeatureLayer:
-    """Read one layer; a file with several layers needs ``layer``.  CSV files give attribute-only layers."""
+    """Read one layer; a file with several layers needs ``layer``.  CSV files give attribute-only layers.
+
+    Only the formats of :mod:`shuibao.io.formats` are opened (GeoPackage, GeoJSON, zipped shapefile, CSV), by
+    their content.  Dates come as the file's text where GDAL cannot make a date of them (2026-02-30), so the
+    caller's validation names the row and field instead of failing on the whole file.
+    """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{role}: {p} does not exist")
-    try:
-        layers = pyogrio.list_layers(str(p))
-    except DataSourceError as exc:
-        raise InputError(f"{role}: {p} is not a file GDAL can read as features ({exc})") from exc
-    names = [str(n) for n, _ in layers]
-    if layer is None:
-        if len(names) != 1:
-            raise InputError(f"{role}: {p} has {len(names)} layers ({', '.join(names)}); name one with --layer")
-        layer = names[0]
-    elif layer not in names:
-        raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names)}")
-    has_geometry = dict(layers)[layer] is not None
-    try:
-        meta, _, wkb, values = pyogrio.raw.read(str(p), layer=layer, read_geometry=has_geometry)
-    except (DataSourceError, DataLayerError) as exc:
-        raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({exc})") from exc
+    with vector_source(p, role) as src:
+        try:
+            layers = pyogrio.list_layers(src.gdal)
+        except DataSourceError as exc:
+            raise InputError(f"{role}: {p} is not a file GDAL can read as features ({_said(exc, src, p)})") from exc
+        names = [str(n) for n, _ in layers]
+        if layer is None:
+            if len(names) != 1:
+                raise InputError(f"{role}: {p} has {len(names)} layers ({', '.join(names)}); name one with --layer")
+            layer = names[0]
+        elif layer not in names:
+            raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names)}")
+        has_geometry = dict(layers)[layer] is not None
+        try:
+            meta, _, wkb, values = _read(src, layer, has_geometry)
+        except (DataSourceError, DataLayerError) as exc:
+            raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({_said(exc, src, p)})") from exc
     fields = {str(n): v.tolist() for n, v in zip(meta["fields"], values)}
     n = len(next(iter(values))) if len(values) else (len(wkb) if wkb is not None else 0)
     if has_geometry and wkb is not None:
@@ -66,6 +71,36 @@ def read_features(path: Path | str, role: str, *, layer: str | None = None) -> F
     else:
         geoms = np.full(n, None, dtype=object)
     return FeatureLayer(p, layer, meta["crs"] or None, geoms, fields, has_geometry)
+
+
+def _said(exc: Exception, src, p: Path) -> str:
+    """GDAL's message with the file named as the caller named it (not the driver prefix or an unzipped copy)."""
+    return str(exc).replace(src.gdal, str(p))
+
+
+def _read(src, layer: str, has_geometry: bool):
+    """pyogrio.raw.read; where a date field holds an impossible date (pyogrio's ValueError), its fields as text.
+
+    GeoJSON keeps its dates as text from the start (DATE_AS_STRING).  For the other formats, OGR SQL's CAST
+    gives each date field's text (``2026/02/30``), which the import's date check refuses row by row.
+    """
+    options = {"DATE_AS_STRING": "YES"} if src.kind == "geojson" else {}
+    try:
+        return pyogrio.raw.read(src.gdal, layer=layer, read_geometry=has_geometry, **options)
+    except ValueError as exc:
+        if isinstance(exc, (DataSourceError, DataLayerError)):
+            raise
+        info = pyogrio.read_info(src.gdal, layer=layer)
+        dated = [str(f) for f, t in zip(info["fields"], info["dtypes"]) if str(t).startswith("datetime64")]
+        if not dated:
+            raise
+        def quoted(name: str) -> str:
+            return '"' + name.replace('"', '""') + '"'
+        columns = ", ".join(f"CAST({quoted(f)} AS character(64)) AS {quoted(f)}" if f in dated else quoted(f)
+                            for f in map(str, info["fields"]))
+        geometry = f", {quoted(info['geometry_name'] or '_ogr_geometry_')}" if has_geometry else ""
+        sql = f"SELECT {columns}{geometry} FROM {quoted(layer)}"
+        return pyogrio.raw.read(src.gdal, sql=sql, sql_dialect="OGRSQL", read_geometry=has_geometry)
 
 
 def _column(values: list):

@@ -33,6 +33,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
+from rasterio._err import CPLE_BaseError
 from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine
@@ -40,6 +41,7 @@ from rasterio.warp import calculate_default_transform, reproject, transform_boun
 
 from ..errors import InputError
 from .atomic import atomic_path
+from .formats import RASTER_DRIVER, check_raster
 from ..grid import GridSpec
 
 METRE_UNITS = {"m", "metre", "meter", "metres", "meters"}
@@ -69,13 +71,20 @@ def _affine(grid: GridSpec) -> Affine:
 
 
 def open_check(path: Path | str, role: str):
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{role}: {p} does not exist")
+    """The input raster opened, if it is a GeoTIFF by its bytes (formats.py), with GDAL held to that driver."""
+    p = check_raster(path, role)
     try:
-        return rasterio.open(p)
+        return rasterio.open(p, driver=RASTER_DRIVER)
     except RasterioIOError as exc:
         raise InputError(f"{role}: {p} is not a readable raster ({exc})") from exc
+
+
+def unreadable(path: Path | str, role: str, exc: Exception) -> InputError:
+    """A raster whose header opens but whose data does not read (a truncated copy, a damaged tile)."""
+    cause = exc.__cause__ or exc.__context__
+    detail = " ".join(str(cause or exc).split()) or type(exc).__name__
+    return InputError(f"{role}: {path} cannot be read: its data is truncated or damaged ({detail}); "
+                      "copy the file again or re-export it")
 
 
 def read_raster(path: Path | str, role: str, *, band: int = 1) -> Raster:
@@ -83,7 +92,10 @@ def read_raster(path: Path | str, role: str, *, band: int = 1) -> Raster:
     with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"), open_check(path, role) as src:  # decode tiles on all cores
         if band > src.count:
             raise InputError(f"{role}: {path} has {src.count} band(s), band {band} requested")
-        data = src.read(band)
+        try:
+            data = src.read(band)
+        except (RasterioIOError, CPLE_BaseError) as exc:
+            raise unreadable(path, role, exc) from exc
         nodata = src.nodata
         if src.crs is None:
             raise InputError(f"{role}: {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)")

@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import InputError
 from ..grid import GridSpec
 from .atomic import atomic_path
+from .formats import vector_source
 
 POLYGON, MULTIPOLYGON = 3, 6  # shapely type ids
 KINDS = ("int", "float", "str")
@@ -153,30 +154,29 @@ def read_polygons(path: Path | str, role: str, *, layer: str | None = None,
     not refused; empty geometries and non-polygons are refused.
     """
     p = Path(path)
-    src = str(path)
     fields = fields or {}
     if any(k not in KINDS for k in fields.values()):
         raise ValueError(f"field kinds must be one of {KINDS}, got {fields}")
-    if not src.startswith("/vsi") and not p.exists():
-        raise InputError(f"{role}: {p} does not exist")
-    try:
-        layers = pyogrio.list_layers(src)
-    except DataSourceError as exc:
-        raise InputError(f"{role}: {p} is not a vector file GDAL can read ({exc})") from exc
-    names = [str(n) for n, _ in layers]
-    if layer is None:
-        spatial = [str(n) for n, t in layers if t is not None]
-        if len(spatial) != 1:
-            raise InputError(f"{role}: {p} has {len(spatial)} layers with geometry ({', '.join(spatial) or 'none'}); "
-                             "name the one to use")
-        layer = spatial[0]
-    elif layer not in names:
-        raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}")
-    try:
-        meta, _, wkb, values = pyogrio.raw.read(src, layer=layer)
-        geoms = shapely.force_2d(shapely.from_wkb(wkb))
-    except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
-        raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({exc})") from exc
+    with vector_source(p, role, tables=False) as source:  # accepted formats only, by content (formats.py)
+        src = source.gdal
+        try:
+            layers = pyogrio.list_layers(src)
+        except DataSourceError as exc:
+            raise InputError(f"{role}: {p} is not a vector file GDAL can read ({exc})") from exc
+        names = [str(n) for n, _ in layers]
+        if layer is None:
+            spatial = [str(n) for n, t in layers if t is not None]
+            if len(spatial) != 1:
+                raise InputError(f"{role}: {p} has {len(spatial)} layers with geometry "
+                                 f"({', '.join(spatial) or 'none'}); name the one to use")
+            layer = spatial[0]
+        elif layer not in names:
+            raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}")
+        try:
+            meta, _, wkb, values = pyogrio.raw.read(src, layer=layer)
+            geoms = shapely.force_2d(shapely.from_wkb(wkb))
+        except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
+            raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({exc})") from exc
     problems: list[str] = []
     if not meta["crs"]:
         problems.append("no CRS; assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)")

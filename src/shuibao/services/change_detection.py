@@ -35,6 +35,7 @@ from ..core import change
 from ..erosion.inputs import require
 from ..errors import InputError
 from ..grid import GridSpec
+from ..io.formats import RASTER_DRIVER, check_raster
 from ..io.raster import METRE_UNITS
 from ..io.steps import sha256, write_json_atomic
 from ..io.vector import VectorLayer, polygonize, write_gpkg
@@ -185,7 +186,10 @@ def _inspect(path: Path, role: str, bands: BandOrder, problems: list[str]) -> _I
         problems.append(f"{role}: {path} does not exist")
         return None
     try:
-        src = rasterio.open(path)
+        src = rasterio.open(check_raster(path, role), driver=RASTER_DRIVER)  # GeoTIFF only (formats.py)
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
     except RasterioIOError as exc:
         problems.append(f"{role}: {path} is not a readable raster ({exc})")
         return None

@@ -50,3 +50,17 @@ def require_current(target: str | None) -> str:
     with Store(target) as store, store.reading() as conn:
         store.require_current(conn)
         return store.location
+
+
+def locations(target: str | None) -> list[str]:
+    """How error messages name the database (``Store.location``, and a file's absolute path), longest first —
+    for the web, which must not show the server's paths or URLs to its callers."""
+    from pathlib import Path
+
+    from ..store.store import describe, resolve_target, to_url
+
+    url = to_url(resolve_target(target))
+    found = {describe(url)}
+    if url.get_backend_name() == "sqlite" and url.database:
+        found.add(str(Path(url.database).resolve()))
+    return sorted(found, key=len, reverse=True)

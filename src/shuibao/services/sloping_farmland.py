@@ -55,6 +55,7 @@ from ..core.terrain import slope_degrees
 from ..erosion.inputs import require
 from ..errors import InputError, ShuibaoError
 from ..grid import GridSpec
+from ..io.formats import RASTER_DRIVER, check_raster
 from ..io.raster import METRE_UNITS, align, read_raster
 from ..io.steps import sha256, write_json_atomic
 from ..io.vector import VectorLayer, polygonize, read_polygons, write_gpkg, zone_labels
@@ -153,7 +154,10 @@ def _inspect(path: Path | str, role: str, problems: list[str], *, dem: bool) -> 
         problems.append(f"{role}: {p} does not exist")
         return None
     try:
-        src = rasterio.open(p)
+        src = rasterio.open(check_raster(p, role), driver=RASTER_DRIVER)  # GeoTIFF only (formats.py)
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
     except RasterioIOError as exc:
         problems.append(f"{role}: {p} is not a readable raster ({exc})")
         return None

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import bindparam, select
@@ -43,6 +43,10 @@ STATION_COLUMNS = {"code": ("code", "站码", "站号", "编码"), "name": ("nam
                    "lon": ("lon", "longitude", "经度"), "lat": ("lat", "latitude", "纬度"),
                    "elevation_m": ("elevation_m", "高程"), "status": ("status", "状态"),
                    "established_on": ("established_on", "建站日期")}
+FUTURE_DAYS = 1
+"""An observation may be dated at most this many days after the server's date: the gauges' days are Beijing
+time (UTC+8) while a server may run on UTC.  A later date is a typing error whose gap-filling would add a row
+per day up to it (the review's 2038-01-01 added 4,384 rows, L3)."""
 VALUE_ALIASES = {"rain_mm": ("降雨量", "降水量", "雨量"), "runoff_mm": ("径流深",), "sediment_kg": ("产沙量", "泥沙量")}
 
 
@@ -239,6 +243,11 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
                 day = parse_date(when)
             except ValueError:
                 rep.reject(f"date: {when!r} is not a date (YYYY-MM-DD)")
+            else:
+                latest = date.today() + timedelta(days=FUTURE_DAYS)
+                if day > latest:
+                    rep.reject(f"date: {day} is in the future (the latest accepted is {latest}, today + "
+                               f"{FUTURE_DAYS} day)")
             value = float("nan")
             if text:
                 try:

@@ -26,6 +26,10 @@ from .model import CHANGE_TYPES, DISTURBANCE_KINDS, PROJECT_STATUS_ZH, AREA_KIND
 CHONGQING_LONLAT = (105.0, 28.0, 110.5, 32.5)
 """A box around Chongqing (lon/lat, with margin): features outside it point to a wrong CRS."""
 STORAGE_CRS = "EPSG:4490"
+MAX_VERTICES = 200_000
+"""Vertices of one feature, at most: a 200 km road corridor outlined on both edges at 2 m spacing (1:2,000
+survey scale) has 200,000; interpreted patches have hundreds.  The review stored a 1,000,000-vertex patch
+(25 MiB) that every map request then served (L3)."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,11 @@ def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
         return None
     if g.geom_type not in ("Polygon", "MultiPolygon"):
         rep.reject(f"geometry is a {g.geom_type}; expected a polygon")
+        return None
+    vertices = shapely.get_num_coordinates(g)
+    if vertices > MAX_VERTICES:
+        rep.reject(f"geometry has {vertices:,} vertices, more than {MAX_VERTICES:,} for one feature; simplify it "
+                   "(e.g. ogr2ogr -simplify 0.5) or split it")
         return None
     if not g.is_valid:
         reason = shapely.is_valid_reason(g)

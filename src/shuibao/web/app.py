@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import ShuibaoError
+from ..io import formats
 from ..services import features
 from . import errors
 from .routers import admin, api, ogc, tiles, ui
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    formats.disable_network()  # no GDAL network access from the server's process (io/formats.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

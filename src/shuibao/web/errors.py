@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..errors import (
-    AuthenticationError, ConflictError, DataError, InputError, NotFoundError, PermissionDeniedError, SchemaVersionError,
-    ShuibaoError, StoreError,
+    AuthenticationError, ConflictError, DataError, DiskFullError, InputError, NotFoundError, PermissionDeniedError,
+    SchemaVersionError, ShuibaoError, StoreError,
 )
 
 
@@ -30,6 +30,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (  # first match wins: subclas
     (ConflictError, 409),
     (SchemaVersionError, 503),
     (StoreError, 503),
+    (DiskFullError, 503),
     (DataError, 500),
     (ShuibaoError, 500),
 )
@@ -39,11 +40,26 @@ def status_of(exc: Exception) -> int:
     return next(code for kind, code in STATUS if isinstance(exc, kind))
 
 
+def _without_database(request: Request, exc: ShuibaoError) -> str:
+    """The message with the database's path or URL replaced by "the database" (review L2: a 503 named the
+    server's .gpkg path)."""
+    text = str(exc)
+    if isinstance(exc, StoreError):
+        from ..services.database import locations
+
+        try:
+            for where in locations(request.app.state.settings.db):
+                text = text.replace(where, "the database")
+        except ShuibaoError:  # an unusable target: its message is already the error
+            pass
+    return text
+
+
 def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: ShuibaoError) -> JSONResponse:
         code = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="shuibao"'} if code == 401 else None
-        body = {"detail": str(exc)}
+        body = {"detail": _without_database(request, exc)}
         if getattr(exc, "rows", None):  # a refused import: every refused row with all its reasons
             body["rows"] = exc.rows
         return JSONResponse(body, status_code=code, headers=headers)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Request, UploadFile
 
-from ..errors import AuthenticationError
+from ..errors import AuthenticationError, ShuibaoError
 from .deps import caller
 from .errors import UploadTooLarge
 
@@ -33,6 +36,36 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str
                 raise UploadTooLarge(f"{what} {upload.filename}: larger than {limit / 2**20:.3g} MiB")
             fh.write(chunk)
     return target
+
+
+@contextmanager
+def upload_folder() -> Iterator[Path]:
+    """A temporary folder for one request's uploads.  An error raised inside names each file by its upload
+    name: the server's temporary path is cut from the message (and from a refused import's rows)."""
+    with tempfile.TemporaryDirectory(prefix="shuibao-upload-") as tmp:
+        try:
+            yield Path(tmp)
+        except ShuibaoError as exc:
+            hide_folder(exc, Path(tmp))
+            raise
+
+
+def hide_folder(exc: ShuibaoError, folder: Path) -> None:
+    """Cut ``folder`` (and its resolved form) from the error's message and rows, in place."""
+    prefixes = sorted({str(folder), str(folder.resolve())}, key=len, reverse=True)
+
+    def cut(text):
+        if not isinstance(text, str):
+            return text
+        for prefix in prefixes:
+            text = text.replace(prefix + "/a/", "").replace(prefix + "/", "").replace(prefix, "the upload")
+        return text
+
+    exc.args = tuple(cut(a) for a in exc.args)
+    for row in getattr(exc, "rows", None) or []:
+        if isinstance(row, dict):
+            for key, value in row.items():
+                row[key] = cut(value)
 
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields beside the file

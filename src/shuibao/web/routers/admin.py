@@ -5,7 +5,6 @@ audited in its own transaction; a refused import answers 422 with every refused 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date as Date
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from ...services import assessment as assessment_service
 from ...services import auth, compliance, governance, projects, stations
 from ...services import warnings as warning_service
 from ..deps import db, principal
-from ..uploads import save_upload, upload_limit
+from ..uploads import save_upload, upload_folder, upload_limit
 
 router = APIRouter(prefix="/api", tags=["Admin"])
 Db = Annotated[str, Depends(db)]
@@ -126,7 +125,7 @@ async def import_projects(request: Request, who: Admin, database: Db, file: Uplo
                           attributes: Annotated[UploadFile | None, File()] = None,
                           layer: Annotated[str | None, Form()] = None) -> ProjectImport:
     limit = upload_limit(request)
-    with tempfile.TemporaryDirectory() as tmp:
+    with upload_folder() as tmp:
         (Path(tmp) / "a").mkdir()
         path = await save_upload(file, Path(tmp), limit, what="projects")
         extra = (await save_upload(attributes, Path(tmp) / "a", limit, what="attributes")
@@ -141,7 +140,7 @@ async def import_projects(request: Request, who: Admin, database: Db, file: Uplo
                      "administrators; nothing stored on any rejection)")
 async def import_treatment(request: Request, who: Admin, database: Db, file: Upload,
                            layer: Annotated[str | None, Form()] = None) -> TreatmentImport:
-    with tempfile.TemporaryDirectory() as tmp:
+    with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="treatment patches")
         r = await run_in_threadpool(governance.import_treatment, database, path, layer=layer or None, principal=who)
     return TreatmentImport(**r.__dict__)
@@ -151,7 +150,7 @@ async def import_treatment(request: Request, who: Admin, database: Db, file: Upl
              summary="Add or update monitoring stations from a CSV (city administrators; nothing stored on any "
                      "rejected row)")
 async def import_stations(request: Request, who: Admin, database: Db, file: Upload) -> StationImport:
-    with tempfile.TemporaryDirectory() as tmp:
+    with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="stations")
         r = await run_in_threadpool(stations.import_stations, database, path, principal=who)
     return StationImport(**r)
@@ -162,7 +161,7 @@ async def import_stations(request: Request, who: Admin, database: Db, file: Uplo
                      "administrators; nothing stored on any rejected or conflicting row)")
 async def import_observations(request: Request, who: Admin, database: Db, file: Upload,
                               variable: Annotated[str, Form()] = "rain_mm") -> ObservationImport:
-    with tempfile.TemporaryDirectory() as tmp:
+    with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="observations")
         r = await run_in_threadpool(stations.import_observations, database, path, variable=variable, principal=who)
     return ObservationImport(**r)

@@ -21,7 +21,7 @@ from ..deps import COOKIE, db, forget, principal
 from ..errors import UploadTooLarge
 from ..params import AuditLimit, Year
 from ..responses import attachment
-from ..uploads import save_upload, upload_limit
+from ..uploads import save_upload, upload_folder, upload_limit
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[auth.Principal, Depends(principal)]
@@ -266,10 +266,12 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # Python's parser gives up near 1,000 levels; GeoJSON needs at most 5 (MultiPolygon)
+        raise InputError("the body is JSON nested too deeply to be GeoJSON") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"),
                                                                                                 list):
         raise InputError("expected a GeoJSON FeatureCollection with a 'features' list")
-    with tempfile.TemporaryDirectory() as tmp:
+    with upload_folder() as tmp:
         path = Path(tmp) / "upload.geojson"
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         result = service(database, path, period=period, principal=who)
