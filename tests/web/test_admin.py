@@ -26,8 +26,8 @@ from ..supervision.conftest import patch_row, project_row, square, write_layer
 
 LIMIT_MB = 0.5
 STORM = date(2025, 7, 12)
-USERS = (("admin", "admin-pass-1", "city_admin", None), ("yubei", "yubei-pass-1", "district_officer", "渝北区"),
-         ("insp", "insp-pass-1", "inspector", None), ("look", "look-pass-1", "viewer", None))
+USERS = (("admin", "river-lantern-4127", "city_admin", None), ("yubei", "yellow-kettle-5823", "district_officer", "渝北区"),
+         ("insp", "quiet-harbor-9361", "inspector", None), ("look", "paper-mountain-2754", "viewer", None))
 
 
 @pytest.fixture

@@ -123,6 +123,29 @@ def _m0005_web(conn: Connection, backend: str) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS audit_log_object_idx ON audit_log (object_kind, object_id)")
 
 
+def _m0007_logins(conn: Connection, backend: str) -> None:
+    """Login throttling tables; the audit log's client address and user agent; an API key's collections; a user's
+    last login.  Migration 5 creates its tables from the current definitions, so a database made after this
+    migration was written already has the columns: add each only where it is missing."""
+    from sqlalchemy import inspect
+
+    for table, columns in schema.MIGRATION_7_COLUMNS.items():
+        have = {c["name"] for c in inspect(conn).get_columns(table)}
+        for name in columns:
+            if name not in have:
+                column = schema.metadata.tables[table].c[name]
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    # keys issued before scopes existed keep only the public reference collections (fail closed; the same
+    # default as services.auth.DEFAULT_KEY_COLLECTIONS)
+    conn.exec_driver_sql("UPDATE api_keys SET collections = 'districts,watersheds' WHERE collections IS NULL")
+    _create(conn, backend, schema.THROTTLE_TABLES)
+    for name, table, cols in (("login_failures_username_idx", "login_failures", "username, at"),
+                              ("login_failures_address_idx", "login_failures", "address, at"),
+                              ("login_lockouts_until_idx", "login_lockouts", "until")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "reference data: regions, districts, boundaries, plan tables", _m0001_reference),
     Migration(2, "monitoring runs: provenance, unit/land-use tables, small watersheds", _m0002_monitoring),
@@ -130,6 +153,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m0003_supervision),
     Migration(4, "governance, stations, warnings, assessment, scenarios", _m0004_governance),
     Migration(5, "web: users, API keys, sessions, audit log", _m0005_web),
+    # 6 is added on another branch; the runner applies each migration above the highest applied one, in order
+    Migration(7, "logins: throttling, audit client address and user agent, API key collections", _m0007_logins),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -14,6 +14,7 @@ from .. import __version__
 from ..errors import ShuibaoError
 from ..services import features
 from . import errors
+from .access import RequestLog
 from .routers import admin, api, ogc, tiles, ui
 from .settings import Settings
 from .uploads import UploadGuard
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(UploadGuard)
+    app.add_middleware(RequestLog, settings=settings)  # outermost: ids and the access log cover every answer
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(ogc.router)

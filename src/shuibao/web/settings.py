@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -18,6 +19,13 @@ class Settings:
     secure_cookies: bool = False  # SHUIBAO_SECURE_COOKIES: set behind HTTPS
     language: str = "zh"  # SHUIBAO_LANGUAGE: zh or en, the UI's default
     preload: bool = True  # SHUIBAO_PRELOAD: build the map layers' indexes at start, not on the first request
+    # SHUIBAO_TRUSTED_PROXIES: comma-separated addresses or networks (CIDR) of reverse proxies; only a request from
+    # one of them has its client taken from X-Forwarded-For (else anyone could pose as any address).  Default none.
+    trusted_proxies: str = ""
+
+    def proxies(self) -> tuple:
+        """The trusted proxies as networks."""
+        return trusted_networks(self.trusted_proxies)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -26,7 +34,7 @@ class Settings:
         problems = []
         for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
                            ("max_upload_mb", float), ("secure_cookies", bool), ("language", str),
-                           ("preload", bool)):
+                           ("preload", bool), ("trusted_proxies", str)):
             raw = env.get(f"SHUIBAO_{name.upper()}")
             if raw is None:
                 continue
@@ -37,6 +45,23 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values.get("language", "zh") not in ("zh", "en"):
             problems.append("SHUIBAO_LANGUAGE: expected zh or en")
+        try:
+            trusted_networks(values.get("trusted_proxies", ""))
+        except ValueError as exc:
+            problems.append(f"SHUIBAO_TRUSTED_PROXIES: {exc} (expected addresses or networks like 10.0.0.0/8, "
+                            "separated by commas)")
         if problems:
             raise InputError("settings: " + "; ".join(problems))
         return cls(**values)
+
+
+def trusted_networks(text: str) -> tuple:
+    """``"10.0.0.1, 192.168.0.0/16"`` → ip networks (ValueError naming a bad entry)."""
+    out = []
+    for part in (text or "").split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an address or network") from None
+    return tuple(out)
