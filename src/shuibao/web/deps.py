@@ -101,14 +101,15 @@ def caller(request: Request) -> auth.Principal:
 
 def key_scope(request: Request, who: auth.Principal) -> None:
     """403 unless the route is open to API keys and reads a collection this key holds."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
+    path = getattr(request.scope.get("route"), "path", None)  # the template ("/api/runs/{run}"); a router
+    # included with a prefix (the tiles) keeps its own path here, so prefixes are matched on the request's path
+    actual = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
     if path in KEY_ROUTES:
         needed = KEY_ROUTES[path]
     else:
-        needed = next((c for prefix, c in KEY_PREFIXES.items() if path.startswith(prefix)), "")
+        needed = next((c for prefix, c in KEY_PREFIXES.items() if actual.startswith(prefix)), "")
     if needed == "":
-        what = REFUSED.get(path, f"{request.method} {path}")
+        what = REFUSED.get(path, f"{request.method} {actual}")
         raise PermissionDeniedError(f"API keys of other departments may not read {what}")
     if needed and needed.startswith("{"):
         needed = request.path_params.get(needed[1:-1], "")
