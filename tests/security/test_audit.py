@@ -110,6 +110,7 @@ def test_shuibao_serve_turns_on_the_access_log_and_off_uvicorns(tmp_path, monkey
     db = make_db(str(tmp_path / "serve.gpkg"))
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    monkeypatch.setenv("SHUIBAO_DB", db)  # serve sets it for its workers: undone after the test
     assert run(["--db", db, "serve", "--port", "8999"]) == 0
     assert seen["access_log"] is False
     assert seen["log_config"]["loggers"]["shuibao.access"]["level"] == "INFO"

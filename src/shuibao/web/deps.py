@@ -110,7 +110,8 @@ def key_scope(request: Request, who: auth.Principal) -> None:
         needed = next((c for prefix, c in KEY_PREFIXES.items() if actual.startswith(prefix)), "")
     if needed == "":
         what = REFUSED.get(path, f"{request.method} {actual}")
-        raise PermissionDeniedError(f"API keys of other departments may not read {what}")
+        verb = "read" if request.method in ("GET", "HEAD") else "write through"  # keys are read-only
+        raise PermissionDeniedError(f"API keys of other departments may not {verb} {what}")
     if needed and needed.startswith("{"):
         needed = request.path_params.get(needed[1:-1], "")
     if needed:
