@@ -45,8 +45,8 @@ def build(db: str, work: Path, n_projects: int = 6500, n_patches: int = 11000
     projects.import_projects(db, pf)
     patches.import_patches(db, tf)
     compliance.run_compliance(db)
-    auth.create_user(db, "admin", "bench-pass-1", "city_admin")
-    key = auth.issue_api_key(db, "bench")
+    auth.create_user(db, "admin", "bench-window-7390", "city_admin")
+    key = auth.issue_api_key(db, "bench", collections=["patches", "runs"])  # what the load reads
     from datetime import date
 
     case_no = cases.open_case(db, title="并发编辑测试", category="other", on=date(2025, 7, 1), district="渝北区")
@@ -154,7 +154,7 @@ def load(port: int, key: str, box, clients: int, per_client: int, seed: int = 0,
 
 def edits(base: str, db: str, case_no: str, clients: int) -> dict:
     with httpx.Client(base_url=base) as c:
-        token = c.post("/api/login", json={"username": "admin", "password": "bench-pass-1"}).json()["token"]
+        token = c.post("/api/login", json={"username": "admin", "password": "bench-window-7390"}).json()["token"]
     before = len(cases.get_case(db, case_no).events)
     conflicts, errors = [], []
     start = threading.Barrier(clients, timeout=120)  # a client that fails to get there breaks it, not hangs it

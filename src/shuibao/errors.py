@@ -64,3 +64,11 @@ class PermissionDeniedError(ShuibaoError, PermissionError):
 
 class ConflictError(StoreError):
     """Someone else changed the record at the same moment; reload it and retry."""
+
+
+class RateLimitedError(ShuibaoError, PermissionError):
+    """Too many attempts (failed logins): refused until ``retry_after`` seconds have passed, whatever is sent."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -18,11 +18,11 @@ from ..supervision.conftest import patch_row, project_row, square, write_layer
 @pytest.fixture
 def web(db_url, tmp_path):
     init(db_url, boundaries=False)
-    auth.create_user(db_url, "admin", "admin-pass-1", "city_admin")
-    auth.create_user(db_url, "yubei", "yubei-pass-1", "district_officer", district="渝北区")
-    auth.create_user(db_url, "insp", "insp-pass-1", "inspector")
-    auth.create_user(db_url, "look", "look-pass-1", "viewer")
-    key = auth.issue_api_key(db_url, "自然资源局")
+    auth.create_user(db_url, "admin", "river-lantern-4127", "city_admin")
+    auth.create_user(db_url, "yubei", "yellow-kettle-5823", "district_officer", district="渝北区")
+    auth.create_user(db_url, "insp", "quiet-harbor-9361", "inspector")
+    auth.create_user(db_url, "look", "paper-mountain-2754", "viewer")
+    key = auth.issue_api_key(db_url, "自然资源局", collections=list(auth.KEY_COLLECTIONS))  # every collection
     rows = [project_row(f"P{i}", district="渝北区" if i % 2 else "江北区") for i in range(12)]
     projects.import_projects(db_url, write_layer(tmp_path / "p.gpkg", rows, [square(i * 2000, 0, 500)
                                                                           for i in range(12)]))
@@ -50,7 +50,7 @@ def test_anonymous_callers_get_401_and_wrong_passwords_too(web):
 
 def test_a_district_officer_writes_only_in_their_district(web):
     client, _ = web
-    admin, officer = login(client, "admin", "admin-pass-1"), login(client, "yubei", "yubei-pass-1")
+    admin, officer = login(client, "admin", "river-lantern-4127"), login(client, "yubei", "yellow-kettle-5823")
     other = client.post("/api/cases", headers=admin, json={"title": "江北案件", "category": "other",
                                                           "on": "2025-07-01", "district": "江北区"})
     assert other.status_code == 201
@@ -64,14 +64,14 @@ def test_a_district_officer_writes_only_in_their_district(web):
                                                           "on": "2025-07-01", "district": "渝北区"})
     assert own.status_code == 201
     assert client.get(f"/api/cases/{no}", headers=officer).status_code == 200  # reads everything
-    viewer = login(client, "look", "look-pass-1")
+    viewer = login(client, "look", "paper-mountain-2754")
     assert client.post("/api/cases", headers=viewer, json={"title": "x", "category": "other", "on": "2025-07-01",
                                                            "district": "渝北区"}).status_code == 403
 
 
 def test_every_write_is_in_the_audit_log_with_before_and_after(web):
     client, _ = web
-    officer = login(client, "yubei", "yubei-pass-1")
+    officer = login(client, "yubei", "yellow-kettle-5823")
     no = client.post("/api/cases", headers=officer, json={"title": "渝北案件", "category": "unapproved",
                                                          "on": "2025-07-01", "district": "yubei"}).json()["case_no"]
     r = client.post(f"/api/cases/{no}/steps", headers=officer,
@@ -87,7 +87,7 @@ def test_every_write_is_in_the_audit_log_with_before_and_after(web):
 
 def test_evidence_uploads_and_the_413_414_422_404_answers(web):
     client, _ = web
-    admin = login(client, "admin", "admin-pass-1")
+    admin = login(client, "admin", "river-lantern-4127")
     no = client.post("/api/cases", headers=admin, json={"title": "a", "category": "other", "on": "2025-07-01",
                                                        "district": "渝北区"}).json()["case_no"]
     small = client.post(f"/api/cases/{no}/steps", headers=admin, data={"step": "note", "on": "2025-07-02"},
@@ -144,8 +144,8 @@ def test_geojson_upload_and_downloads(web, tmp_path):
     import pyogrio
 
     client, key = web
-    admin = login(client, "admin", "admin-pass-1")
-    officer = login(client, "yubei", "yubei-pass-1")
+    admin = login(client, "admin", "river-lantern-4127")
+    officer = login(client, "yubei", "yellow-kettle-5823")
     bad = client.post("/api/patches", headers=admin, content=b"{not json")
     assert bad.status_code == 422 and "not valid JSON" in bad.json()["detail"]
     bad = client.post("/api/patches", headers=admin, json={"type": "Feature"})

@@ -42,7 +42,7 @@ def site(db_url, demo_store, tmp_path):
     else:
         db = str(tmp_path / "ui.gpkg")
         shutil.copy(demo_store / "shuibao.gpkg", db)
-    auth.create_user(db, "yubei", "yubei-pass-1", "district_officer", district="渝北区")
+    auth.create_user(db, "yubei", "yellow-kettle-5823", "district_officer", district="渝北区")
     # one unapproved patch in 渝北区, 15 km from anything approved
     from shapely.geometry import box
 
@@ -111,7 +111,7 @@ def test_login_map_district_patch_case_audit(server, site, request):
         page.goto(server + "/map")
         expect(page).to_have_url(server + "/login")  # not logged in: sent to the login page
         page.fill("#username", "yubei")
-        page.fill("#password", "yubei-pass-1")
+        page.fill("#password", "yellow-kettle-5823")
         page.click("#login-submit")
         expect(page.locator("#city-rate")).to_have_text(f"{city['rate_pct']:.2f}%")
         page.screenshot(path=str(SHOTS / f"dashboard-{tag}.png"))

@@ -76,7 +76,7 @@ def site(db_url, tmp_path, inputs):
     """A store with users, four projects (one moved to completed, one renamed), a period of patches with its
     compliance analysis, three cases, a monitoring run and an assessment of 2023."""
     init(db_url, boundaries=False)
-    auth.create_user(db_url, "look", "look-pass-1", "viewer")
+    auth.create_user(db_url, "look", "paper-mountain-2754", "viewer")
     rows = [project_row("P1", district="渝北区"), project_row("P2", district="渝北区,江北区"),
             project_row("Q3", district="江北区", name="江北大道"), project_row("P4", district="涪陵区")]
     areas = [square(0, 0, 500), square(2000, 0, 500), square(4000, 0, 500), square(6000, 0, 500)]
@@ -99,7 +99,7 @@ def site(db_url, tmp_path, inputs):
     run = run_monitoring(_spec(tmp_path, inputs), db_url)
     assessed = run_assessment(db_url, 2023)
     client = TestClient(create_app(Settings(db=db_url)))
-    r = client.post("/api/login", json={"username": "look", "password": "look-pass-1"})
+    r = client.post("/api/login", json={"username": "look", "password": "paper-mountain-2754"})
     assert r.status_code == 200, r.text
     return {"db": db_url, "client": client, "h": {"Authorization": f"Bearer {r.json()['token']}"}, "run": run,
             "assessed": assessed, "case_p1": case_p1, "closed": closed, "other": other, "tmp": tmp_path}
@@ -277,11 +277,11 @@ def test_progress_stations_and_warnings_reads(site):
     ("/runs/1", "监测运行详情 #1", "Monitoring run #1"), ("/assessment", "目标责任考核", "Assessment")])
 def test_pages_render_in_chinese_and_english(db_url, path, zh, en):
     init(db_url, boundaries=False)
-    auth.create_user(db_url, "look", "look-pass-1", "viewer")
+    auth.create_user(db_url, "look", "paper-mountain-2754", "viewer")
     client = TestClient(create_app(Settings(db=db_url)))
     anonymous = client.get(path, follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login"
-    client.post("/api/login", json={"username": "look", "password": "look-pass-1"})  # sets the cookie
+    client.post("/api/login", json={"username": "look", "password": "paper-mountain-2754"})  # sets the cookie
     r = client.get(path)
     assert r.status_code == 200 and f"<title>{zh} · 水保" in r.text and 'href="/projects" id="nav-projects"' in r.text
     assert "/static/pages.js" in r.text
@@ -321,7 +321,7 @@ def test_the_pages_fill_in_a_browser(site):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(base + "/login")
             page.fill("#username", "look")
-            page.fill("#password", "look-pass-1")
+            page.fill("#password", "paper-mountain-2754")
             page.click("#login-submit")
             expect(page).to_have_url(base + "/dashboard")
             page.click("#districts a.district >> text=渝北区")

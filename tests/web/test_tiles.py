@@ -33,9 +33,9 @@ def served(area, tmp_path_factory):  # noqa: F811
     spec = area / "spec-tiles.toml"
     spec.write_text(spec_text(output="out-tiles"), encoding="utf-8")
     result = run_monitoring(spec, db)
-    auth.create_user(db, "admin", "admin-pass-1", "city_admin")
+    auth.create_user(db, "admin", "river-lantern-4127", "city_admin")
     client = TestClient(create_app(Settings(db=db, preload=False)))
-    token = client.post("/api/login", json={"username": "admin", "password": "admin-pass-1"}).json()["token"]
+    token = client.post("/api/login", json={"username": "admin", "password": "river-lantern-4127"}).json()["token"]
     return client, {"Authorization": f"Bearer {token}"}, result
 
 

@@ -20,7 +20,7 @@ from shuibao.web.uploads import save_upload
 def app(tmp_path):
     db = str(tmp_path / "guard.gpkg")
     init(db, boundaries=False)
-    auth.create_user(db, "admin", "admin-pass-1", "city_admin")
+    auth.create_user(db, "admin", "river-lantern-4127", "city_admin")
     return create_app(Settings(db=db, max_upload_mb=1, preload=False)), db
 
 

@@ -5,8 +5,30 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 app = typer.Typer(help="Accounts of the web platform: users (roles) and read-only API keys.", no_args_is_help=True)
+
+
+class _IssueByDefault(TyperGroup):
+    """`users api-key DEPT …` (no subcommand) issues a key, as before `list` and `revoke` existed."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["issue", *args]
+        return super().parse_args(ctx, args)
+
+
+keys = typer.Typer(cls=_IssueByDefault, no_args_is_help=True,
+                   help="Read-only API keys of other departments: issue (the default), list, revoke.")
+app.add_typer(keys, name="api-key")
+NEW_PASSWORD = dict(prompt=True, hide_input=True, confirmation_prompt=True, envvar="SHUIBAO_NEW_PASSWORD")
+
+
+def _by(ctx: typer.Context):
+    from ..services.auth import command_line_principal
+
+    return command_line_principal(ctx.obj.actor)  # audited as --actor / SHUIBAO_ACTOR / the system user
 
 
 def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host", help="Default SHUIBAO_HOST or "
@@ -31,8 +53,11 @@ def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host",
     require_current(settings.db)  # refuse to start on a missing or old database, with the reason
     os.environ["SHUIBAO_DB"] = settings.db  # the factory reads the environment in each worker
     typer.echo(f"shuibao web on http://{settings.host}:{settings.port} (database {settings.db})", err=True)
+    from ..web.access import access_log_config
+
+    # the platform writes its own access log (logger shuibao.access, with request id and user): uvicorn's is off
     uvicorn.run("shuibao.web.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="warning", access_log=False, log_config=access_log_config())
 
 
 @app.command("add")
@@ -40,18 +65,87 @@ def users_add(ctx: typer.Context, username: str,
               role: str = typer.Option(..., "--role", help="city_admin, district_officer, inspector or viewer"),
               district: Optional[str] = typer.Option(None, "--district", help="A district officer's district."),
               name: Optional[str] = typer.Option(None, "--name", help="Display name."),
-              password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                           confirmation_prompt=True, envvar="SHUIBAO_NEW_PASSWORD")) -> None:
-    """Add a user (passwords are stored as argon2id hashes)."""
+              password: str = typer.Option(..., "--password", **NEW_PASSWORD)) -> None:
+    """Add a user (passwords: at least 15 characters, not the user name, not a common password; stored as
+    argon2id hashes)."""
     from ..services.auth import create_user
 
-    uid = create_user(ctx.obj.db, username, password, role, display_name=name, district=district)
-    typer.echo(f"user {uid}: {username} ({role})")
+    uid = create_user(ctx.obj.db, username, password, role, display_name=name, district=district, by=_by(ctx))
+    typer.echo(f"user {uid}: {username.strip()} ({role})")
 
 
-@app.command("api-key")
-def users_api_key(ctx: typer.Context, department: str = typer.Argument(..., help="Who the key is for.")) -> None:
+@app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """The users: role, district, whether active, last login."""
+    from ..services.auth import list_users
+    from .common import print_table
+
+    rows = list_users(ctx.obj.db)
+    print_table("用户 Users", ["用户名", "姓名", "角色", "区县", "状态", "最近登录 (UTC)"],
+                [(u["username"], u["display_name"], u["role_zh"], u["district"] or "—",
+                  "启用" if u["active"] else "停用",
+                  f"{u['last_login_at']:%Y-%m-%d %H:%M}" if u["last_login_at"] else "从未登录") for u in rows])
+
+
+@app.command("deactivate")
+def users_deactivate(ctx: typer.Context, username: str) -> None:
+    """Deactivate a user: logins refused, every session ended (at once in this database; a running server's
+    workers stop accepting a cached session within 10 seconds)."""
+    from ..services.auth import set_active
+
+    set_active(ctx.obj.db, username, False, by=_by(ctx))
+    typer.echo(f"user {username.strip()}: deactivated, sessions ended")
+
+
+@app.command("activate")
+def users_activate(ctx: typer.Context, username: str) -> None:
+    """Reactivate a deactivated user."""
+    from ..services.auth import set_active
+
+    set_active(ctx.obj.db, username, True, by=_by(ctx))
+    typer.echo(f"user {username.strip()}: active")
+
+
+@app.command("passwd")
+def users_passwd(ctx: typer.Context, username: str,
+                 password: str = typer.Option(..., "--password", **NEW_PASSWORD)) -> None:
+    """Reset a user's password (asked for, or SHUIBAO_NEW_PASSWORD); every session of the user ends."""
+    from ..services.auth import set_password
+
+    set_password(ctx.obj.db, username, password, by=_by(ctx))
+    typer.echo(f"user {username.strip()}: password reset, sessions ended")
+
+
+@keys.command("issue")
+def keys_issue(ctx: typer.Context, department: str = typer.Argument(..., help="Who the key is for."),
+               collections: Optional[str] = typer.Option(
+                   None, "--collections", help="What the key may read, comma-separated: districts, watersheds, "
+                   "patches, projects, treatment, stations, runs (products and map tiles), assessment, warnings. "
+                   "Default: districts,watersheds.")) -> None:
     """Issue a read-only API key for another department; it is shown once (only its hash is kept)."""
     from ..services.auth import issue_api_key
 
-    typer.echo(issue_api_key(ctx.obj.db, department))
+    typer.echo(issue_api_key(ctx.obj.db, department, collections=collections, by=_by(ctx)))
+
+
+@keys.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """The API keys: id, department, collections, whether active (never the key)."""
+    from ..services.auth import KEY_COLLECTIONS, list_api_keys
+    from .common import print_table
+
+    print_table("API keys", ["ID", "部门", "可读取", "状态", "签发 (UTC)"],
+                [(k["id"], k["name"], "、".join(KEY_COLLECTIONS.get(c, c) for c in k["collections"] if c),
+                  "有效" if k["active"] else "已撤销", f"{k['created_at']:%Y-%m-%d %H:%M}")
+                 for k in list_api_keys(ctx.obj.db)], right=["ID"])
+
+
+@keys.command("revoke")
+def keys_revoke(ctx: typer.Context, key: str = typer.Argument(..., metavar="ID_OR_NAME",
+                                                               help="A key's id, or a department (all its keys).")
+                ) -> None:
+    """Revoke an API key (by id) or every active key of a department (by name)."""
+    from ..services.auth import revoke_api_key
+
+    ids = revoke_api_key(ctx.obj.db, key, by=_by(ctx))
+    typer.echo(f"revoked API key(s) {', '.join(map(str, ids))}")

@@ -215,12 +215,10 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
                           **{lf["indicator"]: None if lf["value"] is None else lf["score"] for lf in scored["leaves"]},
                           "total": scored["total"], "grade": scored["grade"]})
         conn.execute(schema.assessment_scores.insert(), rows)
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "assessment.run", "assessment", aid, None,
-                  {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
-                   "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "assessment.run", "assessment", aid, None,
+              {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
+               "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
     result = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
               "districts": table}
     if out is not None:

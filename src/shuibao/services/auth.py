@@ -8,7 +8,7 @@ city_admin          市级管理员: everything, including users and imports
 district_officer    区县监管人员: reads everything; writes only records of their own district
 inspector           检查人员: reads everything; records verification steps and inspection results
 viewer              浏览: reads everything, writes nothing
-external            other departments' API keys: read-only
+external            other departments' API keys: read-only, and only the collections the key was issued for
 ==================  ===========================================================================
 
 Passwords are hashed with argon2id; session tokens and API keys are random (256 bits) and only
@@ -20,35 +20,77 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from ..errors import AuthenticationError, InputError, PermissionDeniedError
+from ..errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
 from ..store import Store, schema
+from . import passwords
 
 ROLES = ("city_admin", "district_officer", "inspector", "viewer", "external")
 ROLE_ZH = {"city_admin": "市级管理员", "district_officer": "区县监管人员", "inspector": "检查人员", "viewer": "浏览",
            "external": "外部门（只读）", "command_line": "命令行"}
 _HASHER = PasswordHasher()
-MIN_PASSWORD = 8
+MIN_PASSWORD = passwords.MIN_LENGTH
+USERNAME = re.compile(r"^[\w.@-]{2,64}$")  # letters (any script), digits and . _ @ -; no spaces
+USER_AGENT_CHARS = 200  # enough to tell browsers and scripts apart; the rest is noise in an append-only table
+
+# What an API key can be limited to (`users api-key DEPT --collections …`): the OGC/download collections, the
+# monitoring runs (their products, tables and map tiles), the assessment, the rain warnings.  Cases, evidence, the
+# audit log, users and the supervision dossiers are never open to keys.
+KEY_COLLECTIONS = {"districts": "区县", "watersheds": "小流域", "patches": "扰动图斑", "projects": "生产建设项目",
+                   "treatment": "治理图斑", "stations": "监测站点", "runs": "监测成果（含瓦片）",
+                   "assessment": "目标责任考核", "warnings": "暴雨预警"}
+# a key issued without --collections: the public reference geography only (boundaries and small watersheds, no
+# enforcement or personal data); migration 7 gives older keys the same
+DEFAULT_KEY_COLLECTIONS = ("districts", "watersheds")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a user, or an API key (role external)."""
+    """Who is calling: a user, or an API key (role external, limited to ``collections``)."""
 
     name: str
     role: str
     district_code: str | None = None
     user_id: int | None = None
+    collections: frozenset[str] | None = None  # None: every collection (users)
 
 
 SYSTEM = Principal("system", "city_admin")
+
+
+@dataclass
+class RequestContext:
+    """The web request being served, for the audit rows it writes (set by the web platform's middleware; mutable
+    so the caller found by the route can be named in the access log)."""
+
+    request_id: str
+    client_address: str | None = None
+    user_agent: str | None = None
+    user: str | None = None
+
+
+REQUEST: ContextVar[RequestContext | None] = ContextVar("shuibao_request", default=None)
+_EPOCH = [0]  # bumped by every change that ends sessions or keys in this process (see credentials_epoch)
+
+
+def credentials_epoch() -> int:
+    """Changes whenever this process ends a session, revokes a key, deactivates a user or resets a password, so
+    a cache of resolved credentials can drop everything at once."""
+    return _EPOCH[0]
+
+
+def _credentials_changed() -> None:
+    _EPOCH[0] += 1
 
 
 def command_line_principal(actor: str | None = None) -> Principal:
@@ -72,7 +114,7 @@ def require(principal: Principal | None, permission: str, *, district: str | Non
     if principal is None:
         raise AuthenticationError("log in (or send an API key) first")
     role = principal.role
-    if permission == "read":
+    if permission == "read" or role == "command_line":  # whoever opens the database file holds every right
         return principal
     allowed = {
         "admin": role == "city_admin",
@@ -98,28 +140,57 @@ def batch_actor(principal: Principal | None, actor: str | None) -> str | None:
     return principal.name
 
 
+def may_read(principal: Principal, collection: str) -> bool:
+    """Whether ``principal`` may read ``collection`` (users: every one; a key: those it was issued for)."""
+    return principal.collections is None or collection in principal.collections
+
+
+def require_collection(principal: Principal, collection: str) -> Principal:
+    """403 for a key not issued for ``collection``, naming what it may read."""
+    if not may_read(principal, collection):
+        held = ", ".join(sorted(principal.collections or ())) or "nothing"
+        raise PermissionDeniedError(f"the key of {principal.name} may read {held}, not {collection!r}; ask the "
+                                    f"city administrator for a key with --collections {collection}")
+    return principal
+
+
+def writer(principal: Principal | None, actor: str | None = None) -> Principal:
+    """Who a write is audited as: the web caller, or on the command line the operating-system user."""
+    return principal if principal is not None else command_line_principal(actor)
+
+
 def audit(conn: Connection, principal: Principal, action: str, kind: str, object_id, before=None, after=None, *,
           request_id: str | None = None) -> None:
-    """One audit_log row, in the caller's transaction."""
+    """One audit_log row, in the caller's transaction; a web request adds its id, client address and agent."""
+    ctx = REQUEST.get()
     conn.execute(schema.audit_log.insert().values(
         at=datetime.now(UTC), actor=principal.name, role=principal.role, action=action, object_kind=kind,
         object_id=None if object_id is None else str(object_id),
         before_json=None if before is None else json.dumps(before, ensure_ascii=False, default=str, sort_keys=True),
         after_json=None if after is None else json.dumps(after, ensure_ascii=False, default=str, sort_keys=True),
-        request_id=request_id))
+        request_id=request_id or (ctx.request_id if ctx else None),
+        client_address=ctx.client_address if ctx else None,
+        user_agent=(ctx.user_agent or "")[:USER_AGENT_CHARS] or None if ctx else None))
+
+
+def username_problems(username: str) -> list[str]:
+    """What is wrong with a (trimmed) user name, in words."""
+    if not username:
+        return ["username: empty"]
+    if not USERNAME.match(username):
+        return [f"username {username!r}: 2–64 letters, digits or . _ @ - (no spaces)"]
+    return []
 
 
 def create_user(db: str | None, username: str, password: str, role: str, *, display_name: str | None = None,
-                district: str | None = None, by: Principal = SYSTEM) -> int:
-    """Add a user (city administrators only); a district officer needs a district."""
+                district: str | None = None, by: Principal | None = None) -> int:
+    """Add a user (city administrators; ``by`` None: the command line); a district officer needs a district.
+    The name is trimmed; the password must pass :func:`shuibao.services.passwords.problems`."""
     from .supervision_common import district_lookup
 
-    require(by, "admin")
-    problems = []
-    if not username or not username.strip():
-        problems.append("username: empty")
-    if len(password) < MIN_PASSWORD:
-        problems.append(f"password: at least {MIN_PASSWORD} characters")
+    by = require(writer(by), "admin")
+    username = (username or "").strip()
+    problems = username_problems(username) + passwords.problems(password, username)
     if role not in ROLES or role == "external":
         problems.append(f"role {role!r}: expected one of {', '.join(r for r in ROLES if r != 'external')}")
     with Store(db) as store, store.transaction() as conn:
@@ -131,36 +202,61 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
                 problems.append(f"district {district!r} is not known")
         if role == "district_officer" and not district:
             problems.append("a district officer needs --district")
-        if conn.execute(select(schema.users.c.id).where(schema.users.c.username == username)).first():
-            problems.append(f"username {username!r} is taken")
+        taken = conn.execute(select(schema.users.c.username)
+                             .where(func.lower(schema.users.c.username) == username.lower())).scalar()
+        if taken:
+            problems.append(f"username {username!r} is taken" + (f" (by {taken!r})" if taken != username else ""))
         if problems:
             raise InputError("user: " + "; ".join(problems))
         uid = conn.execute(schema.users.insert().values(
-            username=username.strip(), display_name=display_name or username, password_hash=_HASHER.hash(password),
+            username=username, display_name=(display_name or "").strip() or username,
+            password_hash=_HASHER.hash(password),
             role=role, district_code=code, active=True, created_at=datetime.now(UTC))).inserted_primary_key[0]
         audit(conn, by, "user.create", "user", uid, None, {"username": username, "role": role, "district": code})
     return int(uid)
 
 
-def authenticate(db: str | None, username: str, password: str) -> Principal:
-    t = schema.users
-    with Store(db) as store, store.reading() as conn:
-        row = conn.execute(select(t).where(t.c.username == username)).first()
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash no password matches, verified for unknown and inactive users so they cost the same time."""
+    return _HASHER.hash(secrets.token_urlsafe(32))
+
+
+def verify_password(row, password: str) -> bool:
+    """Whether ``password`` is that of the active user ``row``; always one argon2 verification (a missing or
+    inactive user is checked against a dummy hash), so the answer's time does not tell whether a name exists."""
     try:
-        if row is None or not row.active:
-            raise VerificationError
-        _HASHER.verify(row.password_hash, password)
+        _HASHER.verify(row.password_hash if row is not None and row.active else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        raise AuthenticationError("wrong username or password") from None
+        return False
+    return row is not None and bool(row.active)
+
+
+def user_row(conn: Connection, username: str):
+    t = schema.users
+    return conn.execute(select(t).where(t.c.username == (username or "").strip())).first()
+
+
+def authenticate(db: str | None, username: str, password: str) -> Principal:
+    """The user with this name and password, or 401 (no throttling: the web logs in through logins.log_in)."""
+    with Store(db) as store, store.reading() as conn:
+        row = user_row(conn, username)
+    if not verify_password(row, password):
+        raise AuthenticationError("wrong username or password")
     return Principal(row.username, row.role, row.district_code, row.id)
 
 
-def open_session(db: str | None, principal: Principal, *, hours: float = 12.0) -> str:
+def open_session(db: str | None, principal: Principal, *, hours: float = 12.0, conn: Connection | None = None) -> str:
+    """A new session token for a user (only its SHA-256 is stored); in ``conn``'s transaction when given."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    with Store(db) as store, store.transaction() as conn:
-        conn.execute(schema.web_sessions.insert().values(token_hash=_digest(token), user_id=principal.user_id,
-                                                         created_at=now, expires_at=now + timedelta(hours=hours)))
+    row = dict(token_hash=_digest(token), user_id=principal.user_id, created_at=now,
+               expires_at=now + timedelta(hours=hours))
+    if conn is not None:
+        conn.execute(schema.web_sessions.insert().values(**row))
+        return token
+    with Store(db) as store, store.transaction() as c:
+        c.execute(schema.web_sessions.insert().values(**row))
     return token
 
 
@@ -177,20 +273,44 @@ def resolve_session(db: str | None, token: str) -> Principal:
     return Principal(row.username, row.role, row.district_code, row.id)
 
 
-def close_session(db: str | None, token: str) -> None:
+def close_session(db: str | None, token: str) -> bool:
+    """End a session (logout), audited as its user; False if the token was not a session."""
+    s, u = schema.web_sessions, schema.users
     with Store(db) as store, store.transaction() as conn:
-        conn.execute(schema.web_sessions.delete().where(schema.web_sessions.c.token_hash == _digest(token)))
+        row = conn.execute(select(u).join(s, s.c.user_id == u.c.id).where(s.c.token_hash == _digest(token))).first()
+        if row is None:
+            return False
+        conn.execute(s.delete().where(s.c.token_hash == _digest(token)))
+        audit(conn, Principal(row.username, row.role, row.district_code, row.id), "logout", "user", row.username)
+    _credentials_changed()
+    return True
 
 
-def issue_api_key(db: str | None, name: str, *, by: Principal = SYSTEM) -> str:
-    """A read-only key for another department; returned once, only its SHA-256 is kept."""
-    require(by, "admin")
+def key_collections(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Collections named for a key ("patches,projects"), checked; none named: DEFAULT_KEY_COLLECTIONS."""
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text or ()) if n.strip()]
+    unknown = [n for n in names if n not in KEY_COLLECTIONS]
+    if unknown:
+        raise InputError(f"collections {', '.join(map(repr, unknown))}: expected some of "
+                         f"{', '.join(KEY_COLLECTIONS)}")
+    return tuple(dict.fromkeys(names)) or DEFAULT_KEY_COLLECTIONS
+
+
+def issue_api_key(db: str | None, name: str, *, collections=None, by: Principal | None = None) -> str:
+    """A read-only key for another department, limited to ``collections`` (default: DEFAULT_KEY_COLLECTIONS);
+    returned once, only its SHA-256 is kept."""
+    by = require(writer(by), "admin")
+    name = (name or "").strip()
+    if not name:
+        raise InputError("API key: name the department it is for")
+    scope = key_collections(collections)
     key = "sbk_" + secrets.token_urlsafe(32)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         kid = conn.execute(schema.api_keys.insert().values(name=name, key_hash=_digest(key), active=True,
-                                                           created_at=datetime.now(UTC))).inserted_primary_key[0]
-        audit(conn, by, "api_key.issue", "api_key", kid, None, {"name": name})
+                                                           created_at=datetime.now(UTC),
+                                                           collections=",".join(scope))).inserted_primary_key[0]
+        audit(conn, by, "api_key.issue", "api_key", kid, None, {"name": name, "collections": list(scope)})
     return key
 
 
@@ -200,7 +320,89 @@ def resolve_api_key(db: str | None, key: str) -> Principal:
         row = conn.execute(select(t).where(t.c.key_hash == _digest(key))).first()
     if row is None or not row.active:
         raise AuthenticationError("unknown or revoked API key")
-    return Principal(f"api:{row.name}", "external")
+    scope = frozenset((row.collections or ",".join(DEFAULT_KEY_COLLECTIONS)).split(","))
+    return Principal(f"api:{row.name}", "external", collections=scope)
+
+
+def list_api_keys(db: str | None) -> list[dict]:
+    """Every key: id, department, collections, active, issued (never the key)."""
+    t = schema.api_keys
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        return [{"id": r.id, "name": r.name, "collections": (r.collections or "").split(","), "active": r.active,
+                 "created_at": r.created_at} for r in conn.execute(select(t).order_by(t.c.id))]
+
+
+def revoke_api_key(db: str | None, id_or_name: str, *, by: Principal | None = None) -> list[int]:
+    """Revoke a key by its id, or every active key of a department by its name; effective at once in this
+    process (see credentials_epoch), within the web cache's lifetime in other processes."""
+    by = require(writer(by), "admin")
+    t = schema.api_keys
+    text = str(id_or_name).strip()
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        where = t.c.id == int(text) if text.isdigit() else t.c.name == text
+        rows = conn.execute(select(t).where(where, t.c.active.is_(True))).all()
+        if not rows:
+            raise NotFoundError(f"no active API key {text!r} (an id or a department; see `shuibao users api-key "
+                                "list`)")
+        for r in rows:
+            conn.execute(t.update().where(t.c.id == r.id).values(active=False))
+            audit(conn, by, "api_key.revoke", "api_key", r.id, {"name": r.name, "active": True}, {"active": False})
+    _credentials_changed()
+    return [r.id for r in rows]
+
+
+def set_active(db: str | None, username: str, active: bool, *, by: Principal | None = None) -> None:
+    """Deactivate (or reactivate) a user; deactivation ends every session of the user at once."""
+    by = require(writer(by), "admin")
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        row = _existing_user(conn, username)
+        conn.execute(schema.users.update().where(schema.users.c.id == row.id).values(active=active))
+        ended = _end_sessions(conn, row.id) if not active else 0
+        audit(conn, by, "user.activate" if active else "user.deactivate", "user", row.username,
+              {"active": bool(row.active)}, {"active": active, "sessions_ended": ended})
+    _credentials_changed()
+
+
+def set_password(db: str | None, username: str, password: str, *, by: Principal | None = None) -> None:
+    """Reset a user's password (policy checked); every session of the user ends."""
+    by = require(writer(by), "admin")
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        row = _existing_user(conn, username)
+        bad = passwords.problems(password, row.username)
+        if bad:
+            raise InputError("user: " + "; ".join(bad))
+        conn.execute(schema.users.update().where(schema.users.c.id == row.id)
+                     .values(password_hash=_HASHER.hash(password)))
+        ended = _end_sessions(conn, row.id)
+        audit(conn, by, "user.password", "user", row.username, None, {"sessions_ended": ended})
+    _credentials_changed()
+
+
+def list_users(db: str | None) -> list[dict]:
+    """Every user with role and district labels, active, last login."""
+    u, d = schema.users, schema.districts
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rows = conn.execute(select(u, d.c.name.label("district")).outerjoin(d, d.c.code == u.c.district_code)
+                            .order_by(u.c.username)).all()
+    return [{"username": r.username, "display_name": r.display_name, "role": r.role,
+             "role_zh": ROLE_ZH.get(r.role, r.role), "district": r.district, "active": bool(r.active),
+             "last_login_at": r.last_login_at} for r in rows]
+
+
+def _existing_user(conn: Connection, username: str):
+    row = user_row(conn, username)
+    if row is None:
+        raise NotFoundError(f"no user {str(username).strip()!r} (see `shuibao users list`)")
+    return row
+
+
+def _end_sessions(conn: Connection, user_id: int) -> int:
+    return conn.execute(schema.web_sessions.delete().where(schema.web_sessions.c.user_id == user_id)).rowcount
 
 
 def audit_entries(db: str | None, *, principal: Principal, kind: str | None = None, object_id: str | None = None,

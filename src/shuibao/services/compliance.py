@@ -98,12 +98,10 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
             conn.execute(schema.compliance_project_findings.insert(), [dict(
                 run_id=run_id, project_id=p.project_id, finding=p.finding, status=p.status, reason=p.reason,
                 evidence_json=dumps(p.evidence)) for p in idle])
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "compliance.run", "compliance_run", run_id, None,
-                  {"period": period, "rules_version": ruleset.version, "patches": len(findings), "counts": counts,
-                   "project_findings": len(idle)})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "compliance.run", "compliance_run", run_id, None,
+              {"period": period, "rules_version": ruleset.version, "patches": len(findings), "counts": counts,
+               "project_findings": len(idle)})
     outputs = export_findings(db, out, analysis=run_id) if out is not None else ()
     return ComplianceResult(run_id, period, ruleset.version, counts, len(idle), seconds, tuple(outputs))
 

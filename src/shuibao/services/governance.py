@@ -119,12 +119,10 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
         if store.backend == "sqlite":
             gpkg.update_extent(conn, schema.treatment_patches,
                                tuple(map(float, shapely.total_bounds(checked.geoms))))
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "treatment.import", "import", import_id, None,
-                  {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
-                   "source": path.name})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "treatment.import", "import", import_id, None,
+              {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
+               "source": path.name})
     return TreatmentImport(import_id, len(checked.records), counts["created"], counts["updated"], counts["projects"],
                            len(checked.repaired), float(areas.sum()) / 1e6, report_rows(checked.reports))
 

@@ -87,12 +87,10 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
         if store.backend == "sqlite":
             b = shapely.total_bounds([g for g in checked.geoms if g is not None])
             gpkg.update_extent(conn, schema.disturbance_patches, tuple(map(float, b)))
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "patches.import", "import", import_id, None,
-                  {"period": the_period, "features": len(checked.records), "repaired": len(checked.repaired),
-                   "source": str(path.name)})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "patches.import", "import", import_id, None,
+              {"period": the_period, "features": len(checked.records), "repaired": len(checked.repaired),
+               "source": str(path.name)})
     return PatchImport(import_id, the_period, len(checked.records), len(checked.repaired), float(areas.sum()),
                        report_rows(checked.reports))
 

@@ -119,12 +119,10 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
         _write(conn, checked, import_id, at, by, counts)
         if store.backend == "sqlite":
             _extent(conn)
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "projects.import", "import", import_id, None,
-                  {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
-                   "source": path.name})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "projects.import", "import", import_id, None,
+              {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
+               "source": path.name})
     return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
                         counts["areas"], len(checked.repaired), report_rows(checked.reports))
 

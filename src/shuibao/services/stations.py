@@ -167,11 +167,9 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None, pri
                 updated += 1
         checked = ValidatedLayer(records, [None] * len(records), reports, [], "EPSG:4490")
         import_id = record_import(conn, "stations", path, "stations", checked, None, now(), by)
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "stations.import", "import", import_id, None,
-                  {"rows": len(records), "created": created, "updated": updated, "source": path.name})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "stations.import", "import", import_id, None,
+              {"rows": len(records), "created": created, "updated": updated, "source": path.name})
     return {"import_id": import_id, "rows": len(records), "created": created, "updated": updated,
             "unchanged": len(records) - created - updated}
 
@@ -318,12 +316,10 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
             conn.execute(o.update().where(o.c.id == bindparam("_id")).values(
                 {**{k: bindparam("_" + k) for k in ("value", "flag", "flag_note", "source_row")},
                  "import_id": import_id}), fills)
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "observations.import", "import", import_id, None,
-                  {"variable": variable, "rows": n_rows, "stations": len(series), "filled_gaps": len(fills),
-                   "period": f"{min(dates)}/{max(dates)}", "counts": counts, "source": path.name})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "observations.import", "import", import_id, None,
+              {"variable": variable, "rows": n_rows, "stations": len(series), "filled_gaps": len(fills),
+               "period": f"{min(dates)}/{max(dates)}", "counts": counts, "source": path.name})
     return {"import_id": import_id, "variable": variable, "rows": n_rows, "stations": len(series),
             "filled_gaps": len(fills), "counts": counts, "rules_version": qc_rules.version}
 

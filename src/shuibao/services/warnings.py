@@ -212,11 +212,9 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
                 run_id=run_id, level=h["level"], target_kind=h["target_kind"], target_id=h["target_id"],
                 target_label=h["target_label"], district_code=h["district_code"], rain_mm=h["rain_mm"],
                 details_json=dumps(h["details"]), task=h["task"], task_due_on=h["task_due_on"]) for h in rows])
-        if principal is not None:
-            from .auth import audit
-
-            audit(conn, principal, "warning.run", "warning_run", run_id, None,
-                  {"rain_date": rain_date, "source": source, "footprints_km2": area, "hits": len(rows)})
+        from .auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "warning.run", "warning_run", run_id, None,
+              {"rain_date": rain_date, "source": source, "footprints_km2": area, "hits": len(rows)})
     result = WarningResult(run_id, rain_date, source, area, rows, [], notes)
     if out is not None:
         result.outputs = export_warning(db, run_id, out)

@@ -130,6 +130,27 @@ def _m0006_case_corrections(conn: Connection, backend: str) -> None:
     missing."""
     if "voids_seq" not in {c["name"] for c in inspect(conn).get_columns("case_events")}:
         conn.exec_driver_sql("ALTER TABLE case_events ADD COLUMN voids_seq INTEGER")
+def _m0007_logins(conn: Connection, backend: str) -> None:
+    """Login throttling tables; the audit log's client address and user agent; an API key's collections; a user's
+    last login.  Migration 5 creates its tables from the current definitions, so a database made after this
+    migration was written already has the columns: add each only where it is missing."""
+    from sqlalchemy import inspect
+
+    for table, columns in schema.MIGRATION_7_COLUMNS.items():
+        have = {c["name"] for c in inspect(conn).get_columns(table)}
+        for name in columns:
+            if name not in have:
+                column = schema.metadata.tables[table].c[name]
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    # keys issued before scopes existed keep only the public reference collections (fail closed; the same
+    # default as services.auth.DEFAULT_KEY_COLLECTIONS)
+    conn.exec_driver_sql("UPDATE api_keys SET collections = 'districts,watersheds' WHERE collections IS NULL")
+    _create(conn, backend, schema.THROTTLE_TABLES)
+    for name, table, cols in (("login_failures_username_idx", "login_failures", "username, at"),
+                              ("login_failures_address_idx", "login_failures", "address, at"),
+                              ("login_lockouts_until_idx", "login_lockouts", "until")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -140,6 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "governance, stations, warnings, assessment, scenarios", _m0004_governance),
     Migration(5, "web: users, API keys, sessions, audit log", _m0005_web),
     Migration(6, "case corrections: void and correct steps (case_events.voids_seq)", _m0006_case_corrections),
+    Migration(7, "logins: throttling, audit client address and user agent, API key collections", _m0007_logins),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -742,6 +742,7 @@ users = Table(
     Column("district_code", Text),  # a district officer's district
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),  # migration 7
 )
 
 api_keys = Table(
@@ -751,6 +752,7 @@ api_keys = Table(
     Column("key_hash", Text, nullable=False, unique=True),  # SHA-256 of the key; the key itself is shown once
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("collections", Text),  # migration 7: comma-separated collections the key may read
 )
 
 web_sessions = Table(
@@ -774,9 +776,35 @@ audit_log = Table(
     Column("before_json", Text),
     Column("after_json", Text),
     Column("request_id", Text),
+    Column("client_address", Text),  # migration 7
+    Column("user_agent", Text),  # migration 7 (truncated)
 )
 
 WEB_TABLES = (users, api_keys, web_sessions, audit_log)
+MIGRATION_7_COLUMNS = {"users": ("last_login_at",), "api_keys": ("collections",),
+                       "audit_log": ("client_address", "user_agent")}
+"""Columns added to migration 5's tables by migration 7 (a database made before 7 lacks them)."""
+
+# --------------------------------------------------------------------------- login throttling (migration 7)
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", Text, nullable=False),  # as attempted, trimmed and lower-cased (known or not)
+    Column("address", Text, nullable=False),  # the client address
+)
+
+login_lockouts = Table(
+    "login_lockouts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", Text, nullable=False),  # user_address | address | user
+    Column("username", Text),  # for user_address and user
+    Column("address", Text),  # for user_address and address
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+)
+
+THROTTLE_TABLES = (login_failures, login_lockouts)
 
 REFERENCE_TABLES = (
     plan_stations, plan_governance_targets, plan_indicators, plan_landuse_2020, plan_targets,
@@ -837,4 +865,6 @@ DESCRIPTIONS = {
     "api_keys": "Read-only API keys issued to other departments (only their SHA-256 is kept)",
     "web_sessions": "Login sessions of the web platform (only the token's SHA-256 is kept)",
     "audit_log": "Append-only audit log: every write with who, when, what, before and after",
+    "login_failures": "Failed logins of the last day per attempted user name and client address (throttling)",
+    "login_lockouts": "Login lockouts: a user name and address, an address or a user name refused until a time",
 }

@@ -15,6 +15,7 @@ from ..errors import ShuibaoError
 from ..io import formats
 from ..services import features
 from . import errors
+from .access import RequestLog
 from .routers import admin, api, ogc, tiles, ui
 from .security import BrowserGuard
 from .settings import Settings
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(UploadGuard)
-    app.add_middleware(BrowserGuard, settings=settings)  # outermost: forged writes never reach the body reader
+    app.add_middleware(BrowserGuard, settings=settings)  # before the body reader: forged writes are never read
+    app.add_middleware(RequestLog, settings=settings)  # outermost: ids and the access log cover every answer
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(ogc.router)

@@ -10,9 +10,8 @@ from fastapi.responses import JSONResponse
 
 from ..errors import (
     AuthenticationError, ConflictError, DataError, DiskFullError, InputError, NotFoundError, PermissionDeniedError,
-    SchemaVersionError, ShuibaoError, StoreError,
+    RateLimitedError, SchemaVersionError, ShuibaoError, StoreError,
 )
-
 
 log = logging.getLogger("shuibao.web")
 
@@ -22,6 +21,7 @@ class UploadTooLarge(InputError):
 
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (  # first match wins: subclasses before their bases
+    (RateLimitedError, 429),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
@@ -59,6 +59,8 @@ def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: ShuibaoError) -> JSONResponse:
         code = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="shuibao"'} if code == 401 else None
+        if code == 429:
+            headers = {"Retry-After": str(exc.retry_after)}
         body = {"detail": _without_database(request, exc)}
         if getattr(exc, "rows", None):  # a refused import: every refused row with all its reasons
             body["rows"] = exc.rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -22,6 +23,13 @@ class Settings:
     # behind a proxy); links in answers are built from it, never from the request's Host header.  Default: the
     # address the server listens on.
     public_url: str | None = None
+    # SHUIBAO_TRUSTED_PROXIES: comma-separated addresses or networks (CIDR) of reverse proxies; only a request from
+    # one of them has its client taken from X-Forwarded-For (else anyone could pose as any address).  Default none.
+    trusted_proxies: str = ""
+
+    def proxies(self) -> tuple:
+        """The trusted proxies as networks."""
+        return trusted_networks(self.trusted_proxies)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -30,7 +38,7 @@ class Settings:
         problems = []
         for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
                            ("max_upload_mb", float), ("secure_cookies", bool), ("language", str),
-                           ("preload", bool), ("public_url", str)):
+                           ("preload", bool), ("public_url", str), ("trusted_proxies", str)):
             raw = env.get(f"SHUIBAO_{name.upper()}")
             if raw is None:
                 continue
@@ -50,6 +58,11 @@ class Settings:
                 problems.append(f"SHUIBAO_PUBLIC_URL={url!r}: expected http(s)://host[:port][/path]")
             else:
                 values["public_url"] = url.rstrip("/")
+        try:
+            trusted_networks(values.get("trusted_proxies", ""))
+        except ValueError as exc:
+            problems.append(f"SHUIBAO_TRUSTED_PROXIES: {exc} (expected addresses or networks like 10.0.0.0/8, "
+                            "separated by commas)")
         if problems:
             raise InputError("settings: " + "; ".join(problems))
         return cls(**values)
@@ -58,3 +71,15 @@ class Settings:
     def base_url(self) -> str:
         """Where links point: ``public_url``, else the listening address."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def trusted_networks(text: str) -> tuple:
+    """``"10.0.0.1, 192.168.0.0/16"`` → ip networks (ValueError naming a bad entry)."""
+    out = []
+    for part in (text or "").split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an address or network") from None
+    return tuple(out)

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from ...services import auth, overviews
+from ...services import auth, logins, overviews
 from ...services import case_corrections as corrections
 from ...services import cases as case_service
 from ...services.governance import progress as treatment_progress
 from ...services.monitoring_runs import districts_with_rates, list_runs
-from ..deps import COOKIE, db, forget, principal
+from ..deps import COOKIE, credentials, db, forget, principal
 from ..errors import UploadTooLarge
 from ..params import AuditLimit, Year
 from ..responses import attachment
@@ -33,29 +33,36 @@ class Login(BaseModel):
     password: str
 
 
-@router.post("/login", summary="Log in; sets the session cookie and returns the token")
+@router.post("/login", summary="Log in; sets the session cookie and returns the token (throttled: 429 with "
+             "Retry-After after repeated failures)")
 def login(body: Login, request: Request, response: Response, database: Db) -> dict:
-    who = auth.authenticate(database, body.username, body.password)
     settings = request.app.state.settings
-    token = auth.open_session(database, who, hours=settings.session_hours)
+    ctx = auth.REQUEST.get()
+    address = ctx.client_address if ctx else (request.client.host if request.client else None)
+    who, token = logins.log_in(database, body.username, body.password, address=address,
+                               hours=settings.session_hours)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
                         max_age=int(settings.session_hours * 3600))
     return {"token": token, "user": who.name, "role": who.role, "district_code": who.district_code}
 
 
-@router.post("/logout", summary="End the session")
+@router.post("/logout", summary="End the session: the Bearer token and the cookie's (audited)")
 def logout(request: Request, response: Response, database: Db) -> dict:
-    token = request.cookies.get(COOKIE)
-    if token:
-        auth.close_session(database, token)
+    kind, bearer = credentials(request)
+    ended = False
+    for token in {t for t in (bearer if kind == "session" else None, request.cookies.get(COOKIE)) if t}:
+        ended = auth.close_session(database, token) or ended
         forget(database, token)
     response.delete_cookie(COOKIE)
-    return {"ok": True}
+    return {"ok": True, "ended": ended}
 
 
-@router.get("/me", summary="The caller: name, role, district")
+@router.get("/me", summary="The caller: name, role, district (an API key: the collections it may read)")
 def me(who: Caller) -> dict:
-    return {"user": who.name, "role": who.role, "role_zh": auth.ROLE_ZH[who.role], "district_code": who.district_code}
+    out = {"user": who.name, "role": who.role, "role_zh": auth.ROLE_ZH[who.role], "district_code": who.district_code}
+    if who.collections is not None:
+        out["collections"] = sorted(who.collections)
+    return out
 
 
 @router.get("/districts", summary="Districts with their region and the latest run's 水土保持率 against the target")

@@ -85,7 +85,8 @@ def _collection(request: Request, database: str, c: fs.Collection) -> dict:
 
 @router.get("/collections", summary="Collections")
 def collections(request: Request, who: Caller, database: Db) -> dict:
-    return {"collections": [_collection(request, database, c) for c in fs.COLLECTIONS.values()],
+    return {"collections": [_collection(request, database, c) for c in fs.COLLECTIONS.values()
+                            if auth.may_read(who, c.id)],  # an API key sees only its own collections
             "links": [_link(_base(request) + "/collections" + _q(request), "self", "application/json")]}
 
 
