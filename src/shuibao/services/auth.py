@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, func, select
 
 from ..errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
@@ -38,7 +36,19 @@ from . import passwords
 ROLES = ("city_admin", "district_officer", "inspector", "viewer", "external")
 ROLE_ZH = {"city_admin": "市级管理员", "district_officer": "区县监管人员", "inspector": "检查人员", "viewer": "浏览",
            "external": "外部门（只读）", "command_line": "命令行"}
-_HASHER = PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _hasher():
+    """argon2id (the web extra): imported when a password is hashed or checked, so the command line's audited
+    writes work on an install without the web platform."""
+    try:
+        from argon2 import PasswordHasher
+    except ImportError as exc:
+        from ..errors import ShuibaoError
+
+        raise ShuibaoError("user accounts need the web extra (argon2-cffi is missing): pip install -e '.[web]'") from exc
+    return PasswordHasher()
 MIN_PASSWORD = passwords.MIN_LENGTH
 USERNAME = re.compile(r"^[\w.@-]{2,64}$")  # letters (any script), digits and . _ @ -; no spaces
 USER_AGENT_CHARS = 200  # enough to tell browsers and scripts apart; the rest is noise in an append-only table
@@ -210,7 +220,7 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
             raise InputError("user: " + "; ".join(problems))
         uid = conn.execute(schema.users.insert().values(
             username=username, display_name=(display_name or "").strip() or username,
-            password_hash=_HASHER.hash(password),
+            password_hash=_hasher().hash(password),
             role=role, district_code=code, active=True, created_at=datetime.now(UTC))).inserted_primary_key[0]
         audit(conn, by, "user.create", "user", uid, None, {"username": username, "role": role, "district": code})
     return int(uid)
@@ -219,14 +229,16 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash no password matches, verified for unknown and inactive users so they cost the same time."""
-    return _HASHER.hash(secrets.token_urlsafe(32))
+    return _hasher().hash(secrets.token_urlsafe(32))
 
 
 def verify_password(row, password: str) -> bool:
     """Whether ``password`` is that of the active user ``row``; always one argon2 verification (a missing or
     inactive user is checked against a dummy hash), so the answer's time does not tell whether a name exists."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _HASHER.verify(row.password_hash if row is not None and row.active else _dummy_hash(), password)
+        _hasher().verify(row.password_hash if row is not None and row.active else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return row is not None and bool(row.active)
@@ -376,7 +388,7 @@ def set_password(db: str | None, username: str, password: str, *, by: Principal 
         if bad:
             raise InputError("user: " + "; ".join(bad))
         conn.execute(schema.users.update().where(schema.users.c.id == row.id)
-                     .values(password_hash=_HASHER.hash(password)))
+                     .values(password_hash=_hasher().hash(password)))
         ended = _end_sessions(conn, row.id)
         audit(conn, by, "user.password", "user", row.username, None, {"sessions_ended": ended})
     _credentials_changed()
