@@ -38,7 +38,7 @@ def test_missing_file_and_not_a_raster(tmp_path):
         rio.read_raster(tmp_path / "nope.tif", "DEM")
     bad = tmp_path / "bad.tif"
     bad.write_text("not a tiff")
-    with pytest.raises(InputError, match="not a readable raster"):
+    with pytest.raises(InputError, match="holds CSV text; use a GeoTIFF"):
         rio.read_raster(bad, "DEM")
 
 
