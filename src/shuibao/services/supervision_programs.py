@@ -26,6 +26,7 @@ from ..spreadsheet import safe_row
 from ..store import Store, schema
 from ..supervision import credit, draws, fees, traffic_light
 from ..supervision.cases import Step, effective_events
+from .auth import audit, command_line_principal
 from .cases import _insert_case
 from .supervision_common import actor as who, district_lookup, dumps, now
 
@@ -53,6 +54,11 @@ def _set_status(conn: Connection, row, status: str, at, by: str, note: str) -> N
         after_json=dumps({"status": status}), note=note, recorded_at=at, recorded_by=by))
 
 
+def _audit(conn: Connection, actor: str | None, action: str, kind: str, object_id, after: dict) -> None:
+    """The audit row of a command-line write (these programmes have no web route yet): the operating-system user."""
+    audit(conn, command_line_principal(actor), action, kind, object_id, None, after)
+
+
 def _case(conn, row, category: str, title: str, on: date, note: str, source_kind: str, source_id, at, by) -> str:
     return _insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=None, project_id=row.id,
                         district=row.district_codes.split(",")[0], subject=row.builder, category=category,
@@ -60,7 +66,7 @@ def _case(conn, row, category: str, title: str, on: date, note: str, source_kind
 
 
 # ---------------------------------------------------------------------------------------------- inspections
-def import_inspectors(db: str | None, path: Path) -> int:
+def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -> int:
     """Inspectors from a CSV (code, name, district); known codes are updated.  Returns the count."""
     layer = read_features(path, "inspectors")
     need = [k for k in ("code", "name", "district") if k not in layer.fields]
@@ -88,6 +94,8 @@ def import_inspectors(db: str | None, path: Path) -> int:
                 conn.execute(t.update().where(t.c.id == known[r["code"]]).values(**r))
             else:
                 conn.execute(t.insert().values(**r))
+        _audit(conn, actor, "inspectors.import", "inspectors", path.name,
+               {"file": path.name, "rows": len(rows), "updated": sum(r["code"] in known for r in rows)})
     return len(rows)
 
 
@@ -113,6 +121,8 @@ def draw(db: str | None, *, seed: int, count: int | None = None, ratio: float | 
         conn.execute(schema.inspections.insert(), [dict(
             draw_id=draw_id, project_id=a.project_id, inspector_codes=",".join(a.inspector_ids), recorded_at=at,
             recorded_by=by) for a in d.assignments])
+        _audit(conn, actor, "inspection.draw", "inspection_draw", draw_id,
+               {"seed": seed, "population": len(projects), "assignments": len(d.assignments)})
     return {"draw_id": draw_id, "seed": seed, "population": len(projects), "population_digest": d.population_digest,
             "assignments": [(a.project_id, a.inspector_ids) for a in d.assignments]}
 
@@ -146,6 +156,8 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
         conn.execute(schema.inspection_results.insert().values(
             inspection_id=inspection_id, inspected_on=on, result=result, findings=findings, case_id=case_id,
             recorded_at=at, recorded_by=by))
+        _audit(conn, actor, "inspection.result", "inspection", inspection_id,
+               {"on": on, "result": result, "findings": findings, "case": case_no})
     return case_no
 
 
@@ -195,6 +207,9 @@ def submit_report(db: str | None, project_code: str, period: str, period_end: da
                             "monitoring_report", rid, at, by)
             case_id = conn.execute(select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
             conn.execute(t.update().where(t.c.id == rid).values(case_id=case_id))
+        _audit(conn, actor, "report.submit", "monitoring_report", rid,
+               {"project": project_code, "period": period, "total": float(ev.total), "colour": ev.colour,
+                "case": case_no})
     return {"report_id": rid, "total": float(ev.total), "colour": ev.colour, "colour_zh": ev.colour_zh,
             "reasons": list(ev.reasons), "case_no": case_no}
 
@@ -208,9 +223,12 @@ def file_acceptance(db: str | None, project_code: str, *, filed_on: date, refere
         store.require_current(conn)
         prow = _project(conn, project_code)
         _set_status(conn, prow, "acceptance_filed", at, by, f"验收报备 {reference}")
-        return conn.execute(schema.acceptance_filings.insert().values(
+        fid = conn.execute(schema.acceptance_filings.insert().values(
             project_id=prow.id, filed_on=filed_on, reference=reference, sample_id=None, recorded_at=at,
             recorded_by=by)).inserted_primary_key[0]
+        _audit(conn, actor, "acceptance.file", "acceptance_filing", fid,
+               {"project": project_code, "filed_on": filed_on, "reference": reference})
+        return fid
 
 
 def sample_acceptance(db: str | None, *, ratio: float, seed: int, actor: str | None = None) -> dict:
@@ -227,6 +245,8 @@ def sample_acceptance(db: str | None, *, ratio: float, seed: int, actor: str | N
             seed=seed, ratio=ratio, population_json=dumps(ids), selected_json=dumps(list(chosen)),
             recorded_at=at, recorded_by=by)).inserted_primary_key[0]
         conn.execute(f.update().where(f.c.id.in_(ids)).values(sample_id=sid))
+        _audit(conn, actor, "acceptance.sample", "acceptance_sample", sid,
+               {"seed": seed, "ratio": ratio, "population": len(ids), "selected": list(chosen)})
     return {"sample_id": sid, "population": ids, "selected": list(chosen)}
 
 
@@ -263,6 +283,8 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
         conn.execute(schema.acceptance_verifications.insert().values(
             filing_id=filing_id, verified_on=on, result=result, notes=notes, case_id=case_id, recorded_at=at,
             recorded_by=by))
+        _audit(conn, actor, "acceptance.verify", "acceptance_filing", filing_id,
+               {"on": on, "result": result, "notes": notes, "case": case_no})
     return case_no
 
 
@@ -303,6 +325,8 @@ def assess_fee(db: str | None, project_code: str, *, category: str = "general", 
             rate_fen=int((a.rate * 100).to_integral_value()), amount_fen=int((a.amount * 100).to_integral_value()),
             rates_version=a.table_version, rate_entry=a.entry_id, exemption=a.exemption_key, recorded_at=at,
             recorded_by=by)).inserted_primary_key[0]
+        _audit(conn, actor, "fee.assess", "fee_assessment", aid,
+               {"project": project_code, "category": a.category, "amount_yuan": str(a.amount), "on": on})
     return {"assessment_id": aid, "amount_yuan": str(a.amount), "rate": str(a.rate), "basis": a.basis,
             "billable_quantity": str(a.billable_quantity), "exempt": a.exempt, "example_rates": table.is_example}
 
@@ -326,9 +350,12 @@ def pay_fee(db: str | None, assessment_id: int, *, paid_on: date, amount_yuan: s
             raise InputError(f"fee assessment {assessment_id} does not exist")
         if conn.execute(select(schema.fee_payments.c.id).where(schema.fee_payments.c.receipt_no == receipt)).first():
             raise InputError(f"receipt {receipt!r} is already recorded")
-        return conn.execute(schema.fee_payments.insert().values(
+        pid = conn.execute(schema.fee_payments.insert().values(
             assessment_id=assessment_id, paid_on=paid_on, amount_fen=int(amount * 100), receipt_no=receipt,
             recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        _audit(conn, actor, "fee.pay", "fee_assessment", assessment_id,
+               {"payment": pid, "paid_on": paid_on, "amount_yuan": str(amount), "receipt": receipt})
+        return pid
 
 
 def fee_ledger(conn_or_db, as_of: date | None = None) -> list[dict]:
@@ -399,6 +426,8 @@ def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | No
                 list_kind=e.list_kind, subject=e.subject, rule_id=e.rule_id, rules_version=e.rules_version,
                 valid_from=e.valid_from, valid_to=e.valid_to, evidence_json=dumps([list(x) for x in e.evidence]),
                 reason=e.reason_zh, recorded_at=at, recorded_by=by) for e in new])
+        _audit(conn, actor, "credit.update", "credit_lists", as_of,
+               {"as_of": as_of, "new_entries": [[e.list_kind, e.subject, e.rule_id] for e in new]})
     return credit_lists(db, as_of=as_of)
 
 
