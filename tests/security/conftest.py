@@ -16,8 +16,8 @@ from shuibao.web import Settings, create_app
 
 from ..supervision.conftest import patch_row, project_row, write_layer
 
-USERS = {"admin": ("admin-pass-1", "city_admin", None), "offa": ("offa-pass-1", "district_officer", "wanzhou"),
-         "offb": ("offb-pass-1", "district_officer", "wushan"), "insp": ("insp-pass-1", "inspector", None)}
+USERS = {"admin": ("copper-meadow-4417", "city_admin", None), "offa": ("silver-canyon-2290", "district_officer", "wanzhou"),
+         "offb": ("amber-willow-6135", "district_officer", "wushan"), "insp": ("cedar-lagoon-8852", "inspector", None)}
 
 
 def _inside(conn, code: str):

@@ -9,9 +9,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
 import threading
-import time
 from datetime import date
 
 import pytest
@@ -19,40 +17,21 @@ import pytest
 from shuibao.services import auth
 from shuibao.services.cases import get_case, open_case
 from shuibao.services.database import init
+from ..web.live import free_port, live_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("SHUIBAO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Quarry-Heron-5721"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def platform(tmp_path):
-    import uvicorn
-
-    from shuibao.web import Settings, create_app
-
     db = str(tmp_path / "csrf.gpkg")
     init(db, boundaries=False)
     auth.create_user(db, "offa", PASSWORD, "district_officer", district="渝北区")
     no = open_case(db, title="现场检查", category="other", on=date.today(), district="渝北区", actor="test")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db, port=port, preload=False)), host="127.0.0.1",
-                                        port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield db, f"http://127.0.0.1:{port}", no
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(db, preload=False) as url:
+        yield db, url, no
 
 
 def _attacker(folder, target: str, case_no: str) -> tuple[str, http.server.ThreadingHTTPServer]:
@@ -73,7 +52,7 @@ fetch("{target}/api/cases/{case_no}/steps", {{method: "POST", mode: "no-cors", c
 </script></body></html>""", encoding="utf-8")
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
     handler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{srv.server_address[1]}/attack.html", srv
 
@@ -103,7 +82,7 @@ def test_a_page_on_another_port_can_neither_write_log_out_nor_frame(platform, tm
             assert len(get_case(db, case_no).events) == 2
             # the attack
             page.goto(attack_url)
-            page.wait_for_function("document.body.dataset.done === '1'", timeout=20_000)
+            page.wait_for_function("() => document.body.dataset.done === '1'", timeout=20_000)
             framed = page.frame_locator("#framed")
             assert framed.locator("#case-no").count() == 0  # frame-ancestors 'none': nothing rendered
             notes = [e["note"] for e in get_case(db, case_no).events]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shuibao.cli.main import run
-from shuibao.errors import InputError
+from shuibao.errors import SchemaVersionError, InputError
 from shuibao.services import case_corrections, cases
 from shuibao.store import Store, schema
 
@@ -143,15 +143,17 @@ def test_migration_6_adds_the_column_to_a_version_5_store(tmp_path):
 
     db = str(tmp_path / "old.gpkg")
     init(db, boundaries=False)
-    with Store(db) as store, store.transaction() as conn:  # back to version 5 (before this change)
+    with Store(db) as store, store.transaction() as conn:  # migration 6 undone (a store that got 7 first)
         conn.exec_driver_sql("ALTER TABLE case_events DROP COLUMN voids_seq")
         conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 6")
     with Store(db) as store:
         assert store.status().pending == ("0006 case corrections: void and correct steps (case_events.voids_seq)",)
+        with store.reading() as conn, pytest.raises(SchemaVersionError, match=r"migration\(s\) 6 not applied"):
+            store.require_current(conn)  # the highest version is current, but 6 is missing: refused, not a crash
         store.upgrade()
         with store.reading() as conn:
             cols = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(case_events)")]
             triggers = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger' "
                                                            "AND tbl_name='case_events'")}
-    assert "voids_seq" in cols and LATEST == 6
+    assert "voids_seq" in cols and LATEST >= 6
     assert triggers == {"case_events_no_update", "case_events_no_delete"}  # still append-only

@@ -3,9 +3,6 @@ visible struck through with who voided it, and the next step is accepted (securi
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import date
 
 import pytest
@@ -13,30 +10,15 @@ import pytest
 from shuibao.services import cases
 
 from ..web.test_browser import CHROMIUM
+from ..web.live import live_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def served(city):
-    import uvicorn
-
-    from shuibao.web import Settings, create_app
-
-    db = city[0]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db)), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield db, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(city[0]) as url:
+        yield city[0], url
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
@@ -51,7 +33,7 @@ def test_void_a_step_from_the_case_page(served):
         page = browser.new_page()
         page.goto(server + "/login")
         page.fill("#username", "offb")
-        page.fill("#password", "offb-pass-1")
+        page.fill("#password", "amber-willow-6135")
         page.click("#login-submit")
         page.wait_for_url(server + "/dashboard*")
         page.goto(f"{server}/cases/{no}")

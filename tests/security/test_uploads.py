@@ -48,9 +48,9 @@ def url_vrt(port: int) -> str:
 def site(tmp_path):
     db = str(tmp_path / "shuibao.gpkg")
     init(db, boundaries=False)
-    auth.create_user(db, "admin", "admin-pass-1", "city_admin")
+    auth.create_user(db, "admin", "copper-meadow-4417", "city_admin")
     client = TestClient(create_app(Settings(db=db, preload=False)))
-    r = client.post("/api/login", json={"username": "admin", "password": "admin-pass-1"})
+    r = client.post("/api/login", json={"username": "admin", "password": "copper-meadow-4417"})
     assert r.status_code == 200, r.text
     return db, client, {"Authorization": f"Bearer {r.json()['token']}"}
 

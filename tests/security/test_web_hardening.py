@@ -20,6 +20,7 @@ from shuibao.services import auth, features, patches, projects
 from shuibao.services.database import init
 from shuibao.web import Settings, create_app
 
+from ..monitoring.conftest import area  # noqa: F401  (the session's synthetic study area, for the tile fixture)
 from ..supervision.conftest import patch_row, project_row, square, write_layer
 
 ADMIN_PASSWORD = "Lantern-Orchard-93"
@@ -235,9 +236,6 @@ def tiles(area, tmp_path_factory):  # noqa: F811
     auth.create_user(db, "chief", ADMIN_PASSWORD, "city_admin")
     client = TestClient(create_app(Settings(db=db, preload=False)))
     return client, bearer(client, "chief", ADMIN_PASSWORD)
-
-
-from ..monitoring.conftest import area  # noqa: E402,F401  (the session's synthetic study area)
 
 
 @pytest.mark.parametrize("query", ["histogram_bins=20000000", "histogram_bins=" + ",".join(map(str, range(2000))),

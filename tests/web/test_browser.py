@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +13,8 @@ import pytest
 
 from shuibao.services import auth, compliance, patches, projects
 from shuibao.services.monitoring_runs import get_run
+
+from .live import live_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("SHUIBAO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -75,24 +74,8 @@ def _grade_at(run: dict, lon: float, lat: float) -> int:
 
 @pytest.fixture
 def server(site):
-    import uvicorn
-
-    from shuibao.web import Settings, create_app
-
-    db, _ = site
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db)), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(site[0]) as url:
+        yield url
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
@@ -116,7 +99,7 @@ def test_login_map_district_patch_case_audit(server, site, request):
         expect(page.locator("#city-rate")).to_have_text(f"{city['rate_pct']:.2f}%")
         page.screenshot(path=str(SHOTS / f"dashboard-{tag}.png"))
         page.click("#nav-map")
-        page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=30_000)
+        page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
         # a district: centre the map on a point inside 渝北区 and click it
         page.evaluate(f"window.shuibaoMap.setView([{point.y + 0.03}, {point.x + 0.06}], 10, {{animate: false}})")
         box = page.locator("#map").bounding_box()
@@ -139,7 +122,7 @@ def test_login_map_district_patch_case_audit(server, site, request):
         # the suspect patch: zoom onto it and click it
         page.evaluate(f"window.shuibaoMap.closePopup(); "
                       f"window.shuibaoMap.setView([{point.y + 0.002}, {point.x + 0.002}], 16, {{animate: false}})")
-        page.wait_for_function("document.body.dataset.patchesBusy === '0'", timeout=30_000)  # the view's patches
+        page.wait_for_function("() => document.body.dataset.patchesBusy === '0'", timeout=30_000)  # the view's patches
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         patch = page.locator(".popup.patch")
         expect(patch).to_have_attribute("data-code", "U-1")

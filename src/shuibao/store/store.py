@@ -223,20 +223,29 @@ class Store:
             return None
         return conn.execute(select(func.max(schema.schema_migrations.c.version))).scalar()
 
+    def applied_versions(self, conn: Connection) -> set[int]:
+        if not inspect(conn).has_table(schema.schema_migrations.name):
+            return set()
+        return set(conn.execute(select(schema.schema_migrations.c.version)).scalars())
+
     def upgrade(self) -> list[str]:
-        """Apply pending migrations, each in its own transaction; returns their names."""
+        """Apply every migration not yet recorded, in order, each in its own transaction; returns their names.
+
+        By the set of recorded versions, not only the highest: a database that got a later migration first (two
+        lines of work merged) still gets the earlier one."""
         applied = []
         for migration in MIGRATIONS:
             with self.transaction() as conn:
-                current = self.schema_version(conn) or 0
+                done = self.applied_versions(conn)
+                current = max(done, default=0)
                 if current > LATEST:
                     raise SchemaVersionError(
                         f"{self.location}: schema version {current} is newer than this Shuibao "
                         f"({__version__}, schema {LATEST}); upgrade Shuibao"
                     )
-                if migration.version <= current:
+                if migration.version in done:
                     continue
-                if current == 0 and migration.version == 1:
+                if not done and migration.version == 1:
                     schema.schema_migrations.create(conn, checkfirst=True)
                 migration.apply(conn, self.backend)
                 conn.execute(schema.schema_migrations.insert().values(
@@ -247,23 +256,29 @@ class Store:
         return applied
 
     def require_current(self, conn: Connection) -> None:
-        """Refuse to work on a database whose schema is not the one this code expects."""
-        version = self.schema_version(conn)
+        """Refuse to work on a database whose schema is not the one this code expects (every migration applied)."""
+        if not inspect(conn).has_table(schema.schema_migrations.name):
+            raise SchemaVersionError(f"{self.location}: not initialised; run `shuibao db init`")
+        m = schema.schema_migrations.c.version
+        version, count = conn.execute(select(func.max(m), func.count(func.distinct(m)))).one()
         if version is None:
             raise SchemaVersionError(f"{self.location}: not initialised; run `shuibao db init`")
-        if version < LATEST:
-            raise SchemaVersionError(
-                f"{self.location}: schema version {version}, this Shuibao needs {LATEST}; run `shuibao db upgrade`"
-            )
         if version > LATEST:
             raise SchemaVersionError(
                 f"{self.location}: schema version {version} is newer than this Shuibao ({LATEST}); upgrade Shuibao"
+            )
+        if version < LATEST or count < len(MIGRATIONS):
+            missing = [mg.version for mg in MIGRATIONS if mg.version not in self.applied_versions(conn)]
+            raise SchemaVersionError(
+                f"{self.location}: schema version {version}, this Shuibao needs {LATEST} "
+                f"(migration(s) {', '.join(map(str, missing))} not applied); run `shuibao db upgrade`"
             )
 
     def status(self) -> StoreStatus:
         with self.reading() as conn:
             version = self.schema_version(conn)
-            pending = tuple(f"{m.version:04d} {m.name}" for m in MIGRATIONS if m.version > (version or 0))
+            done = self.applied_versions(conn)
+            pending = tuple(f"{m.version:04d} {m.name}" for m in MIGRATIONS if m.version not in done)
             counts: dict[str, int] = {}
             last = None
             if version:

@@ -1,0 +1,38 @@
+"""A real server for the browser tests: the app under uvicorn on a free port of 127.0.0.1, in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def live_server(db: str, **settings) -> Iterator[str]:
+    """``create_app(Settings(db=db, port=…, **settings))`` served until the block ends; yields its base URL."""
+    import uvicorn
+
+    from shuibao.web import Settings, create_app
+
+    port = free_port()
+    app = create_app(Settings(db=db, port=port, **settings))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(5)
