@@ -296,7 +296,8 @@ def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
     c = collection(cid)
-    feats = current_index(db, c).features  # the whole collection: a page limit has no place in a download
+    idx = current_index(db, c)
+    feats = idx.features  # the whole collection: a page limit has no place in a download
     name = f"shuibao-{cid}.{fmt}"
     if fmt == "geojson":
         def chunks():
@@ -312,7 +313,7 @@ def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     if folder is None:
         raise InputError("a GeoPackage download needs a folder to be written in")
     path = Path(folder) / name
-    geoms = [shapely.geometry.shape(f["geometry"]) if f["geometry"] else None for f in feats]
+    geoms = list(idx.tree.geometries) if idx.tree is not None else []  # the index's own, in the features' order
     write_features(path, [FeatureSet(cid, rows, geoms)], "EPSG:4490",
                    geometry_type="Point" if c.point else "MultiPolygon")
     return path, EXPORT_FORMATS[fmt], name
