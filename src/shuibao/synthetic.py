@@ -81,10 +81,12 @@ def make_scene(n_rows: int, n_cols: int | None = None, *, cell_size: float = 30.
 
 
 SOIL_TABLE_ROWS = (
-    # code, sand, silt, clay, organic carbon (%) — purple soil, yellow soil, limestone soil (plausible values)
+    # code, sand, silt, clay, organic carbon (%) — purple soil, yellow soil, limestone soil, paddy soil
+    # (plausible values, not observations)
     (1, 35.0, 40.0, 25.0, 0.8),
     (2, 25.0, 45.0, 30.0, 1.2),
     (3, 20.0, 40.0, 40.0, 2.0),
+    (4, 20.0, 50.0, 30.0, 1.4),
 )
 
 

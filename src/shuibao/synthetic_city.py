@@ -42,10 +42,31 @@ LANDUSE_TARGETS = {7: 0.03, 5: 0.07, 6: 0.015, 1: 0.30, 2: 0.04, 4: 0.03, 8: 0.0
 """2020 shares by class in allocation order (forest takes the rest).  表2 gives only each class's eroded
 area (forest 15,933 km², cropland 7,493 km² …: at least 19.3 % and 9.1 % of the city's ~82,400 km²), so
 these are demo shares above those floors, eroded fractions ~39 % of forest and ~30 % of cropland."""
+SUBCLASS_SHARES = {
+    1: ((103, None, 0.0), (101, "paddy", 0.35), (102, "irrigated", 0.01)),
+    2: ((201, None, 0.0), (202, "tea", 0.15), (204, "bamboo", 0.05)),
+    3: ((301, None, 0.0), (305, "shrub", 0.16), (302, "bamboo", 0.05)),
+    4: ((404, None, 0.0), (401, "pasture", 0.25)),
+    5: ((702, None, 0.0), (701, "urban", 0.45), (601, "industry", 0.12), (602, "mining", 0.05)),
+    6: ((1003, None, 0.0), (1006, "rural_road", 0.45)),
+    7: ((1104, None, 0.0), (1106, "drawdown", 0.15)),
+    8: ((1207, None, 0.0), (1201, "industry", 0.20), (1206, "urban", 0.05)),
+}
+"""Second-level classes (GB/T 21010-2017 codes as integers, 0101 → 101) within each first-level class: the
+first entry takes the rest, each other the ``share`` of its class with the highest score (taken in order).
+DEMO ASSUMPTIONS of the order of Chongqing's 2021 land survey bulletin (水田 about a third of the cropland,
+shrubland about a sixth of the forest land; not verified), not observations.  River cells are 1101."""
+SUBCLASS_NDVI = {101: -0.05, 102: 0.0, 202: -0.04, 204: -0.04, 305: -0.12, 302: -0.03, 401: 0.03, 701: -0.03,
+                 601: -0.05, 702: 0.20, 602: -0.05, 1006: 0.18, 1106: 0.25, 1207: -0.02}
+"""NDVI offset of a second-level class from its first-level base (paddies flooded part of the year, shrubs
+sparser, rural homesteads and rural roads with yards and verges, the reservoir's drawdown zone green in
+summer; demo assumptions)."""
 REGREEN_PER_YEAR = 0.015  # share of the 2020 cropland turned to forest/grass per year after 2020
 MEASURES_NODATA = 255  # 0 is a valid measure code ("none")
-NDVI_BASE = np.array([0, 0.55, 0.62, 0.78, 0.60, 0.25, 0.18, 0.02, 0.20], np.float32)
-NDVI_GAIN = np.array([0, 1.0, 1.0, 0.8, 1.0, 0.6, 0.5, 0.2, 0.8], np.float32)
+NDVI_BASE = np.array([0, 0.50, 0.66, 0.86, 0.68, 0.15, 0.12, 0.0, 0.10], np.float32)
+"""Growing-season NDVI by 表2 class: dense forest ~0.8, cropland ~0.5, sealed land ~0.15, bare soil and rock
+~0.1, water ~0 — the ranges of Landsat summer composites (demo assumptions, not observations)."""
+NDVI_GAIN = np.array([0, 1.0, 1.0, 0.5, 1.0, 0.6, 0.5, 0.2, 0.8], np.float32)
 # (x km, y km, water level m) in EQUAL_AREA_CRS, upstream first; projected from the towns' lon/lat
 YANGTZE = ((-224.2, 3083.5, 210), (-210.4, 3089.9, 205), (-194.6, 3099.6, 200), (-170.0, 3119.1, 192),
            (-159.2, 3127.8, 188), (-147.4, 3137.6, 182), (-136.6, 3150.8, 176), (-121.0, 3157.3, 175),
@@ -94,9 +115,21 @@ class CityScene:
     year: int
     seed: int
 
+    @property
+    def plan_class(self) -> np.ndarray:
+        """The 表2 first-level class (1–8) of each cell, 0 outside: the GB/T 21010 code's roll-up."""
+        return plan_class_of(self.landuse)
+
     def landuse_shares(self) -> dict[int, float]:
-        counts = np.bincount(self.landuse[self.mask], minlength=9)
+        counts = np.bincount(self.plan_class[self.mask], minlength=9)
         return {k: float(counts[k] / max(counts.sum(), 1)) for k in range(1, 9)}
+
+
+def plan_class_of(codes: np.ndarray) -> np.ndarray:
+    """表2 class of GB/T 21010-2017 second-level codes written as integers (0101 → 101; 05xx–09xx → 5)."""
+    first = np.asarray(codes).astype(np.int64) // 100
+    lut = np.array([0, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 7, 8], np.uint8)
+    return np.where((first >= 1) & (first <= 12), lut[np.clip(first, 0, 12)], 0).astype(np.uint8)
 
 
 @lru_cache(maxsize=4)
@@ -206,11 +239,14 @@ def _world(seed: int) -> dict[str, np.ndarray]:
         7: np.where(dist < half, 10.0, _noise(rng, 1, 4) - slope / 6 - rise / 120 + 0.5 * basin - 2 * towns),
         5: 3 * np.minimum(towns, 1.5) + 0.8 * _noise(rng, 0.5, 3) - slope / 5 + 0.6 * basin - rise / 200,
         6: -road_km / 0.15 + 1.5 * towns - slope / 15,
-        1: 1.1 * _noise(rng, 1, 12) - slope / 7 + 1.3 * basin - local / 150 - np.maximum(dem - 1200.0, 0) / 600,
+        # cropland: gentle slopes and valley floors; above 25° it went to forest (退耕还林, the plan's 第三章)
+        1: 1.1 * _noise(rng, 1, 12) - slope / 7 - np.maximum(slope - 25.0, 0) / 2 + 1.3 * basin - local / 150
+        - np.maximum(dem - 1200.0, 0) / 600,
         2: _noise(rng, 0.8, 6) + citrus - np.abs(slope - 12) / 12 + 0.5 * basin,
-        4: _noise(rng, 0.8, 8) + (dem - 1400.0) / 400 + slope / 25,
+        4: _noise(rng, 0.8, 8) + (dem - 1300.0) / 400 - slope / 30,  # mountain meadows on the plateau tops
         8: 0.7 * _noise(rng, 0.5, 4) + 1.5 * karst + (slope - 30) / 8,
     }
+    valley = ndimage.minimum_filter(dem, 9)  # the local valley floor within ~1 km
     smooth = ndimage.uniform_filter(slope, 5)  # hillside blocks of ~1 km for terraces
     sloping = (smooth >= 3) & (smooth <= 25)
     out = dict({f"score{k}": v for k, v in scores.items()}, dem=dem,
@@ -218,7 +254,20 @@ def _world(seed: int) -> dict[str, np.ndarray]:
                regreen=_noise(rng, 1, 5) + slope / 8 + rise / 500,
                lime=1.2 * karst + 0.5 * _noise(rng, 2, 15) + (dem - 900) / 700 - 1.0,
                yellow=(dem - 550) / 300 + 0.5 * _noise(rng, 2, 15) + 0.5 * (1 - basin),
-               ndvi=0.06 * _noise(rng, 2, 20) + 0.04 * np.clip(mass / 1000, 0, 1) - 0.03 * np.minimum(towns, 1))
+               ndvi=0.06 * _noise(rng, 2, 20) + 0.04 * np.clip(mass / 1000, 0, 1) - 0.03 * np.minimum(towns, 1),
+               river=np.where(dist < half, 1.0, -1.0),
+               # second-level classes (GB/T 21010): scores ranked within their first-level class
+               paddy=0.6 * _noise(rng, 0.5, 4) - smooth / 3.0 - (dem - valley) / 40.0 - np.maximum(dem - 900, 0) / 300,
+               irrigated=-slope / 2 + 2 * towns + 0.5 * _noise(rng, 0.5, 3),
+               tea=0.8 * _noise(rng, 1, 6) + (dem - 600) / 300 - citrus * 3,
+               shrub=0.8 * _noise(rng, 1, 6) + 1.5 * karst + (slope - 25) / 10,
+               bamboo=_noise(rng, 0.5, 3) - rise / 150 - slope / 15,
+               urban=2 * towns + 0.5 * _noise(rng, 0.5, 3),
+               industry=_noise(rng, 1, 5),
+               mining=0.8 * _noise(rng, 1, 8) + karst,
+               pasture=(dem - 1300) / 200 + 0.5 * _noise(rng, 1, 6),
+               rural_road=-2 * towns + 0.5 * _noise(rng, 1, 5),
+               drawdown=-(rise - 4.0) / 3.0 + 0.3 * _noise(rng, 0.5, 3))
     out = {k: np.asarray(v, np.float32) for k, v in out.items()}
     for v in out.values():
         v.flags.writeable = False
@@ -274,27 +323,41 @@ class _Sampler:
         return np.asarray((wy @ field[r0:r1, c0:c1]) @ wx.T)
 
 
-def _calibrate(sample: _Sampler, year: int) -> tuple[dict[int, float], float]:
-    """Score thresholds meeting :data:`LANDUSE_TARGETS` over a row sample of the mask, and the regreen one."""
+def _calibrate(sample: _Sampler, year: int) -> tuple[dict[int, float], float, dict[int, list]]:
+    """Score thresholds meeting :data:`LANDUSE_TARGETS` over a row sample of the mask, the regreen one and
+    those of the second-level classes within each first-level class (:data:`SUBCLASS_SHARES`)."""
     n_rows = sample.mask.shape[0]
     every = max(1, int(np.ceil(sample.mask.sum() / 1_500_000)))
-    values: dict = {k: [] for k in (*LANDUSE_TARGETS, "regreen")}
+    subs = sorted({name for rows in SUBCLASS_SHARES.values() for _, name, _ in rows if name})
+    values: dict = {k: [] for k in (*LANDUSE_TARGETS, "regreen", *subs)}
     for _, _, m, tex in sample.blocks(np.arange(0, n_rows, every)):
         for k in values:
             if k != 3:
-                values[k].append((sample(f"score{k}") + 0.1 * tex if k != "regreen" else sample(k))[m])
+                values[k].append((sample(f"score{k}") + 0.1 * tex if isinstance(k, int) else sample(k))[m])
     values = {k: np.concatenate(v) for k, v in values.items() if v}
     left = np.ones(values[1].size, bool)
-    thresholds = {}
+    thresholds, chosen_by = {}, {}
     for k, share in LANDUSE_TARGETS.items():
         if k == 3:
+            chosen_by[3] = left.copy()
             break
         thresholds[k] = _top(values[k][left], share * left.size)
         chosen = left & (values[k] > thresholds[k])
         left &= ~chosen
+        chosen_by[k] = chosen
         if k == 1:
             crop = values["regreen"][chosen]
-    return thresholds, _top(crop, min(max(year - 2020, 0) * REGREEN_PER_YEAR, 0.5) * crop.size)
+    sub_thresholds: dict[int, list] = {}
+    for k, rows in SUBCLASS_SHARES.items():
+        inside = chosen_by[k].copy()
+        n = inside.sum()
+        out = []
+        for code, name, share in rows[1:]:
+            t = _top(values[name][inside], share * n)
+            out.append((code, name, t))
+            inside &= ~(values[name] > t)
+        sub_thresholds[k] = out
+    return thresholds, _top(crop, min(max(year - 2020, 0) * REGREEN_PER_YEAR, 0.5) * crop.size), sub_thresholds
 
 
 def _top(v: np.ndarray, n: float) -> float:
@@ -314,10 +377,10 @@ def make_city_scene(mask: np.ndarray, transform: tuple, cell_size: float, crs: s
     if not mask.any():
         raise ValueError("the mask is empty")
     sample = _Sampler(_world(seed), mask, transform, seed)
-    thresholds, regreen_t = _calibrate(sample, year)
+    thresholds, regreen_t, sub_thresholds = _calibrate(sample, year)
     anomaly = _noise(np.random.default_rng([seed, year]), 10, 80, 8)
     ndvi_off = sample.world["ndvi"] + 0.006 * (year - 2020) + 0.008 * anomaly
-    out = CityScene(np.full(mask.shape, np.nan, np.float32), np.zeros(mask.shape, np.uint8),
+    out = CityScene(np.full(mask.shape, np.nan, np.float32), np.zeros(mask.shape, np.uint16),
                     np.full(mask.shape, np.nan, np.float32), np.zeros(mask.shape, np.uint8),
                     np.full(mask.shape, MEASURES_NODATA, np.uint8), mask, float(cell_size), tuple(transform),
                     crs, int(year), int(seed))
@@ -327,14 +390,27 @@ def make_city_scene(mask: np.ndarray, transform: tuple, cell_size: float, crs: s
         lu = np.full(m.shape, 3, np.uint8)
         for k in reversed(list(thresholds)):
             lu[sample(f"score{k}") + 0.1 * tex > thresholds[k]] = k
+        code = np.zeros(m.shape, np.uint16)
+        for k, rows in SUBCLASS_SHARES.items():
+            sel = lu == k
+            code[sel] = rows[0][0]
+            for sub, name, t in reversed(sub_thresholds[k]):
+                code[sel & (sample(name) > t)] = sub
+        code[sample("river") > 0] = 1101
         crop = lu == 1
-        greened = crop & (sample("regreen") > regreen_t)
+        paddy = code == 101
+        greened = crop & ~paddy & (sample("regreen") > regreen_t)  # the steep dry land, never the paddies
         lu[greened] = np.where(z[greened] > 1300, 4, 3)
+        code[greened] = np.where(z[greened] > 1300, 404, 307)  # young forest (其他林地) or grass
         soil = np.where(sample("lime") > 0, 3, np.where(sample("yellow") > 0, 2, 1)).astype(np.uint8)
-        measures = np.where(crop & (sample("terrace") > 0), np.where(soil == 3, 2, 1), 0).astype(np.uint8)
-        ndvi = NDVI_BASE[lu] + NDVI_GAIN[lu] * sample(ndvi_off) + 0.015 * tex - 0.12 * greened
+        soil[paddy] = 4  # paddy soil (水稻土) under the paddies
+        measures = np.where(crop & ~paddy & (sample("terrace") > 0), np.where(soil == 3, 2, 1), 0).astype(np.uint8)
+        offset = np.zeros(m.shape, np.float32)
+        for sub, d in SUBCLASS_NDVI.items():
+            offset[code == sub] = d
+        ndvi = NDVI_BASE[lu] + offset + NDVI_GAIN[lu] * sample(ndvi_off) + 0.015 * tex - 0.12 * greened
         out.dem[r, c] = np.where(m, z, np.nan)
-        out.landuse[r, c] = np.where(m, lu, 0)
+        out.landuse[r, c] = np.where(m, code, 0)
         out.ndvi[r, c] = np.where(m, np.clip(ndvi, -0.2, 0.95), np.nan)
         out.soil[r, c] = np.where(m, soil, 0)
         out.measures[r, c] = np.where(m, measures, MEASURES_NODATA)

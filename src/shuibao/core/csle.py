@@ -16,9 +16,9 @@ the platform ships (with their sources) live in :mod:`shuibao.erosion`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import ast
 import math
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
@@ -276,7 +276,10 @@ def fvc_dimidiate(ndvi: np.ndarray, valid: np.ndarray, ndvi_soil: float | None =
     return _fvc(np.ascontiguousarray(ndvi, np.float32), valid, lo, hi), lo, hi
 
 
-B_METHODS = ("constant", "cai2000", "grass_slr")
+B_METHODS = ("constant", "fvc_class", "cai2000", "grass_slr", "formula")
+"""How a land-use class gets B: a constant; a table of B by vegetation-cover class (the national
+dynamic-monitoring practice); the Cai Chongfa et al. 2000 formula; the grassland soil-loss ratio; or a
+user's formula of the cover (:func:`b_formula`)."""
 
 
 @nb.njit(cache=True, inline="always")
@@ -296,6 +299,18 @@ def _grass_slr_one(fvc):
     return 1.0 / (1.17647 + 0.86242 * 1.05905 ** (100.0 * fvc))
 
 
+@nb.njit(cache=True, inline="always")
+def _cover_class_one(fvc, upper, values, n):
+    """B of the cover class holding ``fvc`` (classes closed below, open above; the last open-ended)."""
+    if not math.isfinite(fvc):
+        return np.nan
+    f = fvc * 100.0
+    for j in range(n - 1):
+        if f < upper[j]:
+            return values[j]
+    return values[n - 1]
+
+
 @nb.njit(cache=True)
 def _map_b(fvc, method):
     out = np.empty(fvc.shape[0], np.float64)
@@ -308,6 +323,8 @@ def b_cai2000(fvc: np.ndarray) -> np.ndarray:
     """C/B from vegetation cover (Cai Chongfa et al. 2000): 1 at f = 0; 0.6508 − 0.3436 lg f for 0 < f < 78.3 %; 0 above.
 
     f is the cover in percent; log base 10.  Unknown cover (NaN) gives NaN.
+    Cai C. F., Ding S. W., Shi Z. H., et al. (2000). Study of applying USLE and geographical information
+    system IDRISI to predict soil erosion in small watershed. Journal of Soil and Water Conservation 14(2): 19–24.
     """
     f = np.asarray(fvc, dtype=np.float64)
     return _map_b(f.ravel(), 1).reshape(f.shape)
@@ -319,11 +336,98 @@ def b_grass_slr(fvc: np.ndarray) -> np.ndarray:
     return _map_b(f.ravel(), 2).reshape(f.shape)
 
 
-METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2}
+@dataclass(frozen=True)
+class CoverClasses:
+    """B by vegetation-cover class for one cover group (forest, shrub, grass, garden …).
+
+    ``upper_pct[j]`` is the (exclusive) upper bound of class j in percent cover; the last
+    class is open-ended, so ``len(values) == len(upper_pct) + 1``.
+    """
+
+    upper_pct: tuple[float, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.values) != len(self.upper_pct) + 1:
+            raise ValueError("cover classes need one more value than upper bounds")
+        if list(self.upper_pct) != sorted(set(self.upper_pct)) or any(not 0 < u < 100 for u in self.upper_pct):
+            raise ValueError("cover class bounds must increase strictly within (0, 100) %")
+        if any(not 0 <= v <= 1 for v in self.values):
+            raise ValueError("B of a cover class must lie in [0, 1]")
+
+    def of(self, fvc: np.ndarray) -> np.ndarray:
+        f = np.asarray(fvc, np.float64)
+        up = np.array(self.upper_pct + (np.inf,), np.float64)
+        vals = np.array(self.values, np.float64)
+        return np.array([_cover_class_one(v, up, vals, len(vals)) for v in f.ravel()]).reshape(f.shape)
+
+
+METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2, "fvc_class": 3, "formula": 4}
+
+_FORMULA_FUNCS = {"log10": np.log10, "ln": np.log, "log": np.log, "exp": np.exp, "sqrt": np.sqrt,
+                  "min": np.minimum, "max": np.maximum}
+_FORMULA_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
+                ast.Pow: np.power}
+
+
+def check_b_formula(expression: str) -> ast.Expression:
+    """Parse a user's B formula; only numbers, ``fvc`` (0–1), ``f`` (percent), + − × ÷ ** and
+    log10/ln/exp/sqrt/min/max are allowed (no names, attributes or other calls: nothing is executed)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"B formula {expression!r} is not an expression ({exc.msg})") from None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Expression, ast.Load, ast.operator, ast.unaryop)):
+            if isinstance(node, ast.operator) and type(node) not in _FORMULA_OPS:
+                raise ValueError(f"B formula {expression!r}: operator {type(node).__name__} is not allowed")
+            continue
+        if isinstance(node, ast.BinOp) or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            continue
+        if isinstance(node, ast.Name) and (node.id in ("fvc", "f") or node.id in _FORMULA_FUNCS):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FORMULA_FUNCS \
+                and not node.keywords and 1 <= len(node.args) <= 2:
+            continue
+        raise ValueError(f"B formula {expression!r}: {ast.unparse(node) if hasattr(ast, 'unparse') else node} "
+                         "is not allowed (use numbers, fvc, f, + - * / ** and log10, ln, exp, sqrt, min, max)")
+    return tree
+
+
+def b_formula(expression: str, fvc: np.ndarray) -> np.ndarray:
+    """B from a user's formula of the cover: ``fvc`` in 0–1 or ``f`` in percent, e.g. ``0.6508 - 0.3436*log10(f)``.
+
+    Evaluated on arrays without ``eval``; the result is not clipped (the caller checks [0, 1]).
+    """
+    tree = check_b_formula(expression)
+    f = np.asarray(fvc, np.float64)
+    env = {"fvc": f, "f": f * 100.0}
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in env:
+                raise ValueError(f"B formula {expression!r}: {node.id} is a function; call it, e.g. {node.id}(f)")
+            return env[node.id]
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):
+            return _FORMULA_OPS[type(node.op)](ev(node.left), ev(node.right))
+        return _FORMULA_FUNCS[node.func.id](*(ev(a) for a in node.args))
+
+    with np.errstate(all="ignore"):
+        out = np.broadcast_to(ev(tree), f.shape).astype(np.float64)
+    return out
 
 
 @nb.njit(cache=True, parallel=True)
-def _b(landuse, fvc, lut_method, lut_value):
+def _b(landuse, fvc, lut_method, lut_value, lut_group, g_upper, g_values, g_count):
     out = np.full(landuse.shape, np.nan, np.float32)
     lu = landuse.ravel()
     fv = fvc.ravel()
@@ -339,31 +443,58 @@ def _b(landuse, fvc, lut_method, lut_value):
             o[i] = _cai2000_one(fv[i])
         elif m == 2:
             o[i] = _grass_slr_one(fv[i])
+        elif m == 3:
+            g = lut_group[code]
+            o[i] = _cover_class_one(fv[i], g_upper[g], g_values[g], g_count[g])
     return out
 
 
 def b_factor(landuse: np.ndarray, fvc: np.ndarray, classes: np.ndarray, methods: np.ndarray,
-             constants: np.ndarray) -> np.ndarray:
-    """B per cell: each land-use class uses its method (``constant`` value, ``cai2000`` or ``grass_slr`` on FVC).
+             constants: np.ndarray, cover_classes: dict[int, CoverClasses] | None = None,
+             formulas: dict[int, str] | None = None) -> np.ndarray:
+    """B per cell: each land-use class uses its method on the vegetation cover FVC (0–1).
 
-    ``classes``, ``methods`` and ``constants`` are the columns of the B table.  Cells of
-    a class not in the table stay NaN (input validation reports such classes first).
-    One pass in numba, float32 out; the formulas are those of :func:`b_cai2000` and
-    :func:`b_grass_slr`.
+    ``classes``, ``methods`` and ``constants`` are the columns of the B table; ``cover_classes``
+    gives the cover-class table of each ``fvc_class`` code and ``formulas`` the expression of each
+    ``formula`` code.  Cells of a class not in the table stay NaN (input validation reports such
+    classes first).  One pass in numba (float32 out), then the formula classes.
     """
     classes = np.asarray(classes, dtype=np.int64)
+    cover_classes, formulas = cover_classes or {}, formulas or {}
     size = int(max(classes.max(initial=0), 0)) + 1
     lut_method = np.full(size, -1, np.int64)
     lut_value = np.full(size, np.nan, np.float64)
+    lut_group = np.zeros(size, np.int64)
+    tables = list(dict.fromkeys(cover_classes.values()))
+    width = max((len(t.values) for t in tables), default=1)
+    g_upper = np.full((max(len(tables), 1), width), np.inf)
+    g_values = np.full((max(len(tables), 1), width), np.nan)
+    g_count = np.ones(max(len(tables), 1), np.int64)
+    for g, t in enumerate(tables):
+        g_upper[g, :len(t.upper_pct)] = t.upper_pct
+        g_values[g, :len(t.values)] = t.values
+        g_count[g] = len(t.values)
     for code, method, value in zip(classes, methods, constants):
         if method not in METHOD_CODES:
             raise ValueError(f"unknown B method {method!r}; expected one of {', '.join(B_METHODS)}")
+        if method == "fvc_class" and int(code) not in cover_classes:
+            raise ValueError(f"land-use class {code}: method fvc_class needs its cover-class table")
+        if method == "formula" and int(code) not in formulas:
+            raise ValueError(f"land-use class {code}: method formula needs its expression")
         if code >= 0:
             lut_method[code] = METHOD_CODES[method]
             lut_value[code] = value
+            if method == "fvc_class":
+                lut_group[code] = tables.index(cover_classes[int(code)])
     lu = np.ascontiguousarray(landuse)
-    return _b(lu.astype(np.int64) if lu.dtype.kind not in "iu" else lu, np.ascontiguousarray(fvc, np.float32),
-              lut_method, lut_value)
+    lu = lu.astype(np.int64) if lu.dtype.kind not in "iu" else lu
+    fv = np.ascontiguousarray(fvc, np.float32)
+    out = _b(lu, fv, lut_method, lut_value, lut_group, g_upper, g_values, g_count)
+    for code, expression in formulas.items():
+        sel = lu == code
+        if sel.any():
+            out[sel] = b_formula(expression, fv[sel]).astype(np.float32)
+    return out
 
 
 def lookup(codes: np.ndarray, keys: np.ndarray, values: np.ndarray, default: float = np.nan) -> np.ndarray:

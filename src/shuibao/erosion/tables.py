@@ -9,8 +9,10 @@ replace them with your province's values.
 =================  ==========================================================
 ``m_exponent.csv``  m by slope class (degrees)
 ``s_factor.csv``    S = a sin θ + b per slope class
-``b_table.csv``     B method per land-use class (constant / cai2000 / grass_slr)
-``t_table.csv``     T per land-use class
+``landuse_codes.csv``  the land-use codes (GB/T 21010-2017 second level, 表2 first level) and their roll-up
+``b_table.csv``     B method per land-use code (constant / fvc_class / cai2000 / grass_slr / formula)
+``b_cover_classes.csv``  B by vegetation-cover class per cover group (forest, shrub, grass, garden)
+``t_table.csv``     T per rotation zone and cropland code
 ``e_table.csv``     E per engineering-measure code (0 = none)
 ``r_model.csv``     constants of the daily-rain erosivity model and its fallback
 ``grades.csv``      SL 190-2007 grade bounds above the tolerance
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import csle
 from ..core.csle import B_METHODS
 from ..core.lsfactor import MExponentTable, SlopeFactorTable
 from ..datafiles import CsvTable
@@ -78,6 +81,8 @@ class ClassTable:
     codes: np.ndarray
     values: np.ndarray
     methods: np.ndarray | None = None
+    cover_classes: dict | None = None  # B: code → csle.CoverClasses of its fvc_class rows
+    formulas: dict | None = None  # B: code → expression of its formula rows
 
     def unknown(self, present_codes) -> list[int]:
         return sorted(int(c) for c in set(np.asarray(present_codes).tolist()) - set(self.codes.tolist()))
@@ -96,19 +101,134 @@ def _codes(t: CsvTable, column: str) -> np.ndarray:
     return np.array(codes, dtype=np.int64)
 
 
-def b_table(path: Path | str | None = None) -> ClassTable:
+@dataclass(frozen=True)
+class LandUseCode:
+    """One land-use code the engine knows: a GB/T 21010-2017 second-level class or a 表2 first-level class."""
+
+    code: int
+    gbt_code: str
+    name: str
+    name_en: str
+    plan_class: int  # 表2 class 1–8 it rolls up to
+    cover_group: str  # which B/FVC rule family it belongs to (forest, shrub, grass, garden, cropland, paddy …)
+    fvc_pool: str  # "veg": a full-cover NDVI end-member candidate; "soil": a bare-soil one; "none": neither
+
+
+COVER_GROUPS = ("cropland", "paddy", "garden", "forest", "shrub", "grass", "built_up", "rural_settlement",
+                "urban_green", "disturbed", "transport", "rural_road", "water", "other", "bare", "bare_rock")
+
+
+def landuse_codes(path: Path | str | None = None) -> dict[int, LandUseCode]:
+    """The land-use codes: GB/T 21010-2017 second-level codes written as integers (0101 水田 → 101 …
+    1207 裸岩石砾地 → 1207) and 表2's eight first-level classes 1–8 for inputs coded only to the first level.
+
+    The two cannot collide: every second-level code is ≥ 101.
+    """
+    t = _open(path, "landuse_codes.csv", ("code", "gbt_code", "name", "name_en", "plan_class", "cover_group",
+                                          "fvc_pool"))
+    codes = _codes(t, "code")
+    out = {}
+    for i, code in enumerate(codes.tolist()):
+        if not 0 < code < 65536:
+            raise ReferenceDataError(f"{t.path}, row {i + 2}, column code: {code} must lie in 1–65535")
+        out[code] = LandUseCode(code, t.text(i, "gbt_code"), t.text(i, "name"), t.text(i, "name_en"),
+                                int(t.float(i, "plan_class", minimum=1, maximum=8)),
+                                t.text(i, "cover_group", choices=COVER_GROUPS),
+                                t.text(i, "fvc_pool", choices=("veg", "soil", "none")))
+    return out
+
+
+def b_table(path: Path | str | None = None, cover_path: Path | str | None = None) -> ClassTable:
+    """B per land-use code: ``landuse_code, method, value, parameter`` (``parameter``: the cover group of a
+    ``fvc_class`` row, the expression of a ``formula`` row); the cover-class tables come from
+    ``b_cover_classes.csv`` (or ``cover_path``)."""
     t = _open(path, "b_table.csv", ("landuse_code", "method", "value"))
     methods = np.array([t.text(i, "method", choices=B_METHODS) for i in range(len(t))])
     values = np.array([
         t.float(i, "value", minimum=0, maximum=1) if methods[i] == "constant" else np.nan for i in range(len(t))
     ], dtype=np.float64)
-    return ClassTable(t.path, _codes(t, "landuse_code"), values, methods)
+    codes = _codes(t, "landuse_code")
+    has_param = "parameter" in t.rows[0] if len(t) else False
+    cover: dict[int, csle.CoverClasses] = {}
+    formulas: dict[int, str] = {}
+    groups = None
+    for i, (code, method) in enumerate(zip(codes.tolist(), methods.tolist())):
+        if method not in ("fvc_class", "formula"):
+            continue
+        param = t.text(i, "parameter", optional=True) if has_param else ""
+        if not param:
+            raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: method {method} needs "
+                                     + ("the cover group of its cover-class table" if method == "fvc_class"
+                                        else "its formula, e.g. 0.6508 - 0.3436*log10(f)"))
+        if method == "formula":
+            try:
+                csle.check_b_formula(param)
+            except ValueError as exc:
+                raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: {exc}") from None
+            formulas[code] = param
+            continue
+        if groups is None:
+            groups = cover_classes(cover_path)
+        if param not in groups:
+            raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: cover group {param!r} is not in "
+                                     f"the cover-class table (it has {', '.join(sorted(groups))})")
+        cover[code] = groups[param]
+    return ClassTable(t.path, codes, values, methods, cover, formulas)
 
 
-def t_table(path: Path | str | None = None) -> ClassTable:
+def cover_classes(path: Path | str | None = None) -> dict[str, csle.CoverClasses]:
+    """B by vegetation-cover class per cover group: ``group, fvc_min_pct, fvc_max_pct, b`` rows, the classes
+    of a group contiguous from 0 to 100 %."""
+    t = _open(path, "b_cover_classes.csv", ("group", "fvc_min_pct", "fvc_max_pct", "b"))
+    rows: dict[str, list[tuple[float, float, float, int]]] = {}
+    for i in range(len(t)):
+        rows.setdefault(t.text(i, "group"), []).append(
+            (t.float(i, "fvc_min_pct", minimum=0, maximum=100), t.float(i, "fvc_max_pct", minimum=0, maximum=100),
+             t.float(i, "b", minimum=0, maximum=1), i + 2))
+    out = {}
+    for group, rs in rows.items():
+        rs.sort()
+        if rs[0][0] != 0 or rs[-1][1] != 100 or any(a[1] != b[0] for a, b in zip(rs, rs[1:])):
+            raise ReferenceDataError(f"{t.path}: the cover classes of group {group!r} must run from 0 to 100 % "
+                                     "without gaps or overlaps (each class's fvc_min_pct = the previous fvc_max_pct)")
+        try:
+            out[group] = csle.CoverClasses(tuple(r[1] for r in rs[:-1]), tuple(r[2] for r in rs))
+        except ValueError as exc:
+            raise ReferenceDataError(f"{t.path}, group {group!r}: {exc}") from None
+    return out
+
+
+@dataclass(frozen=True)
+class TillageTable:
+    """T per (rotation zone, land-use code); land not listed gets T = 1 (T applies to cropland only)."""
+
+    path: Path
+    zones: tuple[str, ...]
+    rows: dict[tuple[str, int], float]
+
+    def for_zone(self, zone: str | None) -> ClassTable:
+        """The codes and T of one zone (``None``: a table without zones)."""
+        key = "" if zone is None else zone
+        items = sorted((code, t) for (z, code), t in self.rows.items() if z == key)
+        return ClassTable(self.path, np.array([c for c, _ in items], np.int64), np.array([t for _, t in items]))
+
+
+def t_table(path: Path | str | None = None) -> TillageTable:
+    """``zone, landuse_code, t`` (``zone`` optional: a table for one zone); codes of a zone unique."""
     t = _open(path, "t_table.csv", ("landuse_code", "t"))
-    return ClassTable(t.path, _codes(t, "landuse_code"),
-                      np.array([t.float(i, "t", minimum=0, maximum=1) for i in range(len(t))]))
+    zoned = bool(len(t)) and "zone" in t.rows[0]
+    rows: dict[tuple[str, int], float] = {}
+    for i in range(len(t)):
+        v = t.number(i, "landuse_code")
+        if v != v.to_integral_value():
+            raise ReferenceDataError(f"{t.path}, row {i + 2}, column landuse_code: {v} is not an integer code")
+        zone = t.text(i, "zone") if zoned else ""
+        key = (zone, int(v))
+        if key in rows:
+            raise ReferenceDataError(f"{t.path}, row {i + 2}: code {int(v)} is listed twice"
+                                     + (f" for zone {zone}" if zone else ""))
+        rows[key] = t.float(i, "t", minimum=0, maximum=1)
+    return TillageTable(t.path, tuple(dict.fromkeys(z for z, _ in rows)), rows)
 
 
 def e_table(path: Path | str | None = None) -> ClassTable:

@@ -84,14 +84,22 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               choices=("downstream", "upstream")),
     ParamSpec("l_form", str, "segment", "—", "L of a cell from the segment formula or per cell",
               choices=("segment", "cell")),
-    ParamSpec("ndvi_soil", float, None, "NDVI", "bare-soil NDVI (default: 5th percentile)", -1, 1),
-    ParamSpec("ndvi_veg", float, None, "NDVI", "full-cover NDVI (default: 95th percentile)", -1, 1),
+    ParamSpec("ndvi_soil", float, None, "NDVI", "bare-soil NDVI (default: the soil_percentile of the NDVI of "
+              "cropland, bare and vegetated land — never water or sealed land)", -1, 1),
+    ParamSpec("ndvi_veg", float, None, "NDVI", "full-cover NDVI (default: the veg_percentile of the NDVI of "
+              "vegetated land)", -1, 1),
+    ParamSpec("soil_percentile", float, 5.0, "%", "cumulative-frequency percentile of the bare-soil end-member",
+              0, 50),
+    ParamSpec("veg_percentile", float, 95.0, "%", "cumulative-frequency percentile of the full-cover end-member",
+              50, 100),
+    ParamSpec("rotation_zone", str, None, "—", "rotation zone (轮作区) whose rows of the T table apply "
+              "(default: the table's only zone, or its first)"),
     ParamSpec("idw_power", float, 2.0, "—", "inverse-distance power for station R", 0.5, 6),
     ParamSpec("idw_neighbours", int, None, "stations", "nearest stations used (default: all)", 1, 10_000),
     ParamSpec("k_correction", bool, False, "—", "apply the Chinese correction to EPIC K"),
 )
 
-TABLES = ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")
+TABLES = ("b_table", "b_cover_classes", "t_table", "e_table", "m_table", "s_table", "r_model", "landuse_codes")
 EXECUTION: tuple[ParamSpec, ...] = (
     ParamSpec("engine", str, "memory", "—", "where the blockwise steps run", choices=("memory", "dask")),
     ParamSpec("scheduler", str, "local", "—", "dask: \"local\" (a LocalCluster) or a scheduler address"),

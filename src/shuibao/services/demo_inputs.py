@@ -13,7 +13,6 @@ the recipe and SHA-256 of each file, so a second call with the same arguments re
 from __future__ import annotations
 
 import csv
-from importlib import resources
 import io
 import json
 import math
@@ -34,14 +33,14 @@ from ..io.steps import sha256
 from ..synthetic import SOIL_TABLE_ROWS, SYNTHETIC_TAG
 from ..synthetic_city import MEASURES_NODATA, city_rain_stations, make_city_scene
 
-GENERATOR = "shuibao.synthetic_city v1"
+GENERATOR = "shuibao.synthetic_city v2"
 SEED = 2025
 MANIFEST = "synthetic-manifest.json"
 INPUT_TAGS = {"SHUIBAO_SYNTHETIC": SYNTHETIC_TAG,
                  "SHUIBAO_GENERATOR": f"{GENERATOR}, seed {SEED}"}
-LANDUSE_CODES = ("表2 classes: 1 耕地 2 园地 3 林地 4 草地 5 建设用地 6 交通运输用地 7 水域及水利设施用地 "
-                 "8 其他土地; 0 nodata")
-SOIL_CODES = "1 purple soil 紫色土, 2 yellow soil 黄壤, 3 limestone soil 石灰岩土; 0 nodata"
+LANDUSE_CODES = ("GB/T 21010-2017 second-level codes as integers (0101 水田 → 101 … 1207 裸岩石砾地); "
+                 "see shuibao/erosion/data/landuse_codes.csv; 0 nodata")
+SOIL_CODES = "1 purple soil 紫色土, 2 yellow soil 黄壤, 3 limestone soil 石灰岩土, 4 paddy soil 水稻土; 0 nodata"
 MEASURE_CODES = "e_table measure codes: 0 none, 1 水平梯田（土坎）, 2 水平梯田（石坎）; 255 nodata"
 RAIN_COLUMNS = ["station", "x", "y", "date", "rain_mm"]
 
@@ -70,23 +69,7 @@ channel_threshold_m2 = 1000000
 watershed_threshold_km2 = 12
 watershed_min_km2 = 5
 
-[tables]
-# DEMO ASSUMPTIONS, not sourced values: see the source column of each file
-t_table = "inputs/demo-t-table.csv"
-b_table = "inputs/demo-b-table.csv"
 """
-
-# The shipped T table has the placeholder T = 1 for cropland (no Sichuan-Basin rotation-zone value was
-# retrievable) and the B table B = 1 for construction land; with them the synthetic city erodes far
-# more than any real year of the plan (about 58 % conservation rate against 69.5 % in 2020). The demo
-# therefore runs with two stated assumptions, written beside the inputs and named in the spec.
-DEMO_TABLE_CHANGES = {
-    "t_table.csv": {"1": ("0.35", "DEMO ASSUMPTION for the synthetic demo only, not a sourced value: cropland T of "
-                                  "a contour-tillage/rotation zone (the 规定's 西北 zone value is 0.281)")},
-    "b_table.csv": {"5": ("constant", "0.1", "DEMO ASSUMPTION for the synthetic demo only, not a sourced value: "
-                                             "built-up land is mostly sealed, only its open ground erodes")},
-}
-
 
 def demo_grid(resolution_m: float = 100.0) -> tuple[GridSpec, list]:
     """The demo grid (Albers, metres) over all district polygons, and the polygons in its CRS."""
@@ -155,19 +138,6 @@ def _cog(data: np.ndarray, grid: GridSpec, nodata, band: str, extra: dict | None
     return lambda p: write_cog(p, data, grid, nodata=nodata, tags=tags, band_name=band, categorical=categorical)
 
 
-def _demo_table(name: str, changes: dict[str, tuple[str, ...]]) -> str:
-    """A shipped lookup table with some rows replaced by the demo's stated assumptions."""
-    text = (resources.files("shuibao.erosion") / "data" / name).read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
-    for row in rows[1:]:
-        if row[0] in changes:
-            new = changes[row[0]]
-            row[len(row) - len(new):] = list(new)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 def write_demo_inputs(out_dir: Path, *, resolution_m: float = 100.0, years: Iterable[int] = (2024, 2025)
                       ) -> list[Path]:
     """Write the synthetic inputs under ``out_dir/inputs`` and one spec per year; return the spec paths."""
@@ -208,11 +178,11 @@ def write_demo_inputs(out_dir: Path, *, resolution_m: float = 100.0, years: Iter
             year_tag = {"SHUIBAO_YEAR": str(y)}
             writers = {
                 "dem.tif": _cog(scene.dem, grid, float("nan"), "elevation (m)"),
-                "soil.tif": _cog(scene.soil, grid, 0, "soil code (1–3, see soil.csv)",
+                "soil.tif": _cog(scene.soil, grid, 0, "soil code (1–4, see soil.csv)",
                                  {"SHUIBAO_CODES": SOIL_CODES}, True),
                 "measures.tif": _cog(scene.measures, grid, MEASURES_NODATA, "engineering measure code (E table)",
                                      {"SHUIBAO_CODES": MEASURE_CODES}, True),
-                f"landuse-{y}.tif": _cog(scene.landuse, grid, 0, "land-use class (表2 codes 1–8)",
+                f"landuse-{y}.tif": _cog(scene.landuse, grid, 0, "land-use code (GB/T 21010-2017 second level)",
                                          {**year_tag, "SHUIBAO_CODES": LANDUSE_CODES}, True),
                 f"ndvi-{y}.tif": _cog(scene.ndvi, grid, float("nan"), "NDVI (unitless, annual mean)", year_tag),
             }
@@ -224,8 +194,6 @@ def write_demo_inputs(out_dir: Path, *, resolution_m: float = 100.0, years: Iter
             n: v for n, v in files.items() if n not in recipes and (inputs / n).is_file()}
         note = "synthetic demo inputs: made by shuibao.synthetic_city, not observations"
         _put(inputs / MANIFEST, _text(json.dumps({"note": note, "files": files}, ensure_ascii=False, indent=1)))
-    for name, changes in DEMO_TABLE_CHANGES.items():
-        _put(inputs / f"demo-{name.replace('_', '-')}", _text(_demo_table(name, changes)))
     specs = []
     for y in years:
         spec = out_dir / f"monitor-{y}.toml"

@@ -20,6 +20,7 @@ from pyproj import CRS, Proj, Transformer
 
 from ..core.zonal import present_codes
 from ..datafiles import CsvTable
+from ..erosion import tables as erosion_tables
 from ..erosion.engine import TerrainParams
 from ..errors import InputError, ReferenceDataError, ShuibaoError
 from ..grid import GridSpec
@@ -74,7 +75,8 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                         rain=i.get("rain"), annual_rain=i.get("annual_rain"), k=i.get("k"), soil=i.get("soil"),
                         soil_table=i.get("soil_table"),
                         measures=spec.measures if isinstance(spec.measures, Path) else None,
-                        **{k: t.get(k) for k in ("b_table", "t_table", "e_table", "m_table", "s_table", "r_model")},
+                        **{k: t.get(k) for k in ("b_table", "b_cover_classes", "t_table", "e_table", "m_table",
+                                                 "s_table", "r_model", "landuse_codes")},
                         labels={k: f"[inputs] {k}" for k in ("rain", "soil_table")})
     terrain = TerrainParams(routing=p["routing"], channel_threshold_m2=p["channel_threshold_m2"],
                             slope_for_factors=p["slope_for_factors"],
@@ -82,22 +84,30 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                                                  cutoff_high=p["cutoff_high"], cutoff_selector=p["cutoff_selector"],
                                                  l_form=p["l_form"]))
     params = CsleParams(tolerance_t_km2=p["tolerance_t_km2"], terrain=terrain, ndvi_soil=p["ndvi_soil"],
-                        ndvi_veg=p["ndvi_veg"], idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
+                        ndvi_veg=p["ndvi_veg"], soil_percentile=p["soil_percentile"],
+                        veg_percentile=p["veg_percentile"], rotation_zone=p["rotation_zone"],
+                        idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
                         k_correction=p["k_correction"], target_crs=spec.crs, resolution_m=spec.resolution_m,
                         synthetic=spec.synthetic)
     return inputs, params
 
 
 def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int, tuple[int, str]]:
-    """Land-use code → (表2 class, name); by default the codes are 表2's eight classes."""
+    """Land-use code → (表2 class, name); by default the engine's codes (GB/T 21010-2017 second-level codes
+    and 表2's eight first-level classes, ``erosion/data/landuse_codes.csv`` or the run's own table)."""
     if spec.landuse_classes is None:
-        return {c.code: (c.code, c.name) for c in ref.landuse_classes}
+        try:
+            codes = erosion_tables.landuse_codes(spec.tables.get("landuse_codes"))
+        except ShuibaoError as exc:
+            problems.append(f"[tables] landuse_codes: {exc}")
+            return {}
+        return {c.code: (c.plan_class, c.name) for c in codes.values()}
     try:
         t = CsvTable(spec.landuse_classes.name, ("code", "name", "plan_class"), spec.landuse_classes.parent)
         plan = {c.code for c in ref.landuse_classes}
         out = {}
         for i in range(len(t)):
-            code = int(t.float(i, "code", minimum=1, maximum=255))
+            code = int(t.float(i, "code", minimum=1, maximum=65535))
             pc = int(t.float(i, "plan_class", minimum=1, maximum=8))
             if pc not in plan:
                 raise ReferenceDataError(f"{t.path}, row {i + 2}: plan_class {pc} is not one of 表2's classes 1–8")
@@ -262,15 +272,23 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
     grid, valid = dem.grid, dem.valid
     landuse = data["landuse"].data
     present = set(present_codes(landuse, valid).tolist())
-    if max(present, default=0) > 255 or min(present, default=0) < 0:
-        problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–255 "
+    if max(present, default=0) > 65535 or min(present, default=0) < 0:
+        problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–65535 "
                         f"({min(present)}…{max(present)}); recode them (and map them with landuse_classes)")
     elif classes:
         unknown = sorted(present - set(classes))
         if unknown:
             where = (f"{spec.landuse_classes} does not map to a 表2 class" if spec.landuse_classes is not None else
-                     "are not 表2's classes 1–8; give landuse_classes (code,name,plan_class) to map them")
+                     "are neither GB/T 21010-2017 second-level codes (0101 水田 → 101 … 1207) nor 表2's classes "
+                     "1–8; give landuse_classes (code,name,plan_class) to map them")
             problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {where}")
+        else:  # the counts are kept per 表2 class (uint8): roll the codes up once here
+            lut = np.zeros(max(present, default=0) + 1, np.uint8)
+            for code in present:
+                lut[code] = classes[code][0]
+            landuse = lut[np.where(valid, landuse, 0)]
+            names = {c.code: c.name for c in ref.landuse_classes}
+            classes = {pc: (pc, names.get(pc, str(pc))) for pc in set(lut.tolist()) - {0}}
     if isinstance(spec.measures, PolygonInput):
         _measures(spec, data, grid, valid, problems)
     _require_overlap(zones, zone_geoms, grid, spec, problems)
