@@ -85,11 +85,20 @@ def run_saga(dem: Path, work: Path) -> dict[str, Path]:
          "-CONV", "0", "-METHOD", "1"],
     ]
     for call in calls:
-        cmd = ["saga_cmd", "-f=s", *map(str, call)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"saga_cmd failed ({' '.join(cmd)}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        saga_cmd(call)
+    # Desmet & Govers as the paper means it: A = upslope area at the cell's inlet, m² (TCA − one cell)
+    out["inlet_area"], out["ls_dg_inlet"] = work / "inlet_area.tif", work / "ls_dg_inlet.tif"
+    write_fixture(out["d8_area"], out["inlet_area"], offset=-float(read(dem)[1].cell_area))
+    saga_cmd(["ta_hydrology", "22", "-SLOPE", out["slope_rad"], "-AREA", out["inlet_area"], "-LS",
+              out["ls_dg_inlet"], "-CONV", "0", "-METHOD", "1"])
     return out
+
+
+def saga_cmd(call: list) -> None:
+    cmd = ["saga_cmd", "-f=s", *map(str, call)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"saga_cmd failed ({' '.join(cmd)}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
 def interior(shape: tuple[int, int]) -> np.ndarray:
@@ -128,6 +137,22 @@ def saga_rule_slope_length(filled: np.ndarray, cell: float) -> tuple[np.ndarray,
     _, ncsl = lsfactor.downslope_angle(filled.astype(np.float32), valid, fdir, theta, cell)
     rule = lsfactor.SlopeLengthParams(cutoff_low=0.5, cutoff_high=0.5, max_length_m=1e9)
     return lsfactor.slope_length(fdir, valid, theta, ncsl, None, rule), ncsl
+
+
+def saga_desmet_govers(slope_rad: np.ndarray, sca: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """S and L of SAGA 8.5 ``ta_hydrology 22 -METHOD 1 -CONV 0`` (stable soil, erosivity 1).
+
+    m = β/(1+β), β = (sin θ/0.0896)/(3 sin^0.8 θ + 0.56) (RUSLE rill/interrill m);
+    L = ((A + D²)^(m+1) − A^(m+1)) / (D^(m+2) · 22.13^m) with A the specific catchment area as
+    given and x = 1; S = 10.8 sin θ + 0.03 below 9 % (atan 0.09), else 16.8 sin θ − 0.5.
+    """
+    s = np.sin(slope_rad)
+    beta = (s / 0.0896) / (3.0 * s ** 0.8 + 0.56)
+    m = beta / (1.0 + beta)
+    area = np.where(sca >= 0, sca, np.nan)  # −99999: SAGA's no-data on the edge ring
+    big_l = ((area + cell * cell) ** (m + 1) - area ** (m + 1)) / (cell ** (m + 2) * 22.13 ** m)
+    big_s = np.where(slope_rad < 0.08975817419, 10.8 * s + 0.03, 16.8 * s - 0.5)
+    return big_s, big_l
 
 
 def compare(saga: dict[str, Path]) -> dict:
@@ -171,8 +196,27 @@ def compare(saga: dict[str, Path]) -> dict:
         share_at_cap=float(np.mean(result.slope_length_m[inner] >= TerrainParams().ls.max_length_m - 1e-3)))
     ls_saga, _ = read(saga["ls_dg"])
     res["ls_csle_default_vs_saga_desmet_govers"] = agreement(result.ls, ls_saga, inner)
+    ls_inlet, _ = read(saga["ls_dg_inlet"])
+    res["ls_csle_default_vs_saga_dg_inlet_area"] = agreement(result.ls, ls_inlet, inner)
     res["ls_csle_default_vs_saga_desmet_govers"].update(
         median_ours=float(np.nanmedian(result.ls[inner])), median_saga=float(np.nanmedian(ls_saga[inner])))
+    # 4b. the same split into S and L: SAGA's Desmet & Govers LS written out (TopographicIndices.cpp,
+    # CLS_Factor::Get_LS case 1), checked to reproduce SAGA's raster, then S and L compared separately
+    rad, _ = read(saga["slope_rad"])
+    sca, _ = read(saga["sca"])
+    s_saga, l_saga_dg = saga_desmet_govers(rad, sca, cell)
+    res["ls_saga_formula_reproduced"] = agreement(s_saga * l_saga_dg, ls_saga, inner)
+    res["s_csle_vs_saga_mccool"] = agreement(result.s_factor, s_saga, inner)
+    deg = np.degrees(rad)  # below 10° both use McCool (1987); the 5° (CSLE) and 9 % (SAGA) breaks differ
+    same_s = inner & ((deg < 5.0) | ((deg >= np.degrees(0.08975817419)) & (deg < 10.0)))
+    res["s_below_10deg_same_mccool_branch"] = agreement(result.s_factor, s_saga, same_s)
+    res["s_below_10deg_on_saga_slope"] = agreement(lsfactor.s_factor(deg), s_saga, same_s)
+    res["l_csle_vs_saga_desmet_govers"] = agreement(result.l_factor, l_saga_dg, inner)
+    res["l_csle_vs_saga_dg_inlet_area"] = agreement(result.l_factor, ls_inlet / s_saga, inner)
+    res["l_medians"] = {"csle": float(np.nanmedian(result.l_factor[inner])),
+                        "saga_dg_sca": float(np.nanmedian(l_saga_dg[inner])),
+                        "saga_dg_inlet_area": float(np.nanmedian((ls_inlet / s_saga)[inner])),
+                        "ls_saga_dg_inlet_area": float(np.nanmedian(ls_inlet[inner]))}
     res["sensitivity"] = sensitivity(dem, valid, grid)
     return res
 
@@ -203,7 +247,7 @@ def sensitivity(dem: np.ndarray, valid: np.ndarray, grid: GridSpec) -> dict:
 def table(res: dict) -> str:
     rows = ["| quantity | cells | median ratio | within ±10 % | equal |", "|---|---|---|---|---|"]
     for k, v in res.items():
-        if k == "sensitivity":
+        if k == "sensitivity" or not isinstance(v, dict) or "cells" not in v:
             continue
         rows.append(f"| {k} | {v['cells']} | {v['median_ratio']:.4f} | {100 * v['within_10pct']:.2f} % "
                     f"| {100 * v['equal']:.2f} % |")
@@ -214,7 +258,11 @@ def table(res: dict) -> str:
     extra.append(f"- CSLE λ as shipped: median {d['median_ours_m']:.1f} m (SAGA {d['median_saga_m']:.1f} m), "
                  f"{100 * d['share_at_cap']:.2f} % of cells at the 333 m cap")
     d = res["ls_csle_default_vs_saga_desmet_govers"]
-    extra.append(f"- LS median: CSLE {d['median_ours']:.3f}, SAGA Desmet & Govers {d['median_saga']:.3f}")
+    extra.append(f"- LS median: CSLE {d['median_ours']:.3f}, SAGA Desmet & Govers {d['median_saga']:.3f} (SCA), "
+                 f"{res['l_medians']['ls_saga_dg_inlet_area']:.3f} (inlet area)")
+    lm = res["l_medians"]
+    extra.append(f"- L median: CSLE {lm['csle']:.3f}, SAGA Desmet & Govers {lm['saga_dg_sca']:.3f} (SCA), "
+                 f"{lm['saga_dg_inlet_area']:.3f} (inlet area)")
     sens = ["| slope-length choice | mean LS | median LS | mean λ m | share at cap |", "|---|---|---|---|---|"]
     for k, v in res["sensitivity"].items():
         sens.append(f"| {k} | {v['mean_ls']:.3f} | {v['median_ls']:.3f} | {v['mean_lambda_m']:.1f} "
@@ -245,12 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_fixture(src: Path, dst: Path) -> None:
-    """SAGA's raster as a small float32 GeoTIFF (DEFLATE, predictor 3), written then renamed."""
+def write_fixture(src: Path, dst: Path, offset: float = 0.0) -> None:
+    """SAGA's raster (plus ``offset``) as a small float32 GeoTIFF (DEFLATE, predictor 3), written then renamed."""
     import rasterio
 
     with rasterio.open(src) as s:
         data = s.read(1).astype(np.float32)
+        if offset:
+            data = np.where(data == s.nodata, data, data + np.float32(offset)) if s.nodata is not None \
+                else data + np.float32(offset)
         prof = dict(driver="GTiff", width=s.width, height=s.height, count=1, dtype="float32", crs=s.crs,
                     transform=s.transform, nodata=s.nodata, compress="deflate", predictor=3, zlevel=9)
     tmp = dst.with_suffix(".tmp.tif")
