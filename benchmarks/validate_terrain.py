@@ -22,7 +22,11 @@ SAGA tools used (``saga_cmd -h LIB ID`` lists their options):
   at 0, continued into the receiver while its slope is more than half the donor's
   (slopes from SAGA's 4-neighbour gradient, i.e. Zevenbergen & Thorne, ``-METHOD 6``);
 * ``ta_hydrology 19 -METHOD 0`` + ``ta_hydrology 22 -METHOD 1 -CONV 0``: LS by Desmet &
-  Govers (1996) from the D8 specific catchment area (RUSLE m, McCool S at 9 %).
+  Govers (1996) from the D8 specific catchment area (RUSLE m, McCool S at 9 %), and the same
+  tool given the inlet area (D8 area − one cell, m²), the A of the paper.
+
+The CSLE LS has no offline peer; its S and L are compared with SAGA's separately and the
+differences are differences of model (docs/validation.md explains each).
 """
 
 from __future__ import annotations
