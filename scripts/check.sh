@@ -3,7 +3,7 @@
 # and run the whole test suite against both database backends.
 # This is exactly what CI runs (.ci/run).
 source "$(dirname "$0")/lib.sh"
-apt_install postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium
+apt_install postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium saga
 ensure_venv "dev"
 
 # A throw-away PostGIS cluster on a private port, removed on exit.

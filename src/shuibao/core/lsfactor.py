@@ -89,10 +89,43 @@ class SlopeFactorTable:
 
 @dataclass(frozen=True)
 class SlopeLengthParams:
+    """How λ is accumulated and L, S are formed.  Each default names its source or says NOT verified.
+
+    ``methods-verification.md`` is ``shared/reference/methods-verification.md`` of the project;
+    effects measured on a real DEM are in docs/validation.md ("Terrain on real DEMs").
+
+    cutoff_low, cutoff_high
+        Flow into a cell is cut where its downslope angle falls below ``cutoff × θd(upslope)``:
+        0.7 where the selecting slope is below 5 % (2.8624°), 0.5 otherwise.  Source: Van Remortel
+        et al. AML lineage as ported in crazyzlj/Python ``RUSLE_LS/RUSLE_LS(Tool).py`` lines 10–11,
+        35–41, 155, 243, and the C# LS tool (LS_TOOL lineage) ``BuildSlopeCutGrid``
+        (methods-verification.md §1b, CONFIRMED).  The 2.8624° switch is 5 % (the AML's test),
+        not 5° (a wrong comment in that port).
+    cutoff_selector
+        Which cell's slope picks 0.7 or 0.5: ``"downstream"`` = the receiving cell (Van Remortel
+        AML, RUSLE_LS(Tool).py line 243; default) or ``"upstream"`` = the donor (C# LS tool).  The
+        two lineage implementations differ (§1b); it matters only where the slope crosses 2.86°.
+    max_length_m
+        Cap on the horizontal λ, default **333 m**.  NOT verified for regional CSLE: no national cap
+        was found for the monitoring practice or LS_TOOL, and the C# tool has none (§1c).  333 m is
+        the cap the InVEST discussion attributes to McCool et al. (natcap/invest PR #199; InVEST's
+        help gives 122–333 m, PR #534; methods.md §1.4), i.e. a RUSLE-lineage value.  SL 773-2018's 100 m cap
+        belongs to the project-level model and must not be used here.  On the real Jacksboro DEM
+        (90 m) 19.7 % of cells reach 333 m and the cap lowers mean LS by 9 % against no cap.
+    l_form
+        ``"segment"`` (default): Foster & Wischmeier (1974) segment L, as the monitoring practice
+        computes it (ChinaXiv-202108.00091 line 57, methods-verification.md §1a; Fu Suhua, Liu Baoyu
+        et al. 2015 "segmented-slope L", §1b); ``"cell"``: ``(λ/22.13)^m`` as the C# tool's CSLE mode
+        (which uses 22.1, §1a).
+    m_table, s_table
+        CSLE m classes in degrees (C# tool ``TableLookUp_csle``, §1a) and S of McCool et al. (1987)
+        / Liu et al. (1994), see the module docstring.
+    """
+
     cutoff_low: float = 0.7
     cutoff_high: float = 0.5
     cutoff_selector: str = "downstream"  # "downstream" (receiving cell, AML) or "upstream" (donor, C# tool)
-    max_length_m: float = 333.0
+    max_length_m: float = 333.0  # NOT verified for CSLE (see the class docstring)
     l_form: str = "segment"  # "segment" or "cell"
     m_table: MExponentTable = field(default_factory=MExponentTable)
     s_table: SlopeFactorTable = field(default_factory=SlopeFactorTable)

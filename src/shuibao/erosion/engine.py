@@ -24,12 +24,39 @@ StepCallback = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class TerrainParams:
-    """How the terrain factors are derived from the DEM."""
+    """How the terrain factors are derived from the DEM.
+
+    Sources below: ``shared/reference/methods-verification.md`` (§1a–§1c) of the project; effects
+    measured on a real DEM (Jacksboro, 90 m): docs/validation.md, "Terrain on real DEMs".
+
+    routing, mfd_method
+        Accumulation written for the user and used for the channel cut (λ itself always follows D8, as
+        LS_TOOL does).
+    channel_threshold_m2
+        Flow into a cell whose contributing area (by ``routing``) is at least this many m² is cut,
+        so λ stops at the channel network (LS_TOOL step "gully net", Fu Suhua, Liu Baoyu et al. 2015, 中国水土保持科学
+        13(5), abstract; the C# LS tool's ``ReBuildSlopeCutGrid`` takes the threshold in m², cut where
+        the *receiving* cell's accumulation ≥ threshold / cell area; §1b).  Default **None** (no
+        channel cut) here; the monitoring programme's default is 1 km² (``monitoring/spec.py``).
+        Neither value is verified: the C# tool hard-codes none (it comes from its UI) and the Fu
+        Suhua abstract stops before any value — NOT verified.  On the real DEM 1 km² lowers mean LS
+        by 0.7 %, 0.1 km² by 6 %.
+    slope_for_factors
+        The angle S and m are computed from: ``"horn"`` (3×3 Horn 1981 slope, default) or
+        ``"downslope"`` (the D8 downslope angle θd, flats 0.1°).  The LS_TOOL lineage uses θd for
+        both (C# tool ``TableLookUp_csle``/``Calculate_S`` take the downslope angle, §1a; the AML's
+        ``down_slp_ang``, §1b), so ``"downslope"`` is the lineage-faithful choice; ``"horn"`` is a
+        deliberate smoother choice (no 0.1° floor on flats, no single-neighbour noise), NOT from the
+        monitoring practice.  The cut-off rule always uses θd.  On the real DEM mean LS differs by
+        0.3 % (15.16 Horn, 15.12 θd), median LS by 13 % (10.69, 12.13).
+    ls
+        λ accumulation, cap and L/S forms: :class:`shuibao.core.lsfactor.SlopeLengthParams`.
+    """
 
     routing: str = "d8"  # accumulation written for the user: "d8" or "mfd"
     mfd_method: str = "quinn"
-    channel_threshold_m2: float | None = None  # flow into cells draining more than this is cut (λ)
-    slope_for_factors: str = "horn"  # slope used for S and m: "horn" (3×3) or "downslope" (D8 angle)
+    channel_threshold_m2: float | None = None  # λ stops at this contributing area; NOT verified (docstring)
+    slope_for_factors: str = "horn"  # slope used for S and m: "horn" (3×3) or "downslope" (D8 angle, LS_TOOL)
     ls: lsfactor.SlopeLengthParams = field(default_factory=lsfactor.SlopeLengthParams)
 
     def __post_init__(self) -> None:
