@@ -83,7 +83,7 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                                                  l_form=p["l_form"]))
     params = CsleParams(tolerance_t_km2=p["tolerance_t_km2"], terrain=terrain, ndvi_soil=p["ndvi_soil"],
                         ndvi_veg=p["ndvi_veg"], idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
-                        k_correction=p["k_correction"], target_crs=spec.crs, resolution_m=spec.resolution_m,
+                        k_correction=p["k_correction"], r_model=p["r_model"], target_crs=spec.crs, resolution_m=spec.resolution_m,
                         synthetic=spec.synthetic)
     return inputs, params
 
