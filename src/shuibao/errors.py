@@ -23,6 +23,11 @@ class InputError(ShuibaoError, ValueError):
     """A user-supplied value, file or option is not acceptable."""
 
 
+class FactorError(InputError):
+    """A CSLE factor or the soil loss is negative, NaN or infinite on cells with data: the inputs (or a table)
+    give a value the equation cannot use.  Never graded: the run stops (CLI exit 2)."""
+
+
 class DataError(ShuibaoError, OSError):
     """A data file or database could not be read or written as expected."""
 

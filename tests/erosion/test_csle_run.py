@@ -170,7 +170,8 @@ def test_summary_is_strict_json_when_a_station_has_no_erosive_rain(scene_dir, tm
     rain = tmp_path / "dry.csv"
     rain.write_text("station,x,y,date,rain_mm\nD1,400100,3349900,2022-06-01,5\nD1,400100,3349900,2022-06-02,3\n",
                     encoding="utf-8")
-    run_csle(inputs(scene_dir, rain=rain), tmp_path / "o", CsleParams())
+    # Zhang 2002's α and β come from the erosive days' means: none without erosive rain (the seasonal default has fixed α)
+    run_csle(inputs(scene_dir, rain=rain), tmp_path / "o", CsleParams(r_model="zhang2002"))
     text = (tmp_path / "o" / "summary.json").read_text()
     assert "NaN" not in text
     station = json.loads(text)["stations"][0]

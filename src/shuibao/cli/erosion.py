@@ -37,7 +37,11 @@ def csle(
     s_table: Optional[Path] = typer.Option(None, "--s-table", help="Own S-factor classes (CSV)."),
     r_model: Optional[Path] = typer.Option(None, "--r-model", help="Own erosivity-model constants (CSV)."),
     tolerance: float = typer.Option(500.0, "--tolerance", help="Tolerable soil loss, t/(km²·a) (微度 below it)."),
-    k_correction: bool = typer.Option(False, "--k-correction", help="Apply the Chinese correction to EPIC K."),
+    k_correction: bool = typer.Option(False, "--k-correction", help="Apply the Chinese correction to EPIC K "
+                                                                     "(Zhang Keli 2007; negative K set to 0, counted)."),
+    r_model_name: str = typer.Option("xie2016_seasonal", "--r-daily-model",
+                                     help="Daily erosivity model for --rain: xie2016_seasonal (warm/cold season, "
+                                          "the national census practice) or zhang2002 (half-month)."),
     ndvi_soil: Optional[float] = typer.Option(None, "--ndvi-soil", help="Bare-soil NDVI (default 5th percentile)."),
     ndvi_veg: Optional[float] = typer.Option(None, "--ndvi-veg", help="Full-cover NDVI (default 95th percentile)."),
     channel_threshold: Optional[float] = CHANNEL, cutoff_low: float = CUT_LOW, cutoff_high: float = CUT_HIGH,
@@ -52,7 +56,7 @@ def csle(
                                 k=k, soil=soil, soil_table=soil_table, measures=measures, b_table=b_table,
                                 t_table=t_table, e_table=e_table, m_table=m_table, s_table=s_table, r_model=r_model)
     params = service.CsleParams(
-        tolerance_t_km2=tolerance, k_correction=k_correction, ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg,
+        tolerance_t_km2=tolerance, k_correction=k_correction, r_model=r_model_name, ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg,
         target_crs=target_crs, intermediates=intermediates,
         terrain=terrain_options(channel_threshold, cutoff_low, cutoff_high, cutoff_selector, max_length, l_form,
                                 slope_for_factors),
@@ -63,6 +67,8 @@ def csle(
             typer.echo(f"  {name:<22} {seconds:8.2f} s", err=True)
 
     summary = service.run_csle(inputs, out, params, on_step=progress)
+    for warning in summary.get("warnings") or ():  # shown even with --quiet: they qualify the numbers
+        typer.echo(f"WARNING: {warning}", err=True)
     if state.quiet:
         return
     g = summary["grades"]
@@ -71,6 +77,12 @@ def csle(
     for name, zh in (("slight", "微度"), ("light", "轻度"), ("moderate", "中度"), ("intense", "强烈"),
                      ("very_intense", "极强烈"), ("severe", "剧烈")):
         typer.echo(f"{zh:<6} {g['area_km2'][name]:12.2f} {g['share_pct'][name]:9.2f}")
+    if summary.get("stations"):
+        rs = [s["r_annual"] for s in summary["stations"]]
+        typer.echo(f"R by {summary['parameters']['r_model']}: {len(rs)} station(s), {min(rs):,.0f}–{max(rs):,.0f} "
+                   "MJ·mm/(hm²·h·a)")
+    if summary.get("k_clipped_cells"):
+        typer.echo(f"K: {summary['k_clipped_cells']} cell(s) clipped to 0 by the Chinese correction")
     typer.echo(f"水土保持率 {summary['conservation_rate_pct']:.2f} % of {g['total_km2']:.2f} km²; "
                f"total {summary['timings_s']['total']:.1f} s")
 

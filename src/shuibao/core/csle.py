@@ -44,6 +44,7 @@ class ErosivityResult:
     p_d12: float
     p_y12: float
     years: int
+    model: str = "zhang2002"  # which daily model: "zhang2002" or "xie2016_seasonal" (then alpha is the warm season's)
 
 
 def half_month_index(month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -96,6 +97,56 @@ def erosivity_daily(year: np.ndarray, month: np.ndarray, day: np.ndarray, rain_m
     total = half.sum()
     share = half / total if total > 0 else np.zeros(24)
     return ErosivityResult(float(total), per_year, half, share, float(alpha), float(beta), p_d12, p_y12, len(years))
+
+
+WARM_MONTHS = (5, 6, 7, 8, 9)  # 暖季 May–September; 冷季 October–April (Yin et al. 2013; Xie et al. 2016)
+
+
+def erosivity_daily_seasonal(year: np.ndarray, month: np.ndarray, day: np.ndarray, rain_mm: np.ndarray, *,
+                             threshold_mm: float = 10.0, beta: float = 1.7265, alpha_warm: float = 0.3937,
+                             alpha_cold: float = 0.3101, warm_months: tuple[int, ...] = WARM_MONTHS
+                             ) -> ErosivityResult:
+    """Half-month erosivity from daily rainfall by the warm/cold-season daily model (冷暖季日雨量模型).
+
+        E_d = α_s · P_d^β     for P_d ≥ threshold (else 0),  α_s = α_warm in May–Sep, α_cold in Oct–Apr
+        M_i = Σ_{d in half-month i} E_d;   R = mean over years of Σ_{i=1..24} M_i
+
+    The model the first national water census (第一次全国水利普查) computed R with, at 2 678 stations
+    (Yin Shuiqing, Zhang Wenbo, Xie Yun et al. 2013, 中国水土保持 2013(10): 45–51); parameterised in
+    Xie Y., Yin S. Q., Liu B. Y., Nearing M. A., Zhao Y. (2016). Models for estimating daily rainfall
+    erosivity in China. J. Hydrology 535: 547–558.
+    β = 1.7265 is the exponent of Xie et al. 2016 (seen in public code); α_warm, α_cold and the 10 mm
+    threshold could not be read in print (the paper suggests 9.7 mm): see ``r_model.csv``.
+    Years are those present in ``year``; a year with no erosive day counts with R = 0.
+    """
+    year = np.asarray(year, dtype=np.int64)
+    month = np.asarray(month, dtype=np.int64)
+    rain = np.asarray(rain_mm, dtype=np.float64)
+    if rain.size == 0:
+        raise ValueError("no rainfall records")
+    if np.any(rain < 0) or not np.all(np.isfinite(rain)):
+        raise ValueError("daily rainfall must be finite and non-negative")
+    years = np.unique(year)
+    erosive = rain >= threshold_mm
+    alpha = np.where(np.isin(month, np.asarray(warm_months, dtype=np.int64)), alpha_warm, alpha_cold)
+    daily = np.where(erosive, alpha * np.where(erosive, rain, 0.0) ** beta, 0.0)
+    hm = half_month_index(month, day)
+    per_year = {}
+    half = np.zeros(24)
+    for y in years:
+        sel = year == y
+        m = np.bincount(hm[sel], weights=daily[sel], minlength=24)
+        per_year[int(y)] = float(m.sum())
+        half += m
+    half /= len(years)
+    total = half.sum()
+    share = half / total if total > 0 else np.zeros(24)
+    p_d = float(rain[erosive].mean()) if erosive.any() else float("nan")
+    return ErosivityResult(float(total), per_year, half, share, float(alpha_warm), float(beta), p_d,
+                           float(rain[erosive].sum() / len(years)), len(years), "xie2016_seasonal")
+
+
+R_MODELS = ("zhang2002", "xie2016_seasonal")
 
 
 def erosivity_annual(annual_rain_mm: np.ndarray, a: float = 0.0534, b: float = 1.6548) -> np.ndarray:
@@ -212,9 +263,64 @@ def k_epic(sand_pct: np.ndarray, silt_pct: np.ndarray, clay_pct: np.ndarray, org
     return k * K_US_TO_SI if si_units else k
 
 
-def k_chinese_correction(k_si: np.ndarray, a: float = -0.01383, b: float = 0.51575) -> np.ndarray:
-    """Optional correction of EPIC K for Chinese soils, ``K = a + b · K_EPIC`` (Zhang Keli et al. 2007; unverified)."""
-    return a + b * np.asarray(k_si, dtype=np.float64)
+def k_chinese_correction(k_epic_us: np.ndarray, a: float = -0.01383, b: float = 0.51575) -> np.ndarray:
+    """Correction of EPIC K for Chinese soils, ``K = a + b · K_EPIC`` (Zhang Keli et al. 2007), NOT clipped.
+
+    Applied to K_EPIC in the US customary unit in which EPIC is written
+    (t·ac·h/(100·ac·ft·tonf·in)); the result is in the same unit — multiply by
+    :data:`K_US_TO_SI` for SI.  Applied to the SI value instead, the intercept would
+    turn every K_SI < −a/b ≈ 0.027 negative (a common clay-loam value); in US units the
+    root, K_US ≈ 0.027, lies below what EPIC gives for any texture.  The unit could not be
+    read in the source (Zhang Keli, Peng Wenying, Yang Hongli 2007, 土壤学报 44(1): 7–13);
+    see docs/erosion-engine.md.  Use :func:`k_epic_corrected` for the clipped SI value.
+    """
+    return a + b * np.asarray(k_epic_us, dtype=np.float64)
+
+
+def k_epic_corrected(sand_pct: np.ndarray, silt_pct: np.ndarray, clay_pct: np.ndarray,
+                     organic_carbon_pct: np.ndarray, *, a: float = -0.01383, b: float = 0.51575
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """K in SI units with the Chinese correction: ``K_SI = 0.1317 · max(a + b · K_EPIC,US, 0)``.
+
+    Returns ``(k_si, clipped)``: ``clipped`` marks the soils whose corrected K was
+    negative and is set to 0 (the caller counts the cells and reports them).
+    """
+    k = k_chinese_correction(k_epic(sand_pct, silt_pct, clay_pct, organic_carbon_pct, si_units=False), a, b)
+    clipped = k < 0
+    return np.where(clipped, 0.0, k) * K_US_TO_SI, clipped
+
+
+@nb.njit(cache=True)
+def _scan_bad(values, valid):
+    flat = values.ravel()
+    ok = valid.ravel()
+    n_neg = 0
+    n_nan = 0
+    n_inf = 0
+    first = -1
+    for i in range(flat.shape[0]):
+        if ok[i]:
+            v = flat[i]
+            if v >= 0.0 and v < np.inf:  # the common case first: one comparison pair
+                continue
+            if v != v:
+                n_nan += 1
+            elif v < 0.0:
+                n_neg += 1
+            else:
+                n_inf += 1
+            if first < 0:
+                first = i
+    return n_neg, n_nan, n_inf, first
+
+
+def invalid_cells(values: np.ndarray, valid: np.ndarray) -> tuple[int, int, int, int]:
+    """One pass over ``values`` where ``valid``: counts of negative, NaN and infinite values and the flat index
+    of the first such cell (−1 if none).  A factor of the CSLE and the soil loss must be finite and ≥ 0."""
+    v = np.ascontiguousarray(values)
+    if v.dtype.kind != "f":
+        v = v.astype(np.float64)
+    return _scan_bad(v, np.ascontiguousarray(valid, np.bool_))
 
 
 # --------------------------------------------------------------------------- B

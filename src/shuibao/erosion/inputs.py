@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import CRS, Transformer
 
-from ..core.csle import ErosivityResult, erosivity_daily
+from ..core.csle import ErosivityResult, erosivity_daily, erosivity_daily_seasonal
 from ..errors import InputError
 
 MAX_DAILY_RAIN_MM = 1000.0  # above any recorded daily total in China; catches unit mistakes (0.1 mm counts)
@@ -112,16 +112,39 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], labe
     return out
 
 
-def station_erosivity(series: list[StationSeries], params: dict[str, float]) -> list[tuple[StationSeries,
-                                                                                          ErosivityResult]]:
-    """R of each station by the half-month daily model with the constants of ``r_model.csv``."""
+def station_erosivity(series: list[StationSeries], params: dict[str, float], model: str = "zhang2002"
+                      ) -> list[tuple[StationSeries, ErosivityResult]]:
+    """R of each station by a daily model with the constants of ``r_model.csv``.
+
+    ``model``: ``"zhang2002"`` (half-month model of Zhang, Xie & Liu 2002) or
+    ``"xie2016_seasonal"`` (warm/cold-season model of the national census).
+    """
     out = []
     for s in series:
-        r = erosivity_daily(s.year, s.month, s.day, s.rain_mm, threshold_mm=params["threshold_mm"],
-                            beta_a=params["beta_a"], beta_b=params["beta_b"], beta_c=params["beta_c"],
-                            alpha_a=params["alpha_a"], alpha_b=params["alpha_b"])
+        if model == "xie2016_seasonal":
+            r = erosivity_daily_seasonal(s.year, s.month, s.day, s.rain_mm,
+                                         threshold_mm=params["seasonal_threshold_mm"], beta=params["seasonal_beta"],
+                                         alpha_warm=params["seasonal_alpha_warm"],
+                                         alpha_cold=params["seasonal_alpha_cold"])
+        elif model == "zhang2002":
+            r = erosivity_daily(s.year, s.month, s.day, s.rain_mm, threshold_mm=params["threshold_mm"],
+                                beta_a=params["beta_a"], beta_b=params["beta_b"], beta_c=params["beta_c"],
+                                alpha_a=params["alpha_a"], alpha_b=params["alpha_b"])
+        else:
+            raise InputError(f"unknown R model {model!r}; expected zhang2002 or xie2016_seasonal")
         out.append((s, r))
     return out
+
+
+def erosivity_range_warnings(stations: list[tuple[StationSeries, ErosivityResult]], params: dict[str, float]
+                             ) -> list[str]:
+    """A warning (not an error) for each station whose R lies outside ``range_low``…``range_high`` of r_model.csv."""
+    if "range_low" not in params:
+        return []
+    low, high = params["range_low"], params["range_high"]
+    return [f"R: station {s.station} has R = {res.annual_mean:,.0f} MJ·mm/(hm²·h·a) over {res.years} year(s), outside "
+            f"the expected {low:,.0f}–{high:,.0f} (r_model.csv range_low/range_high): check the series' units "
+            "(0.1 mm?), gaps and length" for s, res in stations if not low <= res.annual_mean <= high]
 
 
 @dataclass

@@ -237,13 +237,31 @@ def e_table(path: Path | str | None = None) -> ClassTable:
                       np.array([t.float(i, "e", minimum=0, maximum=1) for i in range(len(t))]))
 
 
-def r_model(path: Path | str | None = None) -> dict[str, float]:
+R_MODEL_PARAMETERS = {
+    "zhang2002": {"threshold_mm", "beta_a", "beta_b", "beta_c", "alpha_a", "alpha_b"},
+    "xie2016_seasonal": {"seasonal_threshold_mm", "seasonal_beta", "seasonal_alpha_warm", "seasonal_alpha_cold"},
+}
+
+
+def r_model(path: Path | str | None = None, model: str | None = None) -> dict[str, float]:
+    """Constants of the daily erosivity models, the annual fallback and the station-R warning range.
+
+    Always required: Zhang 2002's constants and ``annual_a``/``annual_b`` (older tables
+    have only these); the seasonal model's constants when ``model="xie2016_seasonal"``.
+    ``range_low``/``range_high`` are optional (no range warning without them).
+    """
     t = _open(path, "r_model.csv", ("parameter", "value"))
     params = {t.text(i, "parameter"): t.float(i, "value") for i in range(len(t))}
-    needed = {"threshold_mm", "beta_a", "beta_b", "beta_c", "alpha_a", "alpha_b", "annual_a", "annual_b"}
+    if model is not None and model not in R_MODEL_PARAMETERS:
+        raise ReferenceDataError(f"unknown R model {model!r}; expected one of {', '.join(R_MODEL_PARAMETERS)}")
+    needed = R_MODEL_PARAMETERS["zhang2002"] | {"annual_a", "annual_b"}
+    if model is not None:
+        needed |= R_MODEL_PARAMETERS[model]
     missing = needed - set(params)
     if missing:
         raise ReferenceDataError(f"{t.path}: missing parameter(s) {', '.join(sorted(missing))}")
+    if ("range_low" in params) != ("range_high" in params) or params.get("range_low", 0) > params.get("range_high", 1):
+        raise ReferenceDataError(f"{t.path}: range_low and range_high go together, range_low ≤ range_high")
     return params
 
 

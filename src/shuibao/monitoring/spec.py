@@ -96,7 +96,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "(default: the table's only zone, or its first)"),
     ParamSpec("idw_power", float, 2.0, "—", "inverse-distance power for station R", 0.5, 6),
     ParamSpec("idw_neighbours", int, None, "stations", "nearest stations used (default: all)", 1, 10_000),
-    ParamSpec("k_correction", bool, False, "—", "apply the Chinese correction to EPIC K"),
+    ParamSpec("k_correction", bool, False, "—", "apply the Chinese correction of Zhang Keli et al. 2007 to EPIC K "
+              "(in US units, then converted; negative K set to 0 and the cells counted)"),
+    ParamSpec("r_model", str, "xie2016_seasonal", "—", "daily erosivity model for station rain: the warm/cold-season "
+              "model of the national census (default) or the half-month model of Zhang, Xie & Liu 2002",
+              choices=("xie2016_seasonal", "zhang2002")),
 )
 
 TABLES = ("b_table", "b_cover_classes", "t_table", "e_table", "m_table", "s_table", "r_model", "landuse_codes")

@@ -21,8 +21,8 @@ from ..core.zonal import present_codes
 from ..core.lsfactor import SlopeLengthParams
 from ..erosion import tables
 from ..erosion.engine import TerrainParams, compute_terrain, condition_dem, summarise
-from ..erosion.inputs import read_daily_rain, read_soil_table, require, station_erosivity
-from ..errors import InputError
+from ..erosion.inputs import erosivity_range_warnings, read_daily_rain, read_soil_table, require, station_erosivity
+from ..errors import FactorError, InputError
 from ..io import raster as rio
 from ..synthetic import SYNTHETIC_TAG
 from ..io.steps import sha256, write_json_atomic
@@ -124,7 +124,8 @@ class CsleParams:
     rotation_zone: str | None = None  # 轮作区 of the T table (None: its only or first zone)
     idw_power: float = 2.0
     idw_neighbours: int | None = None  # None: all stations (Shepard)
-    k_correction: bool = False
+    k_correction: bool = False  # Zhang Keli 2007 on EPIC K (in US units, then SI), clipped at 0 and counted
+    r_model: str = "xie2016_seasonal"  # daily model for station rain: "xie2016_seasonal" (census practice) | "zhang2002"
     target_crs: str | None = None
     resolution_m: float | None = None  # resample the DEM to this cell size first (bilinear)
     synthetic: bool = False
@@ -158,6 +159,24 @@ def _nonnegative(raster: rio.Raster | None, role: str, problems: list[str]) -> r
     return raster
 
 
+def require_sound(name: str, values: np.ndarray, valid: np.ndarray, grid, hint: str) -> None:
+    """Raise :class:`FactorError` if ``values`` is negative, NaN or infinite on any ``valid`` cell.
+
+    One pass (numba); the message names the factor, how many cells and the first one by row/column and by
+    map x/y (cell centre, in the grid's CRS) — a soil loss that cannot be computed is never graded.
+    """
+    n_neg, n_nan, n_inf, first = csle.invalid_cells(values, valid)
+    if first < 0:
+        return
+    row, col = divmod(int(first), grid.shape[1])
+    x = grid.transform[2] + (col + 0.5) * grid.cell_width
+    y = grid.transform[5] - (row + 0.5) * grid.cell_height
+    kinds = ", ".join(f"{n} {what}" for n, what in ((n_neg, "negative"), (n_nan, "NaN"), (n_inf, "infinite")) if n)
+    raise FactorError(f"{name}: {n_neg + n_nan + n_inf} cell(s) with data are negative, NaN or infinite ({kinds}); "
+                      f"first at row {row}, column {col} (x {x:.1f}, y {y:.1f} in {grid.crs}); {hint}. "
+                      "Nothing was graded.")
+
+
 def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     """Read and check every input on the DEM grid; raise one InputError listing all problems."""
     problems: list[str] = []
@@ -175,9 +194,11 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     if inputs.ndvi is None and inputs.fvc is None:
         problems.append("B: give NDVI (--ndvi) or vegetation cover (--fvc)")
     loaded: dict = {}
+    if params.r_model not in csle.R_MODELS:
+        problems.append(f"R: unknown model {params.r_model!r}; expected one of {', '.join(csle.R_MODELS)}")
+    r_loader = (lambda path: tables.r_model(path, params.r_model if params.r_model in csle.R_MODELS else None))
     for name, loader in (("t_table", tables.t_table), ("e_table", tables.e_table), ("m_table", tables.m_table),
-                         ("s_table", tables.s_table), ("r_model", tables.r_model),
-                         ("landuse_codes", tables.landuse_codes)):
+                         ("s_table", tables.s_table), ("r_model", r_loader), ("landuse_codes", tables.landuse_codes)):
         try:
             loaded[name] = loader(getattr(inputs, name))
         except Exception as exc:  # noqa: BLE001 - every table problem is reported, then we stop
@@ -307,6 +328,15 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     written: dict[str, str] = {}
     writer = rio.BackgroundWriter()
     invalid = ~valid
+    warnings: list[str] = []
+    k_clipped = 0
+
+    def check(name: str, values: np.ndarray, hint: str) -> None:
+        try:
+            require_sound(name, values, valid, grid, hint)
+        except FactorError:
+            writer.close()  # let the queued factor rasters finish before the error leaves
+            raise
 
     def write(name: str, values: np.ndarray, band: str, resampling: str = "NEAREST", product: bool = False) -> None:
         """Queue a COG of ``values``, which must not change afterwards (floats get NaN outside valid).
@@ -339,7 +369,8 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     if data.get("r") is not None:
         r = data.pop("r").data
     elif data.get("rain") is not None:
-        stations = station_erosivity(data["rain"], data["r_model"])
+        stations = station_erosivity(data["rain"], data["r_model"], params.r_model)
+        warnings.extend(erosivity_range_warnings(stations, data["r_model"]))
         rows, cols = grid.shape
         x0, y0 = grid.transform[2], grid.transform[5]
         xs = x0 + (np.arange(cols) + 0.5) * grid.cell_width
@@ -351,6 +382,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         rm = data["r_model"]
         r = csle.erosivity_annual(data.pop("annual_rain").data, rm["annual_a"], rm["annual_b"]).astype(np.float32)
     step("r_factor", t)
+    check("R", r, "check the R raster, the station series or the annual rainfall")
     # soil loss accumulates in its own array, A = R·K·B·T·E·L·S in this order (as monitoring.blocks); the
     # factor arrays go to the writer unchanged
     a = r.copy() if params.combine else None
@@ -367,11 +399,21 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         k = data.pop("k").data.astype(np.float32, copy=False)
     else:
         st = data["soil_table"]
-        kv = csle.k_epic(st.sand, st.silt, st.clay, st.organic_carbon)
+        soil = data.pop("soil").data
         if params.k_correction:
-            kv = csle.k_chinese_correction(kv)
-        k = csle.lookup(data.pop("soil").data, st.codes, kv)
+            kv, clipped = csle.k_epic_corrected(st.sand, st.silt, st.clay, st.organic_carbon)
+            if clipped.any():  # K ≥ 0 enforced; the cells it touched are counted
+                k_clipped = int(np.count_nonzero(csle.lookup(soil, st.codes, clipped.astype(np.float32)) == 1
+                                                 & valid))
+                if k_clipped:
+                    warnings.append(f"K: the Chinese correction gave negative K on {k_clipped} cell(s) (soil code(s) "
+                                    f"{sorted(int(c) for c in st.codes[clipped])}); set to 0")
+        else:
+            kv = csle.k_epic(st.sand, st.silt, st.clay, st.organic_carbon)
+        k = csle.lookup(soil, st.codes, kv)
+        del soil
     step("k_factor", t)
+    check("K", k, "check the K raster or the soil table (sand 100 % has no silt+clay for EPIC's silt ratio)")
     mul(k)
     write("k_factor", k, "K factor, t·hm²·h/(hm²·MJ·mm)")
     del k
@@ -386,13 +428,14 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     bt, tt = data["b_table"], data["t_table"]
     b = csle.b_factor(lu, fvc, bt.codes, bt.methods, bt.values, bt.cover_classes, bt.formulas)
     if bt.formulas:
-        bad = valid & ~((b >= 0) & (b <= 1))
+        bad = valid & (b > 1)
         if bad.any():
+            writer.close()
             codes = sorted(set(np.unique(lu[bad]).tolist()) & set(bt.formulas))
-            raise InputError(f"B: the formula of land-use code(s) {codes} in {bt.path} gives B outside [0, 1] on "
-                             f"{int(bad.sum())} cells (e.g. {bt.formulas[codes[0]]!r} at FVC "
-                             f"{float(fvc[bad][0]):.3f}); clip it with min(max(…, 0), 1)" if codes else
-                             f"B: {int(bad.sum())} cells get a B outside [0, 1] from {bt.path}")
+            raise FactorError(f"B: the formula of land-use code(s) {codes} in {bt.path} gives B above 1 on "
+                              f"{int(bad.sum())} cells (e.g. {bt.formulas[codes[0]]!r} at FVC "
+                              f"{float(fvc[bad][0]):.3f}); bound it with min(…, 1). Nothing was graded")
+    check("B", b, "check NDVI/FVC for holes and the B table")
     if params.intermediates:
         write("fvc", fvc, "fractional vegetation cover (0-1)")
     del fvc
@@ -404,6 +447,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         override = data.pop("t_override")
         np.copyto(tfac, override, where=np.isfinite(override))
         del override
+    check("T", tfac, "check the T table and the measure polygons' T")
     mul(tfac)
     write("t_factor", tfac, "T factor")
     del tfac, lu
@@ -411,6 +455,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         e = csle.lookup(data.pop("measures").data, data["e_table"].codes, data["e_table"].values)
     else:
         e = np.ones(grid.shape, np.float32)
+    check("E", e, "check the E table against the measure codes")
     mul(e)
     write("e_factor", e, "E factor")
     del e
@@ -426,6 +471,8 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     del data["dem"], dem  # the DEM is no longer needed
     if params.intermediates:
         write("slope", ter.slope_deg, "slope (degrees, Horn)")
+    check("L", ter.l_factor, "check the DEM and the slope-length parameters")
+    check("S", ter.s_factor, "check the DEM and the S table")
     mul(ter.l_factor)
     mul(ter.s_factor)
     write("l_factor", ter.l_factor, "L factor")
@@ -440,7 +487,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         modulus = a
         np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
         modulus[invalid] = np.nan
-        valid &= np.isfinite(modulus)
+        check("soil loss", modulus, "a product of finite factors overflowed float32")
         grades = csle.grade(modulus, params.tolerance_t_km2, tables.grade_bounds())
         step("soil_loss_and_grade", t)
         write("soil_loss", modulus, SOIL_LOSS_BAND, resampling="AVERAGE", product=True)
@@ -461,14 +508,17 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
             "routing": terrain_params.routing, "channel_threshold_m2": terrain_params.channel_threshold_m2,
             "slope_for_factors": terrain_params.slope_for_factors,
             "slope_length": {k: v for k, v in asdict(terrain_params.ls).items()},
-            "k_correction": params.k_correction, "idw_power": params.idw_power,
+            "k_correction": params.k_correction, "r_model": params.r_model, "idw_power": params.idw_power,
             "idw_neighbours": params.idw_neighbours, "rotation_zone": data.get("t_zone") or None,
             **({"fvc_end_members": ndvi_ends} if ndvi_ends else {}),
         },
         "grades": summary_grades.as_dict() if summary_grades else None,
         "conservation_rate_pct": summary_grades.conservation_rate_pct if summary_grades else None,
         "stations": [{"station": s.station, "x": s.x, "y": s.y, "years": res.years, "r_annual": res.annual_mean,
-                      "alpha": res.alpha, "beta": res.beta} for s, res in stations] if stations else None,
+                      "model": res.model, "alpha": res.alpha, "beta": res.beta} for s, res in stations]
+        if stations else None,
+        "k_clipped_cells": k_clipped,
+        "warnings": warnings,
         "outputs": written,
         "timings_s": {**timings, "compute": round(time.perf_counter() - started, 4)},
     }

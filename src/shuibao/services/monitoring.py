@@ -42,7 +42,7 @@ from ..io.vector import zone_labels
 from ..monitoring.blocks import FACTORS, Partials, count_block, soil_loss_block
 from ..synthetic import SYNTHETIC_TAG
 from . import monitoring_outputs as outputs
-from .erosion import GRADE_BAND, SOIL_LOSS_BAND, compute_csle
+from .erosion import GRADE_BAND, SOIL_LOSS_BAND, compute_csle, require_sound
 from .monitoring_inputs import Prepared, validate_run
 from .monitoring_runs import store_run
 
@@ -183,7 +183,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
         files = [f"rasters/{n}.tif" for n in FACTORS] + [".work/flow_direction.tif"]
         if params.combine:
             files += ["rasters/soil_loss.tif", "rasters/grade.tif"]
-        extra = {k: summary[k] for k in ("parameters", "stations", "timings_s")}
+        extra = {k: summary[k] for k in ("parameters", "stations", "timings_s", "warnings", "k_clipped_cells")}
         return files, extra
 
     # Not beside the erosion step: on 2 cores a third busy thread slowed the fill (the critical path) by
@@ -198,6 +198,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
                                 tolerance_t_km2=prep.spec.parameters["tolerance_t_km2"], bounds=bounds)
             modulus = np.concatenate([b[0] for b in parts])
             grades = np.concatenate([b[1] for b in parts])
+            require_sound("soil loss", modulus, prep.valid, grid, "a product of finite factors overflowed float32")
             rio.write_cog(out / "rasters" / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
                           band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE")
             rio.write_cog(out / "rasters" / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND,

@@ -87,7 +87,8 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
                         ndvi_veg=p["ndvi_veg"], soil_percentile=p["soil_percentile"],
                         veg_percentile=p["veg_percentile"], rotation_zone=p["rotation_zone"],
                         idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
-                        k_correction=p["k_correction"], target_crs=spec.crs, resolution_m=spec.resolution_m,
+                        k_correction=p["k_correction"], r_model=p["r_model"], target_crs=spec.crs,
+                        resolution_m=spec.resolution_m,
                         synthetic=spec.synthetic)
     return inputs, params
 
