@@ -11,6 +11,7 @@ import rasterio
 from pyproj import Transformer
 
 from shuibao.core.terrain import slope_degrees
+from shuibao.erosion import tables
 from shuibao.erosion.inputs import read_daily_rain, read_soil_table
 from shuibao.io.raster import read_raster
 from shuibao.io.vector import zone_labels
@@ -75,17 +76,23 @@ def test_values_inside_the_mask_and_nodata_outside(city100):
     mask = labels > 0
     s = scenes[2024]
     assert s.dem.dtype == np.float32 and s.ndvi.dtype == np.float32
-    assert s.landuse.dtype == s.soil.dtype == s.measures.dtype == np.uint8
+    assert s.landuse.dtype == np.uint16 and s.soil.dtype == s.measures.dtype == np.uint8
     assert np.isfinite(s.dem[mask]).all() and np.isfinite(s.ndvi[mask]).all()
-    assert set(np.unique(s.landuse[mask])) == set(range(1, 9))
-    assert set(np.unique(s.soil[mask])) == {1, 2, 3}
+    assert set(np.unique(s.plan_class[mask])) == set(range(1, 9))
+    codes = set(np.unique(s.landuse[mask]).tolist())
+    known = set(tables.landuse_codes())
+    assert codes <= known and all(c >= 101 for c in codes)  # GB/T 21010 second-level codes only
+    assert {101, 103, 301, 305, 1101} <= codes
+    assert set(np.unique(s.soil[mask])) == {1, 2, 3, 4}
+    assert (s.soil[mask & (s.landuse == 101)] == 4).all()  # paddy soil under the paddies
     assert set(np.unique(s.measures[mask])) == {0, 1, 2}
     assert np.isnan(s.dem[~mask]).all() and np.isnan(s.ndvi[~mask]).all()
     assert not s.landuse[~mask].any() and not s.soil[~mask].any()
     assert (s.measures[~mask] == synthetic_city.MEASURES_NODATA).all()
     assert s.ndvi[mask].min() >= -0.2 and s.ndvi[mask].max() <= 0.95
     terraced = mask & (s.measures > 0)
-    assert np.isin(s.landuse[terraced], (1, 3, 4)).all()  # cropland, or cropland re-greened since 2020
+    assert np.isin(s.plan_class[terraced], (1, 3, 4)).all()  # cropland, or cropland re-greened since 2020
+    assert not (terraced & (s.landuse == 101)).any()  # paddies are level already
     assert (s.soil[mask & (s.measures == 2)] == 3).all()  # stone banks on limestone soil
 
 
@@ -104,7 +111,7 @@ def test_landuse_shares_near_the_targets_and_above_table2(city100):
 
 def test_landuse_is_patchy_not_salt_and_pepper(city100):
     _, _, _, scenes = city100
-    city = like_adjacency(scenes[2024].landuse)
+    city = like_adjacency(scenes[2024].plan_class)
     fractal = like_adjacency(make_scene(400, seed=0).landuse)
     print(f"like adjacency: city {city:.3f}, make_scene {fractal:.3f}")
     assert city > 0.8
@@ -145,9 +152,9 @@ def test_second_year_is_greener(city100):
     for name in ("dem", "soil", "measures"):
         assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
     changed = a.landuse != b.landuse
-    assert set(np.unique(a.landuse[changed])) == {1}  # only cropland changes …
-    assert set(np.unique(b.landuse[changed])) <= {3, 4}  # … into forest or grass
-    share = np.count_nonzero(changed) / np.count_nonzero(a.landuse == 1)
+    assert set(np.unique(a.landuse[changed])) <= {102, 103}  # only dry cropland changes …
+    assert set(np.unique(b.landuse[changed])) <= {307, 404}  # … into young forest or grass
+    share = np.count_nonzero(changed) / np.count_nonzero(a.plan_class == 1)
     assert 0.005 < share < 0.05, share
 
 
@@ -196,8 +203,7 @@ def test_write_demo_inputs_on_a_coarse_grid(tmp_path):
         from shuibao.monitoring.spec import load_spec
         parsed = load_spec(spec_path)  # the spec parser accepts it (paths exist, keys known)
         assert parsed.parameters["tolerance_t_km2"] == 500
-        for table in ("t_table", "b_table"):  # the demo's stated assumptions travel with it
-            assert "DEMO ASSUMPTION" in parsed.tables[table].read_text(encoding="utf-8")
+        assert parsed.tables == {}  # the demo runs on the shipped tables, not on tables of its own
         paths = {k: spec_path.parent / v for k, v in spec["inputs"].items() if k != "districts"}
         assert all(p.is_file() for p in paths.values()), paths
         dem = read_raster(paths["dem"], "DEM")

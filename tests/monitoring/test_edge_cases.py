@@ -77,24 +77,23 @@ def test_landuse_codes_outside_the_plan_classes_need_a_class_table(case, empty_d
         data, profile = src.read(1), src.profile
     data[:5, :5] = 11
     b = case / "b.csv"
-    t = case / "t.csv"
     from importlib import resources
     data_dir = resources.files("shuibao.erosion") / "data"
-    b.write_text((data_dir / "b_table.csv").read_text(encoding="utf-8") + "11,园林,constant,0.5,test\n",
-                 encoding="utf-8")
-    t.write_text((data_dir / "t_table.csv").read_text(encoding="utf-8") + "11,园林,1.0,test\n", encoding="utf-8")
+    b.write_text((data_dir / "b_table.csv").read_text(encoding="utf-8") + "11,园林,constant,0.5,,test\n",
+                 encoding="utf-8")  # code 11 is no cropland code, so the shipped T table serves (T = 1)
     profile.update(driver="GTiff")
     profile.pop("blockxsize", None), profile.pop("blockysize", None)
     with rasterio.open(path, "w", **{**profile, "tiled": False}) as dst:
         dst.write(data, 1)
-    spec = _spec(case, extra='[tables]\nb_table = "b.csv"\nt_table = "t.csv"')
+    spec = _spec(case, extra='[tables]\nb_table = "b.csv"')
     with pytest.raises(InputError, match=r"\[11\].*landuse_classes"):
         validate_run(spec, empty_db)
     (case / "classes.csv").write_text("code,name,plan_class\n" + "".join(f"{c},c{c},{c}\n" for c in range(1, 9))
                                       + "11,园林,2\n", encoding="utf-8")
-    spec = _spec(case, extra='[tables]\nb_table = "b.csv"\nt_table = "t.csv"',
-                 inputs_extra='landuse_classes = "classes.csv"')
-    assert validate_run(spec, empty_db).classes[11] == (2, "园林")
+    spec = _spec(case, extra='[tables]\nb_table = "b.csv"', inputs_extra='landuse_classes = "classes.csv"')
+    prep = validate_run(spec, empty_db)
+    assert prep.landuse[:5, :5].tolist() == [[2] * 5] * 5  # counted with 表2 class 2, as the class table says
+    assert prep.classes[2] == (2, "园地")
 
 
 def test_districts_that_miss_the_grid_fail_validation(case, empty_db):

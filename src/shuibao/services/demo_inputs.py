@@ -65,6 +65,8 @@ districts = "store"
 
 [parameters]
 tolerance_t_km2 = 500
+# K from soil texture by EPIC, corrected for China's measured K (Zhang Keli et al. 2007) as the national K map is
+k_correction = true
 channel_threshold_m2 = 1000000
 watershed_threshold_km2 = 12
 watershed_min_km2 = 5
