@@ -78,9 +78,24 @@ def _inputs(d, dem):
 @pytest.fixture(scope="module")
 def runs(scenes, tmp_path_factory):
     d, _ = scenes
-    equal = run_csle(_inputs(d, "dem_albers.tif"), tmp_path_factory.mktemp("equal"), CsleParams())
+    out = tmp_path_factory.mktemp("equal")
+    equal = run_csle(_inputs(d, "dem_albers.tif"), out, CsleParams())
     geo = run_csle(_inputs(d, "dem_4490.tif"), tmp_path_factory.mktemp("geo"), CsleParams())
+    equal["_out"] = out
     return equal, geo
+
+
+def test_products_name_the_crs_and_carry_colours_and_styles(runs):
+    from pyproj import CRS
+    equal, _ = runs
+    out = equal["_out"]
+    with rasterio.open(out / "grade.tif") as src:
+        crs = CRS.from_wkt(src.crs.to_wkt())
+        assert src.colorinterp[0].name == "palette" and src.colormap(1)[6][:3] == (115, 0, 0)  # 剧烈 #730000
+    assert crs.equals(EQUAL_AREA_CRS) and crs.datum.name == "China 2000"
+    for name in ("grade.qml", "grade.sld", "soil_loss.qml", "soil_loss.sld"):
+        assert (out / name).is_file() and equal["outputs"][name.replace(".", "_")] == name
+    assert 'value="500"' in (out / "soil_loss.qml").read_text(encoding="utf-8")  # the run's tolerance
 
 
 def test_geographic_dem_is_projected_to_the_equal_area_crs(runs):
