@@ -36,7 +36,11 @@ _QGIS_VERSION = "3.28.0-Firenze"  # oldest long-term release these renderers are
 
 def grade_classes(tolerance_t_km2: float = 500.0, upper_bounds: tuple[float, ...] = UPPER_BOUNDS
                   ) -> list[tuple[int, str, float, float, str]]:
-    """(code, name, lower, upper, colour) of grades 1–6: 微度 [0, tolerance), 轻度 [tolerance, 2500) … 剧烈 [15000, ∞)."""
+    """(code, name, lower, upper, colour) of grades 1–6.
+
+    微度 [0, tolerance), 轻度 [tolerance, 2500), 中度 [2500, 5000), 强烈 [5000, 8000), 极强烈 [8000, 15000),
+    剧烈 [15000, ∞) t/(km²·a): SL 190-2007's left-closed classes (core.csle.grade).
+    """
     if len(upper_bounds) != 4 or not 0 < tolerance_t_km2 < upper_bounds[0]:
         raise ValueError(f"tolerance {tolerance_t_km2} must lie below the first of four bounds {upper_bounds}")
     edges = (0.0, float(tolerance_t_km2), *map(float, upper_bounds), float("inf"))
