@@ -140,7 +140,7 @@ def test_web_mercator_dem_is_refused_naming_file_reason_and_remedy(scenes, tmp_p
 
 def test_web_mercator_as_target_crs_is_refused(scenes, tmp_path):
     d, _ = scenes
-    with pytest.raises(InputError, match=r"reprojected to EPSG:3857.*Mercator"):
+    with pytest.raises(InputError, match=r"target CRS\) is in a Mercator projection \(WGS 84 / Pseudo-Mercator\)"):
         run_csle(_inputs(d, "dem_albers.tif"), tmp_path / "o", CsleParams(target_crs="EPSG:3857"))
 
 

@@ -107,9 +107,11 @@ def grade_qml(tolerance_t_km2: float = 500.0, upper_bounds: tuple[float, ...] = 
 
 def soil_loss_qml(tolerance_t_km2: float = 500.0, upper_bounds: tuple[float, ...] = UPPER_BOUNDS) -> str:
     """QGIS classified (DISCRETE) pseudocolour style of ``soil_loss.tif`` at the grade bounds."""
-    r = _renderer("singlebandpseudocolor", classificationMin="0", classificationMax="inf")
+    top = _number(upper_bounds[-1])  # the ramp's range; the last class (剧烈) runs on to ∞ with clip off
+    r = _renderer("singlebandpseudocolor", classificationMin="0", classificationMax=top)
+    # classificationMode 1 = continuous (QgsColorRampShader::ClassificationMode): the items are kept as written
     shader = ET.SubElement(ET.SubElement(r, "rastershader"), "colorrampshader", colorRampType="DISCRETE",
-                           classificationMode="3", clip="0", minimumValue="0", maximumValue="inf", labelPrecision="0")
+                           classificationMode="1", clip="0", minimumValue="0", maximumValue=top, labelPrecision="0")
     for _code, name, lo, hi, colour in grade_classes(tolerance_t_km2, upper_bounds):
         ET.SubElement(shader, "item", value=_number(hi), color=colour, alpha="255",
                       label=f"{class_label(name, lo, hi)} {SOIL_LOSS_UNIT}")

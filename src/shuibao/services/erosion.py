@@ -53,7 +53,8 @@ def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | 
     rio.require_projected_metres(dem.grid, "DEM", path)
     if not dem.valid.any():
         raise InputError(f"DEM: {path} has no valid cells")
-    rio.require_area_preserving(dem.grid, dem.valid, "DEM", f"{path} (reprojected to {given})" if given else path)
+    named = f"{path} (reprojected to the target CRS)" if given else path
+    rio.require_area_preserving(dem.grid, dem.valid, "DEM", named)
     rio.require_vertical_metres(dem, "DEM")
     return dem
 
