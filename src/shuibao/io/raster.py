@@ -199,7 +199,7 @@ def areal_scale_range(grid: GridSpec, valid: np.ndarray | None = None, samples: 
     base = crs.source_crs if crs.is_bound else crs
     lon, lat = Transformer.from_crs(base, base.geodetic_crs, always_xy=True).transform(x, y)
     scale = np.asarray(Proj(base).get_factors(lon, lat).areal_scale, dtype=np.float64)
-    return float(np.nanmin(scale)), float(np.nanmax(scale))
+    return float(np.min(scale)), float(np.max(scale))  # NaN (outside the projection's domain) propagates
 
 
 def require_area_preserving(grid: GridSpec, valid: np.ndarray | None, role: str, path: Path | str,
@@ -222,7 +222,7 @@ def require_area_preserving(grid: GridSpec, valid: np.ndarray | None, role: str,
             f"scale away from the equator: {where}, so every area would be that much too large, and lengths are "
             f"up to {k:.3f}× ground, so slopes read low (a 20° slope reads {read:.1f}°). Web Mercator is for tiles, "
             f"not measurement; {PROJECTION_ADVICE}")
-    if max(hi - 1.0, 1.0 - lo) > tolerance:
+    if not max(hi - 1.0, 1.0 - lo) <= tolerance:  # NaN (PROJ could not measure the projection) refuses too
         raise InputError(
             f"{role}: {path} is in {crs.name}, which does not keep ground areas over this grid: {where}, beyond "
             f"the {tolerance * 100:g} % this program accepts (areas are summed as cells × cell area). A Gauss-"
