@@ -103,20 +103,20 @@ def test_every_problem_is_reported_at_once(scene_dir, tmp_path):
 
 
 @pytest.mark.parametrize("case, expected", [
-    ("geographic_dem", "geographic CRS"),
+    ("web_mercator_dem", "is in a Mercator projection (WGS 84 / Pseudo-Mercator)"),
     ("missing_dem", "does not exist"),
     ("no_r", "R: give an R raster"),
     ("scaled_ndvi", "NDVI lies in [-1, 1]"),
 ])
 def test_single_broken_input(scene_dir, tmp_path, case, expected):
     over = {}
-    if case == "geographic_dem":
+    if case == "web_mercator_dem":  # a geographic DEM is projected now (tests/erosion/test_crs_area.py)
         from rasterio.transform import from_origin
         with rasterio.open(scene_dir / "dem.tif") as src:
             data = src.read(1)
-        path = tmp_path / "geo.tif"
+        path = tmp_path / "mercator.tif"
         with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
-                           dtype=data.dtype, crs="EPSG:4490", transform=from_origin(106, 30, 0.0003, 0.0003)) as d:
+                           dtype=data.dtype, crs="EPSG:3857", transform=from_origin(11.86e6, 3.44e6, 30, 30)) as d:
             d.write(data, 1)
         over["dem"] = path
     elif case == "missing_dem":
@@ -138,7 +138,8 @@ def test_single_broken_input(scene_dir, tmp_path, case, expected):
 def test_default_outputs_are_the_factors_and_products(scene_dir, tmp_path):
     summary = run_csle(inputs(scene_dir), tmp_path, CsleParams())
     assert set(summary["outputs"]) == {"r_factor", "k_factor", "l_factor", "s_factor", "b_factor", "e_factor",
-                                       "t_factor", "soil_loss", "grade"}
+                                       "t_factor", "soil_loss", "grade", "grade_qml", "grade_sld", "soil_loss_qml",
+                                       "soil_loss_sld"}
     with rasterio.open(tmp_path / "grade.tif") as src:
         assert src.compression.name == "deflate"  # products: readable everywhere
     with rasterio.open(tmp_path / "r_factor.tif") as src:

@@ -62,10 +62,11 @@ def test_missing_file(broken, empty_db):
 
 def test_wrong_crs(broken, empty_db):
     folder, spec = broken
-    # the same numbers labelled in a geographic CRS: the DEM cannot be used for slopes
-    _rewrite(folder / "inputs" / "dem.tif", lambda d: d, crs="EPSG:4490",
-             transform=rasterio.transform.from_origin(106.5, 29.8, 0.0003, 0.0003))
-    _fails(folder, spec, empty_db, "DEM", "dem.tif", "geographic CRS")
+    # the same numbers labelled in Web Mercator: areas +30 % and slopes low at this latitude (a geographic DEM
+    # is projected explicitly instead: tests/erosion/test_crs_area.py)
+    _rewrite(folder / "inputs" / "dem.tif", lambda d: d, crs="EPSG:3857",
+             transform=rasterio.transform.from_origin(11.86e6, 3.44e6, 30, 30))
+    _fails(folder, spec, empty_db, "DEM", "dem.tif", "Mercator projection", "EPSG:4545")
 
 
 def test_misaligned_grid(broken, empty_db):

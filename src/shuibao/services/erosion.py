@@ -24,6 +24,8 @@ from ..erosion.engine import TerrainParams, compute_terrain, condition_dem, summ
 from ..erosion.inputs import erosivity_range_warnings, read_daily_rain, read_soil_table, require, station_erosivity
 from ..errors import FactorError, InputError
 from ..io import raster as rio
+from ..io import styles
+from ..plan.boundaries import EQUAL_AREA_CRS
 from ..synthetic import SYNTHETIC_TAG
 from ..io.steps import sha256, write_json_atomic
 
@@ -37,13 +39,23 @@ __all__ = ["CsleInputs", "CsleParams", "SlopeLengthParams", "TerrainParams", "ru
 
 # --------------------------------------------------------------------------- terrain commands
 def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | None = None) -> rio.Raster:
+    """The DEM on the run's grid: reprojected to ``target_crs`` if given; a geographic DEM without one goes to
+    the CGCS2000 Albers equal-area CRS (:data:`~shuibao.plan.boundaries.EQUAL_AREA_CRS`) at the ground size of its
+    cells (:func:`~shuibao.io.raster.ground_resolution`) unless ``resolution_m`` says otherwise.  The grid must keep
+    ground areas within 0.1 % (Mercator refused; docs/adr/0009-projections-and-cell-area.md)."""
     dem = rio.read_raster(path, "DEM")
+    given = target_crs
+    if target_crs is None and rio.CRS.from_user_input(dem.grid.crs).is_geographic:
+        target_crs = EQUAL_AREA_CRS.to_wkt()
+        resolution_m = resolution_m or rio.ground_resolution(dem.grid)
     if target_crs or resolution_m:
         dem = rio.reproject_raster(dem, target_crs or dem.grid.crs, resolution=resolution_m)
     rio.require_projected_metres(dem.grid, "DEM", path)
-    rio.require_vertical_metres(dem, "DEM")
     if not dem.valid.any():
         raise InputError(f"DEM: {path} has no valid cells")
+    named = f"{path} (reprojected to the target CRS)" if given else path
+    rio.require_area_preserving(dem.grid, dem.valid, "DEM", named)
+    rio.require_vertical_metres(dem, "DEM")
     return dem
 
 
@@ -348,7 +360,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         t0 = time.perf_counter()
         if values.dtype == np.uint8:
             writer.submit(out / f"{name}.tif", values, grid, nodata=0, tags=tags, band_name=band, categorical=True,
-                          compress=codec)
+                          compress=codec, colormap=styles.grade_colormap() if name == "grade" else None)
         else:
             values[invalid] = np.nan
             writer.submit(out / f"{name}.tif", values, grid, nodata=float("nan"), tags=tags, band_name=band,
@@ -492,6 +504,8 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         step("soil_loss_and_grade", t)
         write("soil_loss", modulus, SOIL_LOSS_BAND, resampling="AVERAGE", product=True)
         write("grade", grades, GRADE_BAND, product=True)
+        for style in styles.write_styles(out, params.tolerance_t_km2, tables.grade_bounds()):
+            written[style.name.replace(".", "_")] = style.name  # grade_qml: grade.qml …
         summary_grades = summarise(grades, modulus, valid, grid.cell_area / 1e6)
     t = time.perf_counter()
     writer.close()

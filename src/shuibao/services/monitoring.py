@@ -36,6 +36,7 @@ from ..core.watersheds import merge_small_units, small_watersheds
 from ..erosion import tables as erosion_tables
 from ..errors import DataError
 from ..io import raster as rio
+from ..io import styles
 from ..io.blockwise import BlockRunner, Executor
 from ..io.steps import StepRecord, StepRunner, write_json_atomic
 from ..io.vector import zone_labels
@@ -182,7 +183,7 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
                       band_name="D8 flow direction (ESRI codes)")
         files = [f"rasters/{n}.tif" for n in FACTORS] + [".work/flow_direction.tif"]
         if params.combine:
-            files += ["rasters/soil_loss.tif", "rasters/grade.tif"]
+            files += ["rasters/soil_loss.tif", "rasters/grade.tif", *(f"rasters/{n}" for n in styles.STYLE_FILES)]
         extra = {k: summary[k] for k in ("parameters", "stations", "timings_s", "warnings", "k_clipped_cells")}
         return files, extra
 
@@ -202,10 +203,11 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
             rio.write_cog(out / "rasters" / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
                           band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE")
             rio.write_cog(out / "rasters" / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND,
-                          categorical=True, compress="DEFLATE")
+                          categorical=True, compress="DEFLATE", colormap=styles.grade_colormap())
+            written = styles.write_styles(out / "rasters", prep.spec.parameters["tolerance_t_km2"], bounds)
             arrays.cache.update(soil_loss=modulus, grade=grades)
             _require_graded(prep, grades)
-            return ["rasters/soil_loss.tif", "rasters/grade.tif"], {}
+            return ["rasters/soil_loss.tif", "rasters/grade.tif", *(f"rasters/{f.name}" for f in written)], {}
 
         runner.run("soil_loss", soil_loss, depends=("erosion",))
     product_step = "soil_loss" if ex.engine == "dask" else "erosion"
