@@ -430,8 +430,13 @@ def annual_rain_mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                                              for cx, cy, s, h in bumps) - 0.3 * np.maximum(yk - 3330, 0)
 
 
+REGION_RAIN_MM = {"metro": 1104.0, "northeast": 1171.0, "southeast": 1209.0}
+"""Mean annual rainfall of the three regions (the plan, 第三章二: 1104, 1171 and 1209 mm)."""
+
+
 def city_rain_stations(mask: np.ndarray, transform: tuple, cell_size: float, *, year: int, count: int = 36,
-                       seed: int = 2025) -> list[dict]:
+                       seed: int = 2025, regions: np.ndarray | None = None,
+                       region_mm: dict[int, float] | None = None) -> list[dict]:
     """Daily rain rows (station, x, y, date, rain_mm) for ``year`` − 2 … ``year`` at stations inside ``mask``.
 
     Stations are spread by a minimum spacing; wet days are correlated between stations (a shared daily
@@ -453,6 +458,14 @@ def city_rain_stations(mask: np.ndarray, transform: tuple, cell_size: float, *, 
             break
     xs, ys = np.array([p[0] for p in picked]), np.array([p[1] for p in picked])
     local = annual_rain_mm(xs, ys)
+    if regions is not None and region_mm:
+        rr, cc = np.nonzero(mask)
+        field = annual_rain_mm(x0 + (cc + 0.5) * a, y0 + (rr + 0.5) * e)
+        labels = regions[rr, cc]
+        scale = {k: v / float(field[labels == k].mean()) for k, v in region_mm.items() if (labels == k).any()}
+        srow = ((ys - y0) / e).astype(int)
+        scol = ((xs - x0) / a).astype(int)
+        local = local * np.array([scale.get(int(regions[r, c]), 1.0) for r, c in zip(srow, scol)])
     out = []
     for yr in range(year - 2, year + 1):
         yrng = np.random.default_rng([seed, 5, yr])

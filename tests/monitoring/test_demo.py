@@ -59,3 +59,19 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
     for cid in ("patches", "projects", "treatment"):
         geoms = [shapely.geometry.shape(f["geometry"]) for f in features.items(db, cid, limit=10_000)["features"]]
         assert geoms and all(city.contains(g) for g in geoms), cid
+    # the first year against the plan's 2020 picture: printed, and written beside the runs; the plan's values are
+    # 附表1's (100 − 30.52 % lost for the city, the grade shares as printed) and 表2's two largest loss classes
+    check = out / "plan-2020-check-2024.csv"
+    assert str(check) in proc.stdout
+    with open(check, encoding="utf-8-sig") as fh:
+        assert fh.readline().startswith("# SYNTHETIC")
+        rows = {r["label"]: r for r in csv.DictReader(fh)}
+    assert rows["全市 水土保持率 %"]["plan_2020"] == "69.48"
+    assert rows["主城都市区 水土保持率 %"]["plan_2020"] == "74.66"
+    assert [rows[f"{g} share of the loss area %"]["plan_2020"] for g in ("轻度", "中度", "强烈", "极强烈", "剧烈")] \
+        == ["75.04", "14.36", "8.28", "2.06", "0.25"]
+    assert rows["two largest loss classes"]["plan_2020"] == "林地、耕地"
+    assert {r["holds"] for r in rows.values()} <= {"是", "否"}
+    stored = next(r for r in csv.DictReader(open(out / "output" / "2024" / "tables" / "erosion_by_unit.csv",
+                                                 encoding="utf-8-sig").readlines()[1:]) if r["level"] == "city")
+    assert abs(float(rows["全市 水土保持率 %"]["demo"]) - float(stored["slight_pct"])) <= 0.006  # 微度 share = rate

@@ -59,6 +59,15 @@ def demo(ctx: typer.Context,
             typer.echo(f"  scenario {sc.scenario_id}: {len(sc.patches)} planned/ongoing patches built → city rate "
                        f"{city['base_rate_pct']:.2f} → {city['rate_pct']:.2f} % ({sc.cells_changed} cells changed; "
                        f"`shuibao scenario show {sc.scenario_id}`)")
+    if result.plan_check:
+        typer.echo(f"  first year against the plan's 2020 monitoring (附表1, 表2) → {result.plan_check_file}")
+        for row in result.plan_check:
+            typer.echo(f"    {'✓' if row.holds else '✗'} {row.label}: plan {row.plan_2020}, demo {row.demo} "
+                       f"({row.bound})")
+        missed = sum(not r.holds for r in result.plan_check)
+        if missed:
+            typer.echo(f"    {missed} figure(s) outside the bounds: see docs/validation.md, 'The demo against the "
+                       "plan's 2020 picture', for which table entries keep them out")
     typer.echo(f"  database {result.db}: `shuibao --db {result.db} monitor list`, `… supervise cases list`")
     if result.web_login is not None:
         typer.echo(f"  web: `shuibao --db {result.db} serve`, then http://127.0.0.1:8000 — log in with the demo "

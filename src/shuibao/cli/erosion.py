@@ -31,7 +31,15 @@ def csle(
                                                                         "organic_carbon_pct (USDA)."),
     measures: Optional[Path] = typer.Option(None, "--measures", help="Engineering-measure code raster (E table)."),
     b_table: Optional[Path] = typer.Option(None, "--b-table", help="Own B table (CSV)."),
-    t_table: Optional[Path] = typer.Option(None, "--t-table", help="Own T table (CSV)."),
+    b_cover_classes: Optional[Path] = typer.Option(None, "--b-cover-classes",
+                                                   help="Own B-by-cover-class table (CSV: group, fvc_min_pct, "
+                                                        "fvc_max_pct, b)."),
+    t_table: Optional[Path] = typer.Option(None, "--t-table", help="Own T table (CSV: zone, landuse_code, t)."),
+    rotation_zone: Optional[str] = typer.Option(None, "--rotation-zone",
+                                                help="Rotation zone (轮作区) of the T table (default: its first)."),
+    landuse_codes: Optional[Path] = typer.Option(None, "--landuse-codes",
+                                                 help="Own land-use code table (CSV, as erosion/data/"
+                                                      "landuse_codes.csv)."),
     e_table: Optional[Path] = typer.Option(None, "--e-table", help="Own E table (CSV)."),
     m_table: Optional[Path] = typer.Option(None, "--m-table", help="Own slope-length exponent classes (CSV)."),
     s_table: Optional[Path] = typer.Option(None, "--s-table", help="Own S-factor classes (CSV)."),
@@ -39,24 +47,31 @@ def csle(
     tolerance: float = typer.Option(500.0, "--tolerance", help="Tolerable soil loss, t/(km²·a) (微度 below it)."),
     k_correction: bool = typer.Option(False, "--k-correction", help="Apply the Chinese correction to EPIC K "
                                                                      "(Zhang Keli 2007; negative K set to 0, counted)."),
-    r_model_name: str = typer.Option("xie2016_seasonal", "--r-daily-model",
-                                     help="Daily erosivity model for --rain: xie2016_seasonal (warm/cold season, "
-                                          "the national census practice) or zhang2002 (half-month)."),
-    ndvi_soil: Optional[float] = typer.Option(None, "--ndvi-soil", help="Bare-soil NDVI (default 5th percentile)."),
-    ndvi_veg: Optional[float] = typer.Option(None, "--ndvi-veg", help="Full-cover NDVI (default 95th percentile)."),
+    r_model_name: str = typer.Option("zhang2002", "--r-daily-model",
+                                     help="Daily erosivity model for --rain: zhang2002 (half-month, constants "
+                                          "verified) or xie2016_seasonal (warm/cold season of the national census; "
+                                          "its α and threshold NOT verified)."),
+    ndvi_soil: Optional[float] = typer.Option(None, "--ndvi-soil", help="Bare-soil NDVI (default: 5th percentile "
+                                                                        "of bare land, never water or sealed land)."),
+    ndvi_veg: Optional[float] = typer.Option(None, "--ndvi-veg", help="Full-cover NDVI (default: 95th percentile "
+                                                                      "of vegetated land)."),
     channel_threshold: Optional[float] = CHANNEL, cutoff_low: float = CUT_LOW, cutoff_high: float = CUT_HIGH,
     cutoff_selector: str = CUT_SEL, max_length: float = MAX_LEN, l_form: str = L_FORM,
     slope_for_factors: str = SLOPE_SRC,
-    target_crs: Optional[str] = typer.Option(None, "--target-crs", help="Reproject a geographic DEM first."),
+    target_crs: Optional[str] = typer.Option(None, "--target-crs", help="Reproject the DEM to this CRS first "
+                                             "(a geographic DEM goes to the CGCS2000 Albers by default; Mercator "
+                                             "and other non-equal-area targets are refused)."),
     intermediates: bool = typer.Option(False, "--intermediates", help="Also write slope, LS and FVC rasters."),
 ) -> None:
     """Compute R, K, L, S, B, E, T, soil loss and grades; write COGs and summary.json into OUT."""
     state: State = ctx.obj
     inputs = service.CsleInputs(dem=dem, landuse=landuse, ndvi=ndvi, fvc=fvc, r=r, rain=rain, annual_rain=annual_rain,
                                 k=k, soil=soil, soil_table=soil_table, measures=measures, b_table=b_table,
-                                t_table=t_table, e_table=e_table, m_table=m_table, s_table=s_table, r_model=r_model)
+                                b_cover_classes=b_cover_classes, t_table=t_table, e_table=e_table, m_table=m_table,
+                                s_table=s_table, r_model=r_model, landuse_codes=landuse_codes)
     params = service.CsleParams(
-        tolerance_t_km2=tolerance, k_correction=k_correction, r_model=r_model_name, ndvi_soil=ndvi_soil, ndvi_veg=ndvi_veg,
+        tolerance_t_km2=tolerance, k_correction=k_correction, r_model=r_model_name, ndvi_soil=ndvi_soil,
+        ndvi_veg=ndvi_veg, rotation_zone=rotation_zone,
         target_crs=target_crs, intermediates=intermediates,
         terrain=terrain_options(channel_threshold, cutoff_low, cutoff_high, cutoff_selector, max_length, l_form,
                                 slope_for_factors),

@@ -69,14 +69,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("tolerance_t_km2", float, 500.0, "t/(km²·a)", "tolerable soil loss (微度 below it; 500 in the "
               "south-west rocky mountains)", 1, 5000),
     ParamSpec("channel_threshold_m2", float, 1_000_000.0, "m²", "contributing area where slope length stops "
-              "(channel start)", 1, None),
+              "(channel start; LS_TOOL cuts at a gully net, no default value found: NOT verified, see "
+              "TerrainParams)", 1, None),
     ParamSpec("watershed_threshold_km2", float, 12.0, "km²", "channel-start area of the small-watershed "
               "delineation (12 km² with the 5 km² merge gives units of about the plan's 20 km²)", 0.01, 10_000),
     ParamSpec("watershed_min_km2", float, 5.0, "km²", "smaller units (edge strips, short links) join the neighbour "
               "they share the longest border with", 0, 10_000),
     ParamSpec("routing", str, "d8", "—", "accumulation routing", choices=("d8", "mfd")),
-    ParamSpec("slope_for_factors", str, "horn", "—", "slope used for S and m", choices=("horn", "downslope")),
-    ParamSpec("max_slope_length_m", float, 333.0, "m", "slope length cap", 1, 10_000),
+    ParamSpec("slope_for_factors", str, "horn", "—", "slope used for S and m (the LS_TOOL lineage uses the D8 "
+              "downslope angle; docs/validation.md measures both)", choices=("horn", "downslope")),
+    ParamSpec("max_slope_length_m", float, 333.0, "m", "slope length cap (the RUSLE-lineage value InVEST carries; "
+              "no national CSLE cap found: NOT verified, see SlopeLengthParams)", 1, 10_000),
     ParamSpec("cutoff_low", float, 0.7, "—", "slope length stops where the slope falls below this fraction of the "
               "upslope cell's (where the slope is under 5 %, 2.86°)", 0.01, 1),
     ParamSpec("cutoff_high", float, 0.5, "—", "the same cut-off fraction where the slope is 5 % or more", 0.01, 1),
@@ -84,8 +87,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               choices=("downstream", "upstream")),
     ParamSpec("l_form", str, "segment", "—", "L of a cell from the segment formula or per cell",
               choices=("segment", "cell")),
-    ParamSpec("ndvi_soil", float, None, "NDVI", "bare-soil NDVI (default: the soil_percentile of the NDVI of "
-              "cropland, bare and vegetated land — never water or sealed land)", -1, 1),
+    ParamSpec("ndvi_soil", float, None, "NDVI", "bare-soil NDVI (default: the soil_percentile of the NDVI of bare "
+              "land — bare soil, sand, mining, vacant land — or, with under 1,000 such cells, of bare and vegetated "
+              "land; never water, sealed land or cropland)", -1, 1),
     ParamSpec("ndvi_veg", float, None, "NDVI", "full-cover NDVI (default: the veg_percentile of the NDVI of "
               "vegetated land)", -1, 1),
     ParamSpec("soil_percentile", float, 5.0, "%", "cumulative-frequency percentile of the bare-soil end-member",
@@ -98,9 +102,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("idw_neighbours", int, None, "stations", "nearest stations used (default: all)", 1, 10_000),
     ParamSpec("k_correction", bool, False, "—", "apply the Chinese correction of Zhang Keli et al. 2007 to EPIC K "
               "(in US units, then converted; negative K set to 0 and the cells counted)"),
-    ParamSpec("r_model", str, "xie2016_seasonal", "—", "daily erosivity model for station rain: the warm/cold-season "
-              "model of the national census (default) or the half-month model of Zhang, Xie & Liu 2002",
-              choices=("xie2016_seasonal", "zhang2002")),
+    ParamSpec("r_model", str, "zhang2002", "—", "daily erosivity model for station rain: the half-month model of "
+              "Zhang, Xie & Liu 2002 (default: its constants are verified in print) or the warm/cold-season model "
+              "of the national census (its α and threshold NOT verified)", choices=("zhang2002", "xie2016_seasonal")),
 )
 
 TABLES = ("b_table", "b_cover_classes", "t_table", "e_table", "m_table", "s_table", "r_model", "landuse_codes")

@@ -24,6 +24,7 @@ from ..store.reference_loader import read_boundaries
 from . import database
 from .demo_inputs import write_demo_inputs
 from .monitoring import EventCallback, RunResult, run_monitoring
+from .demo_check import compare_with_2020
 from .monitoring_runs import compare_runs
 
 YEARS = (2024, 2025)
@@ -38,6 +39,8 @@ class DemoResult:
     comparison_files: list[Path]
     supervision: object | None = None
     web_login: Path | None = None  # the demo account's name and password for `shuibao serve`
+    plan_check: list | None = None  # the first year against the plan's 2020 picture (demo_check.CheckRow)
+    plan_check_file: Path | None = None
 
 
 def _has_boundaries(db: str) -> bool:
@@ -111,6 +114,8 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
         runs.append(run_monitoring(spec, db, on_event=on_event))
     comparison = compare_runs(db, str(runs[0].run_id), str(runs[-1].run_id))
     files = write_comparison(comparison, out / f"compare-{YEARS[0]}-{YEARS[-1]}")
+    check = compare_with_2020(db, str(runs[0].run_id))
+    check_file = write_check(check, out / f"plan-2020-check-{YEARS[0]}.csv", runs[0].run_id)
     supervision = None
     if with_supervision and not _has_supervision(db):
         from .demo_supervision import run_supervision_demo
@@ -135,7 +140,21 @@ def run_demo(out: Path, *, resolution_m: float = 100.0, db: str | None = None,
                                                 actor="demo（合成数据）")
         except InputError as exc:  # at a coarse resolution the patches may hold no cell centre
             say(f"scenario skipped: {exc}")
-    return DemoResult(db, specs, runs, comparison, files, supervision, _demo_login(db, out))
+    return DemoResult(db, specs, runs, comparison, files, supervision, _demo_login(db, out), check, check_file)
+
+
+CHECK_COLUMNS = [tio.Column("label", "指标", "figure"), tio.Column("plan_2020", "规划2020年监测值", "plan, 2020"),
+                 tio.Column("demo", "演示首年", "demo, first year"), tio.Column("bound", "允许偏差", "bound"),
+                 tio.Column("holds", "是否满足", "holds")]
+
+
+def write_check(rows: list, path: Path, run_id: int) -> Path:
+    """The comparison with the plan's 2020 picture as a CSV beside the runs (labelled synthetic)."""
+    table = tio.Table("plan_2020_check", f"演示首年（监测成果 {run_id}）与规划 2020 年监测结果对比", CHECK_COLUMNS,
+                      [{"label": r.label, "plan_2020": r.plan_2020, "demo": r.demo, "bound": r.bound,
+                        "holds": "是" if r.holds else "否"} for r in rows],
+                      ["规划值：附表1、表2。演示数据为合成数据，不是重庆的观测。"], True)
+    return tio.write_csv(path, table)
 
 
 DEMO_USER = "demo"

@@ -31,7 +31,7 @@ from ..plan.boundaries import EQUAL_AREA_CRS, STORAGE_CRS, build_boundaries
 from ..plan.reference import load_reference
 from ..io.steps import sha256
 from ..synthetic import SOIL_TABLE_ROWS, SYNTHETIC_TAG
-from ..synthetic_city import MEASURES_NODATA, city_rain_stations, make_city_scene
+from ..synthetic_city import MEASURES_NODATA, REGION_RAIN_MM, city_rain_stations, make_city_scene
 
 GENERATOR = "shuibao.synthetic_city v2 (CGCS2000 / Chongqing Albers equal-area)"
 SEED = 2025
@@ -163,13 +163,21 @@ def write_demo_inputs(out_dir: Path, *, resolution_m: float = 100.0, years: Iter
              if not isinstance(files.get(n), dict) or files[n].get("recipe") != r
              or files[n].get("sha256") != _sha256(inputs / n)}
     if stale:
-        mask = zone_labels(geoms, grid.crs, grid) > 0
+        labels = zone_labels(geoms, grid.crs, grid)
+        mask = labels > 0
+        region_codes = {code: i + 1 for i, code in enumerate(REGION_RAIN_MM)}
+        region_of_label = np.zeros(len(geoms) + 1, np.uint8)
+        for i, b in enumerate(build_boundaries(load_reference()), start=1):
+            region_of_label[i] = region_codes.get(b.district.region, 0)
+        regions = region_of_label[labels]
+        region_mm = {region_codes[k]: v for k, v in REGION_RAIN_MM.items()}
         if "soil.csv" in stale:
             _put(inputs / "soil.csv", _text(_csv(["code", "sand_pct", "silt_pct", "clay_pct", "organic_carbon_pct"],
                                                  SOIL_TABLE_ROWS)))
         for y in years:
             if f"rain-{y}.csv" in stale:
-                rows = city_rain_stations(mask, grid.transform, grid.cell_width, year=y, seed=SEED)
+                rows = city_rain_stations(mask, grid.transform, grid.cell_width, year=y, seed=SEED, regions=regions,
+                                          region_mm=region_mm)
                 _put(inputs / f"rain-{y}.csv", _text(_csv(RAIN_COLUMNS, ([r[c] for c in RAIN_COLUMNS] for r in rows))))
         shared = [n for n in ("dem.tif", "soil.tif", "measures.tif") if n in stale]
         for y in years:

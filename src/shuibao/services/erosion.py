@@ -137,7 +137,9 @@ class CsleParams:
     idw_power: float = 2.0
     idw_neighbours: int | None = None  # None: all stations (Shepard)
     k_correction: bool = False  # Zhang Keli 2007 on EPIC K (in US units, then SI), clipped at 0 and counted
-    r_model: str = "xie2016_seasonal"  # daily model for station rain: "xie2016_seasonal" (census practice) | "zhang2002"
+    # daily model for station rain: "zhang2002" (constants verified in print) | "xie2016_seasonal" (the census's
+    # warm/cold-season form; its α and threshold NOT verified, so it is the option, not the default)
+    r_model: str = "zhang2002"
     target_crs: str | None = None
     resolution_m: float | None = None  # resample the DEM to this cell size first (bilinear)
     synthetic: bool = False

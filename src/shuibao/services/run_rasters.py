@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..core.csle import GRADE_CODES, GRADE_COLOURS, GRADE_NAMES_ZH
 from ..errors import NotFoundError
+from ..io import styles
 from .monitoring_runs import check_run_file, get_run, run_file_path
 
 PRODUCTS = {  # layer → the run's file and how to draw it
@@ -17,12 +18,7 @@ PRODUCTS = {  # layer → the run's file and how to draw it
 }
 
 
-def grade_colormap() -> dict[int, tuple[int, int, int, int]]:
-    """SL 190-2007 grades 1…6 (微度…剧烈) in the bulletin's colours; 0 (nodata) transparent."""
-    out = {0: (0, 0, 0, 0)}
-    for grade, hex_ in enumerate(GRADE_COLOURS, start=1):
-        out[grade] = (int(hex_[1:3], 16), int(hex_[3:5], 16), int(hex_[5:7], 16), 255)
-    return out
+grade_colormap = styles.grade_colormap  # the web tiles' colour map: one definition, in io.styles
 
 
 def grade_legend(lang: str = "zh") -> tuple[list[str], dict[int, str]]:

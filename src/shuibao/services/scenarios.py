@@ -58,6 +58,7 @@ from ..governance.measures import Measures, load_measures
 from ..governance.progress import STATUSES
 from ..grid import GridSpec
 from ..io import raster as rio
+from ..io import styles
 from ..io import tables as tio
 from ..io import vector
 from ..io.steps import sha256, write_json_atomic
@@ -582,7 +583,7 @@ def _write(out: Path, base: _Base, grade_all: np.ndarray, uniq, new_a, new_g, wi
         rio.write_cog(out / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
                       band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE"),
         rio.write_cog(out / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND, categorical=True,
-                      compress="DEFLATE"),
+                      compress="DEFLATE", colormap=styles.grade_colormap()),
         rio.write_cog(out / "patches.tif", deciding, grid, nodata=0, tags=tags, categorical=True,
                       band_name="selected patch deciding the cell (seq of patches.csv); 0 none"),
     ]
