@@ -180,3 +180,21 @@ def test_end_members_ignore_water_and_sealed_land(scene_dir, coded_scene, tmp_pa
     assert wet["ndvi_veg"] == pytest.approx(np.percentile(ndvi[veg_left], 95), abs=2e-4)
     assert wet["ndvi_soil"] > -0.3 + 0.05
     assert base["ndvi_soil_from"]["landuse_codes"] and "1101" not in str(base["ndvi_soil_from"]["landuse_codes"])
+
+
+def test_per_class_end_members_follow_each_class(scene_dir, coded_scene, tmp_path):
+    summary = run_csle(_inputs(scene_dir, coded_scene), tmp_path,
+                       CsleParams(fvc_endmember_scope="per_class", intermediates=True))
+    ends = summary["parameters"]["fvc_end_members"]
+    with rasterio.open(scene_dir / "ndvi.tif") as a, rasterio.open(coded_scene / "landuse.tif") as b, \
+            rasterio.open(tmp_path / "fvc.tif") as c:
+        ndvi, code, fvc = a.read(1), b.read(1), c.read(1)
+    forest = (code == 301) & np.isfinite(ndvi)
+    assert forest.sum() >= 1000  # enough cells for its own percentiles
+    lo, hi = np.percentile(ndvi[forest], 5), np.percentile(ndvi[forest], 95)
+    got = ends["per_class"]["301"]
+    assert got["ndvi_soil"] == pytest.approx(lo, abs=2e-4) and got["ndvi_veg"] == pytest.approx(hi, abs=2e-4)
+    want = np.clip((ndvi[forest] - got["ndvi_soil"]) / (got["ndvi_veg"] - got["ndvi_soil"]), 0, 1)
+    assert np.allclose(fvc[forest], want, atol=1e-5)
+    with pytest.raises(InputError, match="fvc_endmember_scope 'scene'"):
+        run_csle(_inputs(scene_dir, coded_scene), tmp_path / "x", CsleParams(fvc_endmember_scope="scene"))

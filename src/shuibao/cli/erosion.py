@@ -35,6 +35,9 @@ def csle(
                                                    help="Own B-by-cover-class table (CSV: group, fvc_min_pct, "
                                                         "fvc_max_pct, b)."),
     t_table: Optional[Path] = typer.Option(None, "--t-table", help="Own T table (CSV: zone, landuse_code, t)."),
+    fvc_scope: str = typer.Option("pooled", "--fvc-endmembers",
+                                  help="NDVI end-members: pooled (bare and vegetated land) or per_class (5 %/95 % "
+                                       "within each vegetated land-use code)."),
     rotation_zone: Optional[str] = typer.Option(None, "--rotation-zone",
                                                 help="Rotation zone (轮作区) of the T table (default: its first)."),
     landuse_codes: Optional[Path] = typer.Option(None, "--landuse-codes",
@@ -71,7 +74,7 @@ def csle(
                                 s_table=s_table, r_model=r_model, landuse_codes=landuse_codes)
     params = service.CsleParams(
         tolerance_t_km2=tolerance, k_correction=k_correction, r_model=r_model_name, ndvi_soil=ndvi_soil,
-        ndvi_veg=ndvi_veg, rotation_zone=rotation_zone,
+        ndvi_veg=ndvi_veg, rotation_zone=rotation_zone, fvc_endmember_scope=fvc_scope,
         target_crs=target_crs, intermediates=intermediates,
         terrain=terrain_options(channel_threshold, cutoff_low, cutoff_high, cutoff_selector, max_length, l_form,
                                 slope_for_factors),

@@ -96,6 +96,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               0, 50),
     ParamSpec("veg_percentile", float, 95.0, "%", "cumulative-frequency percentile of the full-cover end-member",
               50, 100),
+    ParamSpec("fvc_endmember_scope", str, "pooled", "—", "NDVI end-members from bare and vegetated land together "
+              "(pooled) or per vegetated land-use code (per_class: 5 %/95 % within each class)",
+              choices=("pooled", "per_class")),
     ParamSpec("rotation_zone", str, None, "—", "rotation zone (轮作区) whose rows of the T table apply "
               "(default: the table's only zone, or its first)"),
     ParamSpec("idw_power", float, 2.0, "—", "inverse-distance power for station R", 0.5, 6),

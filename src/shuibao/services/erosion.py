@@ -133,6 +133,7 @@ class CsleParams:
     ndvi_veg: float | None = None
     soil_percentile: float = 5.0  # NDVI end-members: cumulative-frequency percentiles (methods.md §1.5)
     veg_percentile: float = 95.0
+    fvc_endmember_scope: str = "pooled"  # "pooled" (bare and vegetated land) | "per_class" (each vegetated code's own)
     rotation_zone: str | None = None  # 轮作区 of the T table (None: its only or first zone)
     idw_power: float = 2.0
     idw_neighbours: int | None = None  # None: all stations (Shepard)
@@ -208,6 +209,8 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     if inputs.ndvi is None and inputs.fvc is None:
         problems.append("B: give NDVI (--ndvi) or vegetation cover (--fvc)")
     loaded: dict = {}
+    if params.fvc_endmember_scope not in ("pooled", "per_class"):
+        problems.append(f"B: fvc_endmember_scope {params.fvc_endmember_scope!r}; expected pooled or per_class")
     if params.r_model not in csle.R_MODELS:
         problems.append(f"R: unknown model {params.r_model!r}; expected one of {', '.join(csle.R_MODELS)}")
     r_loader = (lambda path: tables.r_model(path, params.r_model if params.r_model in csle.R_MODELS else None))
@@ -600,7 +603,32 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
         raise InputError(f"B: the NDVI end-members give no range (soil {lo:.4f} ≥ vegetation {hi:.4f}); "
                          "set ndvi_soil and ndvi_veg")
     fvc, lo, hi = csle.fvc_dimidiate(ndvi, valid, lo, hi)
-    return fvc, {"ndvi_soil": lo, "ndvi_veg": hi, **info}
+    out = {"ndvi_soil": lo, "ndvi_veg": hi, "scope": params.fvc_endmember_scope, **info}
+    if params.fvc_endmember_scope == "per_class":
+        out["per_class"] = _per_class_end_members(ndvi, landuse, valid, veg_codes, params, fvc)
+    return fvc, out
+
+
+def _per_class_end_members(ndvi, landuse, valid, veg_codes, params: CsleParams, fvc: np.ndarray) -> dict:
+    """Each vegetated code's own end-members (its ``soil_percentile`` and ``veg_percentile``), as the practice of
+    taking 5 %/95 % within each land-use unit does (VERIFIED-SECONDARY, docs/validation.md); ``fvc`` is
+    overwritten on those codes' cells.  A code with fewer than :data:`MIN_BARE_CELLS` cells, or whose two
+    percentiles coincide, keeps the pooled end-members (listed as such)."""
+    used: dict = {}
+    for code in veg_codes:
+        m = valid & (landuse == code) & np.isfinite(ndvi)
+        n = int(m.sum())
+        if n < MIN_BARE_CELLS:
+            used[str(code)] = {"cells": n, "pooled": True}
+            continue
+        lo = csle.ndvi_percentile(ndvi, m, params.soil_percentile)
+        hi = csle.ndvi_percentile(ndvi, m, params.veg_percentile)
+        if not hi > lo:
+            used[str(code)] = {"cells": n, "pooled": True}
+            continue
+        fvc[m] = np.clip((ndvi[m] - lo) / (hi - lo), 0.0, 1.0)
+        used[str(code)] = {"cells": n, "ndvi_soil": lo, "ndvi_veg": hi}
+    return used
 
 
 def _strict(value):

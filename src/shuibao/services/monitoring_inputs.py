@@ -86,6 +86,7 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
     params = CsleParams(tolerance_t_km2=p["tolerance_t_km2"], terrain=terrain, ndvi_soil=p["ndvi_soil"],
                         ndvi_veg=p["ndvi_veg"], soil_percentile=p["soil_percentile"],
                         veg_percentile=p["veg_percentile"], rotation_zone=p["rotation_zone"],
+                        fvc_endmember_scope=p["fvc_endmember_scope"],
                         idw_power=p["idw_power"], idw_neighbours=p["idw_neighbours"],
                         k_correction=p["k_correction"], r_model=p["r_model"], target_crs=spec.crs,
                         resolution_m=spec.resolution_m,
