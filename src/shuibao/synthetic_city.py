@@ -396,7 +396,8 @@ def make_city_scene(mask: np.ndarray, transform: tuple, cell_size: float, crs: s
             code[sel] = rows[0][0]
             for sub, name, t in reversed(sub_thresholds[k]):
                 code[sel & (sample(name) > t)] = sub
-        code[sample("river") > 0] = 1101
+        river = sample("river") > 0
+        code[river], lu[river] = 1101, 7  # the river is water whatever the scores say
         crop = lu == 1
         paddy = code == 101
         greened = crop & ~paddy & (sample("regreen") > regreen_t)  # the steep dry land, never the paddies

@@ -55,9 +55,9 @@ def test_negative_corrected_k_is_clipped_counted_and_printed(scene, tmp_path, ca
 
 def test_daily_model_is_selectable_and_named(scene, tmp_path, capsys):
     table = scene / "soil.csv"
-    assert run(base(scene, table, tmp_path / "z") + ["--r-daily-model", "zhang2002"]) == 0
-    assert "R by zhang2002" in capsys.readouterr().out
-    assert run(base(scene, table, tmp_path / "x")) == 0
+    assert run(base(scene, table, tmp_path / "x") + ["--r-daily-model", "xie2016_seasonal"]) == 0
     assert "R by xie2016_seasonal" in capsys.readouterr().out
+    assert run(base(scene, table, tmp_path / "z")) == 0  # the default: the model with verified constants
+    assert "R by zhang2002" in capsys.readouterr().out
     assert run(base(scene, table, tmp_path / "bad") + ["--r-daily-model", "fournier"]) == 2
     assert "R: unknown model 'fournier'" in capsys.readouterr().err

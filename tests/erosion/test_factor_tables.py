@@ -193,8 +193,23 @@ def test_per_class_end_members_follow_each_class(scene_dir, coded_scene, tmp_pat
     assert forest.sum() >= 1000  # enough cells for its own percentiles
     lo, hi = np.percentile(ndvi[forest], 5), np.percentile(ndvi[forest], 95)
     got = ends["per_class"]["301"]
-    assert got["ndvi_soil"] == pytest.approx(lo, abs=2e-4) and got["ndvi_veg"] == pytest.approx(hi, abs=2e-4)
-    want = np.clip((ndvi[forest] - got["ndvi_soil"]) / (got["ndvi_veg"] - got["ndvi_soil"]), 0, 1)
+    assert got["ndvi_veg"] == pytest.approx(hi, abs=2e-4)  # the class's own full-cover end …
+    assert got["ndvi_veg"] != pytest.approx(ends["ndvi_veg"], abs=1e-3) or lo > ends["ndvi_soil"]
+    want = np.clip((ndvi[forest] - ends["ndvi_soil"]) / (got["ndvi_veg"] - ends["ndvi_soil"]), 0, 1)  # … pooled soil
     assert np.allclose(fvc[forest], want, atol=1e-5)
     with pytest.raises(InputError, match="fvc_endmember_scope 'scene'"):
         run_csle(_inputs(scene_dir, coded_scene), tmp_path / "x", CsleParams(fvc_endmember_scope="scene"))
+
+
+def test_a_failed_run_leaves_no_half_written_folder(scene_dir, coded_scene, tmp_path):
+    """A formula giving B above 1 stops the run: the rasters already written and an earlier summary are gone."""
+    out = tmp_path / "o"
+    run_csle(_inputs(scene_dir, coded_scene), out, CsleParams())
+    assert (out / "summary.json").is_file() and (out / "r_factor.tif").is_file()
+    b = tmp_path / "b.csv"
+    shipped = (tables.b_table().path).read_text(encoding="utf-8")
+    b.write_text(shipped.replace("\n301,乔木林地,fvc_class,,forest,", "\n301,乔木林地,formula,,2 + f,"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"gives B above 1 on \d+ cells"):
+        run_csle(_inputs(scene_dir, coded_scene, b_table=b), out, CsleParams())
+    assert not (out / "summary.json").exists()
+    assert not any(out.glob("*.tif"))

@@ -36,7 +36,7 @@ def ndvi_percentile(ndvi: np.ndarray, valid: np.ndarray, q: float, *, resolution
     total = counts.sum()
     if total == 0:
         raise ValueError("no valid NDVI cells")
-    idx = int(np.searchsorted(np.cumsum(counts), q / 100.0 * total, side="left"))
+    idx = int(np.searchsorted(np.cumsum(counts), max(q / 100.0 * total, 1), side="left"))  # q = 0: lowest value
     return -1.0 + (min(idx, bins - 1) + 0.5) * resolution
 
 
@@ -99,7 +99,7 @@ def _cover_class_one(fvc, upper, values, n):
     """B of the cover class holding ``fvc`` (classes closed below, open above; the last open-ended)."""
     if not math.isfinite(fvc):
         return np.nan
-    f = fvc * 100.0
+    f = round(fvc * 100.0, 3)  # float32 FVC 0.7 is 69.99999…: it belongs to the class from 70 %
     for j in range(n - 1):
         if f < upper[j]:
             return values[j]
@@ -159,45 +159,67 @@ class CoverClasses:
 
 METHOD_CODES = {"constant": 0, "cai2000": 1, "grass_slr": 2, "fvc_class": 3, "formula": 4}
 
-_FORMULA_FUNCS = {"log10": np.log10, "ln": np.log, "log": np.log, "exp": np.exp, "sqrt": np.sqrt,
-                  "min": np.minimum, "max": np.maximum}
+_FORMULA_FUNCS = {"log10": (np.log10, 1), "ln": (np.log, 1), "log": (np.log, 1), "exp": (np.exp, 1),
+                  "sqrt": (np.sqrt, 1), "min": (np.minimum, 2), "max": (np.maximum, 2)}  # name: (ufunc, arity)
 _FORMULA_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
                 ast.Pow: np.power}
+MAX_FORMULA_CHARS = 500  # a cover formula is a line, not a program: bounds parsing time and depth
+_VARIABLES = ("fvc", "f")
+_ALLOWED = "numbers, fvc (0–1), f (percent), + - * / ** and log10, ln, exp, sqrt (one argument), min, max (two)"
 
 
 def check_b_formula(expression: str) -> ast.Expression:
-    """Parse a user's B formula; only numbers, ``fvc`` (0–1), ``f`` (percent), + − × ÷ ** and
-    log10/ln/exp/sqrt/min/max are allowed (no names, attributes or other calls: nothing is executed)."""
+    """Parse a user's B formula: only numbers, ``fvc`` (0–1), ``f`` (percent), + − × ÷ **, and the calls
+    log10/ln/log/exp/sqrt (one argument) and min/max (two) — no other names, attributes, keywords or calls, so
+    nothing is executed.  At most :data:`MAX_FORMULA_CHARS` characters; every number finite.  Raises ValueError."""
+    text = str(expression)
+    if len(text) > MAX_FORMULA_CHARS:
+        raise ValueError(f"B formula of {len(text)} characters: at most {MAX_FORMULA_CHARS}")
     try:
-        tree = ast.parse(expression, mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"B formula {expression!r} is not an expression ({exc.msg})") from None
+        raise ValueError(f"B formula {text!r} is not an expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ValueError(f"B formula {text[:40]!r}… is nested too deeply") from None
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Expression, ast.Load, ast.operator, ast.unaryop)):
-            if isinstance(node, ast.operator) and type(node) not in _FORMULA_OPS:
-                raise ValueError(f"B formula {expression!r}: operator {type(node).__name__} is not allowed")
+        if isinstance(node, (ast.Expression, ast.Load)):
             continue
-        if isinstance(node, ast.BinOp) or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node, ast.BinOp) and type(node.op) in _FORMULA_OPS:
             continue
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if isinstance(node, ast.operator) and type(node) in _FORMULA_OPS:
             continue
-        if isinstance(node, ast.Name) and (node.id in ("fvc", "f") or node.id in _FORMULA_FUNCS):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            continue
+        if isinstance(node, (ast.USub, ast.UAdd)):
+            continue
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            try:
+                ok = math.isfinite(float(node.value))
+            except OverflowError:
+                ok = False
+            if ok:
+                continue
+            raise ValueError(f"B formula {text!r}: the number {str(node.value)[:20]}… is not finite")
+        if isinstance(node, ast.Name) and node.id in _VARIABLES:
+            continue
+        if isinstance(node, ast.Name) and node.id in _FORMULA_FUNCS and id(node) in calls:
             continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FORMULA_FUNCS \
-                and not node.keywords and 1 <= len(node.args) <= 2:
+                and not node.keywords and len(node.args) == _FORMULA_FUNCS[node.func.id][1]:
             continue
-        raise ValueError(f"B formula {expression!r}: {ast.unparse(node) if hasattr(ast, 'unparse') else node} "
-                         "is not allowed (use numbers, fvc, f, + - * / ** and log10, ln, exp, sqrt, min, max)")
+        raise ValueError(f"B formula {text!r}: {ast.unparse(node)[:60]} is not allowed (use {_ALLOWED})")
     return tree
 
 
 def b_formula(expression: str, fvc: np.ndarray) -> np.ndarray:
     """B from a user's formula of the cover: ``fvc`` in 0–1 or ``f`` in percent, e.g. ``0.6508 - 0.3436*log10(f)``.
 
-    Evaluated on arrays without ``eval``; the result is not clipped (the caller checks [0, 1]).
+    Checked by :func:`check_b_formula`, then evaluated node by node on fresh arrays (no ``eval``, no ``out=``:
+    the caller's cover is never written); the result is not clipped (the caller checks [0, 1]).
     """
     tree = check_b_formula(expression)
-    f = np.asarray(fvc, np.float64)
+    f = np.array(fvc, np.float64)  # a copy
     env = {"fvc": f, "f": f * 100.0}
 
     def ev(node):
@@ -206,18 +228,21 @@ def b_formula(expression: str, fvc: np.ndarray) -> np.ndarray:
         if isinstance(node, ast.Constant):
             return float(node.value)
         if isinstance(node, ast.Name):
-            if node.id not in env:
-                raise ValueError(f"B formula {expression!r}: {node.id} is a function; call it, e.g. {node.id}(f)")
             return env[node.id]
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BinOp):
             return _FORMULA_OPS[type(node.op)](ev(node.left), ev(node.right))
-        return _FORMULA_FUNCS[node.func.id](*(ev(a) for a in node.args))
+        fn, arity = _FORMULA_FUNCS[node.func.id]
+        args = [ev(a) for a in node.args]
+        return fn(args[0]) if arity == 1 else fn(args[0], args[1])
 
-    with np.errstate(all="ignore"):
-        out = np.broadcast_to(ev(tree), f.shape).astype(np.float64)
+    try:
+        with np.errstate(all="ignore"):
+            out = np.broadcast_to(ev(tree), f.shape).astype(np.float64)
+    except RecursionError:
+        raise ValueError(f"B formula {str(expression)[:40]!r}… is nested too deeply") from None
     return out
 
 

@@ -30,6 +30,8 @@ from ..synthetic import SYNTHETIC_TAG
 from ..io.steps import sha256, write_json_atomic
 
 StepCallback = Callable[[str, float], None]
+RUN_RASTERS = ("r_factor", "k_factor", "b_factor", "t_factor", "e_factor", "l_factor", "s_factor", "fvc", "slope",
+               "ls_factor", "soil_loss", "grade")  # everything compute_csle may write
 SOIL_LOSS_BAND = "soil loss modulus A, t/(km²·a) (= 100 × t/(hm²·a))"
 GRADE_BAND = "SL 190-2007 grade: 1 微度 2 轻度 3 中度 4 强烈 5 极强烈 6 剧烈; 0 nodata"
 
@@ -174,6 +176,18 @@ def _nonnegative(raster: rio.Raster | None, role: str, problems: list[str]) -> r
     return raster
 
 
+def _crs_name(crs: str) -> str:
+    """A CRS as people read it: its EPSG code or its name, not its WKT."""
+    from pyproj import CRS
+
+    try:
+        c = CRS.from_user_input(crs)
+    except Exception:  # noqa: BLE001 - a message must not fail over its CRS
+        return "the grid's CRS"
+    code = c.to_epsg()
+    return f"EPSG:{code}" if code else c.name
+
+
 def require_sound(name: str, values: np.ndarray, valid: np.ndarray, grid, hint: str) -> None:
     """Raise :class:`FactorError` if ``values`` is negative, NaN or infinite on any ``valid`` cell.
 
@@ -188,7 +202,7 @@ def require_sound(name: str, values: np.ndarray, valid: np.ndarray, grid, hint: 
     y = grid.transform[5] - (row + 0.5) * grid.cell_height
     kinds = ", ".join(f"{n} {what}" for n, what in ((n_neg, "negative"), (n_nan, "NaN"), (n_inf, "infinite")) if n)
     raise FactorError(f"{name}: {n_neg + n_nan + n_inf} cell(s) with data are negative, NaN or infinite ({kinds}); "
-                      f"first at row {row}, column {col} (x {x:.1f}, y {y:.1f} in {grid.crs}); {hint}. "
+                      f"first at row {row}, column {col} (x {x:.1f}, y {y:.1f} in {_crs_name(grid.crs)}); {hint}. "
                       "Nothing was graded.")
 
 
@@ -228,7 +242,9 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
         tt = loaded["t_table"]
         zone = params.rotation_zone
         if zone is not None and zone not in tt.zones:
-            problems.append(f"T: rotation zone {zone!r} is not in {tt.path} (it has {', '.join(tt.zones) or 'none'})")
+            problems.append(f"T: rotation zone {zone!r} is not in {tt.path} "
+                            + (f"(it has {', '.join(tt.zones)})" if any(tt.zones) else "(a table without zones: "
+                               "leave rotation_zone unset)"))
         else:
             loaded["t_zone"] = zone if zone is not None else (tt.zones[0] if tt.zones else "")
             loaded["t_table"] = tt.for_zone(loaded["t_zone"])
@@ -339,6 +355,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     dem: rio.Raster = data["dem"]
     grid, valid = dem.grid, dem.valid.copy()
     out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)  # an earlier run's summary must not stand for a failed one
     tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_RUN": "csle"}
     if params.synthetic:
         tags["SHUIBAO_SYNTHETIC"] = SYNTHETIC_TAG
@@ -348,11 +365,18 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     warnings: list[str] = []
     k_clipped = 0
 
+    def abandon() -> None:
+        """Let the queued rasters finish, then remove every product a run writes here (this run's and an earlier
+        run's): a folder is a whole run or none."""
+        writer.close()
+        for name in {*written.values(), *(f"{n}.tif" for n in RUN_RASTERS), *styles.STYLE_FILES}:
+            (out / name).unlink(missing_ok=True)
+
     def check(name: str, values: np.ndarray, hint: str) -> None:
         try:
             require_sound(name, values, valid, grid, hint)
         except FactorError:
-            writer.close()  # let the queued factor rasters finish before the error leaves
+            abandon()
             raise
 
     def write(name: str, values: np.ndarray, band: str, resampling: str = "NEAREST", product: bool = False) -> None:
@@ -420,8 +444,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
         if params.k_correction:
             kv, clipped = csle.k_epic_corrected(st.sand, st.silt, st.clay, st.organic_carbon)
             if clipped.any():  # K ≥ 0 enforced; the cells it touched are counted
-                k_clipped = int(np.count_nonzero(csle.lookup(soil, st.codes, clipped.astype(np.float32)) == 1
-                                                 & valid))
+                k_clipped = int(np.count_nonzero(np.isin(soil, st.codes[clipped]) & valid))
                 if k_clipped:
                     warnings.append(f"K: the Chinese correction gave negative K on {k_clipped} cell(s) (soil code(s) "
                                     f"{sorted(int(c) for c in st.codes[clipped])}); set to 0")
@@ -440,6 +463,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     ndvi_ends = None
     if data.get("ndvi") is not None:
         fvc, ndvi_ends = _fvc_from_ndvi(data.pop("ndvi").data, lu, valid, data.get("landuse_codes", {}), params)
+        warnings.extend(ndvi_ends.pop("warnings", []))
     else:
         fvc = np.clip(data.pop("fvc").data, 0, 1).astype(np.float32)
     bt, tt = data["b_table"], data["t_table"]
@@ -447,7 +471,7 @@ def compute_csle(data: dict, out_dir: Path | str, params: CsleParams, on_step: S
     if bt.formulas:
         bad = valid & (b > 1)
         if bad.any():
-            writer.close()
+            abandon()
             codes = sorted(set(np.unique(lu[bad]).tolist()) & set(bt.formulas))
             raise FactorError(f"B: the formula of land-use code(s) {codes} in {bt.path} gives B above 1 on "
                               f"{int(bad.sum())} cells (e.g. {bt.formulas[codes[0]]!r} at FVC "
@@ -570,8 +594,14 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
     """
     pool_of = {c: v.fvc_pool for c, v in codes.items()}
     present = present_codes(landuse, valid).tolist()
-    veg_codes = [c for c in present if pool_of.get(c, "veg") == "veg"]
-    bare_codes = [c for c in present if pool_of.get(c, "veg") == "soil"]
+    veg_codes = [c for c in present if pool_of.get(c) == "veg"]
+    bare_codes = [c for c in present if pool_of.get(c) == "soil"]
+    warnings: list[str] = []
+    unknown = [c for c in present if c not in pool_of]
+    if unknown and (params.ndvi_soil is None or params.ndvi_veg is None):
+        warnings.append(f"FVC: land-use code(s) {unknown[:10]} are not in the land-use code table, so they set no "
+                        "NDVI end-member (they could be water or sealed land); give the codes in a landuse_codes "
+                        "table, or ndvi_soil and ndvi_veg")
 
     def pool(members):
         return valid & np.isin(landuse, members) & np.isfinite(ndvi) if members else np.zeros_like(valid)
@@ -583,8 +613,13 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
         used, fallback = bare_codes, False
         if m.sum() < MIN_BARE_CELLS:
             m, used, fallback = pool(bare_codes + veg_codes), bare_codes + veg_codes, True
+            warnings.append(f"FVC: fewer than {MIN_BARE_CELLS} bare-land cells, so the bare-soil NDVI is the "
+                            f"{params.soil_percentile:g}th percentile of bare and vegetated land together, which "
+                            "reads sparse cover as bare and raises B; give ndvi_soil (a bare-soil NDVI of your "
+                            "imagery) for a small area")
         if not m.any():
-            raise InputError("B: no bare or vegetated cells to take the bare-soil NDVI from; give ndvi_soil")
+            raise InputError("B: no bare or vegetated cells (by the land-use code table) to take the bare-soil NDVI "
+                             "from; give ndvi_soil and ndvi_veg, or the codes in a landuse_codes table")
         lo = csle.ndvi_percentile(ndvi, m, params.soil_percentile)
         info["ndvi_soil_from"] = {"percentile": params.soil_percentile, "landuse_codes": used, "cells": int(m.sum()),
                                   "fallback_without_bare_land": fallback}
@@ -593,7 +628,8 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
     if hi is None:
         m = pool(veg_codes)
         if not m.any():
-            raise InputError("B: no vegetated cells to take the full-cover NDVI from; give ndvi_veg")
+            raise InputError("B: no vegetated cells (by the land-use code table) to take the full-cover NDVI from; "
+                             "give ndvi_veg, or the codes in a landuse_codes table")
         hi = csle.ndvi_percentile(ndvi, m, params.veg_percentile)
         info["ndvi_veg_from"] = {"percentile": params.veg_percentile, "landuse_codes": veg_codes,
                                  "cells": int(m.sum())}
@@ -604,30 +640,29 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
                          "set ndvi_soil and ndvi_veg")
     fvc, lo, hi = csle.fvc_dimidiate(ndvi, valid, lo, hi)
     out = {"ndvi_soil": lo, "ndvi_veg": hi, "scope": params.fvc_endmember_scope, **info}
-    if params.fvc_endmember_scope == "per_class":
-        out["per_class"] = _per_class_end_members(ndvi, landuse, valid, veg_codes, params, fvc)
+    if params.fvc_endmember_scope == "per_class" and params.ndvi_veg is None:
+        out["per_class"] = _per_class_veg_end(ndvi, landuse, valid, veg_codes, params, lo, fvc)
+    if warnings:
+        out["warnings"] = warnings
     return fvc, out
 
 
-def _per_class_end_members(ndvi, landuse, valid, veg_codes, params: CsleParams, fvc: np.ndarray) -> dict:
-    """Each vegetated code's own end-members (its ``soil_percentile`` and ``veg_percentile``), as the practice of
-    taking 5 %/95 % within each land-use unit does (VERIFIED-SECONDARY, docs/validation.md); ``fvc`` is
-    overwritten on those codes' cells.  A code with fewer than :data:`MIN_BARE_CELLS` cells, or whose two
-    percentiles coincide, keeps the pooled end-members (listed as such)."""
+def _per_class_veg_end(ndvi, landuse, valid, veg_codes, params: CsleParams, ndvi_soil: float,
+                       fvc: np.ndarray) -> dict:
+    """Each vegetated code's own full-cover end-member (its ``veg_percentile``), the practice of taking the
+    percentiles within each land-use unit (VERIFIED-SECONDARY, docs/validation.md), with the pooled bare-soil
+    end-member kept: a class's own 5th percentile would make 5 % of every forest bare.  ``fvc`` is overwritten on
+    those codes' cells; a code with fewer than :data:`MIN_BARE_CELLS` cells keeps the pooled value."""
     used: dict = {}
     for code in veg_codes:
         m = valid & (landuse == code) & np.isfinite(ndvi)
         n = int(m.sum())
-        if n < MIN_BARE_CELLS:
+        hi = csle.ndvi_percentile(ndvi, m, params.veg_percentile) if n >= MIN_BARE_CELLS else None
+        if hi is None or not hi > ndvi_soil:
             used[str(code)] = {"cells": n, "pooled": True}
             continue
-        lo = csle.ndvi_percentile(ndvi, m, params.soil_percentile)
-        hi = csle.ndvi_percentile(ndvi, m, params.veg_percentile)
-        if not hi > lo:
-            used[str(code)] = {"cells": n, "pooled": True}
-            continue
-        fvc[m] = np.clip((ndvi[m] - lo) / (hi - lo), 0.0, 1.0)
-        used[str(code)] = {"cells": n, "ndvi_soil": lo, "ndvi_veg": hi}
+        fvc[m] = np.clip((ndvi[m] - ndvi_soil) / (hi - ndvi_soil), 0.0, 1.0)
+        used[str(code)] = {"cells": n, "ndvi_veg": hi}
     return used
 
 
