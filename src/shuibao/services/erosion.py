@@ -603,8 +603,19 @@ def _fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, cod
                         "NDVI end-member (they could be water or sealed land); give the codes in a landuse_codes "
                         "table, or ndvi_soil and ndvi_veg")
 
+    usable = valid & np.isfinite(ndvi)
+
     def pool(members):
-        return valid & np.isin(landuse, members) & np.isfinite(ndvi) if members else np.zeros_like(valid)
+        """Cells of the given codes with an NDVI: one gather through a code table (np.isin would pass once per
+        code over a 92 M-cell grid)."""
+        if not members:
+            return np.zeros_like(valid)
+        lut = np.zeros(max(members) + 1, bool)
+        lut[members] = True
+        inside = np.asarray(landuse)
+        if inside.dtype.kind not in "iu" or inside.max(initial=0) >= lut.size or inside.min(initial=0) < 0:
+            return usable & np.isin(inside, members)
+        return usable & lut[inside]
 
     info: dict = {}
     lo, hi = params.ndvi_soil, params.ndvi_veg

@@ -285,10 +285,11 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
                      "1–8; give landuse_classes (code,name,plan_class) to map them")
             problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {where}")
         else:  # the counts are kept per 表2 class (uint8): roll the codes up once here
-            lut = np.zeros(max(present, default=0) + 1, np.uint8)
+            lut = np.zeros(max(max(present, default=0), int(landuse.max(initial=0))) + 1, np.uint8)
             for code in present:
                 lut[code] = classes[code][0]
-            landuse = lut[np.where(valid, landuse, 0)]
+            landuse = lut[landuse] if landuse.dtype.kind == "u" else lut[np.where(valid, landuse, 0)]
+            landuse[~valid] = 0  # nodata and cells outside the DEM count nowhere
             names = {c.code: c.name for c in ref.landuse_classes}
             classes = {pc: (pc, names.get(pc, str(pc))) for pc in set(lut.tolist()) - {0}}
     if isinstance(spec.measures, PolygonInput):
