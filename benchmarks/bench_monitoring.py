@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,21 @@ def _vmhwm_kib(pid: int) -> int | None:
     return None
 
 
-def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) of the child, and its stderr."""
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, from /proc/stat)."""
+    with open("/proc/stat") as fh:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fh.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def run_cli(args: list[str], env: dict) -> tuple[float, float, str, dict]:
+    """Wall seconds, peak RSS (MiB) of the child, its stderr, and its CPU seconds with the machine's load.
+
+    The CPU seconds (user + system, all threads) and the 1-minute load average before and after tell a
+    slow run on a shared machine from a slow code: other jobs stretch the wall time, not the CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
+    busy_before = _machine_busy_s()
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "shuibao.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
@@ -50,7 +64,13 @@ def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"run failed ({proc.returncode}):\n{err}")
-    return wall, peak / 1024, err + out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    cpu = {"user_s": round(user, 1), "system_s": round(system, 1),
+           # CPU seconds the rest of the machine (other jobs, this script's sampling) took meanwhile
+           "others_s": round(_machine_busy_s() - busy_before - user - system, 1),
+           "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2)}
+    return wall, peak / 1024, err + out, cpu
 
 
 def main() -> None:
@@ -76,10 +96,11 @@ def main() -> None:
     out = work / ("output/2025-dask" if args.engine == "dask" else "output/2025")
     shutil.rmtree(out, ignore_errors=True)  # time a whole run, not a resumed one
     _forget_runs(db)
-    wall, peak, log = run_cli(["-q", "--db", db, "monitor", "run", str(spec)], env)
+    wall, peak, log, cpu = run_cli(["-q", "--db", db, "monitor", "run", str(spec)], env)
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     row = {"resolution_m": args.resolution, "engine": args.engine, "grid": prov["grid"]["shape"],
            "cells_with_data": prov["grid"]["valid_cells"], "wall_s": round(wall, 1), "peak_rss_mib": round(peak),
+           "child_cpu": cpu,
            "inputs_generation_s": round(inputs_s, 1), "steps_s": prov["timings_s"],
            "erosion_substeps_s": prov["steps"]["erosion"]["result"].get("timings_s"),
            "watersheds": prov["steps"]["watersheds"]["result"].get("count"), "cpus": os.cpu_count()}

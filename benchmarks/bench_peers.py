@@ -50,14 +50,22 @@ def plain_copies(folder: Path, paths: dict) -> None:
     with rasterio.open(folder / "lulc_int.tif", "w", **profile) as out:
         out.write(lu, 1)
     # USLE C per class for InVEST: our B at a typical cover (FVC 0.6) where B depends on cover
-    from shuibao.core.csle import b_cai2000, b_grass_slr
+    from shuibao.core.csle import b_cai2000, b_formula, b_grass_slr
     b = b_table()
+    typical = np.array([0.6])
+    by_cover = {"cai2000": b_cai2000, "grass_slr": b_grass_slr,
+                "fvc_class": lambda code: b.cover_classes[code].of(typical),
+                "formula": lambda code: b_formula(b.formulas[code], typical)}
     with open(folder / "biophysical.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["lucode", "usle_c", "usle_p"])
-        for code, method, value in zip(b.codes, b.methods, b.values):
-            c = value if method == "constant" else float((b_cai2000 if method == "cai2000" else b_grass_slr)(
-                np.array([0.6]))[0])
+        for code, method, value in zip(b.codes.tolist(), b.methods.tolist(), b.values.tolist()):
+            if method == "constant":
+                c = value
+            elif method in ("fvc_class", "formula"):
+                c = float(by_cover[method](code)[0])
+            else:
+                c = float(by_cover[method](typical)[0])
             w.writerow([int(code), round(float(c), 4), 1])
     cell = 30.0
     ring = shapely.box(bounds.left + cell, bounds.bottom + cell, bounds.right - cell, bounds.top - cell)
