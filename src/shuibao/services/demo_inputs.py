@@ -33,7 +33,7 @@ from ..io.steps import sha256
 from ..synthetic import SOIL_TABLE_ROWS, SYNTHETIC_TAG
 from ..synthetic_city import MEASURES_NODATA, REGION_RAIN_MM, city_rain_stations, make_city_scene
 
-GENERATOR = "shuibao.synthetic_city v2 (CGCS2000 / Chongqing Albers equal-area)"
+GENERATOR = "shuibao.synthetic_city v3 (GB/T 21010 codes, rain by region; CGCS2000 / Chongqing Albers equal-area)"
 SEED = 2025
 MANIFEST = "synthetic-manifest.json"
 INPUT_TAGS = {"SHUIBAO_SYNTHETIC": SYNTHETIC_TAG,
