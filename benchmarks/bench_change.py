@@ -32,7 +32,7 @@ from shuibao.grid import GridSpec  # noqa: E402
 
 
 def generate(size: int, seed: int, folder: Path) -> None:
-    from shuibao.synthetic_change import make_change_scene
+    from shuibao.demo.change import make_change_scene
 
     t = time.perf_counter()
     scene = make_change_scene(folder, size=size, seed=seed)
@@ -64,7 +64,7 @@ def main() -> None:
             raise SystemExit(f"scene generation failed ({proc.returncode}):\n{proc.stderr}")
     meta = json.loads((folder / "scene.json").read_text(encoding="utf-8"))
 
-    from shuibao.services.change_detection import DetectionParams, detect_changes
+    from shuibao.services.supervision.change_detection import DetectionParams, detect_changes
 
     params = DetectionParams()
     t = time.perf_counter()
@@ -73,7 +73,7 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     from shuibao.io.vector import read_polygons, zone_labels
-    from shuibao.synthetic_change import score
+    from shuibao.demo.change import score
 
     found = read_polygons(result.out, "patches", layer="patches")
     truth = np.load(folder / "truth.npy")

@@ -77,7 +77,7 @@ def flow_worker(folder: Path) -> dict:
 
 def csle_worker(folder: Path, out: Path) -> dict:
     from shuibao.erosion.engine import TerrainParams
-    from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+    from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 
     paths = json.loads((folder / "inputs.json").read_text())
     base = peak_rss_mib()

@@ -23,9 +23,9 @@ CHILD = """
 import time, sys
 t0 = time.perf_counter()
 from pathlib import Path
-from shuibao.synthetic import make_scene
-from shuibao.services.synthetic import write_scene
-from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+from shuibao.demo.scene import make_scene
+from shuibao.demo.scene_files import write_scene
+from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 t1 = time.perf_counter()
 folder = Path(sys.argv[1])
 p = write_scene(make_scene(64, seed=1), folder / "in", stations=3, years=(2022,))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from common import RESULTS  # noqa: F401 - also puts src/ on the path
 
-from shuibao.services import database  # noqa: E402
-from shuibao.services.demo_inputs import write_demo_inputs  # noqa: E402
+from shuibao.services.platform import database  # noqa: E402
+from shuibao.demo.inputs import write_demo_inputs  # noqa: E402
 
 
 def _vmhwm_kib(pid: int) -> int | None:
@@ -111,7 +111,7 @@ def main() -> None:
 
 def _forget_runs(db: str) -> None:
     """Delete earlier runs from the database so the timed run stores afresh."""
-    from shuibao.services.monitoring_runs import delete_run, list_runs
+    from shuibao.services.monitoring.runs import delete_run, list_runs
     for r in list_runs(db):
         delete_run(db, str(r.id))
 

@@ -96,7 +96,7 @@ def ours_flow(dem: np.ndarray) -> dict:
 
 def ours_csle(paths: dict, out: Path) -> dict:
     from shuibao.erosion.engine import TerrainParams
-    from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+    from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 
     t = time.perf_counter()
     run_csle(CsleInputs(dem=Path(paths["dem"]), landuse=Path(paths["landuse"]), ndvi=Path(paths["ndvi"]),

@@ -23,10 +23,10 @@ import common  # noqa: F401  (puts src/ on the path)
 import numpy as np
 
 from shuibao.io.features import FeatureSet, write_features
-from shuibao.services import compliance, patches, projects
-from shuibao.services.database import init
+from shuibao.services.supervision import compliance, patches, projects
+from shuibao.services.platform.database import init
 from shuibao.supervision.compliance import ApprovedAreas, Patches, classify, load_rules
-from shuibao.synthetic_supervision import make_supervision_scene
+from shuibao.demo.supervision_records import make_supervision_scene
 
 
 def main() -> None:

@@ -30,9 +30,10 @@ import httpx
 import numpy as np
 
 from shuibao.io.features import FeatureSet, write_features
-from shuibao.services import auth, cases, compliance, patches, projects
-from shuibao.services.database import init
-from shuibao.synthetic_supervision import make_supervision_scene
+from shuibao.services.platform import auth
+from shuibao.services.supervision import cases, compliance, patches, projects
+from shuibao.services.platform.database import init
+from shuibao.demo.supervision_records import make_supervision_scene
 
 
 def build(db: str, work: Path, n_projects: int = 6500, n_patches: int = 11000
@@ -50,7 +51,7 @@ def build(db: str, work: Path, n_projects: int = 6500, n_patches: int = 11000
     from datetime import date
 
     case_no = cases.open_case(db, title="并发编辑测试", category="other", on=date(2025, 7, 1), district="渝北区")
-    from shuibao.services.features import extent
+    from shuibao.services.platform.features import extent
 
     return key, case_no, tuple(extent(db, "patches"))
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT.parent / "src"))
 
 from shuibao.grid import GridSpec  # noqa: E402
 from shuibao.io.raster import write_cog  # noqa: E402
-from shuibao.synthetic import ORIGIN, SYNTHETIC_CRS, make_scene  # noqa: E402
+from shuibao.demo.scene import ORIGIN, SYNTHETIC_CRS, make_scene  # noqa: E402
 
 
 def peak_rss_mib() -> float:

@@ -17,10 +17,10 @@ from shuibao.io.raster import read_raster
 from shuibao.io.vector import zone_labels
 from shuibao.plan.boundaries import EQUAL_AREA_CRS, build_boundaries
 from shuibao.plan.reference import load_reference
-from shuibao.services.demo_inputs import demo_grid, write_demo_inputs
-from shuibao import synthetic_city
-from shuibao.synthetic import make_scene
-from shuibao.synthetic_city import city_rain_stations, make_city_scene
+from shuibao.demo.inputs import demo_grid, write_demo_inputs
+from shuibao.demo import city as synthetic_city
+from shuibao.demo.scene import make_scene
+from shuibao.demo.city import city_rain_stations, make_city_scene
 
 # City-wide 2020 land-use shares the demo aims at (表2 codes).  表2 itself lists only the eroded area of
 # each class; the floors below are those areas, which no class's area can be smaller than.
@@ -233,7 +233,7 @@ def test_write_demo_inputs_on_a_coarse_grid(tmp_path):
 
 
 def test_demo_inputs_pass_the_engine_checks(tmp_path):
-    from shuibao.services.erosion import CsleInputs, CsleParams, validate_csle
+    from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, validate_csle
 
     write_demo_inputs(tmp_path, resolution_m=2000.0, years=(2025,))
     i = tmp_path / "inputs"

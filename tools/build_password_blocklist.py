@@ -7,7 +7,7 @@ Usage::
 
     python tools/build_password_blocklist.py PwnedPasswordsTop100k.txt
 
-Only entries the policy can meet are kept (see ``shuibao.services.passwords``): a password is compared in lower
+Only entries the policy can meet are kept (see ``shuibao.services.platform.passwords``): a password is compared in lower
 case, whole and by its stem (letters left after stripping leading/trailing digits, punctuation and spaces), so an
 entry matters only if it is at least ``MIN_LENGTH`` long or is its own stem of at least ``MIN_STEM`` characters.
 """
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from shuibao.services.passwords import MIN_LENGTH, MIN_STEM, stem  # noqa: E402
+from shuibao.services.platform.passwords import MIN_LENGTH, MIN_STEM, stem  # noqa: E402
 
 SOURCE_SHA256 = "3fd4ce60530d6ee1085350838f9c748eff618ecd9ec0e4aba9b90f778c557ff5"  # the copy in NOTICE.md
 OUT = Path(__file__).resolve().parents[1] / "src" / "shuibao" / "services" / "data" / "common-passwords.txt"

@@ -9,10 +9,10 @@ import pytest
 
 from shuibao.assessment.scoring import load_scheme, score_district
 from shuibao.errors import ReferenceDataError
-from shuibao.services import cases, projects
-from shuibao.services import supervision_programs as programs
-from shuibao.services.assessment import get_assessment, run_assessment
-from shuibao.services.database import init
+from shuibao.services.supervision import cases, projects
+from shuibao.services.supervision import programs
+from shuibao.services.assessment.responsibility import get_assessment, run_assessment
+from shuibao.services.platform.database import init
 
 from ..supervision.conftest import project_row, square, write_layer
 

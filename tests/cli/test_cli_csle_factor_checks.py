@@ -9,8 +9,8 @@ import json
 import pytest
 
 from shuibao.cli.main import run
-from shuibao.services.synthetic import write_scene
-from shuibao.synthetic import make_scene
+from shuibao.demo.scene_files import write_scene
+from shuibao.demo.scene import make_scene
 
 
 @pytest.fixture(scope="module")

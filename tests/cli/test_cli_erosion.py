@@ -11,8 +11,8 @@ import pytest
 import rasterio
 
 from shuibao.cli.main import run
-from shuibao.services.synthetic import write_scene
-from shuibao.synthetic import make_scene
+from shuibao.demo.scene_files import write_scene
+from shuibao.demo.scene import make_scene
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
 

@@ -6,7 +6,7 @@ import csv
 import json
 
 from shuibao.cli.main import run
-from shuibao.services.database import init
+from shuibao.services.platform.database import init
 
 from ..supervision.conftest import patch_row, project_row, square, write_layer
 
@@ -74,7 +74,7 @@ def test_bad_uploads_exit_2_with_the_row_named(tmp_path, capsys):
 
 
 def test_detected_candidates_import_as_patches(tmp_path, capsys):
-    from shuibao.synthetic_change import make_change_scene
+    from shuibao.demo.change import make_change_scene
 
     scene = make_change_scene(tmp_path / "scene", size=200, seed=3)
     db = str(tmp_path / "s.gpkg")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from shuibao.services.synthetic import write_scene
-from shuibao.synthetic import make_scene
+from shuibao.demo.scene_files import write_scene
+from shuibao.demo.scene import make_scene
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from shuibao.cli.main import run as cli
 from shuibao.errors import InputError
 from shuibao.io import raster as rio
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
-from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 
 CELL = 30.0
 N = 400

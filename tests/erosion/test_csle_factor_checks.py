@@ -12,7 +12,7 @@ import pytest
 import rasterio
 
 from shuibao.errors import FactorError, InputError
-from shuibao.services.erosion import CsleInputs, CsleParams, compute_csle, run_csle, validate_csle
+from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, compute_csle, run_csle, validate_csle
 
 
 def inputs(scene, **over):

@@ -12,7 +12,7 @@ import rasterio
 
 from shuibao.core import csle as core
 from shuibao.errors import InputError
-from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 
 
 def inputs(scene, **over):

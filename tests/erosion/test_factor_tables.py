@@ -12,7 +12,7 @@ import rasterio
 from shuibao.core import csle
 from shuibao.errors import InputError, ReferenceDataError
 from shuibao.erosion import tables
-from shuibao.services.erosion import CsleInputs, CsleParams, run_csle
+from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, run_csle
 
 # GB/T 21010-2017 表1: how many second-level classes each first-level class has (01 耕地 … 12 其他土地)
 SECOND_LEVEL_COUNT = {1: 3, 2: 4, 3: 7, 4: 4, 5: 7, 6: 4, 7: 2, 8: 10, 9: 6, 10: 9, 11: 10, 12: 7}

@@ -30,10 +30,10 @@ from shuibao.io.vector import VectorLayer, to_crs, write_gpkg, zone_labels
 from shuibao.monitoring.blocks import Partials, count_block, soil_loss_block
 from shuibao.monitoring.units import GRADES, make_zone, unit_rows
 from shuibao.plan.reference import load_reference
-from shuibao.services.demo import run_demo
-from shuibao.services.governance import import_treatment
-from shuibao.services.monitoring_runs import get_run
-from shuibao.services.scenarios import get_scenario, list_scenarios, run_scenario
+from shuibao.demo.run import run_demo
+from shuibao.services.governance.treatment import import_treatment
+from shuibao.services.monitoring.runs import get_run
+from shuibao.services.governance.scenarios import get_scenario, list_scenarios, run_scenario
 from shuibao.store import Store
 from shuibao.store.reference_loader import read_boundaries
 

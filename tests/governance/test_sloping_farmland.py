@@ -29,7 +29,7 @@ from shuibao.errors import InputError
 from shuibao.grid import GridSpec
 from shuibao.io.features import FeatureSet, write_features
 from shuibao.io.vector import zone_labels
-from shuibao.services.sloping_farmland import FIELDS, LAYER, SUMMARY_COLUMNS, find_sloping_farmland
+from shuibao.services.governance.sloping_farmland import FIELDS, LAYER, SUMMARY_COLUMNS, find_sloping_farmland
 
 X0, Y0 = 500_000.0, 3_300_000.0  # EPSG:4545 (CGCS2000 / 3° GK CM 108E): 108.0° E, 29.82° N, in 丰都县
 CELL = 30.0
@@ -311,7 +311,7 @@ def test_patches_outside_every_district_get_none(scene, tmp_path):
 
 
 def test_districts_from_the_store(scene, tmp_path):
-    from shuibao.services.database import init
+    from shuibao.services.platform.database import init
 
     db = str(tmp_path / "shuibao.gpkg")
     init(db, boundaries=True)  # about 0.5 s
@@ -325,10 +325,10 @@ def test_districts_from_the_store(scene, tmp_path):
 
 
 def test_the_candidates_import_as_treatment_patches(scene, tmp_path):
-    governance = pytest.importorskip("shuibao.services.governance")
+    governance = pytest.importorskip("shuibao.services.governance.treatment")
     if not hasattr(governance, "import_treatment"):
         pytest.skip("the treatment-patch import is not available")
-    from shuibao.services.database import init
+    from shuibao.services.platform.database import init
 
     db = str(tmp_path / "shuibao.gpkg")
     init(db, boundaries=True)
@@ -392,7 +392,7 @@ def test_a_district_file_with_unknown_codes_is_refused(scene, tmp_path):
 
 
 def test_a_store_without_boundaries_is_refused(scene, tmp_path):
-    from shuibao.services.database import init
+    from shuibao.services.platform.database import init
 
     db = str(tmp_path / "bare.gpkg")
     init(db, boundaries=False)
@@ -427,7 +427,7 @@ def test_cli_without_a_store_notes_that_districts_stay_empty(scene, tmp_path):
 
 
 def test_cli_with_a_store_and_cropland_codes(scene, tmp_path):
-    from shuibao.services.database import init
+    from shuibao.services.platform.database import init
 
     db = str(tmp_path / "shuibao.gpkg")
     init(db, boundaries=True)

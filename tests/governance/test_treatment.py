@@ -9,8 +9,8 @@ from shapely.geometry import box
 
 from shuibao.errors import InputError
 from shuibao.plan.boundaries import equal_area_km2
-from shuibao.services import governance
-from shuibao.services.database import init
+from shuibao.services.governance import treatment as governance
+from shuibao.services.platform.database import init
 from shuibao.store import Store
 from shuibao.store.reference_loader import read_boundaries
 

@@ -10,9 +10,9 @@ import pytest
 from shapely.geometry import MultiPolygon, box
 
 from shuibao.io.vector import VectorLayer, write_gpkg
-from shuibao.services import database
-from shuibao.services.synthetic import write_scene
-from shuibao.synthetic import make_scene
+from shuibao.services.platform import database
+from shuibao.demo.scene_files import write_scene
+from shuibao.demo.scene import make_scene
 
 ROWS, COLS, CELL = 120, 180, 30.0
 # three districts over thirds of the columns (metro + TGR, north-east + TGR, south-east); the last 12

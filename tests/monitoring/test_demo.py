@@ -44,14 +44,14 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
     login = out / "web-login.txt"
     assert str(login) in proc.stdout and (login.stat().st_mode & 0o077) == 0
     fields = dict(line.split(": ", 1) for line in login.read_text(encoding="utf-8").splitlines() if ": " in line)
-    from shuibao.services import auth
+    from shuibao.services.platform import auth
 
     who = auth.authenticate(str(out / "shuibao.gpkg"), fields["username"], fields["password"])
     assert who.role == "city_admin"
     # every synthetic project and patch lies in Chongqing (none in Sichuan or Hubei on the map)
     import shapely
 
-    from shuibao.services import features
+    from shuibao.services.platform import features
 
     db = str(out / "shuibao.gpkg")
     city = shapely.union_all([shapely.geometry.shape(f["geometry"])

@@ -15,9 +15,9 @@ from shapely.geometry import MultiPolygon, box
 from shuibao.errors import InputError
 from shuibao.io.steps import StepRunner, fingerprint
 from shuibao.io.vector import VectorLayer, write_gpkg
-from shuibao.services import monitoring_runs as runs
-from shuibao.services.monitoring import run_monitoring
-from shuibao.services.monitoring_inputs import validate_run
+from shuibao.services.monitoring import runs
+from shuibao.services.monitoring.annual_run import run_monitoring
+from shuibao.services.monitoring.run_inputs import validate_run
 
 from .conftest import spec_text
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from shuibao.services import database
-from shuibao.services.monitoring import run_monitoring
+from shuibao.services.platform import database
+from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.store import Store, schema
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]

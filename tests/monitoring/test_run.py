@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from shuibao.io.raster import read_raster
 from shuibao.io.vector import VectorLayer, write_gpkg
-from shuibao.services import database
-from shuibao.services import monitoring_runs as runs
-from shuibao.services.monitoring import run_monitoring
+from shuibao.services.platform import database
+from shuibao.services.monitoring import runs
+from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.store import Store, schema
 
 from .conftest import CELL, COLS, DISTRICTS, ROWS
@@ -51,7 +51,7 @@ def test_zonal_sums_equal_raster_totals(done):
     by_level = {}
     for u in units:
         by_level.setdefault(u["level"], []).append(u)
-    from shuibao.services.monitoring_runs import get_run
+    from shuibao.services.monitoring.runs import get_run
     stored = get_run(done[1], str(result.run_id))["units"]
     rows = {(u["level"], u["code"]): u for u in stored}
     keys = [f"{k}_km2" for k in ("slight", "light", "moderate", "intense", "very_intense", "severe")]

@@ -10,8 +10,8 @@ import rasterio
 
 from shuibao.errors import InputError
 from shuibao.monitoring.spec import load_spec
-from shuibao.services.monitoring import run_monitoring
-from shuibao.services.monitoring_inputs import validate_run
+from shuibao.services.monitoring.annual_run import run_monitoring
+from shuibao.services.monitoring.run_inputs import validate_run
 
 from .conftest import spec_text
 

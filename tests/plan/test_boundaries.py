@@ -8,7 +8,7 @@ import shapely
 
 from shuibao.plan.boundaries import (build_boundaries, equal_area_km2, geodesic_km2, match_districts,
                                      read_source_polygons)
-from shuibao.services.plan import boundary_report
+from shuibao.services.assessment.plan_targets import boundary_report
 
 
 @pytest.fixture(scope="module")

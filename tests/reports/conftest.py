@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shuibao.services.demo import run_demo
+from shuibao.demo.run import run_demo
 
 
 @pytest.fixture(scope="session")

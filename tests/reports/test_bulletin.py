@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pytest
 
 from shuibao.reports.render import bulletin_html, write_bulletin
-from shuibao.services.bulletin import bulletin_data
-from shuibao.services.monitoring_runs import get_run
+from shuibao.services.reporting.bulletin import bulletin_data
+from shuibao.services.monitoring.runs import get_run
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
 
@@ -94,8 +94,8 @@ def test_table_totals_equal_the_stored_run(demo):
 def test_sections_without_records_say_so(demo, tmp_path):
     from dataclasses import replace
 
-    from shuibao.services import database
-    from shuibao.services.bulletin import _sections
+    from shuibao.services.platform import database
+    from shuibao.services.reporting.bulletin import _sections
 
     empty = str(tmp_path / "empty.gpkg")
     database.init(empty, boundaries=False)
@@ -110,7 +110,7 @@ def test_sections_without_records_say_so(demo, tmp_path):
 
 
 def test_the_governance_section_equals_the_treatment_progress(demo):
-    from shuibao.services.governance import progress
+    from shuibao.services.governance.treatment import progress
 
     b = bulletin_data(demo, "latest")
     rows = next(s for s in b.sections if s.key == "governance").rows
@@ -124,7 +124,7 @@ def test_the_supervision_section_counts_what_the_store_holds(demo):
 
     from sqlalchemy import func, select
 
-    from shuibao.services.cases import list_cases
+    from shuibao.services.supervision.cases import list_cases
     from shuibao.store import Store, schema
 
     b = bulletin_data(demo, "latest")
@@ -194,7 +194,7 @@ def test_the_pdf_has_the_figures_and_numbers_of_the_run(demo, tmp_path):
 
 def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_path):
     b = bulletin_data(demo, "latest")
-    from shuibao.services.bulletin import Maps
+    from shuibao.services.reporting.bulletin import Maps
 
     b.maps = Maps(missing="run 2: /nowhere/grade.tif no longer exists; the maps need the run's output folder")
     html = bulletin_html(b, {})
@@ -203,7 +203,7 @@ def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_pa
 
 def test_district_sheets_carry_the_stored_numbers(demo, tmp_path):
     from shuibao.reports.render import district_html, write_district_sheets
-    from shuibao.services.bulletin import district_sheets
+    from shuibao.services.reporting.bulletin import district_sheets
 
     stored = {u["name"]: u for u in get_run(demo, "latest")["units"] if u["level"] == "district"}
     sheets = district_sheets(demo, "latest", ["万州区", "yuzhong"])

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 from shuibao.plan.reference import load_reference
-from shuibao.services import database
-from shuibao.services.monitoring_runs import get_run
-from shuibao.services.plan_progress import NO_RECORDS, plan_progress
+from shuibao.services.platform import database
+from shuibao.services.monitoring.runs import get_run
+from shuibao.services.assessment.plan_progress import NO_RECORDS, plan_progress
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
 
@@ -25,7 +25,7 @@ def test_the_rate_comes_from_the_run_and_the_rest_say_no_records(demo):
     assert rate["status"].startswith("未达到" if city["rate_pct"] < 72.2 else "已达到")
     assert "#2" in rate["evidence"] and "SYNTHETIC" in rate["evidence"]
     # the demo's treatment patches fill 专栏3 and 专栏1's treatment areas from the progress of the patches
-    from shuibao.services.governance import progress
+    from shuibao.services.governance.treatment import progress
 
     kinds = {k["key"]: k for k in progress(demo, year=2025)["by_kind"]}
     for r in rows:

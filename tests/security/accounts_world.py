@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from shuibao.services import auth
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
 PASSWORDS = {"admin": "river-lantern-4127", "offa": "yellow-kettle-5823", "insp": "quiet-harbor-9361",

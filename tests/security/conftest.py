@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 from sqlalchemy import select
 
-from shuibao.services import auth, patches, projects
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.supervision import patches, projects
+from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.web import Settings, create_app
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shuibao.cli.main import run
-from shuibao.services import auth
+from shuibao.services.platform import auth
 
 from .accounts_world import PASSWORDS, bearer, clients, login, make_db
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shuibao.cli.main import run
-from shuibao.services import auth
+from shuibao.services.platform import auth
 from shuibao.store import Store, schema
 
 from ..supervision.conftest import project_row, square, write_layer

@@ -14,9 +14,9 @@ from datetime import date
 
 import pytest
 
-from shuibao.services import auth
-from shuibao.services.cases import get_case, open_case
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.supervision.cases import get_case, open_case
+from shuibao.services.platform.database import init
 from ..web.live import free_port, live_server
 
 pytestmark = pytest.mark.browser

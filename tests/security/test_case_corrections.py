@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shuibao.cli.main import run
 from shuibao.errors import SchemaVersionError, InputError
-from shuibao.services import case_corrections, cases
+from shuibao.services.supervision import case_corrections, cases
 from shuibao.store import Store, schema
 
 FAR = date(9999, 12, 31)
@@ -138,7 +138,7 @@ def test_the_command_line_voids_and_is_audited_as_the_os_user(frozen, capsys):
 
 
 def test_migration_6_adds_the_column_to_a_version_5_store(tmp_path):
-    from shuibao.services.database import init
+    from shuibao.services.platform.database import init
     from shuibao.store.migrations import LATEST
 
     db = str(tmp_path / "old.gpkg")

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from shuibao.services import cases, compliance
+from shuibao.services.supervision import cases, compliance
 from shuibao.store import Store, schema
 
 ON = "2025-08-01"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shuibao.cli.main import run
-from shuibao.services import cases, compliance
+from shuibao.services.supervision import cases, compliance
 from shuibao.store import Store, schema
 
 

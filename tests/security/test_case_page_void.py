@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from shuibao.services import cases
+from shuibao.services.supervision import cases
 
 from ..web.test_browser import CHROMIUM
 from ..web.live import live_server

@@ -9,8 +9,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from shuibao.services import projects
-from shuibao.services import supervision_programs as programs
+from shuibao.services.supervision import projects
+from shuibao.services.supervision import programs
 from shuibao.store import Store, schema
 
 from ..supervision.conftest import sdb  # noqa: F401

@@ -13,8 +13,8 @@ from shapely.geometry import Polygon, mapping
 from sqlalchemy import func, select
 
 from shuibao.errors import InputError
-from shuibao.services import patches
-from shuibao.services import stations as station_service
+from shuibao.services.supervision import patches
+from shuibao.services.stations import records as station_service
 from shuibao.store import Store, schema
 
 from ..stations.test_station_services import STATIONS, write_csv

@@ -8,8 +8,9 @@ import pytest
 
 from shuibao.cli.main import run
 from shuibao.errors import InputError
-from shuibao.services import auth, patches
-from shuibao.services.features import COLLECTIONS
+from shuibao.services.platform import auth
+from shuibao.services.supervision import patches
+from shuibao.services.platform.features import COLLECTIONS
 
 from ..supervision.conftest import patch_row, square, write_layer
 from .accounts_world import bearer, clients, make_db

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from shuibao.errors import InputError
-from shuibao.services import auth
+from shuibao.services.platform import auth
 from shuibao.web import Settings
 
 from .accounts_world import PASSWORDS, clients, login, make_db
@@ -39,7 +39,7 @@ def test_five_failures_lock_the_name_from_that_address_even_for_the_right_passwo
 
 
 def test_the_lock_ends_after_its_window(db, monkeypatch):
-    from shuibao.services import logins
+    from shuibao.services.platform import logins
 
     here, = clients(db, "127.0.0.1")
     for _ in range(PAIR_LIMIT):
@@ -71,7 +71,7 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(db):
 
 
 def test_a_name_guessed_from_many_addresses_is_locked_except_where_its_user_logs_in(db, monkeypatch):
-    from shuibao.services import logins
+    from shuibao.services.platform import logins
 
     monkeypatch.setattr(logins, "USER_LIMIT", 6)  # the rule, at a size a test can reach (100 in service)
     proxy, = clients(db, "127.0.0.1", trusted_proxies="127.0.0.1")
@@ -124,7 +124,7 @@ def test_unknown_and_inactive_users_cost_the_same_argon2_verification(db, monkey
     ("shuibao-login-2026", "platform's name"),
 ])
 def test_weak_passwords_are_refused_with_the_reason(password, reason):
-    from shuibao.services import passwords
+    from shuibao.services.platform import passwords
 
     assert any(reason in p for p in passwords.problems(password, "weak3")), passwords.problems(password, "weak3")
 

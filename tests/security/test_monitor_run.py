@@ -11,7 +11,7 @@ import rasterio.shutil
 from rasterio._err import CPLE_AppDefinedError
 
 from shuibao.cli.main import run
-from shuibao.services import database
+from shuibao.services.platform import database
 
 from ..monitoring.conftest import area, spec_text  # noqa: F401  (area: the session's small study area)
 

@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 from shuibao.cli.main import run
 from shuibao.errors import InputError
 from shuibao.io.features import FeatureSet, write_features
-from shuibao.services import auth, governance, patches, projects
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.governance import treatment as governance
+from shuibao.services.supervision import patches, projects
+from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.supervision.imports import SHAPEFILE_NAMES
 from shuibao.web import Settings, create_app

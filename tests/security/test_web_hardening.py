@@ -16,8 +16,9 @@ import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
-from shuibao.services import auth, features, patches, projects
-from shuibao.services.database import init
+from shuibao.services.platform import auth, features
+from shuibao.services.supervision import patches, projects
+from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
 from ..monitoring.conftest import area  # noqa: F401  (the session's synthetic study area, for the tile fixture)
@@ -223,8 +224,8 @@ def test_an_anonymous_json_body_is_refused_before_it_is_parsed(site):
 # --------------------------------------------------------------------------------------- M2, L2 tile limits
 @pytest.fixture(scope="module")
 def tiles(area, tmp_path_factory):  # noqa: F811
-    from shuibao.services import database
-    from shuibao.services.monitoring import run_monitoring
+    from shuibao.services.platform import database
+    from shuibao.services.monitoring.annual_run import run_monitoring
 
     from ..monitoring.conftest import spec_text
 
@@ -259,7 +260,7 @@ def test_a_point_off_the_raster_is_404_and_a_point_that_is_no_number_422(tiles):
 
 
 def test_every_csv_the_platform_writes_neutralises_formulas(tmp_path):
-    from shuibao.services.supervision_common import write_csv_rows
+    from shuibao.services.supervision.common import write_csv_rows
     from shuibao.spreadsheet import csv_chunks, safe_cell
 
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("+86 23") == "'+86 23" and safe_cell("\t=x") == "'\t=x"

@@ -17,8 +17,8 @@ from shuibao.cli.common import State
 from shuibao.erosion.inputs import read_daily_rain, station_erosivity
 from shuibao.erosion.tables import r_model
 from shuibao.errors import InputError
-from shuibao.services import stations as svc
-from shuibao.services.database import init
+from shuibao.services.stations import records as svc
+from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 
 STATIONS = [

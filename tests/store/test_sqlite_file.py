@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from shuibao.errors import InputError, StoreError
-from shuibao.services import database
+from shuibao.services.platform import database
 from shuibao.store import Store
 from shuibao.store.geometry import from_gpkg_blob, to_gpkg_blob
 from shuibao.store.store import to_url

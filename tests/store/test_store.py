@@ -7,7 +7,7 @@ import shapely
 from sqlalchemy import func, select, text
 
 from shuibao.errors import SchemaVersionError, StoreError
-from shuibao.services import database
+from shuibao.services.platform import database
 from shuibao.store import Store, schema
 from shuibao.store.migrations import LATEST, MIGRATIONS
 from shuibao.store.reference_loader import read_boundaries
@@ -125,7 +125,7 @@ def test_reference_tables_hold_the_plan_numbers(db_url):
 
 def test_no_half_written_state_when_boundaries_fail(db_url, monkeypatch):
     """Reference data is prepared before the transaction: a failure there writes nothing at all."""
-    import shuibao.services.database as svc
+    import shuibao.services.platform.database as svc
     from shuibao.errors import DataError
 
     monkeypatch.setattr(svc, "build_boundaries", lambda ref: (_ for _ in ()).throw(DataError("no polygons")))

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from shuibao.io.features import FeatureSet, write_features
-from shuibao.services.database import init
+from shuibao.services.platform.database import init
 
 X0, Y0 = 500_000.0, 3_300_000.0  # EPSG:4545, inside Chongqing
 

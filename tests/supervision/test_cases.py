@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from shuibao.errors import InputError, StoreError
-from shuibao.services import cases
+from shuibao.services.supervision import cases
 from shuibao.store import Store, schema
 from shuibao.supervision.cases import Step, State, apply_step, load_case_rules, overdue_days
 

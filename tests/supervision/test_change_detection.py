@@ -21,8 +21,8 @@ from shuibao.cli.supervise_detect import detect
 from shuibao.core.change import bare_soil_index, change_mask, clean_mask, label_means, ndvi
 from shuibao.errors import InputError
 from shuibao.io.vector import read_polygons, zone_labels
-from shuibao.services.change_detection import FIELDS, BandOrder, DetectionParams, detect_changes
-from shuibao.synthetic_change import make_change_scene, score
+from shuibao.services.supervision.change_detection import FIELDS, BandOrder, DetectionParams, detect_changes
+from shuibao.demo.change import make_change_scene, score
 
 MIN_CELLS = 4  # the default 400 m² on the scene's 10 m cells
 

@@ -165,7 +165,7 @@ def test_rule_file_problems_are_reported_together(tmp_path):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_planted_category_of_a_synthetic_scene_is_recovered(seed):
-    from shuibao.synthetic_supervision import make_supervision_scene
+    from shuibao.demo.supervision_records import make_supervision_scene
 
     scene = make_supervision_scene(300, 600, seed=seed)
     n = len(scene.patches)

@@ -12,8 +12,8 @@ from shapely.geometry import Polygon
 from sqlalchemy import func, select
 
 from shuibao.errors import InputError
-from shuibao.services import patches as patch_service
-from shuibao.services import projects as project_service
+from shuibao.services.supervision import patches as patch_service
+from shuibao.services.supervision import projects as project_service
 from shuibao.store import Store, schema
 
 from .conftest import X0, Y0, patch_row, project_row, square, write_layer

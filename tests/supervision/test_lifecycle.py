@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from shuibao.errors import InputError
-from shuibao.services import cases, compliance, patches, projects
-from shuibao.services import supervision_programs as programs
+from shuibao.services.supervision import cases, compliance, patches, projects
+from shuibao.services.supervision import programs
 
 from .conftest import patch_row, project_row, square, write_layer
 

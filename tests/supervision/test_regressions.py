@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from shuibao.errors import InputError
-from shuibao.services import cases as case_service
-from shuibao.services import compliance as compliance_service
-from shuibao.services import patches as patch_service
-from shuibao.services import projects as project_service
-from shuibao.services import supervision_programs as programs
-from shuibao.services.supervision_summary import supervision_summary
+from shuibao.services.supervision import cases as case_service
+from shuibao.services.supervision import compliance as compliance_service
+from shuibao.services.supervision import patches as patch_service
+from shuibao.services.supervision import projects as project_service
+from shuibao.services.supervision import programs
+from shuibao.services.supervision.summary import supervision_summary
 from shuibao.store import Store, schema
 
 from .conftest import patch_row, project_row, square, write_layer
@@ -37,7 +37,7 @@ def _write_csv(path, rows: list[dict]):
 
 # ------------------------------------------------------------------------------------------------ compliance
 def test_compliance_with_an_unsupported_output_stores_no_analysis(sdb, tmp_path):
-    """services/compliance.py:91: the analysis is committed before the export checks its suffix, so a
+    """services/supervision/compliance.py:91: the analysis is committed before the export checks its suffix, so a
     refused `-o out.shp` leaves a stored analysis behind (and a rerun stores a second one)."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     patch_service.import_patches(sdb, write_layer(tmp_path / "a.gpkg", [patch_row("A")], [square(10, 10, 50)]))
@@ -49,7 +49,7 @@ def test_compliance_with_an_unsupported_output_stores_no_analysis(sdb, tmp_path)
 
 # ------------------------------------------------------------------------------------------------ projects
 def test_project_export_with_a_project_without_area_reimports(sdb, tmp_path):
-    """services/projects.py:273-306 + supervision/imports.py:204: a project imported from a CSV (no area) is
+    """services/supervision/projects.py:273-306 + supervision/imports.py:204: a project imported from a CSV (no area) is
     exported with a NULL geometry; the documented "re-importable" export is then refused ("no geometry")."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     project_service.import_projects(sdb, _write_csv(tmp_path / "p2.csv", [project_row("P2")]))
@@ -60,7 +60,7 @@ def test_project_export_with_a_project_without_area_reimports(sdb, tmp_path):
 
 
 def test_attribute_rows_without_a_polygon_are_not_silently_dropped(sdb, tmp_path):
-    """services/projects.py:46-59: `--attributes` rows whose code has no polygon vanish: not imported,
+    """services/supervision/projects.py:46-59: `--attributes` rows whose code has no polygon vanish: not imported,
     not reported, no error."""
     polygons = write_layer(tmp_path / "areas.gpkg", [{"code": "P1"}], [square(0, 0, 100)])
     attributes = _write_csv(tmp_path / "attrs.csv", [project_row("P1"), project_row("P2")])
@@ -74,7 +74,7 @@ def test_attribute_rows_without_a_polygon_are_not_silently_dropped(sdb, tmp_path
 
 
 def test_a_refused_status_change_is_in_the_per_row_report(sdb, tmp_path):
-    """services/projects.py:95 and 176-181: the report is written (all rows "ok") before the lifecycle check;
+    """services/supervision/projects.py:95 and 176-181: the report is written (all rows "ok") before the lifecycle check;
     the import is then refused on a status move, and the report the error points to says nothing about it."""
     src = write_layer(tmp_path / "p.gpkg", [project_row("P1", status="施工")], [square(0, 0, 100)])
     project_service.import_projects(sdb, src)
@@ -103,7 +103,7 @@ def test_a_long_change_type_is_judged_per_row_on_both_backends(sdb, tmp_path):
 
 # ------------------------------------------------------------------------------------------------ cases
 def test_case_list_filters_by_district_name_as_documented(sdb, tmp_path):
-    """services/cases.py:431: `cases list --district 万州区` (docs) compares the name with district_code."""
+    """services/supervision/cases.py:431: `cases list --district 万州区` (docs) compares the name with district_code."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     no = case_service.open_case(sdb, title="t", category="unapproved", on=date(2025, 7, 1), project_code="P1")
     assert [r["case_no"] for r in case_service.list_cases(sdb, district="yubei")] == [no]
@@ -111,7 +111,7 @@ def test_case_list_filters_by_district_name_as_documented(sdb, tmp_path):
 
 
 def test_summary_counts_cases_open_at_the_end_of_a_past_year(sdb, tmp_path):
-    """services/supervision_summary.py:441-447: the year-end counts use each case's *current* state, so a case
+    """services/supervision/summary.py:441-447: the year-end counts use each case's *current* state, so a case
     open on 31 December 2025 and closed in January 2026 disappears from the 2025 bulletin's 年末未销号."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     no = case_service.open_case(sdb, title="t", category="unapproved", on=date(2025, 3, 1), project_code="P1")
@@ -125,7 +125,7 @@ def test_summary_counts_cases_open_at_the_end_of_a_past_year(sdb, tmp_path):
 
 # ------------------------------------------------------------------------------------------------ fees
 def test_volume_fee_does_not_default_to_the_area(sdb, tmp_path):
-    """services/supervision_programs.py:266-268: without --quantity every category is billed on the area in m²,
+    """services/supervision/programs.py:266-268: without --quantity every category is billed on the area in m²,
     also the volume (m³) and output (t) categories: 1 hm² becomes 10,000 m³ of spoil."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1", spoil_m3=500.0)],
                                                      [square(0, 0, 100)]))
@@ -137,7 +137,7 @@ def test_volume_fee_does_not_default_to_the_area(sdb, tmp_path):
 
 
 def test_a_nan_payment_is_refused_as_input(sdb, tmp_path):
-    """services/supervision_programs.py:282-287: Decimal('NaN') passes quantize; `amount <= 0` then raises
+    """services/supervision/programs.py:282-287: Decimal('NaN') passes quantize; `amount <= 0` then raises
     decimal.InvalidOperation (a traceback) instead of the InputError the CLI reports."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     aid = programs.assess_fee(sdb, "P1", on=date(2025, 7, 1))["assessment_id"]
@@ -146,7 +146,7 @@ def test_a_nan_payment_is_refused_as_input(sdb, tmp_path):
 
 
 def test_the_period_option_fills_blank_period_cells(sdb, tmp_path):
-    """services/patches.py:348 + imports.py:263-265: `--period` is only a default for a *missing* column; a file
+    """services/supervision/patches.py:348 + imports.py:263-265: `--period` is only a default for a *missing* column; a file
     whose 监管期次 column is present but blank is refused row by row ("period: empty") although the option
     names the period (docs: period "yes, or --period")."""
     src = write_layer(tmp_path / "p.gpkg", [patch_row("A", period=None), patch_row("B", period="2025H1")],
@@ -156,7 +156,7 @@ def test_the_period_option_fills_blank_period_cells(sdb, tmp_path):
 
 
 def test_a_second_result_for_one_inspection_is_an_input_error(sdb, tmp_path):
-    """services/supervision_programs.py:116-140: a second result for an inspection hits the UNIQUE constraint
+    """services/supervision/programs.py:116-140: a second result for an inspection hits the UNIQUE constraint
     and surfaces as a bare "database error: UNIQUE constraint failed" (after opening and rolling back a case)."""
     project_service.import_projects(sdb, write_layer(tmp_path / "p.gpkg", [project_row("P1")], [square(0, 0, 100)]))
     staff = _write_csv(tmp_path / "staff.csv", [{"code": "I1", "name": "甲", "district": "江北区"},

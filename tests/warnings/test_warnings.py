@@ -12,9 +12,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 from shuibao.errors import InputError
-from shuibao.services import cases, compliance, patches, projects
-from shuibao.services.database import init
-from shuibao.services.warnings import warn, warning_hits
+from shuibao.services.supervision import cases, compliance, patches, projects
+from shuibao.services.platform.database import init
+from shuibao.services.stations.rain_warning import warn, warning_hits
 
 from ..supervision.conftest import X0, Y0, patch_row, project_row, square, write_layer
 
@@ -89,7 +89,7 @@ def test_a_dry_day_warns_nothing_and_bad_input_is_refused(sites, tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from shuibao.services.demo import run_demo
+    from shuibao.demo.run import run_demo
 
     out = tmp_path_factory.mktemp("warn-demo")
     run_demo(out, resolution_m=2000, with_supervision=False)
@@ -98,7 +98,7 @@ def demo_db(tmp_path_factory):
 
 def test_high_grade_erosion_areas_inside_the_storm(demo_db, tmp_path):
     from shuibao.io.raster import read_band, read_raster
-    from shuibao.services.monitoring_runs import get_run
+    from shuibao.services.monitoring.runs import get_run
 
     run = get_run(demo_db, "latest")
     folder = Path(run["info"].output_dir) / "rasters"

@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 from sqlalchemy import Table, func, select
 
-from shuibao.services import auth, governance, patches, projects
-from shuibao.services import stations as station_service
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.governance import treatment as governance
+from shuibao.services.supervision import patches, projects
+from shuibao.services.stations import records as station_service
+from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.web import Settings, create_app
 

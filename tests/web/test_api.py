@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from shuibao.services import auth, patches, projects
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.supervision import patches, projects
+from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
 from ..supervision.conftest import patch_row, project_row, square, write_layer

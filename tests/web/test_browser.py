@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from shuibao.services import auth, compliance, patches, projects
-from shuibao.services.monitoring_runs import get_run
+from shuibao.services.platform import auth
+from shuibao.services.supervision import compliance, patches, projects
+from shuibao.services.monitoring.runs import get_run
 
 from .live import live_server
 
@@ -24,7 +25,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
     """The demo's two synthetic runs at 2 km (embedded store), copied per backend below."""
-    from shuibao.services.demo import run_demo
+    from shuibao.demo.run import run_demo
 
     out = tmp_path_factory.mktemp("browser-demo")
     run_demo(out, resolution_m=2000, with_supervision=False)
@@ -33,7 +34,7 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture
 def site(db_url, demo_store, tmp_path):
-    from shuibao.services.demo import run_demo
+    from shuibao.demo.run import run_demo
 
     if "://" in db_url:  # PostGIS: run the same demo into it
         run_demo(demo_store, resolution_m=2000, db=db_url, with_supervision=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
-from shuibao.services import features, patches
-from shuibao.services.database import init
+from shuibao.services.platform import features
+from shuibao.services.supervision import patches
+from shuibao.services.platform.database import init
 from shuibao.store import store as store_module
 
 from ..supervision.conftest import patch_row, square, write_layer

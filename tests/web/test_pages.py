@@ -18,13 +18,15 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select
 
 from shuibao.io.vector import VectorLayer, write_gpkg
-from shuibao.services import auth, cases, compliance, governance, patches, projects
-from shuibao.services.assessment import run_assessment
-from shuibao.services.database import init
-from shuibao.services.monitoring import run_monitoring
-from shuibao.services.synthetic import write_scene
+from shuibao.services.platform import auth
+from shuibao.services.supervision import cases, compliance, patches, projects
+from shuibao.services.governance import treatment as governance
+from shuibao.services.assessment.responsibility import run_assessment
+from shuibao.services.platform.database import init
+from shuibao.services.monitoring.annual_run import run_monitoring
+from shuibao.demo.scene_files import write_scene
 from shuibao.store import Store, schema
-from shuibao.synthetic import make_scene
+from shuibao.demo.scene import make_scene
 from shuibao.web import Settings, create_app
 
 from ..supervision.conftest import patch_row, project_row, square, write_layer
@@ -357,8 +359,8 @@ def c_units(site) -> list[dict]:
 def test_stations_and_a_days_warning_with_data(site):
     """Stations with a year of observations, and the warning of their wettest day, read back through /api with
     values counted by hand from the inputs."""
-    from shuibao.services import stations as station_service
-    from shuibao.services.warnings import warn
+    from shuibao.services.stations import records as station_service
+    from shuibao.services.stations.rain_warning import warn
 
     from ..stations.test_station_services import STATIONS, write_csv
 

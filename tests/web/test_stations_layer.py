@@ -8,9 +8,9 @@ import json
 import pyogrio
 import pytest
 
-from shuibao.services import features
-from shuibao.services import stations as svc
-from shuibao.services.database import init
+from shuibao.services.platform import features
+from shuibao.services.stations import records as svc
+from shuibao.services.platform.database import init
 
 from ..stations.test_station_services import STATIONS, write_csv
 

@@ -16,8 +16,8 @@ from PIL import Image
 from pyproj import Transformer
 
 from shuibao.core.csle import GRADE_COLOURS
-from shuibao.services import auth, database
-from shuibao.services.monitoring import run_monitoring
+from shuibao.services.platform import auth, database
+from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.web import Settings, create_app
 
 from ..monitoring.conftest import area, spec_text  # noqa: F401  (area: the session's synthetic study area)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from starlette.datastructures import Headers, UploadFile
 
-from shuibao.services import auth
-from shuibao.services.database import init
+from shuibao.services.platform import auth
+from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 from shuibao.web.uploads import save_upload
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..services import database as service
+from shuibao.services.platform import database as service
 from .common import State, print_table
 
 app = typer.Typer(help="Create, upgrade and inspect the database (embedded GeoPackage or PostGIS).",

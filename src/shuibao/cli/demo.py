@@ -19,7 +19,7 @@ def demo(ctx: typer.Context,
 
     Uses --db/SHUIBAO_DB if given, else OUT/shuibao.gpkg.  Every output is labelled SYNTHETIC.
     """
-    from ..services.demo import run_demo
+    from shuibao.demo.run import run_demo
 
     state: State = ctx.obj
 

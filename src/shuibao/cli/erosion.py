@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..services import erosion as service
+from shuibao.services.monitoring import erosion as service
 from .common import State
 from .terrain import CHANNEL, CUT_HIGH, CUT_LOW, CUT_SEL, L_FORM, MAX_LEN, SLOPE_SRC, terrain_options
 
@@ -113,7 +113,7 @@ def example_inputs(
     stations: int = typer.Option(12, "--stations", min=1, max=200, help="Rain stations with daily series."),
 ) -> None:
     """Write a deterministic SYNTHETIC scene to try `erosion csle` on (every file is labelled synthetic)."""
-    from ..services.synthetic import example_scene
+    from shuibao.demo.scene_files import example_scene
 
     paths = example_scene(out, size=size, seed=seed, stations=stations)
     typer.echo(f"wrote synthetic inputs to {out}: {', '.join(p.name for p in paths.values())}")

@@ -23,7 +23,7 @@ def governance_import(ctx: typer.Context, file: Path = typer.Argument(..., help=
                       layer: Optional[str] = typer.Option(None, "--layer"),
                       report: Optional[Path] = typer.Option(None, "--report", help="Per-feature report (CSV).")):
     """Add or update treatment patches and their projects; nothing stored unless every feature is acceptable."""
-    from ..services.governance import import_treatment
+    from shuibao.services.governance.treatment import import_treatment
 
     r = import_treatment(ctx.obj.db, file, layer=layer, report=report, actor=ctx.obj.actor)
     typer.echo(f"import {r.import_id}: {r.features} patch(es), {r.area_km2:.3f} km²: {r.created} new, {r.updated} "
@@ -35,7 +35,7 @@ def governance_progress(ctx: typer.Context, year: Optional[int] = typer.Option(N
                         by: str = typer.Option("kind", "--by", help="kind | district | year"),
                         fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Done, under way and planned treatment against the plan's quantities (专栏3)."""
-    from ..services.governance import progress
+    from shuibao.services.governance.treatment import progress
 
     p = progress(ctx.obj.db, year=year)
     if by == "district":
@@ -56,7 +56,7 @@ def governance_sample(ctx: typer.Context, ratio: float = typer.Option(0.05, "--r
                       status: Optional[str] = typer.Option("completed", "--status"),
                       year: Optional[int] = typer.Option(None, "--year")):
     """A reproducible sample of treatment patches for re-check (复核)."""
-    from ..services.governance import sample_patches
+    from shuibao.services.governance.treatment import sample_patches
 
     s = sample_patches(ctx.obj.db, ratio=ratio, seed=seed, status=status, year=year, actor=ctx.obj.actor)
     typer.echo(f"sample {s['sample_id']}: {len(s['selected'])} of {s['population']}: {', '.join(s['selected'])}")
@@ -70,7 +70,7 @@ def warn_run(ctx: typer.Context, day: str = typer.Option(..., "--date", help="Th
              out: Optional[Path] = typer.Option(None, "-o", "--out", help="OUT.gpkg or OUT.csv"),
              fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Footprints of the day's rain per level and the sites inside them, each with an inspection task."""
-    from ..services.warnings import warn
+    from shuibao.services.stations.rain_warning import warn
 
     r = warn(ctx.obj.db, rain_date=_date(day, "--date"), rain_grid=grid, rules_path=rules,
              run=None if run == "none" else run, out=out, actor=ctx.obj.actor)
@@ -91,7 +91,7 @@ def warn_run(ctx: typer.Context, day: str = typer.Option(..., "--date", help="Th
 @warn_app.command("show")
 def warn_show(ctx: typer.Context, warning_id: int, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """The sites and tasks of a stored warning."""
-    from ..services.warnings import warning_hits
+    from shuibao.services.stations.rain_warning import warning_hits
 
     _emit(f"warning {warning_id}", ["level", "target_kind", "target_label", "district_code", "rain_mm",
                                     "task_due_on", "task"], warning_hits(ctx.obj.db, warning_id), fmt)
@@ -105,7 +105,7 @@ def assess_run(ctx: typer.Context, year: int = typer.Option(..., "--year"),
                fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Score every district for a year from the records; every score keeps the records behind it."""
     from ..assessment.scoring import LEAVES
-    from ..services.assessment import run_assessment
+    from shuibao.services.assessment.responsibility import run_assessment
 
     r = run_assessment(ctx.obj.db, year, run=run, scheme_path=scheme, out=out, actor=ctx.obj.actor)
     _emit(f"{year} 年度水土保持目标责任考核（考核 #{r['assessment_id']}，监测运行 #{r['monitoring_run']}）",
@@ -118,7 +118,7 @@ def assess_run(ctx: typer.Context, year: int = typer.Option(..., "--year"),
 def assess_show(ctx: typer.Context, assessment_id: int, district: Optional[str] = typer.Option(None, "--district"),
                 fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Scores with their evidence (the record ids each score comes from)."""
-    from ..services.assessment import get_assessment
+    from shuibao.services.assessment.responsibility import get_assessment
 
     rows = get_assessment(ctx.obj.db, assessment_id)["scores"]
     if district:

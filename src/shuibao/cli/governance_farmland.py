@@ -52,7 +52,7 @@ def sloping_farmland(
         year: Optional[int] = typer.Option(None, "--year", help="Planned year of treatment (default: this year).")
 ) -> None:
     """Find cropland ≥ 25° and 15–25° cropland in water-source areas, as candidate 退耕还林 treatment patches."""
-    from ..services.sloping_farmland import district_store, find_sloping_farmland
+    from shuibao.services.governance.sloping_farmland import district_store, find_sloping_farmland
 
     codes = _codes(cropland_codes)
     db = None

@@ -48,7 +48,7 @@ class _Progress:
 @app.command()
 def validate(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOML).")) -> None:
     """Check the spec and every input (files, CRS, grids, codes, rain) without computing; lists every problem."""
-    from ..services.monitoring_inputs import validate_run
+    from shuibao.services.monitoring.run_inputs import validate_run
 
     state: State = ctx.obj
     prep = validate_run(spec, state.db)
@@ -62,7 +62,7 @@ def validate(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec
 @app.command()
 def run(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOML).")) -> None:
     """Run (or resume) the monitoring run of SPEC: rasters, tables, GeoPackage, and the run in the database."""
-    from ..services.monitoring import run_monitoring
+    from shuibao.services.monitoring.annual_run import run_monitoring
 
     state: State = ctx.obj
     if not state.quiet:
@@ -81,7 +81,7 @@ def run(ctx: typer.Context, spec: Path = typer.Argument(..., help="Run spec (TOM
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """The stored monitoring runs, oldest first."""
-    from ..services.monitoring_runs import list_runs
+    from shuibao.services.monitoring.runs import list_runs
 
     state: State = ctx.obj
     runs = list_runs(state.db)
@@ -103,7 +103,7 @@ def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format
 def show(ctx: typer.Context, run_ref: str = typer.Argument("latest", help="Run id or 'latest'."),
          fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """One run: area by grade and 水土保持率 per district, region, 三峡库区 and city."""
-    from ..services.monitoring_runs import get_run
+    from shuibao.services.monitoring.runs import get_run
 
     state: State = ctx.obj
     run = get_run(state.db, run_ref)
@@ -124,7 +124,7 @@ def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier r
             run_b: str = typer.Argument("latest", help="Later run id (default: latest)."),
             fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """Year over year: change in area by grade and in 水土保持率 per unit, grade transitions, toward/away from targets."""
-    from ..services.monitoring_runs import compare_runs
+    from shuibao.services.monitoring.runs import compare_runs
 
     state: State = ctx.obj
     c = compare_runs(state.db, run_a, run_b)
@@ -161,7 +161,7 @@ def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier r
 @app.command()
 def delete(ctx: typer.Context, run_ref: str = typer.Argument(..., help="Run id or 'latest'.")) -> None:
     """Remove a stored run from the database (its output folder stays)."""
-    from ..services.monitoring_runs import delete_run
+    from shuibao.services.monitoring.runs import delete_run
 
     state: State = ctx.obj
     rid = delete_run(state.db, run_ref)
@@ -172,6 +172,6 @@ def delete(ctx: typer.Context, run_ref: str = typer.Argument(..., help="Run id o
 @app.command()
 def template() -> None:
     """Print a commented run spec with every input and parameter (units and defaults)."""
-    from ..services.monitoring_inputs import spec_template
+    from shuibao.services.monitoring.run_inputs import spec_template
 
     sys.stdout.write(spec_template())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..services import plan as service
+from shuibao.services.assessment import plan_targets as service
 from .common import Format, TableOrJson, print_csv, print_json, print_table
 
 app = typer.Typer(help="The plan's reference data: audit, conservation rates, district boundaries.",

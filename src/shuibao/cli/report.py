@@ -21,7 +21,7 @@ def bulletin(ctx: typer.Context,
              pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write bulletin.pdf (WeasyPrint).")) -> None:
     """The annual bulletin in Chinese (bulletin.html, figures/, bulletin.pdf): city, regions, 三峡库区, maps, charts,
     附表1/附表2/表2, provenance."""
-    from ..services.bulletin import write_bulletin_report
+    from shuibao.services.reporting.bulletin import write_bulletin_report
 
     state: State = ctx.obj
     for path in write_bulletin_report(state.db, run, compare, out, pdf=pdf):
@@ -39,7 +39,7 @@ def district(ctx: typer.Context,
              pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF per sheet.")) -> None:
     """One-page sheets per district: rate against the target, grades, map, change since the previous run."""
     from ..errors import InputError
-    from ..services.bulletin import write_district_reports
+    from shuibao.services.reporting.bulletin import write_district_reports
 
     state: State = ctx.obj
     if bool(names) == all_:
@@ -54,8 +54,8 @@ def plan_progress(ctx: typer.Context,
                   run: str = typer.Option("latest", "--run", help="Monitoring run whose 水土保持率 is used."),
                   fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """The plan's indicators (专栏1, 专栏3, 专栏4) against the platform's records; unrecorded ones say so."""
-    from ..services.plan_progress import COLUMNS
-    from ..services.plan_progress import plan_progress as progress
+    from shuibao.services.assessment.plan_progress import COLUMNS
+    from shuibao.services.assessment.plan_progress import plan_progress as progress
 
     state: State = ctx.obj
     rows = progress(state.db, run)

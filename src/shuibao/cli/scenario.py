@@ -45,7 +45,7 @@ def run(ctx: typer.Context,
         changed: bool = typer.Option(False, "--changed", help="Print only the units that change (and the city)."),
         fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """Apply the selected patches' measures to a run, recompute the cells under them and store the unit table."""
-    from ..services.scenarios import DEFAULT_STATUSES, run_scenario
+    from shuibao.services.governance.scenarios import DEFAULT_STATUSES, run_scenario
 
     state: State = ctx.obj
     r = run_scenario(state.db, base_run=run_ref, name=name, patch_codes=patch or None,
@@ -91,7 +91,7 @@ def _print_units(title: str, units: list[dict], fmt: Format, changed: bool = Fal
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """The stored scenarios, oldest first, with the city's rate beside its baseline's."""
-    from ..services.scenarios import list_scenarios
+    from shuibao.services.governance.scenarios import list_scenarios
 
     state: State = ctx.obj
     items = list_scenarios(state.db)
@@ -115,7 +115,7 @@ def show(ctx: typer.Context, scenario_id: str = typer.Argument(..., help="Scenar
          changed: bool = typer.Option(False, "--changed", help="Print only the units that change (and the city)."),
          fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """One scenario: 水土保持率, gap to the 2025 target and soil-loss area per unit, beside the baseline."""
-    from ..services.scenarios import get_scenario
+    from shuibao.services.governance.scenarios import get_scenario
 
     state: State = ctx.obj
     s = get_scenario(state.db, scenario_id)

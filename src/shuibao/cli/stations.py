@@ -32,7 +32,7 @@ def stations_import(ctx: typer.Context,
                     file: Path = typer.Argument(..., help="CSV: code,name,kind,district,lon,lat[,elevation_m,"
                                                           "status,established_on].")):
     """Add stations and update known ones (by code); any rejected row refuses the file."""
-    from ..services.stations import import_stations
+    from shuibao.services.stations.records import import_stations
 
     state: State = ctx.obj
     r = import_stations(state.db, file, actor=state.actor)
@@ -43,7 +43,7 @@ def stations_import(ctx: typer.Context,
 @app.command("plan")
 def stations_plan(ctx: typer.Context):
     """Register the plan's new stations of 专栏4 (status planned; idempotent)."""
-    from ..services.stations import register_planned_stations
+    from shuibao.services.stations.records import register_planned_stations
 
     typer.echo(f"{register_planned_stations(ctx.obj.db)} planned station(s) added")
 
@@ -51,7 +51,7 @@ def stations_plan(ctx: typer.Context):
 @app.command("list")
 def stations_list(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Registered stations."""
-    from ..services.stations import list_stations
+    from shuibao.services.stations.records import list_stations
 
     _emit("监测站点 stations", ["code", "name", "kind", "district_code", "lon", "lat", "elevation_m", "status",
                              "plan_item", "established_on"], list_stations(ctx.obj.db), fmt)
@@ -65,7 +65,7 @@ def stations_observations(ctx: typer.Context,
                           report: Optional[Path] = typer.Option(None, "--report", help="Write the per-row report "
                                                                                        "(CSV), also when refused.")):
     """Import daily observations; every value is stored with its QC flag, missing days as gaps."""
-    from ..services.stations import import_observations
+    from shuibao.services.stations.records import import_observations
 
     state: State = ctx.obj
     r = import_observations(state.db, file, variable=variable, report=report, actor=state.actor, rules=rules)
@@ -79,7 +79,7 @@ def stations_qc(ctx: typer.Context, station: Optional[str] = typer.Option(None, 
                 year: Optional[int] = typer.Option(None, "--year"), variable: str = VARIABLE,
                 fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Every flagged observation (gap, missing, negative, impossible, spike, duplicate)."""
-    from ..services.stations import qc_report
+    from shuibao.services.stations.records import qc_report
 
     _emit(f"QC {variable}", ["station", "date", "value", "flag", "note", "source_row", "import_id"],
           qc_report(ctx.obj.db, station=station, year=year, variable=variable), fmt, right=["value"])
@@ -89,7 +89,7 @@ def stations_qc(ctx: typer.Context, station: Optional[str] = typer.Option(None, 
 def stations_summary(ctx: typer.Context, year: int = typer.Argument(...), variable: str = VARIABLE,
                      rules: Optional[Path] = RULES, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Per station: ok days, gaps, flagged days, completeness, totals and (rain) R in MJ·mm/(hm²·h·a)."""
-    from ..services.stations import annual_summary
+    from shuibao.services.stations.records import annual_summary
 
     rows = annual_summary(ctx.obj.db, year, variable=variable, rules=rules)
     if fmt != Format.json:
@@ -107,7 +107,7 @@ def stations_export_rain(ctx: typer.Context, year: int = typer.Argument(...),
                          out: Path = typer.Option(..., "-o", "--out", help="CSV for a monitoring spec's "
                                                                            "[inputs] rain.")):
     """The year's ok-flagged daily rain as station,date,rain_mm,lon,lat (the monitoring run's rain input)."""
-    from ..services.stations import export_rain
+    from shuibao.services.stations.records import export_rain
 
     left_out: list[str] = []
     path = export_rain(ctx.obj.db, year, out, left_out=left_out)

@@ -31,7 +31,7 @@ def _group(ctx: typer.Context,
 
 
 def _date(value: Optional[str], option: str) -> Optional[date]:
-    from ..services.supervision_common import as_date
+    from shuibao.services.supervision.common import as_date
 
     return None if value is None else as_date(value, option)
 
@@ -50,7 +50,7 @@ def projects_import(ctx: typer.Context,
                     report: Optional[Path] = typer.Option(None, "--report", help="Write the per-feature report "
                                                                                  "(CSV), also when refused.")):
     """Add new projects and update known ones (by code); a changed polygon becomes a new area version."""
-    from ..services.projects import import_projects
+    from shuibao.services.supervision.projects import import_projects
 
     state: State = ctx.obj
     r = import_projects(state.db, file, attributes=attributes, layer=layer, report=report, actor=state.actor)
@@ -66,7 +66,7 @@ def projects_list(ctx: typer.Context, status: Optional[str] = typer.Option(None,
                   district: Optional[str] = typer.Option(None, "--district"),
                   fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Projects with status and current responsibility area."""
-    from ..services.projects import list_projects
+    from shuibao.services.supervision.projects import list_projects
 
     rows = list_projects(ctx.obj.db, status=status, district=district)
     for r in rows:
@@ -79,7 +79,7 @@ def projects_list(ctx: typer.Context, status: Optional[str] = typer.Option(None,
 def projects_export(ctx: typer.Context, out: Path = typer.Option(..., "-o", "--out",
                                                                  help=".gpkg, .geojson, .shp or .csv")):
     """Export projects in the import format (re-importable), with their current areas."""
-    from ..services.projects import export_projects
+    from shuibao.services.supervision.projects import export_projects
 
     for path in export_projects(ctx.obj.db, out):
         typer.echo(str(path))
@@ -88,7 +88,7 @@ def projects_export(ctx: typer.Context, out: Path = typer.Option(..., "-o", "--o
 @projects_app.command("status")
 def projects_status(ctx: typer.Context, code: str, status: str, note: str = typer.Option("", "--note")):
     """Move a project along its lifecycle (approved → under_construction → completed → acceptance_filed → verified)."""
-    from ..services.projects import set_status
+    from shuibao.services.supervision.projects import set_status
 
     before = set_status(ctx.obj.db, code, status, note=note, actor=ctx.obj.actor)
     typer.echo(f"{code}: {before} → {status}")
@@ -97,7 +97,7 @@ def projects_status(ctx: typer.Context, code: str, status: str, note: str = type
 @projects_app.command("history")
 def projects_history(ctx: typer.Context, code: str, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Every recorded change of a project (append-only)."""
-    from ..services.projects import project_history
+    from shuibao.services.supervision.projects import project_history
 
     _emit(f"{code} history", ["id", "event", "before_json", "after_json", "note", "recorded_at", "recorded_by"],
           project_history(ctx.obj.db, code), fmt)
@@ -111,7 +111,7 @@ def patches_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Po
                    report: Optional[Path] = typer.Option(None, "--report", help="Write the per-feature report "
                                                                                 "(CSV), also when refused.")):
     """Import a period's disturbance patches; any rejected feature refuses the file (nothing stored)."""
-    from ..services.patches import import_patches
+    from shuibao.services.supervision.patches import import_patches
 
     r = import_patches(ctx.obj.db, file, period=period, layer=layer, report=report, actor=ctx.obj.actor)
     typer.echo(f"import {r.import_id}: period {r.period}: {r.features} patch(es), {r.total_area_m2 / 1e4:.2f} hm², "
@@ -124,7 +124,7 @@ def patches_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Po
 @patches_app.command("periods")
 def patches_periods(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Stored periods with their patch counts and areas."""
-    from ..services.patches import list_periods
+    from shuibao.services.supervision.patches import list_periods
 
     _emit("扰动图斑 periods", ["period", "patches", "area_m2", "first_image", "last_image"],
           list_periods(ctx.obj.db), fmt, right=["patches", "area_m2"])
@@ -137,7 +137,7 @@ def compliance(ctx: typer.Context, period: Optional[str] = typer.Option(None, "-
                rules: Optional[Path] = typer.Option(None, "--rules", help="A rule file replacing the shipped one."),
                out: Optional[Path] = typer.Option(None, "-o", "--out", help="OUT.gpkg or OUT.csv")):
     """Classify every patch of a period: compliant, out_of_bounds, unapproved, relocated (合规性分析)."""
-    from ..services.compliance import run_compliance
+    from shuibao.services.supervision.compliance import run_compliance
 
     r = run_compliance(ctx.obj.db, period=period, rules=rules, out=out, actor=ctx.obj.actor)
     counts = ", ".join(f"{k} {v}" for k, v in r.counts.items())
@@ -156,7 +156,7 @@ def cases_from_findings(ctx: typer.Context, analysis: Optional[int] = typer.Opti
                         period: Optional[str] = typer.Option(None, "--period"),
                         on: Optional[str] = typer.Option(None, "--on", help="Date of opening (default today).")):
     """Open a case for every suspect finding (out_of_bounds, unapproved, relocated) whose patch has none."""
-    from ..services.cases import open_cases_from_findings
+    from shuibao.services.supervision.cases import open_cases_from_findings
 
     numbers = open_cases_from_findings(ctx.obj.db, analysis=analysis, period=period, on=_date(on, "--on"),
                                        actor=ctx.obj.actor)
@@ -173,7 +173,7 @@ def cases_open(ctx: typer.Context, title: str = typer.Option(..., "--title"),
                on: Optional[str] = typer.Option(None, "--on"), note: str = typer.Option("", "--note"),
                evidence: list[Path] = typer.Option([], "--evidence")):
     """Open a case by hand (e.g. from a report by the public or an inspection)."""
-    from ..services.cases import open_case
+    from shuibao.services.supervision.cases import open_case
 
     no = open_case(ctx.obj.db, title=title, category=category, on=_date(on, "--on") or date.today(),
                    source_kind=source, project_code=project, district=district, subject=subject, note=note,
@@ -193,7 +193,7 @@ def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
                subject: Optional[str] = typer.Option(None, "--subject", help="Party found responsible (verify)."),
                category: Optional[str] = typer.Option(None, "--category", help="Corrected category (verify).")):
     """Append a step to a case; the ledger keeps every step (nothing is changed or deleted)."""
-    from ..services.cases import add_step
+    from shuibao.services.supervision.cases import add_step
 
     v = add_step(ctx.obj.db, case_no, step, on=_date(on, "--on") or date.today(), outcome=outcome,
                  deadline=_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
@@ -208,7 +208,7 @@ def cases_void(ctx: typer.Context, case_no: str,
                on: Optional[str] = typer.Option(None, "--on", help="Date of the correction (default today)."),
                evidence: list[Path] = typer.Option([], "--evidence")):
     """Void a mistaken step (作废): it stays in the timeline but no longer counts (state, deadline, dates)."""
-    from ..services.case_corrections import void_step
+    from shuibao.services.supervision.case_corrections import void_step
 
     v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=_date(on, "--on"), evidence=evidence,
                   actor=ctx.obj.actor)
@@ -225,7 +225,7 @@ def cases_correct(ctx: typer.Context, case_no: str,
                   deadline: Optional[str] = typer.Option(None, "--deadline"),
                   evidence: list[Path] = typer.Option([], "--evidence")):
     """Correct a step's date or note (更正): the step is voided and recorded again."""
-    from ..services.case_corrections import correct_step
+    from shuibao.services.supervision.case_corrections import correct_step
 
     v = correct_step(ctx.obj.db, case_no, seq, on=_date(on, "--on"), reason=reason, note=note,
                      deadline=_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
@@ -240,7 +240,7 @@ def cases_list(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--
                as_of: Optional[str] = typer.Option(None, "--as-of"),
                fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """The ledger: each case with its state, deadline and days overdue."""
-    from ..services.cases import list_cases
+    from shuibao.services.supervision.cases import list_cases
 
     rows = list_cases(ctx.obj.db, state=state, district=district, overdue=overdue, as_of=_date(as_of, "--as-of"))
     _emit("台账 cases", CASE_COLUMNS, rows, fmt, right=["overdue_days"])
@@ -249,7 +249,7 @@ def cases_list(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--
 @cases_app.command("show")
 def cases_show(ctx: typer.Context, case_no: str, fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """A case's timeline with its evidence files."""
-    from ..services.cases import get_case
+    from shuibao.services.supervision.cases import get_case
 
     v = get_case(ctx.obj.db, case_no)
     if fmt == Format.json:
@@ -288,7 +288,7 @@ for _sub, _name in ((inspect_app, "inspect"), (reports_app, "reports"), (accepta
 @inspect_app.command("inspectors")
 def inspect_inspectors(ctx: typer.Context, csv_file: Path = typer.Argument(..., help="CSV: code,name,district")):
     """Load or update the inspectors available to draws."""
-    from ..services.supervision_programs import import_inspectors
+    from shuibao.services.supervision.programs import import_inspectors
 
     typer.echo(f"{import_inspectors(ctx.obj.db, csv_file)} inspector(s) loaded")
 
@@ -300,7 +300,7 @@ def inspect_draw(ctx: typer.Context, seed: int = typer.Option(..., "--seed", hel
                  per_project: int = typer.Option(2, "--per-project"),
                  max_load: Optional[int] = typer.Option(None, "--max-load")):
     """Draw projects under construction and inspectors (none from the project's district); reproducible by seed."""
-    from ..services.supervision_programs import draw
+    from shuibao.services.supervision.programs import draw
 
     d = draw(ctx.obj.db, seed=seed, count=count, ratio=ratio, per_project=per_project, max_load=max_load,
              actor=ctx.obj.actor)
@@ -314,7 +314,7 @@ def inspect_draw(ctx: typer.Context, seed: int = typer.Option(..., "--seed", hel
 def inspect_result(ctx: typer.Context, inspection_id: int, result: str = typer.Argument(..., help="pass|problems"),
                    on: Optional[str] = typer.Option(None, "--on"), findings: str = typer.Option("", "--findings")):
     """Record an inspection's result; problems open a case."""
-    from ..services.supervision_programs import record_inspection
+    from shuibao.services.supervision.programs import record_inspection
 
     no = record_inspection(ctx.obj.db, inspection_id, on=_date(on, "--on") or date.today(), result=result,
                            findings=findings, actor=ctx.obj.actor)
@@ -324,7 +324,7 @@ def inspect_result(ctx: typer.Context, inspection_id: int, result: str = typer.A
 @inspect_app.command("publish")
 def inspect_publish(ctx: typer.Context, draw_id: int, out: Path = typer.Option(..., "-o", "--out")):
     """The public list of a draw and its results (CSV)."""
-    from ..services.supervision_programs import publish_draw
+    from shuibao.services.supervision.programs import publish_draw
 
     typer.echo(str(publish_draw(ctx.obj.db, draw_id, out)))
 
@@ -339,7 +339,7 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
     import json
 
     from ..errors import InputError
-    from ..services.supervision_programs import submit_report
+    from shuibao.services.supervision.programs import submit_report
 
     try:
         text = scores.read_text(encoding="utf-8")
@@ -369,7 +369,7 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
 def acceptance_file(ctx: typer.Context, project: str, reference: str = typer.Option(..., "--reference"),
                     on: Optional[str] = typer.Option(None, "--on")):
     """Record an acceptance filing (the project moves to acceptance_filed)."""
-    from ..services.supervision_programs import file_acceptance
+    from shuibao.services.supervision.programs import file_acceptance
 
     fid = file_acceptance(ctx.obj.db, project, filed_on=_date(on, "--on") or date.today(), reference=reference,
                           actor=ctx.obj.actor)
@@ -380,7 +380,7 @@ def acceptance_file(ctx: typer.Context, project: str, reference: str = typer.Opt
 def acceptance_sample(ctx: typer.Context, ratio: float = typer.Option(..., "--ratio"),
                       seed: int = typer.Option(..., "--seed")):
     """Draw the filings to verify (核查) among those not sampled yet."""
-    from ..services.supervision_programs import sample_acceptance
+    from shuibao.services.supervision.programs import sample_acceptance
 
     s = sample_acceptance(ctx.obj.db, ratio=ratio, seed=seed, actor=ctx.obj.actor)
     typer.echo(f"sample {s['sample_id']}: {len(s['selected'])} of {len(s['population'])}: "
@@ -391,7 +391,7 @@ def acceptance_sample(ctx: typer.Context, ratio: float = typer.Option(..., "--ra
 def acceptance_verify(ctx: typer.Context, filing_id: int, result: str = typer.Argument(..., help="pass|fail"),
                       on: Optional[str] = typer.Option(None, "--on"), notes: str = typer.Option("", "--notes")):
     """Record a verification; a failure opens a case and returns the project to completed."""
-    from ..services.supervision_programs import verify_acceptance
+    from shuibao.services.supervision.programs import verify_acceptance
 
     no = verify_acceptance(ctx.obj.db, filing_id, on=_date(on, "--on") or date.today(), result=result, notes=notes,
                            actor=ctx.obj.actor)
@@ -406,7 +406,7 @@ def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("
                                                                                                        "--exemption"),
                 rates: Optional[Path] = typer.Option(None, "--rates", help="Replacement rate table TOML.")):
     """Assess a project's compensation fee with the rate in force on the date."""
-    from ..services.supervision_programs import assess_fee
+    from shuibao.services.supervision.programs import assess_fee
 
     a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, on=_date(on, "--on") or date.today(),
                    exemption=exemption, rates=rates, actor=ctx.obj.actor)
@@ -421,7 +421,7 @@ def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("
 def fees_pay(ctx: typer.Context, assessment_id: int, amount: str = typer.Option(..., "--amount", help="元"),
              receipt: str = typer.Option(..., "--receipt"), on: Optional[str] = typer.Option(None, "--on")):
     """Record a payment against an assessment."""
-    from ..services.supervision_programs import pay_fee
+    from shuibao.services.supervision.programs import pay_fee
 
     pid = pay_fee(ctx.obj.db, assessment_id, paid_on=_date(on, "--on") or date.today(), amount_yuan=amount,
                   receipt=receipt, actor=ctx.obj.actor)
@@ -432,7 +432,7 @@ def fees_pay(ctx: typer.Context, assessment_id: int, amount: str = typer.Option(
 def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--as-of"),
               fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Assessments with paid and outstanding amounts."""
-    from ..services.supervision_programs import fee_ledger
+    from shuibao.services.supervision.programs import fee_ledger
 
     _emit("补偿费 fees", ["assessment_id", "project_code", "builder", "category", "due_on", "amount_yuan", "paid_yuan",
                        "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, _date(as_of, "--as-of")), fmt,
@@ -444,7 +444,7 @@ def credit_update(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, 
                   rules: Optional[Path] = typer.Option(None, "--rules"),
                   fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Apply the credit rules to the history; store new entries; show the lists in force."""
-    from ..services.supervision_programs import update_credit
+    from shuibao.services.supervision.programs import update_credit
 
     rows = update_credit(ctx.obj.db, as_of=_date(as_of, "--as-of"), rules=rules, actor=ctx.obj.actor)
     _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
@@ -455,7 +455,7 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
                 list_kind: Optional[str] = typer.Option(None, "--list", help="watch_list or blacklist"),
                 fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Entries in force on a date, with the rule and evidence behind each."""
-    from ..services.supervision_programs import credit_lists
+    from shuibao.services.supervision.programs import credit_lists
 
     rows = credit_lists(ctx.obj.db, as_of=_date(as_of, "--as-of"), list_kind=list_kind)
     _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
@@ -466,7 +466,7 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
 def cases_evidence(ctx: typer.Context, sha256: str = typer.Argument(..., help="The file's SHA-256 (cases show)."),
                    out: Path = typer.Option(..., "-o", "--out", help="Where to write the file.")):
     """Write a stored evidence file (photo, document) back to disk."""
-    from ..services.cases import save_evidence
+    from shuibao.services.supervision.cases import save_evidence
 
     name, media, size = save_evidence(ctx.obj.db, sha256, out)
     typer.echo(f"{out} ({name}, {media}, {size} bytes)")

@@ -36,7 +36,7 @@ def detect(ctx: typer.Context,
                                      help="Band names in file order: red, nir, swir, optional blue, '-' to skip "
                                           "(e.g. 'blue,-,red,nir,swir').")) -> None:
     """Flag cells whose NDVI fell and bare-soil index rose, clean them and write candidate 扰动图斑 polygons."""
-    from ..services.change_detection import BandOrder, DetectionParams, detect_changes
+    from shuibao.services.supervision.change_detection import BandOrder, DetectionParams, detect_changes
 
     when = None
     if after_date is not None:

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..services import erosion as service
-from ..services.erosion import SlopeLengthParams, TerrainParams
+from shuibao.services.monitoring import erosion as service
+from shuibao.services.monitoring.erosion import SlopeLengthParams, TerrainParams
 
 app = typer.Typer(help="Terrain and hydrology rasters from a DEM (projected CRS, metres).", no_args_is_help=True)
 

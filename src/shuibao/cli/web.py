@@ -26,7 +26,7 @@ NEW_PASSWORD = dict(prompt=True, hide_input=True, confirmation_prompt=True, envv
 
 
 def _by(ctx: typer.Context):
-    from ..services.auth import command_line_principal
+    from shuibao.services.platform.auth import command_line_principal
 
     return command_line_principal(ctx.obj.actor)  # audited as --actor / SHUIBAO_ACTOR / the system user
 
@@ -47,7 +47,7 @@ def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host",
     except ImportError as exc:
         raise ShuibaoError(f"the web platform needs its extra ({exc.name} is missing): "
                            "pip install -e '.[web]'") from exc
-    from ..services.database import require_current
+    from shuibao.services.platform.database import require_current
 
     settings = Settings.from_env(db=ctx.obj.db, host=host, port=port)
     require_current(settings.db)  # refuse to start on a missing or old database, with the reason
@@ -68,7 +68,7 @@ def users_add(ctx: typer.Context, username: str,
               password: str = typer.Option(..., "--password", **NEW_PASSWORD)) -> None:
     """Add a user (passwords: at least 15 characters, not the user name, not a common password; stored as
     argon2id hashes)."""
-    from ..services.auth import create_user
+    from shuibao.services.platform.auth import create_user
 
     uid = create_user(ctx.obj.db, username, password, role, display_name=name, district=district, by=_by(ctx))
     typer.echo(f"user {uid}: {username.strip()} ({role})")
@@ -77,7 +77,7 @@ def users_add(ctx: typer.Context, username: str,
 @app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """The users: role, district, whether active, last login."""
-    from ..services.auth import list_users
+    from shuibao.services.platform.auth import list_users
     from .common import print_table
 
     rows = list_users(ctx.obj.db)
@@ -91,7 +91,7 @@ def users_list(ctx: typer.Context) -> None:
 def users_deactivate(ctx: typer.Context, username: str) -> None:
     """Deactivate a user: logins refused, every session ended (at once in this database; a running server's
     workers stop accepting a cached session within 10 seconds)."""
-    from ..services.auth import set_active
+    from shuibao.services.platform.auth import set_active
 
     set_active(ctx.obj.db, username, False, by=_by(ctx))
     typer.echo(f"user {username.strip()}: deactivated, sessions ended")
@@ -100,7 +100,7 @@ def users_deactivate(ctx: typer.Context, username: str) -> None:
 @app.command("activate")
 def users_activate(ctx: typer.Context, username: str) -> None:
     """Reactivate a deactivated user."""
-    from ..services.auth import set_active
+    from shuibao.services.platform.auth import set_active
 
     set_active(ctx.obj.db, username, True, by=_by(ctx))
     typer.echo(f"user {username.strip()}: active")
@@ -110,7 +110,7 @@ def users_activate(ctx: typer.Context, username: str) -> None:
 def users_passwd(ctx: typer.Context, username: str,
                  password: str = typer.Option(..., "--password", **NEW_PASSWORD)) -> None:
     """Reset a user's password (asked for, or SHUIBAO_NEW_PASSWORD); every session of the user ends."""
-    from ..services.auth import set_password
+    from shuibao.services.platform.auth import set_password
 
     set_password(ctx.obj.db, username, password, by=_by(ctx))
     typer.echo(f"user {username.strip()}: password reset, sessions ended")
@@ -123,7 +123,7 @@ def keys_issue(ctx: typer.Context, department: str = typer.Argument(..., help="W
                    "patches, projects, treatment, stations, runs (products and map tiles), assessment, warnings. "
                    "Default: districts,watersheds.")) -> None:
     """Issue a read-only API key for another department; it is shown once (only its hash is kept)."""
-    from ..services.auth import issue_api_key
+    from shuibao.services.platform.auth import issue_api_key
 
     typer.echo(issue_api_key(ctx.obj.db, department, collections=collections, by=_by(ctx)))
 
@@ -131,7 +131,7 @@ def keys_issue(ctx: typer.Context, department: str = typer.Argument(..., help="W
 @keys.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """The API keys: id, department, collections, whether active (never the key)."""
-    from ..services.auth import KEY_COLLECTIONS, list_api_keys
+    from shuibao.services.platform.auth import KEY_COLLECTIONS, list_api_keys
     from .common import print_table
 
     print_table("API keys", ["ID", "部门", "可读取", "状态", "签发 (UTC)"],
@@ -145,7 +145,7 @@ def keys_revoke(ctx: typer.Context, key: str = typer.Argument(..., metavar="ID_O
                                                                help="A key's id, or a department (all its keys).")
                 ) -> None:
     """Revoke an API key (by id) or every active key of a department (by name)."""
-    from ..services.auth import revoke_api_key
+    from shuibao.services.platform.auth import revoke_api_key
 
     ids = revoke_api_key(ctx.obj.db, key, by=_by(ctx))
     typer.echo(f"revoked API key(s) {', '.join(map(str, ids))}")

@@ -13,7 +13,7 @@ Grids
 -----
 Terrain and soil loss are computed on the DEM's grid, which must be in a
 projected CRS with metre units that keeps ground areas: a geographic DEM is
-reprojected explicitly (by the caller, to a target CRS; services/erosion.py
+reprojected explicitly (by the caller, to a target CRS; services/monitoring/erosion.py
 picks the CGCS2000 Albers equal-area CRS when none is given), and a grid whose
 projection's areal scale strays from 1 by more than :data:`AREA_SCALE_TOLERANCE`
 over its valid cells, or any Mercator (Web Mercator EPSG:3857, World Mercator

@@ -1,4 +1,4 @@
-"""Lay out the bulletin (:mod:`shuibao.services.bulletin`) as HTML, figures and PDF: an output adapter like
+"""Lay out the bulletin (:mod:`shuibao.services.reporting.bulletin`) as HTML, figures and PDF: an output adapter like
 :mod:`shuibao.io.tables`; files are written atomically."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ..io.atomic import atomic_path
 
 if TYPE_CHECKING:  # the data classes only: rendering imports nothing from the services
-    from ..services.bulletin import Bulletin, DistrictSheet
+    from shuibao.services.reporting.bulletin import Bulletin, DistrictSheet
 
 TITLE = "重庆市水土保持公报"
 

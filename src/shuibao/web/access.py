@@ -1,7 +1,7 @@
 """Every request gets an id (``X-Request-ID``: the client's when it is a short safe token, else a new one; sent back
 in the response), its client address (the socket peer, or ``X-Forwarded-For`` when the peer is a trusted proxy)
 and a line in the access log (logger ``shuibao.access``).  The id, address and user agent go into a context
-variable that :func:`shuibao.services.auth.audit` reads, so every audit row of the request carries them; FastAPI
+variable that :func:`shuibao.services.platform.auth.audit` reads, so every audit row of the request carries them; FastAPI
 runs sync routes in a thread pool that copies the context, so they see it too."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
-from ..services import auth
+from shuibao.services.platform import auth
 from .settings import Settings
 
 log = logging.getLogger("shuibao.access")

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import ShuibaoError
 from ..io import formats
-from ..services import features
+from shuibao.services.platform import features
 from . import errors
 from .access import RequestLog
 from .routers import admin, api, ogc, tiles, ui

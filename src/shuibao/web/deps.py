@@ -9,7 +9,7 @@ import time
 from fastapi import Request
 
 from ..errors import AuthenticationError, PermissionDeniedError
-from ..services import auth
+from shuibao.services.platform import auth
 
 COOKIE = "shuibao_session"
 # A resolved session or key is reused for this long per worker (a map pans with dozens of requests).  A logout,

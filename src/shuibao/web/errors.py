@@ -45,7 +45,7 @@ def _without_database(request: Request, exc: ShuibaoError) -> str:
     server's .gpkg path)."""
     text = str(exc)
     if isinstance(exc, StoreError):
-        from ..services.database import locations
+        from shuibao.services.platform.database import locations
 
         try:
             for where in locations(request.app.state.settings.db):

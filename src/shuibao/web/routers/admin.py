@@ -13,9 +13,12 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ...services import assessment as assessment_service
-from ...services import auth, compliance, governance, projects, stations
-from ...services import warnings as warning_service
+from shuibao.services.assessment import responsibility as assessment_service
+from shuibao.services.platform import auth
+from shuibao.services.supervision import compliance, projects
+from shuibao.services.governance import treatment as governance
+from shuibao.services.stations import records as stations
+from shuibao.services.stations import rain_warning as warning_service
 from ..deps import db, principal
 from ..uploads import save_upload, upload_folder, upload_limit
 

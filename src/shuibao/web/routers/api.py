@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from ...services import auth, logins, overviews
-from ...services import case_corrections as corrections
-from ...services import cases as case_service
-from ...services.governance import progress as treatment_progress
-from ...services.monitoring_runs import districts_with_rates, list_runs
+from shuibao.services.platform import auth, logins
+from shuibao.services.reporting import overviews
+from shuibao.services.supervision import case_corrections as corrections
+from shuibao.services.supervision import cases as case_service
+from shuibao.services.governance.treatment import progress as treatment_progress
+from shuibao.services.monitoring.runs import districts_with_rates, list_runs
 from ..deps import COOKIE, credentials, db, forget, principal
 from ..errors import UploadTooLarge
 from ..params import AuditLimit, Year
@@ -262,7 +263,7 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
     import json
 
     from ...errors import InputError
-    from ...services.patches import import_patches as service
+    from shuibao.services.supervision.patches import import_patches as service
 
     auth.require(who, "admin")
     limit = upload_limit(request)
@@ -292,7 +293,7 @@ def download(collection: str, fmt: str, who: Caller, database: Db) -> Response:
 
     from starlette.background import BackgroundTask
 
-    from ...services.features import export_collection
+    from shuibao.services.platform.features import export_collection
 
     if fmt != "gpkg":  # produced while it is sent: every feature of the collection, however many
         chunks, media, name = export_collection(database, collection, fmt)

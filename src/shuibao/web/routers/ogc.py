@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ...services import auth
-from ...services import features as fs
+from shuibao.services.platform import auth
+from shuibao.services.platform import features as fs
 from ..deps import db, principal
 from ..params import Offset, PageLimit, RowId
 

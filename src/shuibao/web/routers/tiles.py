@@ -3,7 +3,7 @@
 ``/tiles/tiles/WebMercatorQuad/{z}/{x}/{y}.png?run=latest&layer=grade&colormap_name=sl190_grade`` draws
 the SL 190-2007 grades (微度…剧烈) in the bulletin's colours; ``/tiles/info``, ``/tiles/tilejson.json``,
 ``/tiles/point/{lon},{lat}`` and ``/tiles/statistics`` come with titiler.  A request names a run and a layer,
-never a file: :func:`shuibao.services.run_rasters.raster_path` picks the file and checks it is the run's own.
+never a file: :func:`shuibao.services.monitoring.run_rasters.raster_path` picks the file and checks it is the run's own.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from titiler.core.dependencies import create_colormap_dependency
 from titiler.core.factory import TilerFactory
 
 from ...errors import InputError
-from ...services import run_rasters
+from shuibao.services.monitoring import run_rasters
 from ..deps import principal
 
 GRADE_COLORMAP = "sl190_grade"

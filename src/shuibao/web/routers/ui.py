@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ...errors import AuthenticationError
-from ...services import auth, run_rasters
+from shuibao.services.platform import auth
+from shuibao.services.monitoring import run_rasters
 from ..deps import caller
 from ..i18n import words
 

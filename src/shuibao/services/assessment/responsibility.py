@@ -1,0 +1,253 @@
+"""District target-responsibility assessment (水土保持目标责任考核) from the platform's records.
+
+Each leaf of the indicator tree (assessment/data/assessment.toml) is computed per district from the
+records of the assessed year, and stored with the ids of the records it came from: the monitoring
+run and its unit row, treatment patches, compliance findings, cases, inspections, fee assessments,
+monitoring reports, stations.  A project spanning several districts counts in each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select
+
+from shuibao.assessment.scoring import load_scheme, score_district
+from shuibao.errors import InputError
+from shuibao.store import Store, schema
+from shuibao.services.supervision.cases import _views
+from shuibao.services.supervision.common import actor as who, dumps, now, write_csv_rows
+
+
+def _project_districts(conn: Connection) -> dict[int, list[str]]:
+    p = schema.projects
+    return {r.id: r.district_codes.split(",") for r in conn.execute(select(p.c.id, p.c.district_codes))}
+
+
+def _share(num: dict, den: dict, evidence: dict) -> tuple[dict, dict]:
+    values = {d: (num.get(d, 0.0) / den[d]) if den[d] else None for d in den}
+    return values, evidence
+
+
+def _rate_progress(conn: Connection, run_id: int | None) -> tuple[dict, dict]:
+    if run_id is None:
+        return {}, {}
+    u = schema.monitoring_units
+    values, ev = {}, {}
+    targets = {r.district_code: r for r in conn.execute(select(schema.plan_targets).where(
+        schema.plan_targets.c.district_code.is_not(None)))}
+    for r in conn.execute(select(u).where(u.c.run_id == run_id, u.c.level == "district")):
+        t = targets.get(r.code)
+        if r.rate_pct is None or t is None:
+            continue
+        base, target = t.rate_2020_pct, t.target_2025_pct
+        if r.rate_pct >= target:
+            v = 1.0
+        elif target > base:
+            v = (r.rate_pct - base) / (target - base)
+        else:
+            v = r.rate_pct / target
+        values[r.code] = max(0.0, min(1.0, v))
+        ev[r.code] = {"monitoring_run": run_id, "unit_row": r.id, "rate_pct": round(r.rate_pct, 4),
+                      "rate_2020_pct": base, "target_2025_pct": target}
+    return values, ev
+
+
+def _treatment(conn: Connection, year: int) -> tuple[dict, dict]:
+    t = schema.treatment_patches
+    done, total, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    for r in conn.execute(select(t.c.fid, t.c.district_code, t.c.status, t.c.area_m2).where(t.c.year == year)):
+        if not r.district_code:
+            continue
+        total[r.district_code] += r.area_m2
+        if r.status in ("completed", "accepted"):
+            done[r.district_code] += r.area_m2
+        ev[r.district_code].append(r.fid)
+    return _share(done, total, {d: {"treatment_patches": v} for d, v in ev.items()})
+
+
+def _approval(conn: Connection, year: int) -> tuple[dict, dict]:
+    d, f, r = schema.disturbance_patches, schema.compliance_findings, schema.compliance_runs
+    periods = _periods_of_year(conn, year)
+    ok, n, ev = defaultdict(float), defaultdict(float), defaultdict(lambda: {"analyses": set(), "unapproved": []})
+    for period in periods:
+        rid = conn.execute(select(func.max(r.c.id)).where(r.c.period == period)).scalar()
+        if rid is None:
+            continue
+        for row in conn.execute(select(f.c.id, f.c.category, d.c.district_code).join(d, d.c.fid == f.c.patch_fid)
+                                .where(f.c.run_id == rid, f.c.category != "not_project")):
+            if not row.district_code:
+                continue
+            n[row.district_code] += 1
+            ev[row.district_code]["analyses"].add(rid)
+            if row.category == "unapproved":
+                ev[row.district_code]["unapproved"].append(row.id)
+            else:
+                ok[row.district_code] += 1
+    evidence = {k: {"compliance_analyses": sorted(v["analyses"]), "unapproved_findings": v["unapproved"]}
+                for k, v in ev.items()}
+    return _share(ok, n, evidence)
+
+
+def _periods_of_year(conn: Connection, year: int) -> list[str]:
+    d = schema.disturbance_patches
+    rows = conn.execute(select(d.c.period, d.c.image_date).distinct()).all()
+    return sorted({p for p, day in rows if day.year == year})
+
+
+def _cases(conn: Connection, year: int) -> tuple[dict, dict]:
+    end = date(year, 12, 31)
+    closed, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    for v in _views(conn, conn.execute(select(schema.cases)).all(), end, until=end):
+        if v.events[0]["on_date"].year != year or not v.header["district_code"]:
+            continue
+        dc = v.header["district_code"]
+        n[dc] += 1
+        closed[dc] += v.state == "closed"
+        ev[dc].append(v.case_no)
+    return _share(closed, n, {d: {"cases": v} for d, v in ev.items()})
+
+
+def _inspections(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
+    i, r = schema.inspections, schema.inspection_results
+    done, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    results = {x.inspection_id: x.inspected_on for x in conn.execute(select(r.c.inspection_id, r.c.inspected_on))}
+    for x in conn.execute(select(i.c.id, i.c.project_id, i.c.recorded_at)):
+        if x.recorded_at.year != year:
+            continue
+        for dc in districts_of.get(x.project_id, []):
+            n[dc] += 1
+            done[dc] += x.id in results and results[x.id].year == year
+            ev[dc].append(x.id)
+    return _share(done, n, {d: {"inspections": v} for d, v in ev.items()})
+
+
+def _fees(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
+    from shuibao.services.supervision.programs import fee_ledger
+
+    paid, due, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    for x in fee_ledger(conn, date(year, 12, 31)):
+        if x["assessed_on"].year != year or x["amount_yuan"] <= 0:
+            continue
+        for dc in districts_of.get(x["project_id"], []):
+            due[dc] += float(x["amount_yuan"])
+            paid[dc] += float(min(x["paid_yuan"], x["amount_yuan"]))
+            ev[dc].append(x["assessment_id"])
+    return _share(paid, due, {d: {"fee_assessments": v} for d, v in ev.items()})
+
+
+def _reports(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
+    m = schema.monitoring_reports
+    good, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    for x in conn.execute(select(m.c.id, m.c.project_id, m.c.period_end, m.c.colour)):
+        if x.period_end.year != year:
+            continue
+        for dc in districts_of.get(x.project_id, []):
+            n[dc] += 1
+            good[dc] += x.colour != "red"
+            ev[dc].append(x.id)
+    return _share(good, n, {d: {"monitoring_reports": v} for d, v in ev.items()})
+
+
+def _stations(conn: Connection, year: int) -> tuple[dict, dict]:
+    s, o = schema.stations, schema.station_observations
+    days = (date(year, 12, 31) - date(year, 1, 1)).days + 1
+    ok = dict(conn.execute(select(o.c.station_id, func.count()).where(
+        o.c.variable == "rain_mm", o.c.flag == "ok", o.c.obs_date >= date(year, 1, 1),
+        o.c.obs_date <= date(year, 12, 31)).group_by(o.c.station_id)).all())
+    shares, ev = defaultdict(list), defaultdict(dict)
+    for x in conn.execute(select(s.c.id, s.c.code, s.c.district_code).where(s.c.status == "operating")):
+        if x.district_code:
+            share = ok.get(x.id, 0) / days
+            shares[x.district_code].append(share)
+            ev[x.district_code][x.code] = round(share, 4)
+    return ({d: sum(v) / len(v) for d, v in shares.items()}, {d: {"stations": v} for d, v in ev.items()})
+
+
+def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_path: Path | None = None,
+                   out: Path | None = None, actor: str | None = None, principal=None) -> dict:
+    """Score every district for ``year``; store the scores with their evidence; optionally export them (CSV).
+
+    With a ``principal`` (the web platform): city administrators only; the scores are audited in the
+    transaction that stores them (the optional export is written afterwards and is not part of it).
+    """
+    from shuibao.services.monitoring.runs import resolve_run
+
+    from shuibao.services.platform.auth import batch_actor
+
+    actor = batch_actor(principal, actor)
+
+    scheme = load_scheme(scheme_path)
+    by, at = who(actor), now()
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        run_id = None
+        if run is not None:
+            run_id = resolve_run(conn, run)
+        else:
+            m = schema.monitoring_runs
+            run_id = conn.execute(select(func.max(m.c.id)).where(m.c.year == year)).scalar()
+        districts_of = _project_districts(conn)
+        leaves = {"rate_progress": _rate_progress(conn, run_id), "treatment_completion": _treatment(conn, year),
+                  "approval_coverage": _approval(conn, year), "case_closure": _cases(conn, year),
+                  "inspections_done": _inspections(conn, year, districts_of),
+                  "fee_collection": _fees(conn, year, districts_of),
+                  "report_not_red": _reports(conn, year, districts_of), "station_completeness": _stations(conn, year)}
+        d = schema.districts
+        districts = [(r.code, r.name) for r in conn.execute(select(d.c.code, d.c.name).order_by(d.c.seq))]
+        aid = conn.execute(schema.assessment_runs.insert().values(
+            year=year, scheme_version=scheme.version, scheme_json=dumps(scheme.as_dict()), monitoring_run_id=run_id,
+            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        rows, table = [], []
+        for code, name in districts:
+            scored = score_district(scheme, {k: v[0].get(code) for k, v in leaves.items()})
+            for leaf in scored["leaves"]:
+                rows.append(dict(run_id=aid, district_code=code, indicator=leaf["indicator"], value=leaf["value"],
+                                 score=leaf["score"], max_score=leaf["max_score"],
+                                 evidence_json=dumps(leaves[leaf["indicator"]][1].get(code, {}))))
+            rows.append(dict(run_id=aid, district_code=code, indicator="total", value=None, score=scored["total"],
+                             max_score=100.0, evidence_json=dumps({"grade": scored["grade"],
+                                                                  "points_with_data": scored["points_with_data"]})))
+            table.append({"district_code": code, "district": name,  # a leaf without records is blank, not 0
+                          **{lf["indicator"]: None if lf["value"] is None else lf["score"] for lf in scored["leaves"]},
+                          "total": scored["total"], "grade": scored["grade"]})
+        conn.execute(schema.assessment_scores.insert(), rows)
+        from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "assessment.run", "assessment", aid, None,
+              {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
+               "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
+    result = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
+              "districts": table}
+    if out is not None:
+        result["outputs"] = export_assessment(db, aid, out)
+    return result
+
+
+def get_assessment(db: str | None, assessment_id: int) -> dict:
+    a, s = schema.assessment_runs, schema.assessment_scores
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        head = conn.execute(select(a).where(a.c.id == assessment_id)).first()
+        if head is None:
+            raise InputError(f"assessment {assessment_id} does not exist")
+        scores = [dict(r._mapping) for r in conn.execute(select(s).where(s.c.run_id == assessment_id)
+                                                         .order_by(s.c.id))]
+    for r in scores:
+        r["evidence"] = json.loads(r.pop("evidence_json"))
+    return {"head": dict(head._mapping), "scores": scores}
+
+
+def export_assessment(db: str | None, assessment_id: int, out: Path) -> list[Path]:
+    """OUT.csv: one row per district and indicator (score, value, evidence); OUT.summary.csv: one per district."""
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"-o {out}: expected a .csv file")
+    data = get_assessment(db, assessment_id)
+    long = [{**{k: r[k] for k in ("district_code", "indicator", "value", "score", "max_score")},
+             "evidence": json.dumps(r["evidence"], ensure_ascii=False)} for r in data["scores"]]
+    totals = [{"district_code": r["district_code"], "total": r["score"], "grade": r["evidence"]["grade"]}
+              for r in data["scores"] if r["indicator"] == "total"]
+    return [write_csv_rows(out, ["district_code", "indicator", "value", "score", "max_score", "evidence"], long),
+            write_csv_rows(out.with_name(out.stem + ".summary.csv"), ["district_code", "total", "grade"], totals)]

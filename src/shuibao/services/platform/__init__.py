@@ -1,0 +1,2 @@
+"""The platform itself (平台): the database, users, roles, sessions, logins, passwords and the shared
+feature collections (OGC API Features)."""

@@ -1,0 +1,135 @@
+"""Pieces every supervision service shares: the actor, time, districts, areas, import reports."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from sqlalchemy import Connection, select
+
+from shuibao.errors import InputError
+from shuibao.io.atomic import atomic_path
+from shuibao.plan.boundaries import EQUAL_AREA_CRS
+from shuibao.store import schema
+from shuibao.supervision.imports import FeatureReport, ValidatedLayer
+
+_TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
+SHOW = 10  # rejected rows quoted in an error message
+
+
+def actor(name: str | None = None) -> str:
+    """Who is acting: ``--actor``, else ``SHUIBAO_ACTOR``, else the login name."""
+    who = name or os.environ.get("SHUIBAO_ACTOR")
+    if not who:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+    return who.strip()[:80]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_metres(geoms) -> np.ndarray:
+    """EPSG:4490 geometries in the platform's Albers equal-area CRS (metres)."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if not len(arr):
+        return arr
+    return shapely.transform(arr, lambda xy: np.column_stack(_TO_METRES.transform(xy[:, 0], xy[:, 1])))
+
+
+def district_lookup(conn: Connection) -> dict[str, str]:
+    """Every spelling of a district (code, name, full name, adcode) → its code."""
+    t = schema.districts
+    out: dict[str, str] = {}
+    for r in conn.execute(select(t.c.code, t.c.name, t.c.full_name, t.c.adcode)):
+        for key in (r.code, r.name, r.full_name, r.adcode):
+            if key:
+                out[str(key)] = r.code
+    return out
+
+
+def split_districts(text: str | None) -> list[str]:
+    return [t for t in re.split(r"[,，、;；/\s]+", text or "") if t]
+
+
+def report_rows(reports: list[FeatureReport]) -> list[dict]:
+    return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
+
+
+def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
+    """Rows (dicts) as a UTF-8 CSV with these columns, written atomically; text that a spreadsheet would run as
+    a formula is written as text (:mod:`shuibao.spreadsheet`)."""
+    from shuibao.spreadsheet import csv_text
+
+    text = csv_text(list(columns), rows)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
+    """The per-feature report as CSV (file-level problems first, as row 0)."""
+    if path is not None:
+        rows = [{"row": 0, "key": "", "status": "file", "messages": p} for p in problems] + report_rows(reports)
+        write_csv_rows(path, ["row", "key", "status", "messages"], rows)
+
+
+def record_import(conn: Connection, kind: str, path: Path, layer: str, checked: ValidatedLayer, period: str | None,
+                  at, by: str) -> int:
+    """The lineage row of an accepted import (file, checksum, layer, CRS, per-feature report); its id."""
+    from shuibao.io.steps import sha256
+
+    return conn.execute(schema.supervision_imports.insert().values(
+        kind=kind, source_path=str(path), source_sha256=sha256(path), layer=layer, source_crs=checked.source_crs,
+        period=period, features=len(checked.records), repaired=len(checked.repaired),
+        report_json=dumps(report_rows(checked.reports)), recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+
+
+def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) -> InputError:
+    """The error of an import that stores nothing: file problems and the first rejected rows, all counted.
+
+    The error's ``rows`` hold every file problem (row 0) and every rejected row with all its reasons (the web
+    answers them in the 422 body).
+    """
+    parts = [f"{role}: {path}: nothing was imported"]
+    if checked.problems:
+        parts.append("file: " + "; ".join(checked.problems))
+    bad = checked.rejected
+    if bad:
+        shown = " | ".join(f"row {r.row}" + (f" ({r.key})" if r.key else "") + ": " + "; ".join(r.messages)
+                           for r in bad[:SHOW])
+        more = f" | … {len(bad) - SHOW} more" if len(bad) > SHOW else ""
+        parts.append(f"{len(bad)} of {len(checked.reports)} feature(s) rejected: {shown}{more}")
+    parts.append(f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report")
+    return with_rows(InputError(". ".join(parts)), checked.problems, bad)
+
+
+def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:
+    """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
+    err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]
+                + report_rows(bad))
+    return err
+
+
+def dumps(payload) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def as_date(value, what: str) -> date:
+    """A date from an option value (``date`` or ISO text), refused with the option named."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from None

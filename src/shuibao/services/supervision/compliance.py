@@ -1,0 +1,189 @@
+"""Compliance analysis of a period's patches (合规性分析): classify, store the findings, export them.
+
+Every analysis is a new ``compliance_runs`` row with the rule version and
+parameters it used; its findings (one per patch, with evidence) and project
+findings are never changed afterwards.  Exports are one row per patch:
+``patch_id, category, category_zh, project_id, …evidence``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from shuibao.errors import InputError
+from shuibao.io.features import FeatureSet, write_features
+from shuibao.store import Store, schema
+from shuibao.supervision.compliance import ApprovedAreas, Patches, classify, idle_projects, load_rules
+from shuibao.supervision.model import CATEGORY_ZH, Category
+from shuibao.services.supervision.patches import latest_period
+from shuibao.services.supervision.projects import current_areas
+from shuibao.services.supervision.common import actor as who, dumps, now, to_metres, write_csv_rows
+
+COLUMNS = ("patch_id", "category", "category_zh", "project_id", "project_code", "project_name", "period",
+           "image_date", "district_code", "kind", "patch_area_m2", "overlap_m2", "outside_m2", "outside_share",
+           "distance_m", "tolerance_share", "candidates", "reason", "rules_version", "analysis_id")
+PROJECT_COLUMNS = ("project_id", "code", "name", "builder", "finding", "status", "reason", "evidence_json")
+
+
+@dataclass(frozen=True)
+class ComplianceResult:
+    analysis_id: int
+    period: str
+    rules_version: str
+    counts: dict[str, int]
+    project_findings: int
+    seconds_classify: float
+    outputs: tuple[Path, ...] = ()
+
+
+def _load(conn: Connection, period: str):
+    t = schema.disturbance_patches
+    rows = conn.execute(select(t.c.fid, t.c.patch_code, t.c.image_date, t.c.kind, t.c.industry, t.c.geom)
+                        .where(t.c.period == period).order_by(t.c.fid)).all()
+    if not rows:
+        raise InputError(f"no disturbance patches stored for period {period!r}")
+    projects = current_areas(conn)
+    with_area = [p for p in projects if p["geom"] is not None]
+    patches = Patches(np.array([r.fid for r in rows], np.int64), to_metres(r.geom for r in rows),
+                      [r.kind for r in rows], [r.industry for r in rows], [r.image_date for r in rows])
+    areas = ApprovedAreas(np.array([p["id"] for p in with_area], np.int64), to_metres(p["geom"] for p in with_area),
+                          np.array([p["area_kind"] == "schematic" for p in with_area], bool),
+                          [p["industry"] for p in with_area], [p["status"] for p in with_area],
+                          [p["approval_date"] for p in with_area])
+    return rows, projects, patches, areas
+
+
+def run_compliance(db: str | None, *, period: str | None = None, rules: Path | None = None,
+                   out: Path | None = None, actor: str | None = None, principal=None) -> ComplianceResult:
+    """Classify every patch of ``period`` (default: the latest), store the analysis, optionally export it.
+
+    With a ``principal`` (the web platform): city administrators only; the analysis is audited in the
+    transaction that stores it (the optional export is written afterwards and is not part of it).
+    """
+    import time
+
+    from shuibao.services.platform.auth import batch_actor
+
+    actor = batch_actor(principal, actor)
+
+    if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
+        raise InputError(f"-o {out}: expected a .gpkg or .csv file")  # before anything is stored
+    ruleset = load_rules(rules)
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        period = period or latest_period(conn)
+        rows, projects, patches, areas = _load(conn, period)
+        t0 = time.perf_counter()
+        findings = classify(patches, areas, ruleset)
+        idle = idle_projects(projects, patches, areas, ruleset)
+        seconds = time.perf_counter() - t0
+        counts = Counter(f.category.value for f in findings)
+        counts = {c.value: counts.get(c.value, 0) for c in Category}
+        run_id = conn.execute(schema.compliance_runs.insert().values(
+            period=period, rules_version=ruleset.version, rules_json=dumps(ruleset.parameters()),
+            patches=len(findings), counts_json=dumps(counts), recorded_at=now(), recorded_by=who(actor),
+        )).inserted_primary_key[0]
+        conn.execute(schema.compliance_findings.insert(), [dict(
+            run_id=run_id, patch_fid=f.patch_id, category=f.category.value, project_id=f.project_id,
+            patch_area_m2=f.patch_area_m2, overlap_m2=f.overlap_m2, outside_m2=f.outside_m2,
+            outside_share=f.outside_share, distance_m=f.distance_m, tolerance_share=f.tolerance_share,
+            candidates_json=dumps(list(f.candidates)), reason=f.reason) for f in findings])
+        if idle:
+            conn.execute(schema.compliance_project_findings.insert(), [dict(
+                run_id=run_id, project_id=p.project_id, finding=p.finding, status=p.status, reason=p.reason,
+                evidence_json=dumps(p.evidence)) for p in idle])
+        from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "compliance.run", "compliance_run", run_id, None,
+              {"period": period, "rules_version": ruleset.version, "patches": len(findings), "counts": counts,
+               "project_findings": len(idle)})
+    outputs = export_findings(db, out, analysis=run_id) if out is not None else ()
+    return ComplianceResult(run_id, period, ruleset.version, counts, len(idle), seconds, tuple(outputs))
+
+
+def resolve_analysis(conn: Connection, analysis: int | None, period: str | None) -> int:
+    t = schema.compliance_runs
+    if analysis is not None:
+        if conn.execute(select(t.c.id).where(t.c.id == analysis)).scalar() is None:
+            raise InputError(f"compliance analysis {analysis} does not exist")
+        return analysis
+    q = select(func.max(t.c.id))
+    if period:
+        q = q.where(t.c.period == period)
+    rid = conn.execute(q).scalar()
+    if rid is None:
+        raise InputError("no compliance analysis is stored" + (f" for period {period!r}" if period else "")
+                         + ": run `shuibao supervise compliance` first")
+    return rid
+
+
+def findings(db: str | None, *, analysis: int | None = None, period: str | None = None,
+             category: str | None = None) -> tuple[list[dict], list]:
+    """The rows of one analysis (latest by default) in export order, and the patches' geometries (EPSG:4490)."""
+    f, p, r, pr = (schema.compliance_findings, schema.disturbance_patches, schema.compliance_runs,
+                   schema.projects)
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rid = resolve_analysis(conn, analysis, period)
+        q = (select(f, p.c.patch_code, p.c.period, p.c.image_date, p.c.district_code, p.c.kind, p.c.geom,
+                    r.c.rules_version, pr.c.code.label("project_code"), pr.c.name.label("project_name"))
+             .join(p, p.c.fid == f.c.patch_fid).join(r, r.c.id == f.c.run_id)
+             .join(pr, pr.c.id == f.c.project_id, isouter=True).where(f.c.run_id == rid).order_by(p.c.patch_code))
+        if category:
+            if category not in {c.value for c in Category}:
+                raise InputError(f"category {category!r}: expected one of {', '.join(c.value for c in Category)}")
+            q = q.where(f.c.category == category)
+        rows, geoms = [], []
+        for m in (x._mapping for x in conn.execute(q)):
+            rows.append({
+                "patch_id": m["patch_code"], "category": m["category"],
+                "category_zh": CATEGORY_ZH[Category(m["category"])], "project_id": m["project_id"],
+                "project_code": m["project_code"], "project_name": m["project_name"], "period": m["period"],
+                "image_date": m["image_date"].isoformat(), "district_code": m["district_code"], "kind": m["kind"],
+                "patch_area_m2": round(m["patch_area_m2"], 2), "overlap_m2": round(m["overlap_m2"], 2),
+                "outside_m2": round(m["outside_m2"], 2), "outside_share": round(m["outside_share"], 4),
+                "distance_m": None if m["distance_m"] is None else round(m["distance_m"], 1),
+                "tolerance_share": m["tolerance_share"],
+                "candidates": json.dumps(json.loads(m["candidates_json"]), ensure_ascii=False),
+                "reason": m["reason"], "rules_version": m["rules_version"], "analysis_id": rid,
+                "_fid": m["patch_fid"],
+            })
+            geoms.append(m["geom"])
+    return rows, geoms
+
+
+def project_findings(db: str | None, *, analysis: int | None = None, period: str | None = None) -> list[dict]:
+    t, pr = schema.compliance_project_findings, schema.projects
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rid = resolve_analysis(conn, analysis, period)
+        q = (select(t.c.project_id, pr.c.code, pr.c.name, pr.c.builder, t.c.finding, t.c.status, t.c.reason,
+                    t.c.evidence_json).join(pr, pr.c.id == t.c.project_id).where(t.c.run_id == rid)
+             .order_by(pr.c.code))
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def export_findings(db: str | None, out: Path, *, analysis: int | None = None,
+                    period: str | None = None) -> list[Path]:
+    """OUT.gpkg (layers patch_compliance and project_findings) or OUT.csv (+ OUT.projects.csv)."""
+    rows, geoms = findings(db, analysis=analysis, period=period)
+    idle = project_findings(db, analysis=rows[0]["analysis_id"] if rows else analysis, period=period)
+    for r in rows:
+        r.pop("_fid")
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        return [write_csv_rows(out, COLUMNS, rows),
+                write_csv_rows(out.with_name(out.stem + ".projects.csv"), PROJECT_COLUMNS, idle)]
+    if suffix != ".gpkg":
+        raise InputError(f"-o {out}: expected a .gpkg or .csv file")
+    layers = [FeatureSet("patch_compliance", rows, geoms)]
+    if idle:
+        with Store(db) as store, store.reading() as conn:
+            areas = {p["id"]: p["geom"] for p in current_areas(conn)}
+        layers.append(FeatureSet("project_findings", idle, [areas.get(p["project_id"]) for p in idle]))
+    return write_features(out, layers, "EPSG:4490")

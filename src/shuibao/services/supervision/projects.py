@@ -1,0 +1,325 @@
+"""Production and construction projects (生产建设项目): import, export, status, history.
+
+An import adds new projects and updates known ones (matched by ``code``) in one
+transaction.  Every change is an event in ``project_events`` (before/after of
+the fields that changed); a changed polygon supersedes the current
+responsibility area with a new version — nothing is overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, select
+
+from shuibao.errors import InputError, NotFoundError
+from shuibao.io.features import read_features
+from shuibao.store import Store, gpkg, schema
+from shuibao.supervision.imports import PROJECT_FIELDS, FeatureReport, validate_layer
+from shuibao.supervision.model import ProjectStatus, check_project_transition
+from shuibao.services.supervision.common import (
+    actor as who,
+    district_lookup,
+    dumps,
+    now,
+    record_import,
+    refuse,
+    report_rows,
+    split_districts,
+    to_metres,
+    write_csv_rows,
+    write_report,
+)
+
+ATTRIBUTES = ("name", "builder", "industry", "district_codes", "approval_number", "approval_date",
+              "approval_authority", "plan_level", "total_area_hm2", "disturbed_area_hm2", "excavation_m3", "fill_m3",
+              "spoil_m3", "construction_start", "construction_end")
+AREA_TOLERANCE = 0.2  # declared total area vs polygon area: a larger difference is noted in the report
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int
+    features: int
+    created: int
+    updated: int
+    unchanged: int
+    new_areas: int
+    repaired: int
+    rows: list[dict]
+
+
+def _merge_attributes(layer, attributes: Path | None) -> None:
+    """Join a CSV of attributes onto the polygon layer by ``code`` (or 项目编号)."""
+    if attributes is None:
+        return
+    table = read_features(attributes, "project attributes")
+    key = next((k for k in ("code", "项目编号", "项目代码") if k in table.fields), None)
+    lkey = next((k for k in ("code", "项目编号", "项目代码") if k in layer.fields), None)
+    if key is None or lkey is None:
+        raise InputError(f"project attributes: both {attributes} and {layer.path} need a 'code' (项目编号) field")
+    by_code = {str(v).strip(): i for i, v in enumerate(table.fields[key])}
+    rows = [by_code.get(str(v).strip()) for v in layer.fields[lkey]]
+    extra = sorted(set(by_code.values()) - {r for r in rows if r is not None})  # projects without a polygon
+    for name in list(layer.fields):
+        layer.fields[name] = layer.fields[name] + [table.fields[key][i] if name == lkey else None for i in extra]
+    for name, values in table.fields.items():
+        if name != key:
+            layer.fields[name] = [None if r is None else values[r] for r in rows + extra]
+    layer.geoms = np.concatenate([layer.geoms, np.full(len(extra), None, dtype=object)])
+
+
+def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
+    """Rules beyond field types: districts known, dates in order, status moves allowed, area plausible."""
+    for rec, rep, geom in zip(checked.records, checked.reports, checked.geoms):
+        old, new = known.get(rec.get("code")), rec.get("status")
+        if old and new and new != old:
+            try:
+                check_project_transition(old, new, rec["code"])
+            except ValueError as exc:
+                rep.reject(f"status: {exc}")
+        codes, unknown = [], []
+        for token in split_districts(rec.get("district")):
+            (codes.append(lookup[token]) if token in lookup else unknown.append(token))
+        if unknown:
+            rep.reject(f"district: {', '.join(unknown)} not known (use the names or codes of `shuibao plan districts`)")
+        elif rec.get("district") and not codes:
+            rep.reject("district: empty")
+        rec["district_codes"] = ",".join(dict.fromkeys(codes))
+        start, end = rec.get("construction_start"), rec.get("construction_end")
+        if start and end and end < start:
+            rep.reject(f"construction_end {end} is before construction_start {start}")
+        if geom is not None and rec.get("total_area_hm2"):
+            polygon_hm2 = float(shapely.area(to_metres([geom])[0])) / 1e4
+            declared = rec["total_area_hm2"]
+            if abs(polygon_hm2 - declared) > AREA_TOLERANCE * declared:
+                rep.messages.append(f"note: total_area_hm2 {declared:g} differs from the polygon's "
+                                    f"{polygon_hm2:.2f} hm² by more than {AREA_TOLERANCE:.0%}")
+
+
+def import_projects(db: str | None, path: Path, *, attributes: Path | None = None, layer: str | None = None,
+                    report: Path | None = None, actor: str | None = None, principal=None) -> ImportResult:
+    """Import or update projects and their responsibility areas from a vector file (or a CSV without areas).
+
+    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    """
+    from shuibao.services.platform.auth import batch_actor
+
+    actor = batch_actor(principal, actor)
+    src = read_features(path, "projects", layer=layer)
+    _merge_attributes(src, attributes)
+    checked = validate_layer(src.geoms, src.fields, src.crs, PROJECT_FIELDS, "code", has_geometry=src.has_geometry,
+                             geometry_required=False, missing_geometry_ok=True)
+    by = who(actor)
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        _check_rows(checked, district_lookup(conn),
+                    dict(conn.execute(select(schema.projects.c.code, schema.projects.c.status)).all()))
+        write_report(report, checked.reports, checked.problems)
+        if not checked.ok:
+            raise refuse("projects", path, checked, report)
+        at = now()
+        import_id = record_import(conn, "projects", path, src.layer, checked, None, at, by)
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
+        _write(conn, checked, import_id, at, by, counts)
+        if store.backend == "sqlite":
+            _extent(conn)
+        from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
+        audit(conn, writer(principal, actor), "projects.import", "import", import_id, None,
+              {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
+               "source": path.name})
+    return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
+                        counts["areas"], len(checked.repaired), report_rows(checked.reports))
+
+
+def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict) -> None:
+    """Insert new projects in bulk, update known ones row by row (rare), then add changed areas."""
+    t = schema.projects
+    known = {r.code: r for r in conn.execute(select(t))}
+    new = [(rec, rep) for rec, rep in zip(checked.records, checked.reports) if rec["code"] not in known]
+    ids: dict[str, int] = {}
+    if new:
+        values = [dict(code=rec["code"], status=rec.get("status") or ProjectStatus.approved.value,
+                       import_id=import_id, source_row=rep.row, created_at=at, updated_at=at, **_attributes(rec))
+                  for rec, rep in new]
+        for row in conn.execute(t.insert().returning(t.c.id, t.c.code), values):
+            ids[row.code] = row.id
+        conn.execute(schema.project_events.insert(), [dict(
+            project_id=ids[v["code"]], event="created", before_json=None,
+            after_json=dumps({k: v[k] for k in ("code", "status", *ATTRIBUTES)}),
+            note=f"import {import_id}, row {v['source_row']}", recorded_at=at, recorded_by=by) for v in values])
+        counts["created"] = len(new)
+    for rec, rep in zip(checked.records, checked.reports):
+        row = known.get(rec["code"])
+        if row is not None:
+            ids[rec["code"]] = row.id
+            _update(conn, row, rec, rep, import_id, at, by, counts)
+    a = schema.responsibility_areas
+    current = {r.project_id: r for r in conn.execute(select(a.c.fid, a.c.project_id, a.c.version, a.c.geom,
+                                                             a.c.area_kind).where(a.c.superseded_at.is_(None)))}
+    todo = [(rec, rep, g) for rec, rep, g in zip(checked.records, checked.reports, checked.geoms) if g is not None]
+    areas = shapely.area(to_metres([g for _, _, g in todo])) if todo else []
+    rows, events = [], []
+    for (rec, rep, geom), area in zip(todo, areas):
+        pid, kind = ids[rec["code"]], rec.get("area_kind") or "responsibility"
+        cur = current.get(pid)
+        if cur is not None and cur.area_kind == kind and shapely.equals_exact(shapely.normalize(cur.geom),
+                                                                              shapely.normalize(geom), 1e-9):
+            continue
+        version = 1
+        if cur is not None:
+            conn.execute(a.update().where(a.c.fid == cur.fid).values(superseded_at=at))
+            version = cur.version + 1
+        rows.append(dict(project_id=pid, version=version, area_kind=kind, area_m2=float(area), import_id=import_id,
+                         source_row=rep.row, repaired=rep.status == "repaired", recorded_at=at, geom=geom))
+        events.append(dict(project_id=pid, event="area",
+                           before_json=None if cur is None else dumps({"version": cur.version}),
+                           after_json=dumps({"version": version, "area_m2": round(float(area), 2), "area_kind": kind}),
+                           note=f"import {import_id}", recorded_at=at, recorded_by=by))
+    if rows:
+        conn.execute(a.insert(), rows)
+        conn.execute(schema.project_events.insert(), events)
+    counts["areas"] = len(rows)
+
+
+def _attributes(rec: dict) -> dict:
+    values = {k: rec.get(k) for k in ATTRIBUTES}
+    values["plan_level"] = values["plan_level"] or ""
+    return values
+
+
+def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int, at, by: str, counts: dict) -> None:
+    t = schema.projects
+    before = row._mapping
+    changed = {k: v for k, v in _attributes(rec).items() if _differs(before[k], v)}
+    if changed:
+        conn.execute(t.update().where(t.c.id == row.id).values(updated_at=at, **changed))
+        _event(conn, row.id, "updated", {k: before[k] for k in changed}, changed, at, by,
+               f"import {import_id}, row {rep.row}")
+    new_status = rec.get("status")
+    if new_status and new_status != row.status:
+        try:
+            check_project_transition(row.status, new_status, rec["code"])
+        except ValueError as exc:
+            raise InputError(f"projects: row {rep.row}: {exc}") from None
+        conn.execute(t.update().where(t.c.id == row.id).values(status=new_status, updated_at=at))
+        _event(conn, row.id, "status", {"status": row.status}, {"status": new_status}, at, by,
+               f"import {import_id}, row {rep.row}")
+        changed["status"] = new_status
+    counts["updated" if changed else "unchanged"] += 1
+
+
+def _differs(old, new) -> bool:
+    if isinstance(old, float) and isinstance(new, float):
+        return abs(old - new) > 1e-9 * max(1.0, abs(old))
+    if isinstance(old, str) or isinstance(new, str):  # an empty text and no text are the same
+        return (old or None) != (new or None)
+    return old != new
+
+
+def _event(conn, pid, event, before, after, at, by, note="") -> None:
+    conn.execute(schema.project_events.insert().values(
+        project_id=pid, event=event, before_json=None if before is None else dumps(before),
+        after_json=None if after is None else dumps(after), note=note, recorded_at=at, recorded_by=by))
+
+
+def _extent(conn) -> None:
+    t = schema.responsibility_areas
+    geoms = [r.geom for r in conn.execute(select(t.c.geom).where(t.c.superseded_at.is_(None)))]
+    if geoms:
+        gpkg.update_extent(conn, t, tuple(map(float, shapely.total_bounds(geoms))))
+
+
+def set_status(db: str | None, code: str, status: str, *, note: str = "", actor: str | None = None) -> str:
+    """Move a project to ``status`` if its lifecycle allows it; returns the previous status."""
+    t = schema.projects
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        row = conn.execute(select(t.c.id, t.c.status).where(t.c.code == code)).first()
+        if row is None:
+            raise InputError(f"project {code!r} is not known")
+        try:
+            new = check_project_transition(row.status, status, code)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        at = now()
+        conn.execute(t.update().where(t.c.id == row.id).values(status=new.value, updated_at=at))
+        _event(conn, row.id, "status", {"status": row.status}, {"status": new.value}, at, who(actor), note)
+        return row.status
+
+
+def list_projects(db: str | None, *, status: str | None = None, district: str | None = None) -> list[dict]:
+    """Projects with their current area (m²) and version, ordered by code."""
+    t, a = schema.projects, schema.responsibility_areas
+    q = (select(t, a.c.version.label("area_version"), a.c.area_m2, a.c.area_kind)
+         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.code))
+    if status:
+        q = q.where(t.c.status == status)
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+        if district:
+            code = district_lookup(conn).get(district)
+            if code is None:
+                raise InputError(f"district {district!r} is not known")
+            rows = [r for r in rows if code in r["district_codes"].split(",")]
+    return rows
+
+
+def project_history(db: str | None, code: str) -> list[dict]:
+    t, e = schema.projects, schema.project_events
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        pid = conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+        if pid is None:
+            raise NotFoundError(f"project {code!r} is not known")
+        return [dict(r._mapping) for r in conn.execute(select(e).where(e.c.project_id == pid).order_by(e.c.id))]
+
+
+def current_areas(conn: Connection) -> list[dict]:
+    """Every project with its current area (geometry None where it has none)."""
+    t, a = schema.projects, schema.responsibility_areas
+    q = (select(t.c.id, t.c.code, t.c.name, t.c.builder, t.c.industry, t.c.status, t.c.district_codes,
+                t.c.approval_date, t.c.construction_start, a.c.geom, a.c.area_kind, a.c.version)
+         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.id))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _as_text(v) -> str | float | int | None:
+    return v.isoformat() if isinstance(v, date) else v
+
+
+EXPORT_FIELDS = ("code", "name", "builder", "industry", "district", "approval_number", "approval_date",
+                 "approval_authority", "plan_level", "total_area_hm2", "disturbed_area_hm2", "excavation_m3",
+                 "fill_m3", "spoil_m3", "construction_start", "construction_end", "status", "area_kind",
+                 "area_version", "area_m2")
+
+
+def export_rows(db: str | None) -> tuple[list[dict], list]:
+    """Rows in the import format (re-importable) and their current areas (EPSG:4490, None where absent)."""
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        areas = {r["id"]: r for r in current_areas(conn)}
+    rows, geoms = [], []
+    for p in list_projects(db):
+        rec = {k: _as_text(p.get(k)) for k in EXPORT_FIELDS}
+        rec["district"] = p["district_codes"]
+        rows.append(rec)
+        geoms.append(areas[p["id"]]["geom"])
+    return rows, geoms
+
+
+def export_projects(db: str | None, out: Path) -> list[Path]:
+    """OUT.gpkg / .geojson / .shp (current areas with attributes) or OUT.csv (attributes only)."""
+    from shuibao.io.features import FeatureSet, write_features
+    from shuibao.supervision.imports import SHAPEFILE_NAMES
+
+    rows, geoms = export_rows(db)
+    if out.suffix.lower() == ".csv":
+        return [write_csv_rows(out, EXPORT_FIELDS, rows)]
+    rename = SHAPEFILE_NAMES if out.suffix.lower() == ".shp" else None
+    return write_features(out, [FeatureSet("projects", rows, geoms)], "EPSG:4490", rename=rename)
