@@ -8,6 +8,9 @@ The CLI turns a ``ShuibaoError`` into one actionable line and exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 
 class ShuibaoError(Exception):
     """Root of all deliberate Shuibao errors.
@@ -77,3 +80,56 @@ class RateLimitedError(ShuibaoError, PermissionError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem a validator found: *where* (a file, a run-spec section, a row), *field* (the key, column or
+    option; may be empty) and *message* (what was found and what was expected).
+
+    ``str(issue)`` is ``"{where} {field}: {message}"``, e.g. ``[grid] crs: 'EPSG:3857' is Web Mercator ...``.
+    """
+
+    where: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        head = " ".join(part for part in (self.where, self.field) if part)
+        return f"{head}: {self.message}" if head else self.message
+
+
+class Issues(list):
+    """The problems a validator collects before it stops: every problem is reported at once (InVEST's habit).
+
+    ``issues.add(where, field, message)`` records one; ``issues.raise_if_any(subject)`` raises one error that
+    lists them all, in the one format every validator uses (:func:`raise_issues`).
+    """
+
+    def add(self, where: str, field: str, message: str) -> None:
+        self.append(Issue(where, field, message))
+
+    def raise_if_any(self, subject: str, *, context: str = "", error: type[ShuibaoError] = InputError) -> None:
+        if self:
+            raise_issues(self, subject, context=context, error=error)
+
+
+def format_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "") -> str:
+    """``"{subject}: N problem(s){ in context}:"`` followed by one ``"  - issue"`` line per problem."""
+    items = [str(i) for i in issues]
+    head = f"{len(items)} problem(s)" + (f" {context}" if context else "")
+    if subject:
+        head = f"{subject}: {head}"
+    return head + ":\n  - " + "\n  - ".join(items)
+
+
+def raise_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "",
+                 error: type[ShuibaoError] = InputError) -> None:
+    """Raise *error* listing every issue (the one way a validator reports "N problems"); the error keeps them
+    in ``.issues`` so the web can answer each as an item.  Does nothing when there are none."""
+    items = list(issues)
+    if not items:
+        return
+    err = error(format_issues(items, subject, context=context))
+    err.issues = tuple(i if isinstance(i, Issue) else Issue("", "", str(i)) for i in items)  # type: ignore[attr-defined]
+    raise err
