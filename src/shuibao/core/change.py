@@ -41,8 +41,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from .labelling import label_patches, structure
+
 FOOTPRINTS = ("square", "disk")
-CONNECTIVITIES = (4, 8)
 
 
 def _normalised_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -147,12 +148,6 @@ def structuring_element(radius: int, footprint: str = "square") -> np.ndarray:
     return (x * x + y * y) <= radius * radius
 
 
-def _connectivity_structure(connectivity: int) -> np.ndarray:
-    if connectivity not in CONNECTIVITIES:
-        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
-    return ndimage.generate_binary_structure(2, 2 if connectivity == 8 else 1)
-
-
 def clean_mask(mask: np.ndarray, opening_cells: int = 1, min_cells: int = 4, *, valid: np.ndarray | None = None,
                footprint: str = "disk", connectivity: int = 8, max_hole_cells: int | None = None) -> np.ndarray:
     """Patch labels (int32, 1…n in raster scan order of each patch's first cell; 0 = none) from a change mask.
@@ -193,19 +188,12 @@ def clean_mask(mask: np.ndarray, opening_cells: int = 1, min_cells: int = 4, *, 
         if valid.shape != m.shape:
             raise ValueError(f"valid {valid.shape} and mask {m.shape} differ in shape")
         m = m & valid
-    structure = _connectivity_structure(connectivity)
+    structure(connectivity)  # refuse a bad connectivity before any work
     if opening_cells > 0:
         m = ndimage.binary_opening(m, structure=structuring_element(opening_cells, footprint))
     if max_hole_cells is None or max_hole_cells > 0:
         m = _fill_holes(m, valid, max_hole_cells)
-    labels, n = ndimage.label(m, structure=structure, output=np.int32)
-    if n == 0:
-        return labels
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    keep = sizes >= max(int(min_cells), 1)
-    keep[0] = False
-    lut = np.where(keep, np.cumsum(keep), 0).astype(np.int32)  # keeps the scan order, numbers 1…n'
-    return lut[labels]
+    return label_patches(m, connectivity, min_cells).labels
 
 
 def _fill_holes(m: np.ndarray, valid: np.ndarray | None, max_hole_cells: int | None) -> np.ndarray:

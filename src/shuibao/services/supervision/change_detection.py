@@ -28,15 +28,13 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.enums import MaskFlags
-from rasterio.errors import RasterioIOError
 
 from shuibao import __version__
 from shuibao.core import change
-from shuibao.erosion.inputs import require
-from shuibao.errors import InputError
+from shuibao.core.labelling import CONNECTIVITIES, patch_sizes
+from shuibao.errors import InputError, Issue, Issues
 from shuibao.grid import GridSpec
-from shuibao.io.formats import RASTER_DRIVER, check_raster
-from shuibao.io.raster import METRE_UNITS
+from shuibao.io.raster_header import RasterHeader, crs_text, grid_differences, inspect_raster
 from shuibao.io.steps import sha256, write_json_atomic
 from shuibao.io.vector import VectorLayer, polygonize, write_gpkg
 
@@ -133,7 +131,7 @@ class DetectionParams:
             out.append(f"min_ndvi_before = {self.min_ndvi_before!r}: expected an NDVI from −1 to 1, or none")
         if self.footprint not in change.FOOTPRINTS:
             out.append(f"footprint = {self.footprint!r}: expected one of {', '.join(change.FOOTPRINTS)}")
-        if self.connectivity not in change.CONNECTIVITIES:
+        if self.connectivity not in CONNECTIVITIES:
             out.append(f"connectivity = {self.connectivity!r}: expected 4 or 8")
         return out
 
@@ -158,14 +156,19 @@ class DetectionResult:
 
 @dataclass
 class _Image:
-    path: Path
-    role: str
-    shape: tuple[int, int]
-    transform: tuple
-    crs: rasterio.crs.CRS | None
+    """An input image's header and its acquisition date (from its tags)."""
+
+    header: RasterHeader
     date: date | None = None
     date_source: str | None = None
-    synthetic: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.header.path
+
+    @property
+    def synthetic(self) -> bool:
+        return self.header.synthetic
 
 
 def _parse_date(text: str) -> date | None:
@@ -179,62 +182,33 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def _inspect(path: Path, role: str, bands: BandOrder, problems: list[str]) -> _Image | None:
-    """Open the file and add to ``problems`` whatever makes it unusable; None if it cannot be read."""
-    path = Path(path)
-    if not path.exists():
-        problems.append(f"{role}: {path} does not exist")
+def _inspect(path: Path, role: str, bands: BandOrder, issues: Issues) -> _Image | None:
+    """Open the file and add to ``issues`` whatever makes it unusable; None if it cannot be read."""
+    first = len(issues)
+    used = tuple(i for i in (bands.red, bands.nir, bands.swir, bands.blue) if i is not None)
+    h = inspect_raster(path, role, issues, metres_for="patch areas",
+                       reproject_hint="gdalwarp -t_srs EPSG:4545 -tr 10 10", bands=used, masks_count=True,
+                       tag_domains=tuple(ns for ns, _ in DATE_TAGS if ns))
+    if h is None:
         return None
-    try:
-        src = rasterio.open(check_raster(path, role), driver=RASTER_DRIVER)  # GeoTIFF only (formats.py)
-    except InputError as exc:
-        problems.append(str(exc))
-        return None
-    except RasterioIOError as exc:
-        problems.append(f"{role}: {path} is not a readable raster ({exc})")
-        return None
-    with src:
-        img = _Image(path, role, (src.height, src.width), tuple(src.transform)[:6], src.crs)
-        if src.count < bands.needed:
-            problems.append(f"{role}: {path} has {src.count} band(s); the band order {bands.describe()} needs "
-                            f"{bands.needed} (give the order with --bands, e.g. 'red,nir,swir')")
-        if src.crs is None:
-            problems.append(f"{role}: {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)")
-        elif src.crs.is_geographic:
-            problems.append(f"{role}: {path} is in a geographic CRS ({src.crs.to_string()}); patch areas need a "
-                            "projected CRS in metres: reproject it (e.g. gdalwarp -t_srs EPSG:4545 -tr 10 10)")
-        elif (src.crs.linear_units or "").lower() not in METRE_UNITS:
-            problems.append(f"{role}: {path} has linear units {src.crs.linear_units!r}; metres are required")
-        a, b, _, d, e, _ = img.transform
-        if b != 0 or d != 0 or a <= 0 or e >= 0:
-            problems.append(f"{role}: {path} is not a north-up grid (transform {img.transform}); warp it first")
-        used = [i for i in (bands.red, bands.nir, bands.swir, bands.blue) if i is not None and i <= src.count]
-        ints = [i for i in used if not np.issubdtype(np.dtype(src.dtypes[i - 1]), np.floating)]
-        if ints and src.nodata is None and all(MaskFlags.all_valid in src.mask_flag_enums[i - 1] for i in ints):
-            problems.append(f"{role}: {path} is an integer raster without a nodata value or mask; declare one "
-                            "(e.g. gdal_edit.py -a_nodata 0) so holes can be told from data")
-        tags = src.tags()
-        img.synthetic = tags.get("SYNTHETIC") == "1" or "SHUIBAO_SYNTHETIC" in tags
-        for ns, key in DATE_TAGS:
-            value = (src.tags(ns=ns) if ns else tags).get(key)
-            if value and (when := _parse_date(value)):
-                img.date, img.date_source = when, f"tag {key}" + (f" ({ns})" if ns else "")
-                break
+    if h.count < bands.needed:  # the first thing said of this file
+        issues.insert(first, Issue(role, "", f"{h.path} has {h.count} band(s); the band order {bands.describe()} "
+                                   f"needs {bands.needed} (give the order with --bands, e.g. 'red,nir,swir')"))
+    img = _Image(h)
+    for ns, key in DATE_TAGS:
+        value = h.tags[ns].get(key)
+        if value and (when := _parse_date(value)):
+            img.date, img.date_source = when, f"tag {key}" + (f" ({ns})" if ns else "")
+            break
     return img
 
 
-def _same_grid(a: _Image, b: _Image, problems: list[str]) -> None:
-    diffs = []
-    if a.shape != b.shape:
-        diffs.append(f"shape {b.shape[0]}×{b.shape[1]} against {a.shape[0]}×{a.shape[1]}")
-    if a.crs is not None and b.crs is not None and a.crs != b.crs:
-        diffs.append(f"CRS {b.crs.to_string()} against {a.crs.to_string()}")
-    tol = 1e-6 * max(abs(a.transform[0]), 1.0)
-    if any(abs(x - y) > tol for x, y in zip(a.transform, b.transform)):
-        diffs.append(f"transform {b.transform} against {a.transform}")
+def _same_grid(a: _Image, b: _Image, issues: Issues) -> None:
+    diffs = grid_differences(a.header, b.header)
     if diffs:
-        problems.append(f"{b.role}: {b.path} is not on the grid of the {a.role} {a.path} ({'; '.join(diffs)}); "
-                        f"resample one onto the other (e.g. gdalwarp -te … -tr … -t_srs …) so cells coincide")
+        issues.add(b.header.role, "", f"{b.path} is not on the grid of the {a.header.role} {a.path} "
+                   f"({'; '.join(diffs)}); resample one onto the other (e.g. gdalwarp -te … -tr … -t_srs …) so "
+                   "cells coincide")
 
 
 def _band(src, i: int) -> np.ndarray:
@@ -268,36 +242,110 @@ def _indices(path: Path, bands: BandOrder) -> tuple[np.ndarray, np.ndarray]:
         return nd, change.bare_soil_index(red, nir, swir, blue)
 
 
-def _crs_text(crs) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
-
-
 def validate(before: Path, after: Path, out: Path, params: DetectionParams, period: str | None,
              image_date: date | None) -> tuple[_Image, _Image, date, str, str]:
     """Check everything before computing; one InputError lists every problem."""
-    problems = list(params.problems())
-    b = _inspect(Path(before), "before image", params.bands, problems)
-    a = _inspect(Path(after), "after image", params.bands, problems)
+    issues = Issues(Issue("", "", p) for p in params.problems())
+    b = _inspect(Path(before), "before image", params.bands, issues)
+    a = _inspect(Path(after), "after image", params.bands, issues)
     if a is not None and b is not None:
-        _same_grid(b, a, problems)
+        _same_grid(b, a, issues)
     if Path(out).suffix.lower() != ".gpkg":
-        problems.append(f"output: {out} should end in .gpkg (a GeoPackage is written)")
+        issues.add("output", "", f"{out} should end in .gpkg (a GeoPackage is written)")
     if period is not None and (not period.strip() or any(ch.isspace() for ch in period)):
-        problems.append(f"period {period!r}: expected a non-empty label without spaces, e.g. 2024H2")
+        issues.add("", "", f"period {period!r}: expected a non-empty label without spaces, e.g. 2024H2")
     when, source = image_date, "argument"
     if when is None and a is not None:
         when, source = a.date, a.date_source or ""
         if when is None:
-            problems.append(f"after image: {a.path} carries no acquisition date (no ACQUISITIONDATETIME or "
-                            "TIFFTAG_DATETIME tag); give it with --after-date YYYY-MM-DD")
+            issues.add("after image", "", f"{a.path} carries no acquisition date (no ACQUISITIONDATETIME or "
+                       "TIFFTAG_DATETIME tag); give it with --after-date YYYY-MM-DD")
     if when is not None and b is not None and b.date is not None and b.date >= when:
         # not refused: TIFFTAG_DATETIME is often the processing date, not the acquisition date
         log.warning("before image %s is dated %s (%s), not before the after image's %s", b.path, b.date,
                     b.date_source, when)
-    require(problems)
+    issues.raise_if_any("change detection", context="with the inputs")
     assert a is not None and b is not None and when is not None
     return b, a, when, source, period or f"{when:%Y-%m}"
+
+
+@dataclass
+class _Found:
+    """The cleaned patches' per-patch figures (index i: patch i + 1) and the cell counts before cleaning."""
+
+    n: int
+    cells: np.ndarray
+    d_ndvi: np.ndarray
+    d_bsi: np.ndarray
+    ndvi_before: np.ndarray
+    ndvi_after: np.ndarray
+    polygons: dict
+    flagged: int
+    valid_cells: int
+
+
+def _find(b: _Image, a: _Image, params: DetectionParams, grid: GridSpec, min_cells: int) -> _Found:
+    """Index differencing, the change mask, cleaning and labelling (core.change), per-patch means, polygons."""
+    ndvi_b, bsi_b = _indices(b.path, params.bands)
+    ndvi_a, bsi_a = _indices(a.path, params.bands)
+    mask = change.change_mask(ndvi_b, ndvi_a, bsi_b, bsi_a, t_ndvi=params.t_ndvi, t_bsi=params.t_bsi,
+                               min_ndvi_before=params.min_ndvi_before)
+    valid = np.isfinite(ndvi_b)
+    for arr in (ndvi_a, bsi_b, bsi_a):
+        valid &= np.isfinite(arr)
+    flagged, valid_cells = int(np.count_nonzero(mask)), int(np.count_nonzero(valid))
+    labels = change.clean_mask(mask, params.opening_cells, min_cells, valid=valid, footprint=params.footprint,
+                               connectivity=params.connectivity, max_hole_cells=min_cells)
+    del mask, valid
+    n = int(labels.max(initial=0))
+    cells = patch_sizes(labels, n)[1:]
+    bsi_a -= bsi_b  # ΔBSI in place: bsi_b is not needed after this
+    del bsi_b
+    d_bsi = change.label_means(labels, bsi_a, n)
+    del bsi_a
+    ndvi_before = change.label_means(labels, ndvi_b, n)
+    ndvi_after = change.label_means(labels, ndvi_a, n)
+    ndvi_a -= ndvi_b
+    d_ndvi = change.label_means(labels, ndvi_a, n)
+    del ndvi_a, ndvi_b
+    polygons = polygonize(labels, grid)
+    return _Found(n, cells, d_ndvi, d_bsi, ndvi_before, ndvi_after, polygons, flagged, valid_cells)
+
+
+def _num(v: float) -> float | None:
+    return None if not np.isfinite(v) else round(float(v), 4)
+
+
+def _columns(f: _Found, period: str, when: date, cell_area: float) -> dict[str, list]:
+    n = f.n
+    return {
+        "patch_id": [f"CD{period}-{i:05d}" for i in range(1, n + 1)],
+        "period": [period] * n,
+        "image_date": [when.isoformat()] * n,
+        "kind": [KIND] * n,
+        "change_type": [CHANGE_TYPE] * n,
+        "area_m2": [float(c * cell_area) for c in f.cells],
+        "cells": [int(c) for c in f.cells],
+        "d_ndvi_mean": [_num(v) for v in f.d_ndvi],
+        "d_bsi_mean": [_num(v) for v in f.d_bsi],
+        "ndvi_before_mean": [_num(v) for v in f.ndvi_before],
+        "ndvi_after_mean": [_num(v) for v in f.ndvi_after],
+    }
+
+
+def _bsi_form(params: DetectionParams) -> str:
+    return "4-band BSI (Rikimaru 2002)" if params.bands.blue else "3-band BSI (no blue)"
+
+
+def _description(params: DetectionParams, synthetic: bool, b: _Image, a: _Image, digests: dict,
+                 min_cells: int) -> str:
+    floor = "" if params.min_ndvi_before is None else f" where NDVI before ≥ {params.min_ndvi_before}"
+    return (f"{'SYNTHETIC INPUTS — not observations. ' if synthetic else ''}"
+            f"Candidate disturbance patches (扰动图斑) by bi-temporal change detection, shuibao {__version__}: "
+            f"NDVI drop ≥ {params.t_ndvi} and {_bsi_form(params)} rise ≥ {params.t_bsi}{floor}, opening radius "
+            f"{params.opening_cells} ({params.footprint}), {params.connectivity}-connected, minimum "
+            f"{params.min_area_m2:g} m² ({min_cells} cells); before {b.path.name} sha256 "
+            f"{digests['before']['sha256']}, after {a.path.name} sha256 {digests['after']['sha256']}.")
 
 
 def detect_changes(before: Path, after: Path, out: Path, *, params: DetectionParams = DetectionParams(),
@@ -314,79 +362,32 @@ def detect_changes(before: Path, after: Path, out: Path, *, params: DetectionPar
     started = time.perf_counter()
     out = Path(out)
     b, a, when, source, period = validate(before, after, out, params, period, image_date)
-    grid = GridSpec(b.shape, b.transform, _crs_text(b.crs), None)
+    grid = GridSpec(b.header.shape, b.header.transform, crs_text(b.header.crs), None)
     cell_area = grid.cell_area
     min_cells = math.ceil(params.min_area_m2 / cell_area - 1e-9)
-
-    ndvi_b, bsi_b = _indices(b.path, params.bands)
-    ndvi_a, bsi_a = _indices(a.path, params.bands)
-    mask = change.change_mask(ndvi_b, ndvi_a, bsi_b, bsi_a, t_ndvi=params.t_ndvi, t_bsi=params.t_bsi,
-                               min_ndvi_before=params.min_ndvi_before)
-    valid = np.isfinite(ndvi_b)
-    for arr in (ndvi_a, bsi_b, bsi_a):
-        valid &= np.isfinite(arr)
-    flagged, valid_cells = int(np.count_nonzero(mask)), int(np.count_nonzero(valid))
-    labels = change.clean_mask(mask, params.opening_cells, min_cells, valid=valid, footprint=params.footprint,
-                               connectivity=params.connectivity, max_hole_cells=min_cells)
-    del mask, valid
-    n = int(labels.max(initial=0))
-    cells = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    bsi_a -= bsi_b  # ΔBSI in place: bsi_b is not needed after this
-    del bsi_b
-    d_bsi = change.label_means(labels, bsi_a, n)
-    del bsi_a
-    ndvi_before = change.label_means(labels, ndvi_b, n)
-    ndvi_after = change.label_means(labels, ndvi_a, n)
-    ndvi_a -= ndvi_b
-    d_ndvi = change.label_means(labels, ndvi_a, n)
-    del ndvi_a, ndvi_b
-    polygons = polygonize(labels, grid)
-    del labels
-
-    def _num(v: float) -> float | None:
-        return None if not np.isfinite(v) else round(float(v), 4)
-
-    columns = {
-        "patch_id": [f"CD{period}-{i:05d}" for i in range(1, n + 1)],
-        "period": [period] * n,
-        "image_date": [when.isoformat()] * n,
-        "kind": [KIND] * n,
-        "change_type": [CHANGE_TYPE] * n,
-        "area_m2": [float(c * cell_area) for c in cells],
-        "cells": [int(c) for c in cells],
-        "d_ndvi_mean": [_num(v) for v in d_ndvi],
-        "d_bsi_mean": [_num(v) for v in d_bsi],
-        "ndvi_before_mean": [_num(v) for v in ndvi_before],
-        "ndvi_after_mean": [_num(v) for v in ndvi_after],
-    }
+    found = _find(b, a, params, grid, min_cells)
+    n, cells = found.n, found.cells
     synthetic = a.synthetic or b.synthetic
     digests = {role: {"path": str(img.path), "sha256": sha256(img.path), "date": img.date and img.date.isoformat(),
                       "date_source": img.date_source} for role, img in (("before", b), ("after", a))}
-    bsi_form = "4-band BSI (Rikimaru 2002)" if params.bands.blue else "3-band BSI (no blue)"
-    floor = "" if params.min_ndvi_before is None else f" where NDVI before ≥ {params.min_ndvi_before}"
-    description = (f"{'SYNTHETIC INPUTS — not observations. ' if synthetic else ''}"
-                   f"Candidate disturbance patches (扰动图斑) by bi-temporal change detection, shuibao {__version__}: "
-                   f"NDVI drop ≥ {params.t_ndvi} and {bsi_form} rise ≥ {params.t_bsi}{floor}, opening radius "
-                   f"{params.opening_cells} ({params.footprint}), {params.connectivity}-connected, minimum "
-                   f"{params.min_area_m2:g} m² ({min_cells} cells); before {b.path.name} sha256 "
-                   f"{digests['before']['sha256']}, after {a.path.name} sha256 {digests['after']['sha256']}.")
-    layer = VectorLayer(LAYER, description, grid.crs, [polygons[i] for i in range(1, n + 1)], columns)
+    layer = VectorLayer(LAYER, _description(params, synthetic, b, a, digests, min_cells), grid.crs,
+                        [found.polygons[i] for i in range(1, n + 1)], _columns(found, period, when, cell_area))
     write_gpkg(out, [layer], timestamp=datetime(when.year, when.month, when.day, tzinfo=UTC))
     total = float(cells.sum() * cell_area)
     seconds = round(time.perf_counter() - started, 3)
     provenance = {
         "product": "candidate disturbance patches (扰动图斑), bi-temporal change detection",
         "software": f"shuibao {__version__}", "synthetic": synthetic, "output": str(out), "layer": LAYER,
-        "inputs": digests, "bands": asdict(params.bands), "bsi_form": bsi_form,
+        "inputs": digests, "bands": asdict(params.bands), "bsi_form": _bsi_form(params),
         "params": {k: v for k, v in asdict(params).items() if k != "bands"},
         "min_cells": min_cells, "cell_size_m": [grid.cell_width, grid.cell_height], "crs": grid.crs,
         "period": period, "image_date": when.isoformat(), "image_date_source": source,
-        "counts": {"valid_cells": valid_cells, "flagged_cells": flagged, "patch_cells": int(cells.sum()),
+        "counts": {"valid_cells": found.valid_cells, "flagged_cells": found.flagged, "patch_cells": int(cells.sum()),
                    "patches": n, "total_area_m2": total},
         "seconds": seconds,
     }
     prov_path = out.with_name(out.name + ".provenance.json")
     write_json_atomic(prov_path, provenance, indent=2)
     log.info("%d candidate patches, %.0f m², in %.1f s → %s", n, total, seconds, out)
-    return DetectionResult(out, prov_path, n, total, int(cells.sum()), flagged, valid_cells, period, when, source,
-                           synthetic, seconds)
+    return DetectionResult(out, prov_path, n, total, int(cells.sum()), found.flagged, found.valid_cells, period,
+                           when, source, synthetic, seconds)
