@@ -371,7 +371,7 @@ def test_every_problem_is_reported_at_once(scene, tmp_path):
     for part in (str(geo), str(raw), "nodata", str(tmp_path / "nowater.gpkg"), "steep_deg", "min_area_m2",
                  "cropland_codes", ".gpkg"):
         assert part in text
-    assert text.startswith("7 problem(s)")
+    assert text.startswith("sloping farmland: 7 problem(s) with the inputs:")
 
 
 def test_bad_parameters(scene, tmp_path):
