@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import shapely
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError
 from shuibao.governance.measures import load_measures
@@ -28,7 +28,8 @@ from shuibao.governance.progress import (
 )
 from shuibao.io.features import read_features
 from shuibao.plan.reference import load_reference
-from shuibao.store import Store, gpkg, schema
+from shuibao.store import Store
+from shuibao.store.repositories import treatment as repo
 from shuibao.supervision import draws
 from shuibao.supervision.imports import FieldSpec, validate_layer
 from shuibao.services.supervision.patches import _districts
@@ -132,9 +133,7 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
         import_id = record_import(conn, "treatment", path, src.layer, checked, None, at, by)
         computed = _districts(conn, checked.geoms)
         counts = _write(conn, checked, computed, lookup, import_id, at)
-        if store.backend == "sqlite":
-            gpkg.update_extent(conn, schema.treatment_patches,
-                               tuple(map(float, shapely.total_bounds(checked.geoms))))
+        repo.record_extent(conn, tuple(map(float, shapely.total_bounds(checked.geoms))))
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "treatment.import", "import", import_id, None,
               {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
@@ -144,16 +143,15 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
 
 
 def _write(conn: Connection, checked, computed, lookup, import_id: int, at) -> dict:
-    tp, t = schema.treatment_projects, schema.treatment_patches
-    projects = {r.code: r.id for r in conn.execute(select(tp.c.code, tp.c.id))}
-    known = {r.patch_code: r.fid for r in conn.execute(select(t.c.patch_code, t.c.fid))}
+    projects = repo.project_ids(conn)
+    known = repo.patch_fids(conn)
     counts = {"created": 0, "updated": 0, "projects": 0}
     for rec, rep, geom, district in zip(checked.records, checked.reports, checked.geoms, computed):
         district = lookup.get(rec.get("district") or "") or district
         if rec["project_code"] not in projects:
-            projects[rec["project_code"]] = conn.execute(tp.insert().values(
-                code=rec["project_code"], name=rec["project_name"], kind=rec["kind"], district_code=district,
-                funding_source=rec.get("funding_source"), created_at=at)).inserted_primary_key[0]
+            projects[rec["project_code"]] = repo.insert_project(
+                conn, code=rec["project_code"], name=rec["project_name"], kind=rec["kind"], district_code=district,
+                funding_source=rec.get("funding_source"), created_at=at)
             counts["projects"] += 1
         values = dict(project_id=projects[rec["project_code"]], measure=rec["measure"], year=rec["year"],
                       status=rec.get("status") or "planned", area_m2=rec["area_m2"],
@@ -161,10 +159,10 @@ def _write(conn: Connection, checked, computed, lookup, import_id: int, at) -> d
                       funding_source=rec.get("funding_source"), district_code=district, import_id=import_id,
                       source_row=rep.row, repaired=rep.status == "repaired", geom=geom)
         if rec["patch_code"] in known:
-            conn.execute(t.update().where(t.c.fid == known[rec["patch_code"]]).values(**values))
+            repo.update_patch(conn, known[rec["patch_code"]], values)
             counts["updated"] += 1
         else:
-            conn.execute(t.insert().values(patch_code=rec["patch_code"], **values))
+            repo.insert_patch(conn, rec["patch_code"], values)
             counts["created"] += 1
     return counts
 
@@ -175,10 +173,7 @@ def _targets() -> list[Target]:
 
 
 def patch_records(conn: Connection) -> list[PatchRecord]:
-    t, tp = schema.treatment_patches, schema.treatment_projects
-    q = select(t.c.fid, t.c.project_id, tp.c.kind, t.c.district_code, t.c.year, t.c.status, t.c.area_m2,
-               t.c.cost_wan).join(tp, tp.c.id == t.c.project_id)
-    return [PatchRecord(*r) for r in conn.execute(q)]
+    return [PatchRecord(*r) for r in repo.patch_progress_rows(conn)]
 
 
 def progress(db: str | None, *, year: int | None = None) -> dict:
@@ -187,7 +182,7 @@ def progress(db: str | None, *, year: int | None = None) -> dict:
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         records = patch_records(conn)
-        names = {r.code: r.name for r in conn.execute(select(schema.districts.c.code, schema.districts.c.name))}
+        names = repo.district_names(conn)
     targets = _targets()
     districts = by_district(targets, records, year)
     for row in districts:
@@ -201,35 +196,25 @@ def sample_patches(db: str | None, *, ratio: float, seed: int, status: str | Non
     """A reproducible sample (1–10 %) of treatment patches for re-check (复核), stored with its population."""
     if not 0.01 <= ratio <= 0.10:
         raise InputError(f"ratio {ratio}: the re-check sample is 1–10 % of the patches (0.01–0.10)")
-    t = schema.treatment_patches
-    q = select(t.c.fid).order_by(t.c.fid)
-    if status:
-        if status not in STATUSES:
-            raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}")
-        q = q.where(t.c.status == status)
-    if year:
-        q = q.where(t.c.year == year)
+    if status and status not in STATUSES:
+        raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}")
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        ids = [int(i) for i in conn.execute(q).scalars()]
+        ids = repo.patch_fids_where(conn, status=status, year=year)
         if not ids:
             raise InputError("no treatment patch matches the sample's criteria")
         chosen = draws.sample(ids, ratio=ratio, seed=seed)
-        sid = conn.execute(schema.treatment_samples.insert().values(
-            seed=seed, ratio=ratio, criteria_json=dumps({"status": status, "year": year}),
-            population_json=dumps(ids), selected_json=dumps(list(chosen)), recorded_at=at,
-            recorded_by=by)).inserted_primary_key[0]
-        codes = dict(conn.execute(select(t.c.fid, t.c.patch_code).where(t.c.fid.in_(list(chosen)))).all())
+        sid = repo.insert_sample(
+            conn, seed=seed, ratio=ratio, criteria_json=dumps({"status": status, "year": year}),
+            population_json=dumps(ids), selected_json=dumps(list(chosen)), recorded_at=at, recorded_by=by)
+        codes = repo.patch_codes(conn, chosen)
     return {"sample_id": sid, "population": len(ids), "selected": [codes[i] for i in chosen]}
 
 
 def treatment_geoms(conn: Connection, *, statuses=STATUSES, codes: list[str] | None = None) -> list[dict]:
     """Patches with their measure and geometry (EPSG:4490), for scenarios and maps."""
-    t, tp = schema.treatment_patches, schema.treatment_projects
-    q = (select(t.c.fid, t.c.patch_code, t.c.measure, t.c.status, t.c.year, t.c.district_code, tp.c.kind, t.c.geom)
-         .join(tp, tp.c.id == t.c.project_id).where(t.c.status.in_(list(statuses))).order_by(t.c.fid))
-    rows = [dict(r._mapping) for r in conn.execute(q)]
+    rows = repo.patches_with_geometry(conn, statuses)
     if codes is not None:
         unknown = sorted(set(codes) - {r["patch_code"] for r in rows})
         if unknown:
