@@ -31,7 +31,8 @@ depend on the order in which patches were imported except for exact ties; measur
 are not combined (each patch carries one measure, and two patches over one cell do
 not multiply their effects).
 
-The run's output folder must still hold the files the run wrote, unchanged: every
+The arithmetic is :mod:`shuibao.governance.scenario`; this module reads the run's files, selects the patches,
+places them on the grid, writes and stores.  The run's output folder must still hold the files the run wrote, unchanged: every
 raster and table read here is checked against the SHA-256 the run recorded in its
 provenance.  The baseline's factors are also checked to reproduce its stored soil
 loss and grade on the cells under the patches, bit for bit.
@@ -46,31 +47,26 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-import shapely
 from rasterio.windows import Window
-from sqlalchemy import func, select
 
 from shuibao import __version__
-from shuibao.core import csle
 from shuibao.erosion import tables as erosion_tables
-from shuibao.errors import DataError, InputError
+from shuibao.errors import DataError, InputError, raise_issues
+from shuibao.governance import scenario as arithmetic
 from shuibao.governance.measures import Measures, load_measures
 from shuibao.governance.progress import STATUSES
 from shuibao.grid import GridSpec
 from shuibao.io import raster as rio
-from shuibao.io import styles
-from shuibao.io import tables as tio
 from shuibao.io import vector
-from shuibao.io.steps import sha256, write_json_atomic
+from shuibao.io.steps import sha256
 from shuibao.monitoring.blocks import FACTORS
-from shuibao.monitoring.units import GRADES, GRADES_ZH, Zone, make_zone, unit_rows
+from shuibao.monitoring.units import GRADES, Zone, make_zone, unit_rows
 from shuibao.plan.reference import PlanReference, load_reference
-from shuibao.store import Store, schema
-from shuibao.store.schema import MAX_ROW_ID
-from shuibao.demo.scene import SYNTHETIC_TAG
-from shuibao.services.monitoring.erosion import GRADE_BAND, SOIL_LOSS_BAND
+from shuibao.store import Store
+from shuibao.store.repositories import scenarios as repo
+from shuibao.services.governance.scenario_files import write_scenario_files
 from shuibao.services.governance.treatment import treatment_geoms
-from shuibao.services.monitoring.runs import RunInfo, _direction, get_run
+from shuibao.services.monitoring.runs import RunInfo, _direction, get_run, recorded_outputs
 from shuibao.services.supervision.common import actor as who, now
 
 STORAGE_CRS = "EPSG:4490"
@@ -129,29 +125,22 @@ class _Base:
     checked: dict[str, str]  # file → SHA-256 checked against the provenance
 
 
-def _recorded(provenance: dict, rel: str) -> str | None:
-    """The SHA-256 the run recorded for one of its output files (from its steps' manifests)."""
-    for st in provenance.get("steps", {}).values():
-        digest = st.get("outputs", {}).get(rel)
-        if digest is not None:
-            return digest
-    return None
-
-
 def _check_files(run_id: int, folder: Path, provenance: dict, rels: list[str], unhashed: tuple[str, ...] = ()
                  ) -> dict[str, str]:
-    """Each file must exist and (except ``unhashed``) have the SHA-256 the run recorded; one DataError lists every
-    problem."""
+    """Each file must exist and (except ``unhashed``) have the SHA-256 the run recorded
+    (:func:`~shuibao.services.monitoring.runs.recorded_outputs`); one DataError lists every problem."""
     if not folder.is_dir():
         raise DataError(f"run {run_id}: its output folder {folder} no longer exists (moved or deleted?); a scenario "
                         "reads the run's factor rasters and counts from there — move the folder back or run the "
                         "monitoring again")
-    problems, checked = [], {}
+    recorded = recorded_outputs(provenance)
+    problems, checked, missing = [], {}, False
     for rel in (*rels, *unhashed):
         path = folder / rel
-        want = _recorded(provenance, rel)
+        want = recorded.get(rel)
         if not path.is_file():
             problems.append(f"{rel} is missing")
+            missing = True
         elif rel in unhashed:
             continue
         elif want is None:
@@ -161,12 +150,10 @@ def _check_files(run_id: int, folder: Path, provenance: dict, rels: list[str], u
                             "a later run written to the same folder?)")
         else:
             checked[rel] = got
-    if problems:
-        missing = any(p.endswith(" is missing") for p in problems)
-        raise DataError(f"run {run_id}: the files in {folder} are not the run's any more, so a scenario cannot use "
-                        "them: " + "; ".join(problems)
-                        + ("; running the run's spec again restores missing files (finished steps are reused)"
-                           if missing else ""))
+    hint = "; running the run's spec again restores missing files (finished steps are reused)" if missing else ""
+    raise_issues(problems, f"run {run_id}", error=DataError,
+                 context=f"with the files in {folder}: they are not the run's any more, so a scenario cannot use "
+                         f"them{hint}")
     return checked
 
 
@@ -249,31 +236,11 @@ def _load_base(db: str | None, base_run: str, ref: PlanReference) -> _Base:
 
 
 def _spec_json(db: str | None, run_id: int) -> str:
-    t = schema.monitoring_runs
     with Store(db) as store, store.reading() as conn:
-        return conn.execute(select(t.c.spec_json).where(t.c.id == run_id)).scalar_one()
+        return repo.base_run_spec_json(conn, run_id)
 
 
 # --------------------------------------------------------------------------- patches on the grid
-def _layers(geoms_grid: list) -> list[list[int]]:
-    """Patches in groups none of whose members touch another: one burn per group gives each its own cells."""
-    tree = shapely.STRtree(geoms_grid)
-    layer_of = [-1] * len(geoms_grid)
-    layers: list[list[int]] = []
-    for i, g in enumerate(geoms_grid):
-        if g is None or g.is_empty:
-            continue
-        used = {layer_of[j] for j in tree.query(g, predicate="intersects").tolist() if j != i and layer_of[j] >= 0}
-        k = 0
-        while k in used:
-            k += 1
-        if k == len(layers):
-            layers.append([])
-        layers[k].append(i)
-        layer_of[i] = k
-    return layers
-
-
 def patch_cells(geoms: list, geoms_crs: str, grid: GridSpec) -> list[np.ndarray]:
     """Flat indices (sorted) of the cells whose centre each polygon holds, by the run's cell-centre rule.
 
@@ -283,7 +250,7 @@ def patch_cells(geoms: list, geoms_crs: str, grid: GridSpec) -> list[np.ndarray]
     """
     projected = vector.to_crs(geoms, geoms_crs, grid.crs)
     cells = [np.zeros(0, np.int64) for _ in geoms]
-    for members in _layers(projected):
+    for members in arithmetic.layers(projected):
         labels = vector.zone_labels([geoms[i] for i in members], geoms_crs, grid).ravel()
         flat = np.flatnonzero(labels)
         lab = labels[flat]
@@ -304,39 +271,6 @@ def _gather(path: Path, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the scenario
-def _measure_columns(patches: list[dict], measures: Measures, e_table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per patch: the B, E and T its measure sets (NaN where the measure leaves the factor alone)."""
-    b, e, t = (np.full(len(patches), np.nan) for _ in range(3))
-    for i, p in enumerate(patches):
-        m = measures.get(p["measure"])
-        if m.b is not None:
-            b[i] = m.b
-        if m.e_code is not None:
-            e[i] = float(csle.lookup(np.array([m.e_code]), e_table.codes, e_table.values)[0])
-        if m.t is not None:
-            t[i] = m.t
-    return b, e, t
-
-
-def _grade(a: np.ndarray, base: _Base) -> np.ndarray:
-    """SL 190 grades with the run's tolerance and bounds (as a 1-row grid: the engine's compiled signature)."""
-    return csle.grade(a.reshape(1, -1), base.tolerance, base.bounds).reshape(-1)
-
-
-def _replace(base: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """The measure's value where it names one, else the run's; float32 like the engine's factor arrays."""
-    return np.where(np.isnan(new), base, new).astype(np.float32)
-
-
-def _soil_loss(factors: dict[str, np.ndarray], dtype) -> np.ndarray:
-    """A in t/(km²·a) as the engine computes it: R·K·B·T·E·L·S in this order, in the run's soil-loss dtype, ×100."""
-    a = np.array(factors[FACTORS[0]], dtype=dtype, copy=True)
-    for name in FACTORS[1:]:
-        np.multiply(a, factors[name], out=a, casting="unsafe")
-    np.multiply(a, 100.0, out=a)
-    return a
-
-
 def _select(db: str | None, statuses, patch_codes, measures: Measures) -> list[dict]:
     statuses = (statuses,) if isinstance(statuses, str) else tuple(statuses or ())
     bad = [s for s in statuses if s not in STATUSES]
@@ -357,6 +291,77 @@ def _select(db: str | None, statuses, patch_codes, measures: Measures) -> list[d
         raise InputError(f"measure(s) {', '.join(unknown)} of the selected patches are not in {measures.path}; "
                          f"it lists {', '.join(measures.keys)}")
     return patches
+
+
+def _check_out(out: Path | None, base: _Base) -> Path | None:
+    if out is None:
+        return None
+    out = Path(out)
+    inside = {base.folder.resolve(), *(base.folder.resolve() / d for d in ("rasters", ".work", "tables"))}
+    if out.resolve() in inside:
+        raise InputError(f"output folder {out}: that is run {base.info.id}'s own folder; a scenario writes "
+                         "soil_loss.tif and grade.tif, which would overwrite the run's — choose another folder")
+    return out
+
+
+def _burn(patches: list[dict], base: _Base, grade_all: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
+    """Per patch the flat indices of its cells with data on the run's grid, and how many."""
+    grid = base.grid
+    cells = patch_cells([p["geom"] for p in patches], STORAGE_CRS, grid)
+    valid_flat = grade_all.ravel() > 0
+    cells = [c[valid_flat[c]] for c in cells]  # cells with data only
+    covered = [int(c.size) for c in cells]
+    if not any(covered):
+        listing = ", ".join(f"{p['patch_code']}: 0" for p in patches[:20])
+        raise InputError(f"the {len(patches)} selected patch(es) cover no cell with data of run {base.info.id}'s grid "
+                         f"({grid.shape[0]}×{grid.shape[1]} cells of {grid.cell_width:g} m) — cells per patch: "
+                         f"{listing}; are they outside the run's area, or smaller than a cell?")
+    return cells, covered
+
+
+def _base_cells(base: _Base, uniq: np.ndarray, grade_all: np.ndarray):
+    """The run's factors, soil loss, grade and zone on the cells ``uniq``, checked to reproduce its soil loss and
+    grades bit for bit (else the scenario would not be comparable with the run)."""
+    folder = base.folder / "rasters"
+    rows, cols = np.divmod(uniq, base.grid.shape[1])
+    base_f = {n: _gather(folder / f"{n}.tif", rows, cols) for n in FACTORS}
+    base_a = _gather(folder / "soil_loss.tif", rows, cols)
+    base_g = grade_all.ravel()[uniq]
+    zone = _gather(base.folder / _ZONES, rows, cols).astype(np.int64)
+    again = arithmetic.soil_loss(base_f, base_a.dtype)
+    if not arithmetic.bit_equal(again, base_a) \
+            or not np.array_equal(arithmetic.grade(again, base.tolerance, base.bounds), base_g):
+        raise DataError(f"run {base.info.id}: its factor rasters do not reproduce its soil loss and grades on the "
+                        "cells under the patches; the scenario would not be comparable with the run")
+    return base_f, base_a, base_g, zone
+
+
+def _selection(statuses, patch_codes, patches, table: Measures, base: _Base, counts: dict,
+               patch_rows: list[dict], never_worse: bool) -> dict:
+    """What the scenario chose and found, as stored (``selection_json``) and written (``scenario.json``)."""
+    return {
+        "statuses": [statuses] if isinstance(statuses, str) else list(statuses),
+        "patch_codes": None if patch_codes is None else [p["patch_code"] for p in patches],
+        "overlap_rule": OVERLAP_RULE, "never_worse": never_worse, "measures": str(table.path),
+        "measures_version": table.version,
+        "e_table": base.e_table_source, "tolerance_t_km2": base.tolerance, "grade_bounds_t_km2": list(base.bounds),
+        **counts, "base_files_sha256": base.checked, "software_version": __version__, "patches": patch_rows,
+    }
+
+
+def _store(db: str | None, name: str, base: _Base, table: Measures, result: ScenarioResult, selection: dict,
+           out: Path | None, actor: str | None) -> int:
+    by, at = who(actor), now()
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        return int(repo.insert_scenario(conn, dict(
+            name=name, base_run_id=base.info.id,
+            selection_json=json.dumps(selection, ensure_ascii=False, sort_keys=True),
+            measures_version=table.version, cells_changed=result.cells_changed,
+            output_dir=None if out is None else str(out.resolve()), recorded_at=at, recorded_by=by,
+        ), [dict(level=u["level"], code=u["code"], name=u["name"], **{k: u[k] for k in _AREA_KEYS},
+                 rate_pct=u["rate_pct"], base_rate_pct=u["base_rate_pct"], target_2025_pct=u["target_2025_pct"],
+                 gap_pp=u["gap_pp"]) for u in result.units]))
 
 
 def run_scenario(db: str | None, *, base_run: str | int = "latest", name: str, patch_codes: list[str] | None = None,
@@ -385,125 +390,47 @@ def run_scenario(db: str | None, *, base_run: str | int = "latest", name: str, p
         raise InputError("a scenario needs a name of 1–200 characters")
     ref = load_reference()
     base = _load_base(db, str(base_run), ref)
-    if out is not None:
-        out = Path(out)
-        inside = {base.folder.resolve(), *(base.folder.resolve() / d for d in ("rasters", ".work", "tables"))}
-        if out.resolve() in inside:
-            raise InputError(f"output folder {out}: that is run {base.info.id}'s own folder; a scenario writes "
-                             "soil_loss.tif and grade.tif, which would overwrite the run's — choose another folder")
+    out = _check_out(out, base)
     lap("check_run")
     table = load_measures(measures, e_codes=set(base.e_table.codes.tolist()))
     patches = _select(db, statuses, patch_codes, table)
     lap("select")
 
-    grid = base.grid
-    folder = base.folder / "rasters"
-    with rasterio.open(folder / "grade.tif") as src:
+    with rasterio.open(base.folder / "rasters" / "grade.tif") as src:
         grade_all = src.read(1)
-    cells = patch_cells([p["geom"] for p in patches], STORAGE_CRS, grid)
-    valid_flat = grade_all.ravel() > 0
-    cells = [c[valid_flat[c]] for c in cells]  # cells with data only
-    covered = [int(c.size) for c in cells]
-    if not any(covered):
-        listing = ", ".join(f"{p['patch_code']}: 0" for p in patches[:20])
-        raise InputError(f"the {len(patches)} selected patch(es) cover no cell with data of run {base.info.id}'s grid "
-                         f"({grid.shape[0]}×{grid.shape[1]} cells of {grid.cell_width:g} m) — cells per patch: "
-                         f"{listing}; are they outside the run's area, or smaller than a cell?")
+    cells, covered = _burn(patches, base, grade_all)
     lap("burn")
 
-    owner = np.concatenate([np.full(c.size, i, np.int64) for i, c in enumerate(cells)])
-    pair_cell = np.concatenate(cells)
-    uniq = np.unique(pair_cell)
-    rows, cols = np.divmod(uniq, grid.shape[1])
-    base_f = {n: _gather(folder / f"{n}.tif", rows, cols) for n in FACTORS}
-    base_a = _gather(folder / "soil_loss.tif", rows, cols)
-    base_g = grade_all.ravel()[uniq]
-    zone = _gather(base.folder / _ZONES, rows, cols).astype(np.int64)
-    # the run's factors must give back its soil loss and grades on these cells, bit for bit
-    again = _soil_loss(base_f, base_a.dtype)
-    if not np.array_equal(again.view(np.uint32 if again.dtype == np.float32 else np.uint64),
-                          base_a.view(np.uint32 if base_a.dtype == np.float32 else np.uint64)) \
-            or not np.array_equal(_grade(again, base), base_g):
-        raise DataError(f"run {base.info.id}: its factor rasters do not reproduce its soil loss and grades on the "
-                        "cells under the patches; the scenario would not be comparable with the run")
-
-    pos = np.searchsorted(uniq, pair_cell)
-    mb, me, mt = _measure_columns(patches, table, base.e_table)
-    pair_f = {n: base_f[n][pos] for n in FACTORS}
-    pair_f["b_factor"] = _replace(pair_f["b_factor"], mb[owner])
-    pair_f["e_factor"] = _replace(pair_f["e_factor"], me[owner])
-    pair_f["t_factor"] = _replace(pair_f["t_factor"], mt[owner])
-    pair_a = _soil_loss(pair_f, base_a.dtype)
-    pair_base = base_a[pos]
-    # per cell the lowest A′ of the patches over it (a tie to the patch selected first); with never_worse
-    # only the patches that lower the cell's soil loss compete, and a cell none of them lowers keeps its baseline
-    compete = np.flatnonzero(pair_a < pair_base) if never_worse else np.arange(pair_a.size)
-    order = compete[np.lexsort((owner[compete], pair_a[compete], pair_cell[compete]))]
-    first = order[np.r_[True, pair_cell[order][1:] != pair_cell[order][:-1]]] if order.size else order
-    new_a = base_a.copy()
-    new_a[pos[first]] = pair_a[first]
-    win = np.full(uniq.size, -1, np.int64)  # the patch whose measure a cell takes; -1: none (baseline)
-    win[pos[first]] = owner[first]
-    new_g = _grade(new_a, base)
+    uniq = np.unique(np.concatenate(cells))
+    base_f, base_a, base_g, zone = _base_cells(base, uniq, grade_all)
+    chosen = [table.get(p["measure"]) for p in patches]
+    factors = arithmetic.measure_factors(chosen, base.e_table.codes, base.e_table.values)
+    applied = arithmetic.apply_measures(cells, uniq, base_f, base_a, factors, never_worse)
+    new_a, win = applied.new_a, applied.win
+    new_g = arithmetic.grade(new_a, base.tolerance, base.bounds)
     changed = new_a != base_a
     increased = new_a > base_a
-    raises = np.bincount(owner[pair_a > pair_base], minlength=len(patches))
     lap("compute")
 
-    zg = base.zone_grade.copy()
-    zl = base.zone_loss.copy()
-    z, ch = zone[changed], changed
-    np.subtract.at(zg, (z, base_g[ch].astype(np.int64)), 1)
-    np.add.at(zg, (z, new_g[ch].astype(np.int64)), 1)
-    np.subtract.at(zl, z, base_a[ch].astype(np.float64))
-    np.add.at(zl, z, new_a[ch].astype(np.float64))
-    cell_km2 = grid.cell_area / 1e6
+    zg, zl = arithmetic.adjust_counts(base.zone_grade, base.zone_loss, zone, changed, base_g, new_g, base_a, new_a)
+    cell_km2 = base.grid.cell_area / 1e6
     base_rows = unit_rows(ref, base.zones, base.zone_grade, base.zone_loss, cell_km2)
     new_rows = unit_rows(ref, base.zones, zg, zl, cell_km2)
     units = [side_by_side(n.record(), b.record()) for n, b in zip(new_rows, base_rows)]
-    patch_rows = []
-    for i, p in enumerate(patches):
-        mine = win == i
-        m = table.get(p["measure"])
-        patch_rows.append({
-            "seq": i + 1, "patch_code": p["patch_code"], "measure": m.key, "measure_zh": m.name_zh,
-            "status": p["status"], "year": p["year"], "kind": p["kind"], "district_code": p["district_code"],
-            "b": m.b, "e_code": m.e_code, "e": None if np.isnan(me[i]) else float(me[i]), "t": m.t,
-            "cells": covered[i], "cells_applied": int(mine.sum()), "cells_changed": int((mine & changed).sum()),
-            "cells_raising": int(raises[i]), "cells_increased": int((mine & increased).sum()),
-            "area_km2": covered[i] * cell_km2,
-        })
-    selection = {
-        "statuses": [statuses] if isinstance(statuses, str) else list(statuses), "patch_codes": None if patch_codes is None else [p["patch_code"] for p in patches],
-        "overlap_rule": OVERLAP_RULE, "never_worse": never_worse, "measures": str(table.path),
-        "measures_version": table.version,
-        "e_table": base.e_table_source, "tolerance_t_km2": base.tolerance, "grade_bounds_t_km2": list(base.bounds),
-        "cells_covered": int(uniq.size), "cells_changed": int(changed.sum()),
-        "cells_grade_changed": int((new_g != base_g).sum()), "cells_increased": int(increased.sum()),
-        "base_files_sha256": base.checked, "software_version": __version__, "patches": patch_rows,
-    }
+    patch_rows = arithmetic.patch_rows(patches, chosen, factors[1], applied, changed, increased, covered, cell_km2)
+    counts = {"cells_covered": int(uniq.size), "cells_changed": int(changed.sum()),
+              "cells_grade_changed": int((new_g != base_g).sum()), "cells_increased": int(increased.sum())}
+    selection = _selection(statuses, patch_codes, patches, table, base, counts, patch_rows, never_worse)
     result = ScenarioResult(0, name, base.info.id, base.info.synthetic, patch_rows, int(uniq.size),
-                            int(changed.sum()), selection["cells_grade_changed"], selection["cells_increased"], units)
+                            counts["cells_changed"], counts["cells_grade_changed"], counts["cells_increased"], units)
 
     if out is not None:
         result.output = out
-        result.files = _write(out, base, grade_all, uniq, new_a, new_g, win, changed, result, selection)
+        result.files = write_scenario_files(out, base, grade_all, uniq, new_a, new_g, win, changed, result,
+                                            selection)
         lap("write")
-    by, at = who(actor), now()
-    with Store(db) as store, store.transaction() as conn:
-        store.require_current(conn)
-        sid = conn.execute(schema.scenario_runs.insert().values(
-            name=name, base_run_id=base.info.id,
-            selection_json=json.dumps(selection, ensure_ascii=False, sort_keys=True),
-            measures_version=table.version, cells_changed=result.cells_changed,
-            output_dir=None if out is None else str(out.resolve()), recorded_at=at, recorded_by=by,
-        )).inserted_primary_key[0]
-        conn.execute(schema.scenario_units.insert(), [dict(
-            scenario_id=sid, level=u["level"], code=u["code"], name=u["name"],
-            **{k: u[k] for k in _AREA_KEYS}, rate_pct=u["rate_pct"], base_rate_pct=u["base_rate_pct"],
-            target_2025_pct=u["target_2025_pct"], gap_pp=u["gap_pp"]) for u in units])
+    result.scenario_id = _store(db, name, base, table, result, selection, out, actor)
     lap("store")
-    result.scenario_id = int(sid)
     result.timings_s = timings
     return result
 
@@ -528,125 +455,38 @@ def side_by_side(new: dict, base: dict | None) -> dict:
     return row
 
 
-# --------------------------------------------------------------------------- files
-UNIT_COLUMNS = [
-    tio.Column("level", "层级", "level"), tio.Column("code", "代码", "code"), tio.Column("name", "区县/区域", "unit"),
-    tio.Column("total_km2", "土地总面积", "land area", "km²", 2),
-    tio.Column("rate_pct", "情景水土保持率", "rate, scenario", "%", 2),
-    tio.Column("base_rate_pct", "基准水土保持率", "rate, baseline", "%", 2),
-    tio.Column("d_rate_pp", "变化", "change", "pp", 3),
-    tio.Column("target_2025_pct", "2025年目标", "2025 target", "%", 2),
-    tio.Column("gap_pp", "情景距目标", "gap to target, scenario", "pp", 2),
-    tio.Column("base_gap_pp", "基准距目标", "gap to target, baseline", "pp", 2),
-    *[c for g, zh in zip(GRADES, GRADES_ZH) for c in (
-        tio.Column(f"{g}_km2", f"情景{zh}面积", f"{g.replace('_', ' ')} area, scenario", "km²", 2),
-        tio.Column(f"base_{g}_km2", f"基准{zh}面积", f"{g.replace('_', ' ')} area, baseline", "km²", 2),
-        tio.Column(f"d_{g}_km2", f"{zh}面积变化", f"change of {g.replace('_', ' ')} area", "km²", 2))],
-    tio.Column("loss_km2", "情景水土流失面积", "soil-loss area, scenario", "km²", 2),
-    tio.Column("base_loss_km2", "基准水土流失面积", "soil-loss area, baseline", "km²", 2),
-    tio.Column("d_loss_km2", "水土流失面积变化", "change of soil-loss area", "km²", 2),
-    tio.Column("toward_target", "趋势", "toward target"),
-]
-PATCH_COLUMNS = [
-    tio.Column("seq", "序号", "no."), tio.Column("patch_code", "图斑编号", "patch"),
-    tio.Column("measure", "措施", "measure"), tio.Column("measure_zh", "措施名称", "measure name"),
-    tio.Column("status", "状态", "status"), tio.Column("year", "年度", "year"),
-    tio.Column("district_code", "区县", "district"), tio.Column("b", "B", "B after", "", 4),
-    tio.Column("e", "E", "E after", "", 4), tio.Column("t", "T", "T after", "", 4),
-    tio.Column("cells", "覆盖网格数", "cells under the patch"),
-    tio.Column("cells_applied", "采用网格数", "cells it decides"),
-    tio.Column("cells_changed", "侵蚀模数变化网格数", "cells whose soil loss changed"),
-    tio.Column("cells_raising", "措施使侵蚀模数增加的网格数", "cells where the measure would raise soil loss"),
-    tio.Column("cells_increased", "侵蚀模数增加网格数", "cells whose soil loss rose"),
-    tio.Column("area_km2", "覆盖面积", "area on the grid", "km²", 4),
-]
-
-
-def _write(out: Path, base: _Base, grade_all: np.ndarray, uniq, new_a, new_g, win, changed, result: ScenarioResult,
-           selection: dict) -> list[Path]:
-    """The scenario's rasters (whole grid: the run's values with the changed cells replaced) and tables."""
-    out.mkdir(parents=True, exist_ok=True)
-    grid = base.grid
-    tags = {"SHUIBAO_VERSION": __version__, "SHUIBAO_RUN": "scenario", "SHUIBAO_BASE_RUN": str(base.info.id),
-            "SHUIBAO_SCENARIO": result.name}
-    if base.info.synthetic:
-        tags["SHUIBAO_SYNTHETIC"] = SYNTHETIC_TAG
-    modulus = rio.read_band(base.folder / "rasters" / "soil_loss.tif")
-    flat = modulus.reshape(-1)
-    flat[uniq[changed]] = new_a[changed]
-    grades = grade_all.copy()
-    grades.reshape(-1)[uniq[changed]] = new_g[changed]
-    n = len(result.patches)
-    deciding = np.zeros(grid.shape, np.uint8 if n < 2**8 else np.uint16 if n < 2**16 else np.int32)
-    deciding.reshape(-1)[uniq] = win + 1
-    files = [
-        rio.write_cog(out / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
-                      band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE"),
-        rio.write_cog(out / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND, categorical=True,
-                      compress="DEFLATE", colormap=styles.grade_colormap()),
-        rio.write_cog(out / "patches.tif", deciding, grid, nodata=0, tags=tags, categorical=True,
-                      band_name="selected patch deciding the cell (seq of patches.csv); 0 none"),
-    ]
-    title = f"情景 {result.name}（基准：监测成果 {base.info.id} {base.info.name}）"
-    notes = ["情景 = 基准监测成果中规划图斑处的 B、E、T 按措施替换后重算；其余网格不变。",
-             "重叠图斑：取土壤侵蚀模数最小者（相同时取先选者）。"]
-    files.append(tio.write_csv(out / "units.csv", tio.Table("scenario_units", f"分区水土保持率情景对比 — {title}",
-                                                            UNIT_COLUMNS, result.units, notes, base.info.synthetic)))
-    files.append(tio.write_csv(out / "patches.csv", tio.Table("scenario_patches", f"情景图斑 — {title}",
-                                                              PATCH_COLUMNS, result.patches, [], base.info.synthetic)))
-    meta = {"name": result.name, "base_run": {"id": base.info.id, "name": base.info.name, "year": base.info.year,
-                                              "output_dir": str(base.folder)},
-            "synthetic": base.info.synthetic, "selection": selection,
-            "outputs": {p.name: sha256(p) for p in files}}
-    write_json_atomic(out / "scenario.json", meta, indent=2)
-    return [*files, out / "scenario.json"]
-
-
 # --------------------------------------------------------------------------- reading back
 def _resolve(conn, ref) -> int:
-    t = schema.scenario_runs
     if str(ref) == "latest":
-        sid = conn.execute(select(func.max(t.c.id))).scalar()
+        sid = repo.latest_scenario_id(conn)
         if sid is None:
             raise InputError("no scenario is stored yet: run `shuibao scenario run` first")
         return int(sid)
     if not (str(ref).isascii() and str(ref).isdigit()):
         raise InputError(f"scenario {ref!r}: expected a scenario id (see `shuibao scenario list`) or 'latest'")
-    if int(ref) > MAX_ROW_ID or conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
+    if not repo.scenario_exists(conn, int(ref)):
         raise InputError(f"scenario {ref}: no such scenario (see `shuibao scenario list`)")
     return int(ref)
 
 
 def list_scenarios(db: str | None) -> list[dict]:
     """Stored scenarios, oldest first, with the city's rate under each and in its baseline."""
-    s, u, r = schema.scenario_runs, schema.scenario_units, schema.monitoring_runs
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        city = {row.scenario_id: row for row in conn.execute(select(u).where(u.c.level == "city"))}
-        q = select(s, r.c.year, r.c.synthetic, r.c.name.label("base_name")).join(r, r.c.id == s.c.base_run_id)
-        out = []
-        for row in conn.execute(q.order_by(s.c.id)):
-            m = row._mapping
-            c = city.get(m["id"])
-            out.append({"id": m["id"], "name": m["name"], "base_run_id": m["base_run_id"], "base_name": m["base_name"],
-                        "year": m["year"], "synthetic": bool(m["synthetic"]), "cells_changed": m["cells_changed"],
-                        "measures_version": m["measures_version"], "output_dir": m["output_dir"],
-                        "rate_pct": c.rate_pct if c else None, "base_rate_pct": c.base_rate_pct if c else None,
-                        "target_2025_pct": c.target_2025_pct if c else None,
-                        "recorded_at": m["recorded_at"], "recorded_by": m["recorded_by"]})
-        return out
+        rows = repo.scenario_summaries(conn)
+    return [{"id": m["id"], "name": m["name"], "base_run_id": m["base_run_id"], "base_name": m["base_name"],
+             "year": m["year"], "synthetic": bool(m["synthetic"]), "cells_changed": m["cells_changed"],
+             "measures_version": m["measures_version"], "output_dir": m["output_dir"],
+             "rate_pct": c.rate_pct if c else None, "base_rate_pct": c.base_rate_pct if c else None,
+             "target_2025_pct": c.target_2025_pct if c else None,
+             "recorded_at": m["recorded_at"], "recorded_by": m["recorded_by"]} for m, c in rows]
 
 
 def get_scenario(db: str | None, scenario_id: int | str) -> dict:
     """One scenario: its record, its selection (patches and their cells) and its units beside the baseline's."""
-    s, u, mu = schema.scenario_runs, schema.scenario_units, schema.monitoring_units
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        sid = _resolve(conn, scenario_id)
-        row = dict(conn.execute(select(s).where(s.c.id == sid)).one()._mapping)
-        units = [dict(x._mapping) for x in conn.execute(select(u).where(u.c.scenario_id == sid).order_by(u.c.id))]
-        base = {(x.level, x.code): dict(x._mapping)
-                for x in conn.execute(select(mu).where(mu.c.run_id == row["base_run_id"]))}
+        row, units, base = repo.scenario_with_units(conn, _resolve(conn, scenario_id))
     run = get_run(db, str(row["base_run_id"]))
     selection = json.loads(row.pop("selection_json"))
     return {"info": row, "base": run["info"], "selection": selection, "patches": selection.get("patches", []),
