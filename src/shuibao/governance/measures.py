@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ReferenceDataError
+from ..errors import ReferenceDataError, raise_issues
 from ..supervision.datafile import header, read_toml
 
 _KEYS = {"key", "name_zh", "b", "e_code", "t"}
@@ -79,7 +79,6 @@ def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = 
         out.append(Measure(key, name, item.get("b"), code, item.get("t")))
     keys = [m.key for m in out]
     problems += [f"measure key {k!r} is used twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
-    if problems:
-        raise ReferenceDataError(f"{p}: {len(problems)} problem(s): " + "; ".join(problems))
+    raise_issues(problems, str(p), error=ReferenceDataError)
     return Measures(version, source, verified, tuple(out), p)
 
