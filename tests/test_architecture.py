@@ -170,3 +170,39 @@ def test_a_planted_circle_between_chapters_is_caught(tree):
 def test_a_planted_domain_to_domain_import_is_caught(tree):
     _plant(tree / "stations" / "qc.py", "from shuibao.supervision import cases  # noqa")
     assert any(v.startswith("stations → supervision: two packages of one layer") for v in violations(tree))
+
+
+CHAPTER_FOLDERS = {f"services/{c}" for c in
+                   ("monitoring", "supervision", "governance", "stations", "assessment", "reporting", "platform")}
+
+
+def _command_table() -> list[tuple[str, list[str]]]:
+    """(command, [service paths]) from docs/architecture.md's table; a bare file name takes the folder before it."""
+    text = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## Where each of the plan's functions lives", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        paths, folder = [], ""
+        for name in (n.strip(" `") for n in cells[2].split(",")):
+            if "/" in name:
+                folder = name.rstrip("/") if name.endswith("/") else name.rsplit("/", 1)[0]
+            paths.append(name if "/" in name else f"{folder}/{name}")
+        rows.append((cells[0], paths))
+    return rows
+
+
+def test_every_readme_command_has_a_chapter_service():
+    rows = _command_table()
+    readme = (SRC.parents[1] / "README.md").read_text(encoding="utf-8")
+    groups = {line.split()[1] for line in readme.splitlines()
+              if line.startswith("shuibao ") and not line.split()[1].startswith("-")}
+    listed = {cmd.strip(" `").split()[0] for cell, _ in rows for cmd in cell.split(",")}
+    assert groups - listed == set(), "a README command group missing from docs/architecture.md's table"
+    for command, paths in rows:
+        for path in paths:
+            assert (SRC / path).exists(), f"{command}: {path} does not exist"
+            folder = path.rstrip("/") if path.endswith("/") else path.rsplit("/", 1)[0]
+            assert folder in CHAPTER_FOLDERS | {"demo", "web"}, f"{command}: {path} is not in a chapter's folder"
