@@ -97,8 +97,9 @@ def level_raster(rain_mm: np.ndarray, levels: tuple[Level, ...]) -> np.ndarray:
 
 
 def footprint_masks(levels: np.ndarray, rules: WarningRules):
-    """(index, int32 mask 0/1) of every level: the cells at or above it."""
-    return [(i, (levels >= i + 1).astype(np.int32)) for i in range(len(rules.levels))]
+    """Yields (index, int32 mask 0/1) of every level, lowest first: the cells at or above it."""
+    for i in range(len(rules.levels)):
+        yield i, (levels >= i + 1).astype(np.int32)
 
 
 def footprint_areas(levels: np.ndarray, rules: WarningRules, reached, cell_km2: float) -> dict[str, float]:

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from shuibao.assessment.scoring import load_scheme, score_district
+from shuibao.assessment.scoring import LEAVES as _LEAVES, load_scheme, score_district
 from shuibao.errors import InputError
 from shuibao.store import Store, schema
 from shuibao.services.supervision.cases import _views
 from shuibao.services.supervision.common import actor as who, dumps, now, write_csv_rows
+
+LEAVES = _LEAVES
+"""The indicators the platform computes from its records, in the order of the assessment table's columns."""
 
 
 def _project_districts(conn: Connection) -> dict[int, list[str]]:
