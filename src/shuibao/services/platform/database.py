@@ -13,7 +13,7 @@ from shuibao.plan.boundaries import Boundary, build_boundaries
 from shuibao.plan.reference import GRADES, LOSS_GRADES, PlanReference, load_reference
 from shuibao.store import Store, StoreStatus
 from shuibao.store.reference_loader import load_reference as write_reference
-from shuibao.store.schema import MAX_ROW_ID
+from shuibao.store.repositories.limits import MAX_ROW_ID
 
 __all__ = ["MAX_ROW_ID", "InitResult", "init", "upgrade", "status", "require_current", "locations", "reference_rows"]
 
