@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ReferenceDataError
-from ..supervision.datafile import header, read_toml
+from ..datafiles import header, read_toml
 
 _KEYS = {"key", "name_zh", "b", "e_code", "t"}
 
