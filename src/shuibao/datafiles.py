@@ -1,17 +1,36 @@
-"""Reading the platform's data tables (CSV shipped in the package or supplied by the user).
+"""Reading the platform's data files shipped in the package or supplied by the user: the lookup tables (CSV)
+and the rule files (TOML) of the supervision, stations, governance and assessment packages.
 
 One reader for every lookup table, so every malformed file is reported the same
 way: the file, the row (as numbered in a spreadsheet, header = row 1), the
-column and what was expected.
+column and what was expected.  One reader for every rule file (:func:`read_toml`) with the header each
+carries (:func:`header`: version, source, verified, note).
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import tomllib
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 
-from .errors import ReferenceDataError
+from .errors import Issues, ReferenceDataError
+
+PLAN_DATA_ENV = "SHUIBAO_PLAN_DATA"
+"""Environment variable naming a folder that replaces the plan's shipped reference CSVs."""
+
+
+def plan_data_dir() -> Path:
+    """Folder the plan's reference CSVs are read from (``SHUIBAO_PLAN_DATA`` overrides the package's)."""
+    override = os.environ.get(PLAN_DATA_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_dir():
+            raise ReferenceDataError(f"{PLAN_DATA_ENV}={override}: not a folder")
+        return path
+    return Path(str(resources.files("shuibao.plan") / "data"))
 
 
 class CsvTable:
@@ -72,3 +91,50 @@ class CsvTable:
                 f"{self.path}, row {i + 2}, column {column}: {value} is outside [{minimum}, {maximum}]"
             )
         return float(value)
+
+
+# --------------------------------------------------------------------------- rule files (TOML)
+def read_toml(path: Path | str | None, default: str, package: str = "shuibao.supervision") -> tuple[Path, dict]:
+    """The user's file if given, else ``default`` in ``package``'s data folder; ReferenceDataError if unreadable."""
+    p = Path(str(resources.files(package) / "data" / default)) if path is None else Path(path)
+    try:
+        return p, tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReferenceDataError(f"{p}: reference data file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ReferenceDataError(f"{p}: not UTF-8 text ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceDataError(f"{p}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ReferenceDataError(f"{p}: cannot be read ({exc})") from exc
+
+
+def _problem(problems: list, field: str, message: str) -> None:
+    """One problem into ``problems``: an :class:`~shuibao.errors.Issue` for ``Issues``, else its text
+    (``"field: message"``, the same words) for a plain list."""
+    if isinstance(problems, Issues):
+        problems.add("", field, message)
+    else:
+        problems.append(f"{field}: {message}")
+
+
+def header(doc: dict, problems: list) -> tuple[str, str, bool, str]:
+    """version, source, verified, note: the fields every rule file carries; problems go into ``problems``
+    (an :class:`~shuibao.errors.Issues` or a list of strings)."""
+    out = []
+    for key in ("version", "source"):
+        value = doc.get(key)
+        if not isinstance(value, str) or not value.strip():
+            _problem(problems, key, f"required, a non-empty string (found {value!r})")
+            value = ""
+        out.append(value.strip())
+    verified, note = doc.get("verified", True), doc.get("note", "")
+    if not isinstance(verified, bool):
+        _problem(problems, "verified", f"expected true or false, found {verified!r}")
+        verified = False
+    if not isinstance(note, str):
+        _problem(problems, "note", f"expected a string, found {note!r}")
+        note = ""
+    if verified is False and not note.strip():
+        _problem(problems, "note", "required when verified = false (say what is unverified and why)")
+    return out[0], out[1], verified, note.strip()

@@ -7,8 +7,9 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, Optional
 
 from rich.console import Console
 from rich.table import Table
@@ -69,3 +70,11 @@ def emit_rows(title: str | None, columns: Sequence[str], rows: list[dict], fmt: 
         return
     table = [[r.get(c) for c in columns] for r in rows]
     (print_csv(columns, table) if fmt == Format.csv else print_table(title, columns, table, right=right))
+
+
+def option_date(value: Optional[str], option: str) -> Optional[date]:
+    """A date option's value (YYYY-MM-DD) as a date, None when the option was not given; an InputError naming
+    ``option`` otherwise."""
+    from shuibao.services.supervision.common import as_date
+
+    return None if value is None else as_date(value, option)

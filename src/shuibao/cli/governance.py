@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from .common import Format, print_json
+from .common import Format, emit_rows, option_date, print_json
 from .governance_farmland import sloping_farmland
-from .supervise import _date, _emit
 
 app = typer.Typer(help="Comprehensive governance (综合治理): treatment patches, progress against 专栏3.",
                   no_args_is_help=True)
@@ -39,12 +38,12 @@ def governance_progress(ctx: typer.Context, year: Optional[int] = typer.Option(N
 
     p = progress(ctx.obj.db, year=year)
     if by == "district":
-        _emit(f"分区县治理进展（截至 {p['year']} 年）", ["district", "kind", "done_km2", "share_of_city_pct"],
+        emit_rows(f"分区县治理进展（截至 {p['year']} 年）", ["district", "kind", "done_km2", "share_of_city_pct"],
               p["by_district"], fmt, right=["done_km2", "share_of_city_pct"])
     elif by == "year":
-        _emit("分年度治理面积", ["year", "kind", "status", "area_km2"], p["by_year"], fmt, right=["area_km2"])
+        emit_rows("分年度治理面积", ["year", "kind", "status", "area_km2"], p["by_year"], fmt, right=["area_km2"])
     else:
-        _emit(f"专栏3 治理进展（截至 {p['year']} 年，{p['patches']} 个图斑）",
+        emit_rows(f"专栏3 治理进展（截至 {p['year']} 年，{p['patches']} 个图斑）",
               ["label", "unit", "target_2025", "done", "share_pct", "under_construction", "planned", "patches",
                "cost_wan"], p["by_kind"], fmt, right=["target_2025", "done", "share_pct", "under_construction",
                                                       "planned", "patches", "cost_wan"])
@@ -72,7 +71,7 @@ def warn_run(ctx: typer.Context, day: str = typer.Option(..., "--date", help="Th
     """Footprints of the day's rain per level and the sites inside them, each with an inspection task."""
     from shuibao.services.stations.rain_warning import warn
 
-    r = warn(ctx.obj.db, rain_date=_date(day, "--date"), rain_grid=grid, rules_path=rules,
+    r = warn(ctx.obj.db, rain_date=option_date(day, "--date"), rain_grid=grid, rules_path=rules,
              run=None if run == "none" else run, out=out, actor=ctx.obj.actor)
     if fmt == Format.json:
         print_json({"warning": r.run_id, "source": r.source, "footprints_km2": r.footprints, "hits": r.hits,
@@ -80,7 +79,7 @@ def warn_run(ctx: typer.Context, day: str = typer.Option(..., "--date", help="Th
         return
     typer.echo(f"warning {r.run_id} for {r.rain_date} ({r.source}): "
                + (", ".join(f"{k} {v} km²" for k, v in r.footprints.items()) or "no level reached"))
-    _emit(None, ["level", "target_kind", "target_label", "district_code", "rain_mm", "task_due_on", "task"], r.hits,
+    emit_rows(None, ["level", "target_kind", "target_label", "district_code", "rain_mm", "task_due_on", "task"], r.hits,
           fmt)
     for note in r.notes:
         typer.echo(f"note: {note}", err=True)
@@ -93,7 +92,7 @@ def warn_show(ctx: typer.Context, warning_id: int, fmt: Format = typer.Option(Fo
     """The sites and tasks of a stored warning."""
     from shuibao.services.stations.rain_warning import warning_hits
 
-    _emit(f"warning {warning_id}", ["level", "target_kind", "target_label", "district_code", "rain_mm",
+    emit_rows(f"warning {warning_id}", ["level", "target_kind", "target_label", "district_code", "rain_mm",
                                     "task_due_on", "task"], warning_hits(ctx.obj.db, warning_id), fmt)
 
 
@@ -104,11 +103,10 @@ def assess_run(ctx: typer.Context, year: int = typer.Option(..., "--year"),
                out: Optional[Path] = typer.Option(None, "-o", "--out", help="OUT.csv (+ OUT.summary.csv)"),
                fmt: Format = typer.Option(Format.table, "--format", "-f")):
     """Score every district for a year from the records; every score keeps the records behind it."""
-    from ..assessment.scoring import LEAVES
-    from shuibao.services.assessment.responsibility import run_assessment
+    from shuibao.services.assessment.responsibility import LEAVES, run_assessment
 
     r = run_assessment(ctx.obj.db, year, run=run, scheme_path=scheme, out=out, actor=ctx.obj.actor)
-    _emit(f"{year} 年度水土保持目标责任考核（考核 #{r['assessment_id']}，监测运行 #{r['monitoring_run']}）",
+    emit_rows(f"{year} 年度水土保持目标责任考核（考核 #{r['assessment_id']}，监测运行 #{r['monitoring_run']}）",
           ["district", *LEAVES, "total", "grade"], r["districts"], fmt, right=[*LEAVES, "total"])
     for p in r.get("outputs", []):
         typer.echo(str(p))
@@ -123,5 +121,5 @@ def assess_show(ctx: typer.Context, assessment_id: int, district: Optional[str] 
     rows = get_assessment(ctx.obj.db, assessment_id)["scores"]
     if district:
         rows = [r for r in rows if r["district_code"] == district]
-    _emit(f"assessment {assessment_id}", ["district_code", "indicator", "value", "score", "max_score", "evidence"],
+    emit_rows(f"assessment {assessment_id}", ["district_code", "indicator", "value", "score", "max_score", "evidence"],
           rows, fmt, right=["value", "score", "max_score"])

@@ -38,8 +38,7 @@ def audit(
 @app.command()
 def rates(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format.")) -> None:
     """水土保持率: 2020 rate, 2025 target and gap for every district, region, the Three Gorges area and the city."""
-    from ..plan.rates import CSV_COLUMNS
-
+    CSV_COLUMNS = service.RATE_COLUMNS
     rows = [r.rounded() for r in service.rates()]
     if fmt is Format.json:
         print_json(rows)

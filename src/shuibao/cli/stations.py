@@ -24,8 +24,6 @@ def _group(ctx: typer.Context,
     ctx.obj.actor = actor
 
 
-_emit = emit_rows
-
 
 @app.command("import")
 def stations_import(ctx: typer.Context,
@@ -53,7 +51,7 @@ def stations_list(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "
     """Registered stations."""
     from shuibao.services.stations.records import list_stations
 
-    _emit("监测站点 stations", ["code", "name", "kind", "district_code", "lon", "lat", "elevation_m", "status",
+    emit_rows("监测站点 stations", ["code", "name", "kind", "district_code", "lon", "lat", "elevation_m", "status",
                              "plan_item", "established_on"], list_stations(ctx.obj.db), fmt)
 
 
@@ -81,7 +79,7 @@ def stations_qc(ctx: typer.Context, station: Optional[str] = typer.Option(None, 
     """Every flagged observation (gap, missing, negative, impossible, spike, duplicate)."""
     from shuibao.services.stations.records import qc_report
 
-    _emit(f"QC {variable}", ["station", "date", "value", "flag", "note", "source_row", "import_id"],
+    emit_rows(f"QC {variable}", ["station", "date", "value", "flag", "note", "source_row", "import_id"],
           qc_report(ctx.obj.db, station=station, year=year, variable=variable), fmt, right=["value"])
 
 
@@ -97,7 +95,7 @@ def stations_summary(ctx: typer.Context, year: int = typer.Argument(...), variab
             r["completeness"] = round(r["completeness"], 3)
             r["total"] = round(r["total"], 1)
             r["r"] = None if r["r"] is None else round(r["r"], 1)
-    _emit(f"{year} {variable}", ["station", "name", "kind", "days_ok", "gaps", "flagged", "no_record",
+    emit_rows(f"{year} {variable}", ["station", "name", "kind", "days_ok", "gaps", "flagged", "no_record",
                                  "completeness", "complete", "total", "max_daily", "days_ge_50", "r"], rows, fmt,
           right=["days_ok", "gaps", "flagged", "no_record", "completeness", "total", "max_daily", "days_ge_50", "r"])
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, print_json, emit_rows
+from .common import Format, State, emit_rows, option_date, print_json
 from .supervise_detect import detect
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
@@ -30,13 +30,6 @@ def _group(ctx: typer.Context,
     ctx.obj.actor = actor
 
 
-def _date(value: Optional[str], option: str) -> Optional[date]:
-    from shuibao.services.supervision.common import as_date
-
-    return None if value is None else as_date(value, option)
-
-
-_emit = emit_rows
 
 
 # ---------------------------------------------------------------------------------------------- projects
@@ -71,7 +64,7 @@ def projects_list(ctx: typer.Context, status: Optional[str] = typer.Option(None,
     rows = list_projects(ctx.obj.db, status=status, district=district)
     for r in rows:
         r["area_hm2"] = None if r["area_m2"] is None else round(r["area_m2"] / 1e4, 2)
-    _emit("生产建设项目 projects", ["code", "name", "builder", "industry", "district_codes", "status",
+    emit_rows("生产建设项目 projects", ["code", "name", "builder", "industry", "district_codes", "status",
                                  "approval_date", "area_version", "area_hm2"], rows, fmt, right=["area_hm2"])
 
 
@@ -99,7 +92,7 @@ def projects_history(ctx: typer.Context, code: str, fmt: Format = typer.Option(F
     """Every recorded change of a project (append-only)."""
     from shuibao.services.supervision.projects import project_history
 
-    _emit(f"{code} history", ["id", "event", "before_json", "after_json", "note", "recorded_at", "recorded_by"],
+    emit_rows(f"{code} history", ["id", "event", "before_json", "after_json", "note", "recorded_at", "recorded_by"],
           project_history(ctx.obj.db, code), fmt)
 
 
@@ -126,7 +119,7 @@ def patches_periods(ctx: typer.Context, fmt: Format = typer.Option(Format.table,
     """Stored periods with their patch counts and areas."""
     from shuibao.services.supervision.patches import list_periods
 
-    _emit("扰动图斑 periods", ["period", "patches", "area_m2", "first_image", "last_image"],
+    emit_rows("扰动图斑 periods", ["period", "patches", "area_m2", "first_image", "last_image"],
           list_periods(ctx.obj.db), fmt, right=["patches", "area_m2"])
 
 
@@ -158,7 +151,7 @@ def cases_from_findings(ctx: typer.Context, analysis: Optional[int] = typer.Opti
     """Open a case for every suspect finding (out_of_bounds, unapproved, relocated) whose patch has none."""
     from shuibao.services.supervision.cases import open_cases_from_findings
 
-    numbers = open_cases_from_findings(ctx.obj.db, analysis=analysis, period=period, on=_date(on, "--on"),
+    numbers = open_cases_from_findings(ctx.obj.db, analysis=analysis, period=period, on=option_date(on, "--on"),
                                        actor=ctx.obj.actor)
     typer.echo(f"{len(numbers)} case(s) opened" + (f": {numbers[0]} … {numbers[-1]}" if numbers else ""))
 
@@ -175,7 +168,7 @@ def cases_open(ctx: typer.Context, title: str = typer.Option(..., "--title"),
     """Open a case by hand (e.g. from a report by the public or an inspection)."""
     from shuibao.services.supervision.cases import open_case
 
-    no = open_case(ctx.obj.db, title=title, category=category, on=_date(on, "--on") or date.today(),
+    no = open_case(ctx.obj.db, title=title, category=category, on=option_date(on, "--on") or date.today(),
                    source_kind=source, project_code=project, district=district, subject=subject, note=note,
                    evidence=evidence, actor=ctx.obj.actor)
     typer.echo(no)
@@ -195,8 +188,8 @@ def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
     """Append a step to a case; the ledger keeps every step (nothing is changed or deleted)."""
     from shuibao.services.supervision.cases import add_step
 
-    v = add_step(ctx.obj.db, case_no, step, on=_date(on, "--on") or date.today(), outcome=outcome,
-                 deadline=_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
+    v = add_step(ctx.obj.db, case_no, step, on=option_date(on, "--on") or date.today(), outcome=outcome,
+                 deadline=option_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
                  category=category, actor=ctx.obj.actor)
     typer.echo(f"{v.case_no}: {v.state} ({v.state_zh})" + (f", deadline {v.deadline}" if v.deadline else ""))
 
@@ -210,7 +203,7 @@ def cases_void(ctx: typer.Context, case_no: str,
     """Void a mistaken step (作废): it stays in the timeline but no longer counts (state, deadline, dates)."""
     from shuibao.services.supervision.case_corrections import void_step
 
-    v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=_date(on, "--on"), evidence=evidence,
+    v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=option_date(on, "--on"), evidence=evidence,
                   actor=ctx.obj.actor)
     typer.echo(f"{v.case_no}: step {seq} voided; {v.state} ({v.state_zh})"
                + (f", deadline {v.deadline}" if v.deadline else ""))
@@ -227,8 +220,8 @@ def cases_correct(ctx: typer.Context, case_no: str,
     """Correct a step's date or note (更正): the step is voided and recorded again."""
     from shuibao.services.supervision.case_corrections import correct_step
 
-    v = correct_step(ctx.obj.db, case_no, seq, on=_date(on, "--on"), reason=reason, note=note,
-                     deadline=_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
+    v = correct_step(ctx.obj.db, case_no, seq, on=option_date(on, "--on"), reason=reason, note=note,
+                     deadline=option_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
     typer.echo(f"{v.case_no}: step {seq} corrected; {v.state} ({v.state_zh})"
                + (f", deadline {v.deadline}" if v.deadline else ""))
 
@@ -242,8 +235,8 @@ def cases_list(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--
     """The ledger: each case with its state, deadline and days overdue."""
     from shuibao.services.supervision.cases import list_cases
 
-    rows = list_cases(ctx.obj.db, state=state, district=district, overdue=overdue, as_of=_date(as_of, "--as-of"))
-    _emit("台账 cases", CASE_COLUMNS, rows, fmt, right=["overdue_days"])
+    rows = list_cases(ctx.obj.db, state=state, district=district, overdue=overdue, as_of=option_date(as_of, "--as-of"))
+    emit_rows("台账 cases", CASE_COLUMNS, rows, fmt, right=["overdue_days"])
 
 
 @cases_app.command("show")
@@ -262,7 +255,7 @@ def cases_show(ctx: typer.Context, case_no: str, fmt: Format = typer.Option(Form
                   if v.deadline else ""))
     rows = [{**e, "evidence": ", ".join(f["name"] for f in e["evidence"]), "correction": _correction(e)}
             for e in v.events]
-    _emit(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by",
+    emit_rows(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by",
                  "correction"], rows, fmt)
 
 
@@ -316,7 +309,7 @@ def inspect_result(ctx: typer.Context, inspection_id: int, result: str = typer.A
     """Record an inspection's result; problems open a case."""
     from shuibao.services.supervision.programs import record_inspection
 
-    no = record_inspection(ctx.obj.db, inspection_id, on=_date(on, "--on") or date.today(), result=result,
+    no = record_inspection(ctx.obj.db, inspection_id, on=option_date(on, "--on") or date.today(), result=result,
                            findings=findings, actor=ctx.obj.actor)
     typer.echo(f"inspection {inspection_id}: {result}" + (f"; case {no} opened" if no else ""))
 
@@ -359,7 +352,7 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
 
         data = {row[0]: number(row[1]) for row in csv_module.reader(text.splitlines())
                 if len(row) >= 2 and row[0] != "indicator"}
-    r = submit_report(ctx.obj.db, project, period, _date(period_end, "--period-end"), data, scheme=scheme,
+    r = submit_report(ctx.obj.db, project, period, option_date(period_end, "--period-end"), data, scheme=scheme,
                       actor=ctx.obj.actor)
     typer.echo(f"{project} {period}: {r['total']:g} points, {r['colour']} ({r['colour_zh']})"
                + (f"; case {r['case_no']} opened" if r["case_no"] else ""))
@@ -371,7 +364,7 @@ def acceptance_file(ctx: typer.Context, project: str, reference: str = typer.Opt
     """Record an acceptance filing (the project moves to acceptance_filed)."""
     from shuibao.services.supervision.programs import file_acceptance
 
-    fid = file_acceptance(ctx.obj.db, project, filed_on=_date(on, "--on") or date.today(), reference=reference,
+    fid = file_acceptance(ctx.obj.db, project, filed_on=option_date(on, "--on") or date.today(), reference=reference,
                           actor=ctx.obj.actor)
     typer.echo(f"filing {fid}")
 
@@ -393,7 +386,7 @@ def acceptance_verify(ctx: typer.Context, filing_id: int, result: str = typer.Ar
     """Record a verification; a failure opens a case and returns the project to completed."""
     from shuibao.services.supervision.programs import verify_acceptance
 
-    no = verify_acceptance(ctx.obj.db, filing_id, on=_date(on, "--on") or date.today(), result=result, notes=notes,
+    no = verify_acceptance(ctx.obj.db, filing_id, on=option_date(on, "--on") or date.today(), result=result, notes=notes,
                            actor=ctx.obj.actor)
     typer.echo(f"filing {filing_id}: {result}" + (f"; case {no} opened" if no else ""))
 
@@ -408,7 +401,7 @@ def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("
     """Assess a project's compensation fee with the rate in force on the date."""
     from shuibao.services.supervision.programs import assess_fee
 
-    a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, on=_date(on, "--on") or date.today(),
+    a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, on=option_date(on, "--on") or date.today(),
                    exemption=exemption, rates=rates, actor=ctx.obj.actor)
     typer.echo(f"assessment {a['assessment_id']}: {a['billable_quantity']} × {a['rate']} = {a['amount_yuan']} 元"
                + (" (exempt)" if a["exempt"] else ""))
@@ -423,7 +416,7 @@ def fees_pay(ctx: typer.Context, assessment_id: int, amount: str = typer.Option(
     """Record a payment against an assessment."""
     from shuibao.services.supervision.programs import pay_fee
 
-    pid = pay_fee(ctx.obj.db, assessment_id, paid_on=_date(on, "--on") or date.today(), amount_yuan=amount,
+    pid = pay_fee(ctx.obj.db, assessment_id, paid_on=option_date(on, "--on") or date.today(), amount_yuan=amount,
                   receipt=receipt, actor=ctx.obj.actor)
     typer.echo(f"payment {pid} recorded")
 
@@ -434,8 +427,8 @@ def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--a
     """Assessments with paid and outstanding amounts."""
     from shuibao.services.supervision.programs import fee_ledger
 
-    _emit("补偿费 fees", ["assessment_id", "project_code", "builder", "category", "due_on", "amount_yuan", "paid_yuan",
-                       "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, _date(as_of, "--as-of")), fmt,
+    emit_rows("补偿费 fees", ["assessment_id", "project_code", "builder", "category", "due_on", "amount_yuan", "paid_yuan",
+                       "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, option_date(as_of, "--as-of")), fmt,
           right=["amount_yuan", "paid_yuan", "outstanding_yuan", "overdue_days"])
 
 
@@ -446,8 +439,8 @@ def credit_update(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, 
     """Apply the credit rules to the history; store new entries; show the lists in force."""
     from shuibao.services.supervision.programs import update_credit
 
-    rows = update_credit(ctx.obj.db, as_of=_date(as_of, "--as-of"), rules=rules, actor=ctx.obj.actor)
-    _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
+    rows = update_credit(ctx.obj.db, as_of=option_date(as_of, "--as-of"), rules=rules, actor=ctx.obj.actor)
+    emit_rows("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
 
 
 @credit_app.command("list")
@@ -457,8 +450,8 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
     """Entries in force on a date, with the rule and evidence behind each."""
     from shuibao.services.supervision.programs import credit_lists
 
-    rows = credit_lists(ctx.obj.db, as_of=_date(as_of, "--as-of"), list_kind=list_kind)
-    _emit("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
+    rows = credit_lists(ctx.obj.db, as_of=option_date(as_of, "--as-of"), list_kind=list_kind)
+    emit_rows("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
           rows, fmt)
 
 

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..datafiles import header, read_toml
 from ..errors import ReferenceDataError, raise_issues
-from ..supervision.datafile import header, read_toml
 
 _KEYS = {"key", "name_zh", "b", "e_code", "t"}
 

@@ -13,14 +13,13 @@ A maintainer (or a user with a corrected transcription) may point
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ..datafiles import CsvTable as _Rows
+from ..datafiles import plan_data_dir
 from ..errors import ReferenceDataError, UnknownUnitError
 
 GRADES = ("slight", "light", "moderate", "intense", "very_intense", "severe")
@@ -33,13 +32,7 @@ REGION_KINDS = ("district", "region", "three_gorges", "city")
 
 def data_dir() -> Path:
     """Folder the reference CSVs are read from (``SHUIBAO_PLAN_DATA`` overrides)."""
-    override = os.environ.get("SHUIBAO_PLAN_DATA")
-    if override:
-        path = Path(override)
-        if not path.is_dir():
-            raise ReferenceDataError(f"SHUIBAO_PLAN_DATA={override}: not a folder")
-        return path
-    return Path(str(resources.files("shuibao.plan") / "data"))
+    return plan_data_dir()
 
 
 # --------------------------------------------------------------------------- records

@@ -1,4 +1,4 @@
-"""Lay out the bulletin (:mod:`shuibao.services.reporting.bulletin`) as HTML, figures and PDF: an output adapter like
+"""Lay out the bulletin (:mod:`shuibao.reports.bulletin_model`) as HTML, figures and PDF: an output adapter like
 :mod:`shuibao.io.tables`; files are written atomically."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ..io.atomic import atomic_path
 
-if TYPE_CHECKING:  # the data classes only: rendering imports nothing from the services
-    from shuibao.services.reporting.bulletin import Bulletin, DistrictSheet
+if TYPE_CHECKING:  # the data classes only
+    from .bulletin_model import Bulletin, DistrictSheet
 
 TITLE = "重庆市水土保持公报"
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, ReferenceDataError
-from ..supervision.datafile import header, read_toml
+from ..errors import InputError, Issues, ReferenceDataError
+from ..datafiles import header, read_toml
 
 FLAG_ORDER = ("duplicate", "missing", "negative", "impossible", "spike", "ok")
 """Flags of a record, in the order they are tested (the first that applies wins)."""
@@ -76,43 +76,44 @@ class QcRules:
 def load_qc_rules(path: Path | str | None = None) -> QcRules:
     """The shipped rules or the user's file of the same shape; every problem reported at once."""
     p, doc = read_toml(path, "qc_rules.toml", "shuibao.stations")
-    problems: list[str] = []
+    problems = Issues()
     version, source, verified, note = header(doc, problems)
     variables = doc.get("variables")
     if not isinstance(variables, dict) or not variables:
-        problems.append("variables: expected [variables.<name>] tables")
+        problems.add("", "variables", "expected [variables.<name>] tables")
         variables = {}
     rules: dict[str, QcRule] = {}
     for name, item in variables.items():
         where = f"variables.{name}"
         if not isinstance(item, dict):
-            problems.append(f"{where}: expected a table")
+            problems.add("", where, "expected a table")
             continue
-        problems += [f"{where}.{k}: unknown field" for k in item if k not in _FIELDS]
+        for k in item:
+            if k not in _FIELDS:
+                problems.add("", f"{where}.{k}", "unknown field")
         before = len(problems)
         if not isinstance(item.get("unit"), str) or not item["unit"].strip():
-            problems.append(f"{where}.unit: required, a non-empty string")
+            problems.add("", f"{where}.unit", "required, a non-empty string")
         for key in ("max_value", "spike_factor", "spike_min"):
             if key not in item:
-                problems.append(f"{where}.{key}: required")
+                problems.add("", f"{where}.{key}", "required")
         for key in _NUMBERS:
             v = item.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
                                   or v < 0):
-                problems.append(f"{where}.{key}: {v!r} is not a finite number ≥ 0")
+                problems.add("", f"{where}.{key}", f"{v!r} is not a finite number ≥ 0")
         q, c = item.get("quantile", 99.0), item.get("min_completeness", 0.9)
         if isinstance(q, (int, float)) and not 0 < q <= 100:
-            problems.append(f"{where}.quantile: {q!r} is not a percentile in (0, 100]")
+            problems.add("", f"{where}.quantile", f"{q!r} is not a percentile in (0, 100]")
         if isinstance(c, (int, float)) and not 0 <= c <= 1:
-            problems.append(f"{where}.min_completeness: {c!r} is not a share in [0, 1]")
+            problems.add("", f"{where}.min_completeness", f"{c!r} is not a share in [0, 1]")
         n = item.get("min_wet_days", 30)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            problems.append(f"{where}.min_wet_days: {n!r} is not a whole number ≥ 1")
+            problems.add("", f"{where}.min_wet_days", f"{n!r} is not a whole number ≥ 1")
         if len(problems) == before:
             rules[name] = QcRule(name, item["unit"].strip(), **{k: float(item[k]) for k in _NUMBERS if k in item},
                                  min_wet_days=n)
-    if problems:
-        raise ReferenceDataError(f"{p}: {len(problems)} problem(s): " + "; ".join(problems))
+    problems.raise_if_any(str(p), error=ReferenceDataError)
     return QcRules(version, source, verified, note, rules, p)
 
 

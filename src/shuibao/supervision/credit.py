@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..errors import InputError, ReferenceDataError
-from .datafile import header as _header, read_toml as _read_toml
+from ..datafiles import header as _header, read_toml as _read_toml
 
 LISTS = {"watch_list": "重点关注名单", "blacklist": "失信黑名单"}
 COLOURS = ("green", "yellow", "red")

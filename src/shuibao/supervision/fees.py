@@ -31,7 +31,7 @@ from numbers import Real
 from pathlib import Path
 
 from ..errors import InputError, ReferenceDataError
-from .datafile import header as _header, read_toml as _read_toml
+from ..datafiles import header as _header, read_toml as _read_toml
 
 BASES = {"area_m2": "m²", "volume_m3": "m³", "output_t": "t", "well_area_m2_year": "m²·a"}
 STATUSES = ("example", "draft", "official")

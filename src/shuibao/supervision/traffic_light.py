@@ -33,7 +33,7 @@ from numbers import Real
 from pathlib import Path
 
 from ..errors import InputError, ReferenceDataError
-from .datafile import header as _header, read_toml as _read_toml
+from ..datafiles import header as _header, read_toml as _read_toml
 
 COLOURS_ZH = {"green": "绿", "yellow": "黄", "red": "红"}
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")

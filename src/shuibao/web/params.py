@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from ..store.schema import MAX_ROW_ID
+from ..services.platform.database import MAX_ROW_ID
 
 # The platform's records start with the plan's 2020 baseline; monitoring series may reach back to the 1950s
 # (the first national soil-erosion surveys).  2200 leaves room for scenarios far beyond the plan.

@@ -6,7 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import Issues
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Settings:
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
         values: dict = {}
-        problems = []
+        problems = Issues()
         for name, kind in (("db", str), ("host", str), ("port", int), ("session_hours", float),
                            ("max_upload_mb", float), ("secure_cookies", bool), ("language", str),
                            ("preload", bool), ("public_url", str), ("trusted_proxies", str)):
@@ -45,26 +45,25 @@ class Settings:
             try:
                 values[name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
             except ValueError:
-                problems.append(f"SHUIBAO_{name.upper()}={raw!r}: expected {kind.__name__}")
+                problems.add("", f"SHUIBAO_{name.upper()}={raw!r}", f"expected {kind.__name__}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values.get("language", "zh") not in ("zh", "en"):
-            problems.append("SHUIBAO_LANGUAGE: expected zh or en")
+            problems.add("", "SHUIBAO_LANGUAGE", "expected zh or en")
         url = values.get("public_url")
         if url is not None:
             from urllib.parse import urlsplit
 
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-                problems.append(f"SHUIBAO_PUBLIC_URL={url!r}: expected http(s)://host[:port][/path]")
+                problems.add("", f"SHUIBAO_PUBLIC_URL={url!r}", "expected http(s)://host[:port][/path]")
             else:
                 values["public_url"] = url.rstrip("/")
         try:
             trusted_networks(values.get("trusted_proxies", ""))
         except ValueError as exc:
-            problems.append(f"SHUIBAO_TRUSTED_PROXIES: {exc} (expected addresses or networks like 10.0.0.0/8, "
-                            "separated by commas)")
-        if problems:
-            raise InputError("settings: " + "; ".join(problems))
+            problems.add("", "SHUIBAO_TRUSTED_PROXIES", f"{exc} (expected addresses or networks like 10.0.0.0/8, "
+                         "separated by commas)")
+        problems.raise_if_any("settings")
         return cls(**values)
 
     @property

@@ -31,14 +31,12 @@ def _planned_stations(db: str | None) -> dict[str, dict]:
     """Registered stations of each 专栏4 item: how many, how many operating."""
     from collections import defaultdict
 
-    from sqlalchemy import select
-
-    from shuibao.store import Store, schema
+    from shuibao.store import Store
+    from shuibao.store.repositories.stations import planned_station_status
 
     out: dict[str, dict] = defaultdict(lambda: {"registered": 0, "operating": 0})
-    t = schema.stations
     with Store(db) as store, store.reading() as conn:
-        for plan_item, status in conn.execute(select(t.c.plan_item, t.c.status).where(t.c.plan_item.is_not(None))):
+        for plan_item, status in planned_station_status(conn):
             out[plan_item]["registered"] += 1
             out[plan_item]["operating"] += status == "operating"
     return dict(out)

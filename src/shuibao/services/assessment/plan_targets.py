@@ -10,8 +10,11 @@ from pyproj import Geod
 
 from shuibao.plan.audit import AuditReport, audit
 from shuibao.plan.boundaries import build_boundaries, match_districts, read_source_polygons
-from shuibao.plan.rates import RateRow, conservation_rates
+from shuibao.plan.rates import CSV_COLUMNS, RateRow, conservation_rates
 from shuibao.plan.reference import GRADES, PlanReference, load_reference
+
+RATE_COLUMNS = CSV_COLUMNS
+"""The columns of the conservation-rate table (`shuibao plan rates`), in order."""
 
 
 def reference() -> PlanReference:

@@ -13,18 +13,17 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from shuibao.assessment.scoring import load_scheme, score_district
+from shuibao.assessment.scoring import LEAVES as _LEAVES, load_scheme, score_district
 from shuibao.errors import InputError
-from shuibao.store import Store, schema
-from shuibao.services.supervision.cases import _views
+from shuibao.store import Store
+from shuibao.store.repositories import assessment as rows_of, cases as case_rows, reference, stations as station_rows
+from shuibao.services.supervision.case_views import case_views
 from shuibao.services.supervision.common import actor as who, dumps, now, write_csv_rows
 
-
-def _project_districts(conn: Connection) -> dict[int, list[str]]:
-    p = schema.projects
-    return {r.id: r.district_codes.split(",") for r in conn.execute(select(p.c.id, p.c.district_codes))}
+LEAVES = _LEAVES
+"""The indicators the platform computes from its records, in the order of the assessment table's columns."""
 
 
 def _share(num: dict, den: dict, evidence: dict) -> tuple[dict, dict]:
@@ -35,11 +34,9 @@ def _share(num: dict, den: dict, evidence: dict) -> tuple[dict, dict]:
 def _rate_progress(conn: Connection, run_id: int | None) -> tuple[dict, dict]:
     if run_id is None:
         return {}, {}
-    u = schema.monitoring_units
     values, ev = {}, {}
-    targets = {r.district_code: r for r in conn.execute(select(schema.plan_targets).where(
-        schema.plan_targets.c.district_code.is_not(None)))}
-    for r in conn.execute(select(u).where(u.c.run_id == run_id, u.c.level == "district")):
+    targets = reference.district_targets(conn)
+    for r in rows_of.district_units(conn, run_id):
         t = targets.get(r.code)
         if r.rate_pct is None or t is None:
             continue
@@ -57,9 +54,8 @@ def _rate_progress(conn: Connection, run_id: int | None) -> tuple[dict, dict]:
 
 
 def _treatment(conn: Connection, year: int) -> tuple[dict, dict]:
-    t = schema.treatment_patches
     done, total, ev = defaultdict(float), defaultdict(float), defaultdict(list)
-    for r in conn.execute(select(t.c.fid, t.c.district_code, t.c.status, t.c.area_m2).where(t.c.year == year)):
+    for r in rows_of.treatment_of_year(conn, year):
         if not r.district_code:
             continue
         total[r.district_code] += r.area_m2
@@ -70,15 +66,13 @@ def _treatment(conn: Connection, year: int) -> tuple[dict, dict]:
 
 
 def _approval(conn: Connection, year: int) -> tuple[dict, dict]:
-    d, f, r = schema.disturbance_patches, schema.compliance_findings, schema.compliance_runs
     periods = _periods_of_year(conn, year)
     ok, n, ev = defaultdict(float), defaultdict(float), defaultdict(lambda: {"analyses": set(), "unapproved": []})
     for period in periods:
-        rid = conn.execute(select(func.max(r.c.id)).where(r.c.period == period)).scalar()
+        rid = rows_of.newest_analysis(conn, period)
         if rid is None:
             continue
-        for row in conn.execute(select(f.c.id, f.c.category, d.c.district_code).join(d, d.c.fid == f.c.patch_fid)
-                                .where(f.c.run_id == rid, f.c.category != "not_project")):
+        for row in rows_of.project_findings(conn, rid):
             if not row.district_code:
                 continue
             n[row.district_code] += 1
@@ -93,15 +87,13 @@ def _approval(conn: Connection, year: int) -> tuple[dict, dict]:
 
 
 def _periods_of_year(conn: Connection, year: int) -> list[str]:
-    d = schema.disturbance_patches
-    rows = conn.execute(select(d.c.period, d.c.image_date).distinct()).all()
-    return sorted({p for p, day in rows if day.year == year})
+    return sorted({p for p, day in rows_of.patch_periods(conn) if day.year == year})
 
 
 def _cases(conn: Connection, year: int) -> tuple[dict, dict]:
     end = date(year, 12, 31)
     closed, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
-    for v in _views(conn, conn.execute(select(schema.cases)).all(), end, until=end):
+    for v in case_views(conn, case_rows.all_cases(conn), end, until=end):
         if v.events[0]["on_date"].year != year or not v.header["district_code"]:
             continue
         dc = v.header["district_code"]
@@ -112,10 +104,9 @@ def _cases(conn: Connection, year: int) -> tuple[dict, dict]:
 
 
 def _inspections(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
-    i, r = schema.inspections, schema.inspection_results
     done, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
-    results = {x.inspection_id: x.inspected_on for x in conn.execute(select(r.c.inspection_id, r.c.inspected_on))}
-    for x in conn.execute(select(i.c.id, i.c.project_id, i.c.recorded_at)):
+    results = rows_of.inspection_dates(conn)
+    for x in rows_of.inspections(conn):
         if x.recorded_at.year != year:
             continue
         for dc in districts_of.get(x.project_id, []):
@@ -140,9 +131,8 @@ def _fees(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
 
 
 def _reports(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
-    m = schema.monitoring_reports
     good, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
-    for x in conn.execute(select(m.c.id, m.c.project_id, m.c.period_end, m.c.colour)):
+    for x in rows_of.monitoring_reports(conn):
         if x.period_end.year != year:
             continue
         for dc in districts_of.get(x.project_id, []):
@@ -153,18 +143,43 @@ def _reports(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dic
 
 
 def _stations(conn: Connection, year: int) -> tuple[dict, dict]:
-    s, o = schema.stations, schema.station_observations
     days = (date(year, 12, 31) - date(year, 1, 1)).days + 1
-    ok = dict(conn.execute(select(o.c.station_id, func.count()).where(
-        o.c.variable == "rain_mm", o.c.flag == "ok", o.c.obs_date >= date(year, 1, 1),
-        o.c.obs_date <= date(year, 12, 31)).group_by(o.c.station_id)).all())
+    ok = station_rows.ok_rain_days(conn, date(year, 1, 1), date(year, 12, 31))
     shares, ev = defaultdict(list), defaultdict(dict)
-    for x in conn.execute(select(s.c.id, s.c.code, s.c.district_code).where(s.c.status == "operating")):
+    for x in station_rows.operating_stations(conn):
         if x.district_code:
             share = ok.get(x.id, 0) / days
             shares[x.district_code].append(share)
             ev[x.district_code][x.code] = round(share, 4)
     return ({d: sum(v) / len(v) for d, v in shares.items()}, {d: {"stations": v} for d, v in ev.items()})
+
+
+def _leaves(conn: Connection, year: int, run_id: int | None) -> dict[str, tuple[dict, dict]]:
+    """Every leaf's (values by district, evidence by district) for ``year``."""
+    districts_of = rows_of.project_districts(conn)
+    return {"rate_progress": _rate_progress(conn, run_id), "treatment_completion": _treatment(conn, year),
+            "approval_coverage": _approval(conn, year), "case_closure": _cases(conn, year),
+            "inspections_done": _inspections(conn, year, districts_of),
+            "fee_collection": _fees(conn, year, districts_of),
+            "report_not_red": _reports(conn, year, districts_of), "station_completeness": _stations(conn, year)}
+
+
+def _score_rows(scheme, aid: int, districts: list[tuple[str, str]], leaves: dict) -> tuple[list[dict], list[dict]]:
+    """The score rows to store (each leaf and the total of each district) and the table shown."""
+    rows, table = [], []
+    for code, name in districts:
+        scored = score_district(scheme, {k: v[0].get(code) for k, v in leaves.items()})
+        for leaf in scored["leaves"]:
+            rows.append(dict(run_id=aid, district_code=code, indicator=leaf["indicator"], value=leaf["value"],
+                             score=leaf["score"], max_score=leaf["max_score"],
+                             evidence_json=dumps(leaves[leaf["indicator"]][1].get(code, {}))))
+        rows.append(dict(run_id=aid, district_code=code, indicator="total", value=None, score=scored["total"],
+                         max_score=100.0, evidence_json=dumps({"grade": scored["grade"],
+                                                              "points_with_data": scored["points_with_data"]})))
+        table.append({"district_code": code, "district": name,  # a leaf without records is blank, not 0
+                      **{lf["indicator"]: None if lf["value"] is None else lf["score"] for lf in scored["leaves"]},
+                      "total": scored["total"], "grade": scored["grade"]})
+    return rows, table
 
 
 def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_path: Path | None = None,
@@ -184,37 +199,14 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        run_id = None
-        if run is not None:
-            run_id = resolve_run(conn, run)
-        else:
-            m = schema.monitoring_runs
-            run_id = conn.execute(select(func.max(m.c.id)).where(m.c.year == year)).scalar()
-        districts_of = _project_districts(conn)
-        leaves = {"rate_progress": _rate_progress(conn, run_id), "treatment_completion": _treatment(conn, year),
-                  "approval_coverage": _approval(conn, year), "case_closure": _cases(conn, year),
-                  "inspections_done": _inspections(conn, year, districts_of),
-                  "fee_collection": _fees(conn, year, districts_of),
-                  "report_not_red": _reports(conn, year, districts_of), "station_completeness": _stations(conn, year)}
-        d = schema.districts
-        districts = [(r.code, r.name) for r in conn.execute(select(d.c.code, d.c.name).order_by(d.c.seq))]
-        aid = conn.execute(schema.assessment_runs.insert().values(
-            year=year, scheme_version=scheme.version, scheme_json=dumps(scheme.as_dict()), monitoring_run_id=run_id,
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
-        rows, table = [], []
-        for code, name in districts:
-            scored = score_district(scheme, {k: v[0].get(code) for k, v in leaves.items()})
-            for leaf in scored["leaves"]:
-                rows.append(dict(run_id=aid, district_code=code, indicator=leaf["indicator"], value=leaf["value"],
-                                 score=leaf["score"], max_score=leaf["max_score"],
-                                 evidence_json=dumps(leaves[leaf["indicator"]][1].get(code, {}))))
-            rows.append(dict(run_id=aid, district_code=code, indicator="total", value=None, score=scored["total"],
-                             max_score=100.0, evidence_json=dumps({"grade": scored["grade"],
-                                                                  "points_with_data": scored["points_with_data"]})))
-            table.append({"district_code": code, "district": name,  # a leaf without records is blank, not 0
-                          **{lf["indicator"]: None if lf["value"] is None else lf["score"] for lf in scored["leaves"]},
-                          "total": scored["total"], "grade": scored["grade"]})
-        conn.execute(schema.assessment_scores.insert(), rows)
+        run_id = resolve_run(conn, run) if run is not None else rows_of.newest_run_of_year(conn, year)
+        leaves = _leaves(conn, year, run_id)
+        districts = reference.districts_in_order(conn)
+        aid = rows_of.add_assessment(conn, year=year, scheme_version=scheme.version,
+                                     scheme_json=dumps(scheme.as_dict()), monitoring_run_id=run_id,
+                                     recorded_at=at, recorded_by=by)
+        rows, table = _score_rows(scheme, aid, districts, leaves)
+        rows_of.add_scores(conn, rows)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "assessment.run", "assessment", aid, None,
               {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
@@ -227,14 +219,13 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
 
 
 def get_assessment(db: str | None, assessment_id: int) -> dict:
-    a, s = schema.assessment_runs, schema.assessment_scores
+    """An assessment's head and its score rows (``evidence`` decoded), in the order stored."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        head = conn.execute(select(a).where(a.c.id == assessment_id)).first()
+        head = rows_of.assessment_head(conn, assessment_id)
         if head is None:
             raise InputError(f"assessment {assessment_id} does not exist")
-        scores = [dict(r._mapping) for r in conn.execute(select(s).where(s.c.run_id == assessment_id)
-                                                         .order_by(s.c.id))]
+        scores = rows_of.scores_of(conn, assessment_id)
     for r in scores:
         r["evidence"] = json.loads(r.pop("evidence_json"))
     return {"head": dict(head._mapping), "scores": scores}

@@ -9,65 +9,19 @@ supervision, stations) carry ``rows=None`` and a sentence saying so — never ze
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from shuibao.errors import InputError
 from shuibao.io import raster as rio
 from shuibao.io import vector
-from shuibao.monitoring.units import GRADES, GRADES_ZH, LOSS
+from shuibao.monitoring.units import LOSS
+from shuibao.reports.bulletin_model import Bulletin, DistrictSheet, Maps, Section
 from shuibao.services.monitoring.runs import check_run_file, compare_runs, get_run, list_runs, run_file_path
 
 LEVEL_ZH = {"city": "全市", "region": "区域", "three_gorges": "三峡库区", "district": "区县", "outside": "区县边界外"}
 DIRECTION_ZH = {"reached": "已达目标", "toward": "向目标靠近", "away": "偏离目标", "unchanged": "持平", "n/a": "—"}
-
-
-@dataclass(frozen=True)
-class Section:
-    """A part of the bulletin fed by records the platform may not have yet."""
-
-    key: str
-    title: str
-    rows: list[dict] | None  # None: no records of this kind exist
-    absent: str = ""  # what the bulletin says when rows is None
-
-
-@dataclass
-class Maps:
-    """What the maps are drawn from: the run's own files (checked against its provenance)."""
-
-    grades: np.ndarray | None = None  # decimated grade raster, 0 = nodata
-    extent: tuple | None = None
-    district_geoms: list | None = None  # in the run's CRS, in the order of ``district_codes``
-    district_codes: list[str] | None = None
-    missing: str | None = None  # why there are no maps
-    grade_path: Path | None = None  # the grade raster read (district sheets crop it again)
-
-
-@dataclass
-class Bulletin:
-    run: dict  # info of the run reported on
-    previous: dict | None  # info of the run compared with, if any
-    city: dict
-    regions: list[dict]
-    three_gorges: dict | None
-    districts: list[dict]
-    outside: dict | None
-    landuse: list[dict]
-    changes: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, code) → change row
-    sections: list[Section] = field(default_factory=list)
-    provenance: dict = field(default_factory=dict)
-    members: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # (level, code) → its districts
-    maps: Maps = field(default_factory=Maps)
-    trend: list[tuple[int, int, float]] = field(default_factory=list)  # (year, run id, city rate %)
-    grades: tuple = tuple(zip(GRADES, GRADES_ZH))
-    loss_grades: tuple = LOSS
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.run["synthetic"] or (self.previous and self.previous["synthetic"]))
+__all__ = ["Bulletin", "DistrictSheet", "Maps", "Section", "bulletin_data", "district_names", "district_sheets",
+           "write_bulletin_report", "write_district_reports"]
 
 
 def _with_shares(row: dict) -> dict:
@@ -169,25 +123,6 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},
     )
-
-
-@dataclass
-class DistrictSheet:
-    """One district's page: its row, its change since the previous run, and its part of the grade map."""
-
-    run: dict
-    previous: dict | None
-    unit: dict
-    change: dict | None
-    grades: np.ndarray | None = None
-    extent: tuple | None = None
-    outline: object | None = None  # the district polygon in the run's CRS
-    missing: str | None = None
-    grade_names: tuple = tuple(zip(GRADES, GRADES_ZH))
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.run["synthetic"] or (self.previous and self.previous["synthetic"]))
 
 
 def district_names(db: str | None, run_ref: str) -> list[str]:

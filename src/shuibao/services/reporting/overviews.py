@@ -14,11 +14,18 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError, NotFoundError
 from shuibao.io.steps import sha256
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import (
+    assessment as assessment_rows,
+    overviews as page_rows,
+    reference,
+    stations as station_rows,
+    warnings as warning_rows,
+)
 from shuibao.supervision.cases import State
 from shuibao.supervision.model import (
     CATEGORY_ZH,
@@ -27,7 +34,7 @@ from shuibao.supervision.model import (
     ProjectStatus,
     case_category_label,
 )
-from shuibao.services.supervision.cases import _views
+from shuibao.services.supervision.case_views import case_views
 from shuibao.services.supervision.common import district_lookup
 
 MAX_PAGE = 500
@@ -43,11 +50,6 @@ def _district_code(conn: Connection, name_or_code: str) -> str:
     if code is None:
         raise NotFoundError(f"district {name_or_code!r} is not known (use a name or code of `shuibao plan districts`)")
     return code
-
-
-def _district_names(conn: Connection) -> dict[str, str]:
-    d = schema.districts
-    return dict(conn.execute(select(d.c.code, d.c.name)).all())
 
 
 def _status_zh(status: str) -> str:
@@ -78,7 +80,7 @@ def project_list(db: str | None, *, district: str | None = None, status: str | N
         needle = q.strip().casefold()
         rows = [r for r in rows if needle in r["code"].casefold() or needle in r["name"].casefold()]
     with Store(db) as store, store.reading() as conn:
-        names = _district_names(conn)
+        names = page_rows.district_names(conn)
     items = []
     for r in rows[offset:offset + limit]:
         codes = r["district_codes"].split(",")
@@ -90,40 +92,27 @@ def project_list(db: str | None, *, district: str | None = None, status: str | N
     return {"total": len(rows), "limit": limit, "offset": offset, "items": items}
 
 
-def _latest_analyses(conn: Connection) -> list[int]:
-    """The newest compliance analysis of each period."""
-    t = schema.compliance_runs
-    return [int(r[0]) for r in conn.execute(select(func.max(t.c.id)).group_by(t.c.period))]
-
-
 def project_overview(db: str | None, code: str, *, as_of: date | None = None) -> dict:
     """A project: its fields, responsibility areas (every version), lifecycle events with before/after, the
     compliance findings naming it (the newest analysis of each period), its cases, fees and acceptance filing."""
     from shuibao.services.supervision.programs import fee_ledger
 
-    p, a, e = schema.projects, schema.responsibility_areas, schema.project_events
     as_of = as_of or date.today()
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        row = conn.execute(select(p).where(p.c.code == code)).first()
+        row = page_rows.project_by_code(conn, code)
         if row is None:
             raise NotFoundError(f"project {code!r} is not known")
         project = dict(row._mapping)
         pid = project["id"]
-        names = _district_names(conn)
-        areas = [dict(r._mapping) for r in conn.execute(
-            select(a.c.fid, a.c.version, a.c.area_kind, a.c.area_m2, a.c.repaired, a.c.recorded_at, a.c.superseded_at)
-            .where(a.c.project_id == pid).order_by(a.c.version))]
+        names = page_rows.district_names(conn)
+        areas = page_rows.project_areas(conn, pid)
         events = [{**{k: v for k, v in r._mapping.items() if k not in ("before_json", "after_json")},
                    "before": _loads(r.before_json), "after": _loads(r.after_json)}
-                  for r in conn.execute(select(e).where(e.c.project_id == pid).order_by(e.c.id))]
-        analyses = _latest_analyses(conn)
-        f, dp, cr = schema.compliance_findings, schema.disturbance_patches, schema.compliance_runs
+                  for r in page_rows.project_events(conn, pid)]
+        analyses = page_rows.latest_analyses(conn)
         findings = []
-        for m in (x._mapping for x in conn.execute(
-                select(f, dp.c.patch_code, dp.c.period, dp.c.image_date, dp.c.district_code, cr.c.rules_version)
-                .join(dp, dp.c.fid == f.c.patch_fid).join(cr, cr.c.id == f.c.run_id)
-                .where(f.c.project_id == pid, f.c.run_id.in_(analyses)).order_by(f.c.run_id.desc(), dp.c.patch_code))):
+        for m in page_rows.project_findings_of_patches(conn, pid, analyses):
             findings.append({"analysis_id": m["run_id"], "period": m["period"], "patch_fid": m["patch_fid"],
                              "patch_code": m["patch_code"], "image_date": m["image_date"],
                              "district_code": m["district_code"], "category": m["category"],
@@ -132,20 +121,13 @@ def project_overview(db: str | None, code: str, *, as_of: date | None = None) ->
                              "outside_m2": m["outside_m2"], "outside_share": m["outside_share"],
                              "distance_m": m["distance_m"], "reason": m["reason"],
                              "rules_version": m["rules_version"]})
-        pf = schema.compliance_project_findings
-        project_findings = [{**dict(r._mapping), "evidence": json.loads(r.evidence_json)} for r in conn.execute(
-            select(pf.c.run_id.label("analysis_id"), pf.c.finding, pf.c.status, pf.c.reason, pf.c.evidence_json)
-            .where(pf.c.project_id == pid, pf.c.run_id.in_(analyses)).order_by(pf.c.run_id.desc()))]
+        project_findings = [{**dict(r._mapping), "evidence": json.loads(r.evidence_json)}
+                            for r in page_rows.project_level_findings(conn, pid, analyses)]
         for r in project_findings:
             r.pop("evidence_json")
-        heads = conn.execute(select(schema.cases).where(schema.cases.c.project_id == pid)
-                             .order_by(schema.cases.c.id)).all()
-        cases = [_case_row(v) for v in _views(conn, heads, as_of)]
+        cases = [_case_row(v) for v in case_views(conn, page_rows.cases_of_project(conn, pid), as_of)]
         fees = [r for r in fee_ledger(conn, as_of) if r["project_id"] == pid]
-        af, av = schema.acceptance_filings, schema.acceptance_verifications
-        acceptance = [dict(r._mapping) for r in conn.execute(
-            select(af.c.id, af.c.filed_on, af.c.reference, af.c.sample_id, av.c.verified_on, av.c.result, av.c.notes)
-            .join(av, av.c.filing_id == af.c.id, isouter=True).where(af.c.project_id == pid).order_by(af.c.id))]
+        acceptance = page_rows.acceptance_of_project(conn, pid)
     codes = project["district_codes"].split(",")
     project.update(status_zh=_status_zh(project["status"]), district_codes=codes,
                    districts=[{"code": c, "name": names.get(c, c)} for c in codes])
@@ -168,33 +150,18 @@ def district_overview(db: str | None, name_or_code: str, *, as_of: date | None =
     its open cases, its treatment progress (专栏3) and its newest assessment score."""
     from shuibao.services.governance.treatment import progress
 
-    d, r, u, t = schema.districts, schema.regions, schema.monitoring_units, schema.monitoring_runs
     as_of = as_of or date.today()
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         code = _district_code(conn, name_or_code)
-        head = conn.execute(select(d.c.code, d.c.name, d.c.full_name, d.c.name_en, d.c.adcode, d.c.kind,
-                                   d.c.region_code, r.c.name.label("region"), d.c.three_gorges)
-                            .join(r, r.c.code == d.c.region_code).where(d.c.code == code)).one()
-        pt = schema.plan_targets
-        plan = conn.execute(select(pt.c.rate_2020_pct, pt.c.target_2025_pct).where(pt.c.district_code == code)).first()
-        trend = [dict(x._mapping) for x in conn.execute(
-            select(t.c.id.label("run_id"), t.c.name.label("run_name"), t.c.year, t.c.synthetic, u.c.id.label("unit_id"),
-                   u.c.total_km2, u.c.slight_km2, u.c.loss_km2, u.c.rate_pct, u.c.target_2025_pct, u.c.gap_pp,
-                   u.c.gap_km2).join(t, t.c.id == u.c.run_id)
-            .where(u.c.level == "district", u.c.code == code).order_by(t.c.id))]
-        latest_run = conn.execute(select(func.max(t.c.id))).scalar()
-        p = schema.projects
-        statuses = Counter(x.status for x in conn.execute(select(p.c.status, p.c.district_codes))
-                           if code in x.district_codes.split(","))
-        heads = conn.execute(select(schema.cases).where(schema.cases.c.district_code == code)
-                             .order_by(schema.cases.c.id)).all()
-        open_cases = [c for c in (_case_row(v) for v in _views(conn, heads, as_of)) if c["open"]]
-        ar, sc = schema.assessment_runs, schema.assessment_scores
-        score = conn.execute(select(ar.c.id, ar.c.year, sc.c.score, sc.c.evidence_json)
-                             .join(sc, sc.c.run_id == ar.c.id)
-                             .where(sc.c.district_code == code, sc.c.indicator == "total")
-                             .order_by(ar.c.id.desc()).limit(1)).first()
+        head = page_rows.district_head(conn, code)
+        plan = page_rows.district_plan_target(conn, code)
+        trend = page_rows.district_trend(conn, code)
+        latest_run = page_rows.newest_run_id(conn)
+        statuses = Counter(x.status for x in page_rows.project_statuses(conn) if code in x.district_codes.split(","))
+        heads = page_rows.cases_of_district(conn, code)
+        open_cases = [c for c in (_case_row(v) for v in case_views(conn, heads, as_of)) if c["open"]]
+        score = assessment_rows.newest_total(conn, code)
     treatment = progress(db)
     return {
         "district": dict(head._mapping),
@@ -217,12 +184,10 @@ def run_detail(db: str | None, ref: str) -> dict:
     """A run: its info, spec, grid, provenance, unit and land-use tables."""
     from shuibao.services.monitoring.runs import get_run, resolve_run
 
-    t = schema.monitoring_runs
     data = get_run(db, ref)
     with Store(db) as store, store.reading() as conn:
         rid = resolve_run(conn, str(data["info"].id))
-        row = conn.execute(select(t.c.spec_json, t.c.spec_path, t.c.grid_crs, t.c.rows, t.c.cols, t.c.valid_cells)
-                           .where(t.c.id == rid)).one()
+        row = page_rows.run_fields(conn, rid)
     return {"info": data["info"].__dict__, "spec": json.loads(row.spec_json), "spec_path": row.spec_path,
             "grid": {"crs": row.grid_crs, "rows": row.rows, "cols": row.cols, "valid_cells": row.valid_cells,
                      "cell_size_m": data["info"].cell_size_m},
@@ -304,16 +269,11 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
     and each indicator's score — blank (None) where the district has no records for it."""
     from shuibao.services.assessment.responsibility import get_assessment
 
-    a = schema.assessment_runs
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        q = select(func.max(a.c.id))
-        if year is not None:
-            q = q.where(a.c.year == year)
-        aid = conn.execute(q).scalar()
-        years = sorted({int(y) for y in conn.execute(select(a.c.year).distinct()).scalars()})
-        d = schema.districts
-        districts = conn.execute(select(d.c.code, d.c.name).order_by(d.c.seq)).all()
+        aid = assessment_rows.newest_assessment_id(conn, year)
+        years = assessment_rows.assessed_years(conn)
+        districts = reference.districts_in_order(conn)
     if aid is None:
         raise NotFoundError("no assessment is stored" + (f" for {year}" if year is not None else "")
                             + ": run `shuibao assess run YEAR` first")
@@ -355,11 +315,10 @@ def stations_overview(db: str | None, year: int | None = None) -> dict:
     """The station registry, each with its annual summary of ``year`` (default: the newest year observed)."""
     from shuibao.services.stations.records import annual_summary, list_stations
 
-    o = schema.station_observations
     if year is None:
         with Store(db) as store, store.reading() as conn:
             store.require_current(conn)
-            last = conn.execute(select(func.max(o.c.obs_date))).scalar()
+            last = station_rows.newest_observation_date(conn)
         year = None if last is None else (last.year if isinstance(last, date) else int(str(last)[:4]))
     summary = {r["station"]: r for r in annual_summary(db, year)} if year else {}
     return {"year": year, "stations": [{**s, "summary": summary.get(s["code"])} for s in list_stations(db)]}
@@ -370,18 +329,13 @@ def warning_of_day(db: str | None, day: date | None = None) -> dict:
     """The newest warning stored for ``day`` (default: the newest of all) with its footprints and hits."""
     from shuibao.services.stations.rain_warning import warning_hits
 
-    w, fp = schema.warning_runs, schema.warning_footprints
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        q = select(func.max(w.c.id))
-        if day is not None:
-            q = q.where(w.c.rain_date == day)
-        wid = conn.execute(q).scalar()
+        wid = warning_rows.newest_warning_id(conn, day)
         if wid is None:
             raise NotFoundError("no warning is stored" + (f" for {day.isoformat()}" if day else ""))
-        head = dict(conn.execute(select(w).where(w.c.id == wid)).one()._mapping)
-        footprints = [dict(r._mapping) for r in conn.execute(
-            select(fp.c.level, fp.c.threshold_mm, fp.c.area_km2).where(fp.c.run_id == wid).order_by(fp.c.fid))]
+        head = warning_rows.warning_head(conn, wid)
+        footprints = warning_rows.footprint_levels(conn, wid)
     head["parameters"] = json.loads(head.pop("parameters_json"))
     hits = warning_hits(db, wid)
     for h in hits:

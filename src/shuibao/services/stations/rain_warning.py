@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import shapely
 from rasterio.features import rasterize
 from rasterio.transform import Affine
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shuibao.errors import DataError, InputError
 from shuibao.grid import GridSpec
@@ -26,17 +26,27 @@ from shuibao.io import raster as rio
 from shuibao.io.features import FeatureSet, write_features
 from shuibao.io.vector import polygonize, to_crs, zone_labels
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
-from shuibao.store import Store, schema
-from shuibao.stations.warning import WarningRules, level_raster, load_warning_rules
-from shuibao.services.supervision.cases import _views
+from shuibao.store import Store
+from shuibao.store.repositories import cases as case_rows, reference, stations as station_rows, warnings as warning_rows
+from shuibao.stations.warning import (
+    TASKS,
+    WarningRules,
+    case_at_risk,
+    erosion_areas,
+    footprint_areas,
+    footprint_masks,
+    high_grade_cells,
+    inspection_task,
+    level_raster,
+    load_warning_rules,
+    project_at_risk,
+    touched_level,
+)
+from shuibao.services.supervision.case_views import case_views
 from shuibao.services.supervision.projects import current_areas
 from shuibao.services.supervision.common import actor as who, dumps, now
 
-TASKS = {
-    "project": "暴雨后现场检查：拦挡、排水、临时覆盖等水土保持措施是否完好，有无水土流失危害",
-    "case": "暴雨后核查案件现场：违法扰动区域有无新增水土流失及危害",
-    "erosion_area": "暴雨后巡查高强度侵蚀区：沟蚀、崩塌、滑坡及泥沙淤积情况",
-}
+__all__ = ["TASKS", "WarningResult", "warn", "export_warning", "warning_hits"]
 
 
 @dataclass
@@ -64,16 +74,14 @@ def _grid_from_stations(conn: Connection, day: date, rules: WarningRules) -> tup
 
     from shuibao.core.csle import idw
 
-    s, o = schema.stations, schema.station_observations
-    rows = conn.execute(select(s.c.code, s.c.lon, s.c.lat, o.c.value).join(o, o.c.station_id == s.c.id).where(
-        o.c.variable == "rain_mm", o.c.obs_date == day, o.c.flag == "ok", s.c.lon.is_not(None))).all()
+    rows = station_rows.rain_of_day(conn, day)
     if not rows:
         raise InputError(f"no station has a quality-checked rain observation for {day}; import observations "
                          "(`shuibao stations observations`) or give a rain grid")
     pts = np.array(to_crs([shapely.Point(r.lon, r.lat) for r in rows], "EPSG:4490", EQUAL_AREA_CRS.to_wkt()))
     xy = np.array([[p.x, p.y] for p in pts])
     cell = rules.station_grid_m
-    bounds = conn.execute(select(schema.district_boundaries.c.geom)).scalars().all()
+    bounds = reference.boundary_geoms(conn)
     if bounds:
         minx, miny, maxx, maxy = shapely.total_bounds(to_crs(bounds, "EPSG:4490", EQUAL_AREA_CRS.to_wkt()))
     else:
@@ -125,7 +133,7 @@ def _erosion_hits(conn: Connection, footprints: list, rules: WarningRules, run_r
         run_id = resolve_run(conn, run_ref)
     except InputError as exc:
         return [], f"erosion areas not assessed: {exc}"
-    run = conn.execute(select(schema.monitoring_runs).where(schema.monitoring_runs.c.id == run_id)).one()
+    run = warning_rows.monitoring_run_row(conn, run_id)
     folder = Path(run.output_dir) / "rasters"
     grade_path, shed_path = folder / "grade.tif", folder / "watersheds.tif"
     if not grade_path.exists() or not shed_path.exists():
@@ -133,26 +141,55 @@ def _erosion_hits(conn: Connection, footprints: list, rules: WarningRules, run_r
     grade = rio.read_raster(grade_path, "grade")
     sheds = rio.read_band(shed_path)
     levels = zone_labels([g for _, g in footprints], "EPSG:4490", grade.grid)  # later (higher) levels win
-    high = (grade.data >= rules.high_grade_min) & grade.valid & (levels > 0) & (sheds > 0)
+    high = high_grade_cells(grade.data, grade.valid, levels, sheds, rules)
     if not high.any():
         return [], None
     cell_km2 = abs(grade.grid.transform[0] * grade.grid.transform[4]) / 1e6
-    w = schema.monitoring_watersheds
-    names = {r.label: r for r in conn.execute(select(w.c.label, w.c.code, w.c.name, w.c.district_code)
-                                              .where(w.c.run_id == run_id))}
+    names = warning_rows.watershed_names(conn, run_id)
     hits = []
-    labels, lv, gr = sheds[high], levels[high], grade.data[high]
-    for label in np.unique(labels):
-        sel = labels == label
+    for label, level_index, by_grade, high_km2 in erosion_areas(sheds[high], levels[high], grade.data[high], cell_km2):
         info = names.get(int(label))
-        by_grade = {int(g): round(float((gr[sel] == g).sum() * cell_km2), 4) for g in np.unique(gr[sel])}
-        hits.append(dict(target_kind="erosion_area", target_id=int(label), level_index=int(lv[sel].max()) - 1,
+        hits.append(dict(target_kind="erosion_area", target_id=int(label), level_index=level_index,
                          target_label=f"小流域 {info.code if info else label}" + (f" {info.name}" if info and info.name
                                                                                  else ""),
                          district_code=info.district_code if info else None, rain_mm=None,
-                         details={"monitoring_run": run_id, "high_grade_km2": round(sum(by_grade.values()), 4),
-                                  "by_grade_km2": by_grade}))
+                         details={"monitoring_run": run_id, "high_grade_km2": high_km2, "by_grade_km2": by_grade}))
     return hits, None
+
+
+def _footprints(rain: np.ndarray, grid: GridSpec, rules: WarningRules) -> tuple[np.ndarray, list, dict]:
+    """The level raster, the footprint (multi)polygon of each reached level (EPSG:4490) and their km²."""
+    levels = level_raster(rain, rules.levels)
+    cell_km2 = abs(grid.transform[0] * grid.transform[4]) / 1e6
+    footprints = []
+    for i, mask in footprint_masks(levels, rules):
+        polys = polygonize(mask, grid, dst_crs="EPSG:4490")
+        if 1 in polys:
+            footprints.append((i, polys[1]))
+    return levels, footprints, footprint_areas(levels, rules, [i for i, _ in footprints], cell_km2)
+
+
+def _store_warning(conn: Connection, rules: WarningRules, rain_date: date, source: str, footprints: list,
+                   area: dict, hits: list[dict], by: str, at) -> tuple[int, list[dict]]:
+    """The warning run, its footprints and its hits (each given its level and task); returns (id, hits)."""
+    run_id = warning_rows.add_warning_run(
+        conn, rain_date=rain_date, source=source, thresholds_version=rules.version,
+        parameters_json=dumps(rules.parameters()), monitoring_run_id=None, recorded_at=at, recorded_by=by)
+    for i, geom in footprints:
+        lv = rules.levels[i]
+        warning_rows.add_footprint(conn, run_id=run_id, level=lv.key, threshold_mm=lv.threshold_mm,
+                                   area_km2=area[lv.key], geom=geom)
+    rows = []
+    for h in hits:
+        lv = rules.levels[h.pop("level_index")]
+        task, due = inspection_task(h["target_kind"], lv, rain_date)
+        h.update(run_id=run_id, level=lv.key, task=task, task_due_on=due)
+        rows.append(h)
+    warning_rows.add_hits(conn, [dict(
+        run_id=run_id, level=h["level"], target_kind=h["target_kind"], target_id=h["target_id"],
+        target_label=h["target_label"], district_code=h["district_code"], rain_mm=h["rain_mm"],
+        details_json=dumps(h["details"]), task=h["task"], task_due_on=h["task_due_on"]) for h in rows])
+    return run_id, rows
 
 
 def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rules_path: Path | None = None,
@@ -178,40 +215,14 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
         else:
             rain, grid, n_stations = _grid_from_stations(conn, rain_date, rules)
             source = f"stations:{n_stations}"
-        levels = level_raster(rain, rules.levels)
-        cell_km2 = abs(grid.transform[0] * grid.transform[4]) / 1e6
-        footprints = []
-        for i, lv in enumerate(rules.levels):
-            polys = polygonize((levels >= i + 1).astype(np.int32), grid, dst_crs="EPSG:4490")
-            if 1 in polys:
-                footprints.append((i, polys[1]))
-        area = {rules.levels[i].key: round(float((levels >= i + 1).sum() * cell_km2), 3) for i, _ in footprints}
+        levels, footprints, area = _footprints(rain, grid, rules)
         hits, notes = [], []
         if footprints:
             hits += _site_hits(conn, rain, levels, grid, rain_date)
             erosion, note = _erosion_hits(conn, footprints, rules, run) if run else ([], "erosion areas not assessed")
             hits += erosion
             notes += [note] if note else []
-        run_id = conn.execute(schema.warning_runs.insert().values(
-            rain_date=rain_date, source=source, thresholds_version=rules.version,
-            parameters_json=dumps(rules.parameters()), monitoring_run_id=None, recorded_at=at,
-            recorded_by=by)).inserted_primary_key[0]
-        for i, geom in footprints:
-            lv = rules.levels[i]
-            conn.execute(schema.warning_footprints.insert().values(run_id=run_id, level=lv.key,
-                                                                   threshold_mm=lv.threshold_mm,
-                                                                   area_km2=area[lv.key], geom=geom))
-        rows = []
-        for h in hits:
-            lv = rules.levels[h.pop("level_index")]
-            h.update(run_id=run_id, level=lv.key, task=TASKS[h["target_kind"]],
-                     task_due_on=rain_date + timedelta(days=lv.task_days))
-            rows.append(h)
-        if rows:
-            conn.execute(schema.warning_hits.insert(), [dict(
-                run_id=run_id, level=h["level"], target_kind=h["target_kind"], target_id=h["target_id"],
-                target_label=h["target_label"], district_code=h["district_code"], rain_mm=h["rain_mm"],
-                details_json=dumps(h["details"]), task=h["task"], task_due_on=h["task_due_on"]) for h in rows])
+        run_id, rows = _store_warning(conn, rules, rain_date, source, footprints, area, hits, by, at)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "warning.run", "warning_run", run_id, None,
               {"rain_date": rain_date, "source": source, "footprints_km2": area, "hits": len(rows)})
@@ -223,14 +234,14 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
 
 def _site_hits(conn: Connection, rain: np.ndarray, levels: np.ndarray, grid: GridSpec, day: date) -> list[dict]:
     """Projects under construction and open cases whose footprint touches a warned cell."""
-    projects = [p for p in current_areas(conn) if p["status"] == "under_construction" and p["geom"] is not None]
+    projects = [p for p in current_areas(conn) if project_at_risk(p["status"]) and p["geom"] is not None]
     targets = [("project", p["id"], f"{p['code']} {p['name']}", p["district_codes"].split(",")[0], p["geom"],
                 {"builder": p["builder"], "status": p["status"]}) for p in projects]
-    heads = conn.execute(select(schema.cases)).all()
+    heads = case_rows.all_cases(conn)
     areas = {p["id"]: p["geom"] for p in current_areas(conn)}
-    patch_geoms = dict(conn.execute(select(schema.disturbance_patches.c.fid, schema.disturbance_patches.c.geom)).all())
-    for v in _views(conn, heads, day, until=day):
-        if v.state == "closed":
+    patch_geoms = case_rows.patch_geoms(conn)
+    for v in case_views(conn, heads, day, until=day):
+        if not case_at_risk(v.state):
             continue
         h = v.header
         geom = patch_geoms.get(h["patch_fid"]) if h["patch_fid"] else areas.get(h["project_id"])
@@ -243,10 +254,11 @@ def _site_hits(conn: Connection, rain: np.ndarray, levels: np.ndarray, grid: Gri
     maxima = _touched(in_grid, [levels.astype(np.float64), rain], grid)
     hits = []
     for t, m in zip(targets, maxima):
-        if m is None or not m[0] or m[0] < 1:  # outside the grid, or no warned cell touched
+        level_index = None if m is None else touched_level(m[0])
+        if level_index is None:  # outside the grid, or no warned cell touched
             continue
         hits.append(dict(target_kind=t[0], target_id=t[1], target_label=t[2], district_code=t[3],
-                         level_index=int(m[0]) - 1, rain_mm=None if m[1] is None else round(m[1], 1), details=t[5]))
+                         level_index=level_index, rain_mm=None if m[1] is None else round(m[1], 1), details=t[5]))
     return hits
 
 
@@ -259,8 +271,7 @@ def export_warning(db: str | None, run_id: int, out: Path) -> list[Path]:
         return [write_csv_rows(out, ["level", "target_kind", "target_id", "target_label", "district_code", "rain_mm",
                                      "task", "task_due_on", "details_json"], rows)]
     with Store(db) as store, store.reading() as conn:
-        fp = [dict(r._mapping) for r in conn.execute(select(schema.warning_footprints)
-                                                     .where(schema.warning_footprints.c.run_id == run_id))]
+        fp = warning_rows.footprints_of(conn, run_id)
     layers = [FeatureSet("footprints", [{k: r[k] for k in ("level", "threshold_mm", "area_km2")} for r in fp],
                          [r["geom"] for r in fp])]
     if rows:
@@ -270,13 +281,12 @@ def export_warning(db: str | None, run_id: int, out: Path) -> list[Path]:
 
 
 def warning_hits(db: str | None, run_id: int) -> list[dict]:
-    t = schema.warning_hits
+    """The sites and tasks of a stored warning (``details`` decoded), by kind and label."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        if conn.execute(select(schema.warning_runs.c.id).where(schema.warning_runs.c.id == run_id)).first() is None:
+        if not warning_rows.warning_exists(conn, run_id):
             raise InputError(f"warning {run_id} does not exist")
-        rows = [dict(r._mapping) for r in conn.execute(select(t).where(t.c.run_id == run_id)
-                                                       .order_by(t.c.target_kind, t.c.target_label))]
+        rows = warning_rows.hits_of(conn, run_id)
     for r in rows:
         r["details"] = json.loads(r["details_json"])
     return rows

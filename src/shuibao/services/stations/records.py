@@ -17,13 +17,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, select
-
 from shuibao.errors import InputError
 from shuibao.plan.reference import load_reference
 from shuibao.stations.erosivity import R_UNIT, annual_erosivity, days_in_year
 from shuibao.stations.qc import GAP, check_series, gap_days, load_qc_rules
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import stations as station_rows
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer, parse_date
 from shuibao.services.supervision.common import (
     SHOW,
@@ -108,6 +107,60 @@ def _number(text: str, what: str, rep: FeatureReport, lo: float, hi: float) -> f
 
 
 # --------------------------------------------------------------------------- registry
+def _station_record(n: int, row: dict, col: dict[str, str], districts: dict, seen: dict) -> tuple[dict, FeatureReport]:
+    """One CSV row (spreadsheet row ``n``) as a ``stations`` record and its report (rejected with every reason)."""
+    code = _cell(row, col["code"])
+    rep = FeatureReport(n, code)
+    if not code:
+        rep.reject("code: empty")
+    elif code in seen:
+        rep.reject(f"code: {code!r} is also in row {seen[code]}")
+    seen.setdefault(code, n)
+    rec = {"code": code, "name": _cell(row, col["name"]), "kind": KINDS.get(_cell(row, col["kind"]))}
+    if not rec["name"]:
+        rep.reject("name: empty")
+    if rec["kind"] is None:
+        rep.reject(f"kind: {_cell(row, col['kind'])!r} is not one of {', '.join(KINDS)}")
+    rec["district_code"] = districts.get(_cell(row, col["district"]))
+    if rec["district_code"] is None:
+        rep.reject(f"district: {_cell(row, col['district'])!r} is not a district name or code")
+    status = _cell(row, col.get("status")) or "operating"
+    rec["status"] = STATUSES.get(status)
+    if rec["status"] is None:
+        rep.reject(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+    lon, lat = _cell(row, col["lon"]), _cell(row, col["lat"])
+    if lon or lat or rec["status"] != "planned":
+        rec["lon"] = _number(lon, "lon", rep, BOX[0], BOX[2])
+        rec["lat"] = _number(lat, "lat", rep, BOX[1], BOX[3])
+    elev = _cell(row, col.get("elevation_m"))
+    rec["elevation_m"] = _number(elev, "elevation_m", rep, -100, 9000) if elev else None
+    est = _cell(row, col.get("established_on"))
+    try:
+        rec["established_on"] = parse_date(est) if est else None
+    except ValueError:
+        rep.reject(f"established_on: {est!r} is not a date (YYYY-MM-DD)")
+    return rec, rep
+
+
+STATION_FIELDS = ("name", "kind", "district_code", "lon", "lat", "elevation_m", "status", "established_on")
+"""The fields whose change updates a stored station."""
+
+
+def _write_stations(conn, records: list[dict], codes) -> tuple[int, int]:
+    """Insert the new stations, update the changed ones; returns (created, updated)."""
+    stored = station_rows.stations_by_code(conn, list(codes))
+    created = updated = 0
+    for rec in records:
+        old = stored.get(rec["code"])
+        if old is None:
+            station_rows.add_station(conn, **rec, created_at=now())
+            created += 1
+        elif any(getattr(old, k) != v for k, v in rec.items() if k in STATION_FIELDS):
+            station_rows.update_station(conn, old.id, **rec)
+            updated += 1
+    return created, updated
+
+
 def import_stations(db: str | None, path: Path, *, actor: str | None = None, principal=None) -> dict:
     """Add stations from a CSV and update known ones (by code); any rejected row stores nothing.
 
@@ -126,53 +179,12 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None, pri
         districts = district_lookup(conn)
         records, reports, seen = [], [], {}
         for n, row in enumerate(rows if not problems else [], start=2):
-            code = _cell(row, col["code"])
-            rep = FeatureReport(n, code)
-            reports.append(rep)
-            if not code:
-                rep.reject("code: empty")
-            elif code in seen:
-                rep.reject(f"code: {code!r} is also in row {seen[code]}")
-            seen.setdefault(code, n)
-            rec = {"code": code, "name": _cell(row, col["name"]), "kind": KINDS.get(_cell(row, col["kind"]))}
-            if not rec["name"]:
-                rep.reject("name: empty")
-            if rec["kind"] is None:
-                rep.reject(f"kind: {_cell(row, col['kind'])!r} is not one of {', '.join(KINDS)}")
-            rec["district_code"] = districts.get(_cell(row, col["district"]))
-            if rec["district_code"] is None:
-                rep.reject(f"district: {_cell(row, col['district'])!r} is not a district name or code")
-            status = _cell(row, col.get("status")) or "operating"
-            rec["status"] = STATUSES.get(status)
-            if rec["status"] is None:
-                rep.reject(f"status: {status!r} is not one of {', '.join(STATUSES)}")
-            lon, lat = _cell(row, col["lon"]), _cell(row, col["lat"])
-            if lon or lat or rec["status"] != "planned":
-                rec["lon"] = _number(lon, "lon", rep, BOX[0], BOX[2])
-                rec["lat"] = _number(lat, "lat", rep, BOX[1], BOX[3])
-            elev = _cell(row, col.get("elevation_m"))
-            rec["elevation_m"] = _number(elev, "elevation_m", rep, -100, 9000) if elev else None
-            est = _cell(row, col.get("established_on"))
-            try:
-                rec["established_on"] = parse_date(est) if est else None
-            except ValueError:
-                rep.reject(f"established_on: {est!r} is not a date (YYYY-MM-DD)")
+            rec, rep = _station_record(n, row, col, districts, seen)
             records.append(rec)
+            reports.append(rep)
         if problems or any(r.status == "rejected" for r in reports):
             raise _refuse("stations", path, problems, reports, None, len(rows))
-        t = schema.stations
-        stored = {r.code: r for r in conn.execute(select(t).where(t.c.code.in_(list(seen))))}
-        created = updated = 0
-        for rec in records:
-            old = stored.get(rec["code"])
-            if old is None:
-                conn.execute(t.insert().values(**rec, created_at=now()))
-                created += 1
-            elif any(getattr(old, k) != v for k, v in rec.items() if k in ("name", "kind", "district_code", "lon",
-                                                                             "lat", "elevation_m", "status",
-                                                                             "established_on")):
-                conn.execute(t.update().where(t.c.id == old.id).values(**rec))
-                updated += 1
+        created, updated = _write_stations(conn, records, seen)
         checked = ValidatedLayer(records, [None] * len(records), reports, [], "EPSG:4490")
         import_id = record_import(conn, "stations", path, "stations", checked, None, now(), by)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
@@ -194,24 +206,113 @@ def register_planned_stations(db: str | None) -> int:
             planned.append(dict(code=f"PLAN-{s.item}-{s.district_code}-{n}", kind=kind, status="planned",
                                 name=f"{s.label}{KIND_ZH[kind]}" + (f"{n}" if s.count > 1 else "") + "（规划）",
                                 district_code=s.district_code, plan_item=f"{s.source}-{s.item}"))
-    t = schema.stations
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        known = set(conn.execute(select(t.c.code).where(t.c.code.like("PLAN-%"))).scalars())
+        known = station_rows.planned_codes(conn)
         new = [dict(p, created_at=now()) for p in planned if p["code"] not in known]
-        if new:
-            conn.execute(t.insert(), new)
+        station_rows.add_stations(conn, new)
     return len(new)
 
 
 def list_stations(db: str | None) -> list[dict]:
-    t = schema.stations
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.code))]
+        return station_rows.all_stations(conn)
 
 
 # --------------------------------------------------------------------------- observations
+def _read_observations(rows: list[dict], col: dict[str, str], ids: dict[str, int]
+                       ) -> tuple[dict[str, list], list[FeatureReport]]:
+    """The readable rows by station (code → [(row, date, value, report)]) and every row's report."""
+    series: dict[str, list] = defaultdict(list)
+    reports: list[FeatureReport] = []
+    for n, row in enumerate(rows, start=2):
+        code, when, text = _cell(row, col["station"]), _cell(row, col["date"]), _cell(row, col["value"])
+        rep = FeatureReport(n, f"{code} {when}")
+        reports.append(rep)
+        if code not in ids:
+            rep.reject(f"station: {code!r} is not a registered station code")
+        try:
+            day = parse_date(when)
+        except ValueError:
+            rep.reject(f"date: {when!r} is not a date (YYYY-MM-DD)")
+        else:
+            latest = date.today() + timedelta(days=FUTURE_DAYS)
+            if day > latest:
+                rep.reject(f"date: {day} is in the future (the latest accepted is {latest}, today + "
+                           f"{FUTURE_DAYS} day)")
+        value = float("nan")
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                rep.reject(f"{col['value']}: {text!r} is not a number")
+        if rep.status != "rejected":
+            series[code].append((n, day, value, rep))
+    return series, reports
+
+
+def _stored_days(conn, series: dict[str, list], ids: dict[str, int], variable: str) -> dict:
+    """(station id, date) → stored row of the stations in ``series``; a stored non-gap day is a conflict."""
+    stored = {}
+    for code in series:
+        for r in station_rows.stored_observations(conn, ids[code], variable):
+            stored[ids[code], r.obs_date] = r
+    for code, recs in series.items():
+        for n, day, value, rep in recs:
+            old = stored.get((ids[code], day))
+            if old is not None and old.flag != GAP:
+                rep.status = "conflict"
+                rep.messages.append(f"{variable} of {code} on {day} is already stored "
+                                    f"({old.flag}, import {old.import_id})")
+    return stored
+
+
+def _flag_notes(recs: list, flags, notes: list[str], counts: dict) -> None:
+    """Count the flags; a duplicate's note names the row kept (and the kept row's the one left out); every
+    non-ok record's report takes its flag and note."""
+    first = {}
+    for i, ((n, day, value, rep), flag) in enumerate(zip(recs, flags)):
+        counts[flag] += 1
+        if flag == "duplicate":
+            k = first[day]
+            said = "no value" if math.isnan(value) else f"{value:g}"
+            notes[i] = f"second record of {day}: row {recs[k][0]} is kept, this one ({said}) is not stored"
+            extra = f"duplicate record in row {n} ({said}) not stored"
+            notes[k] = f"{notes[k]}; {extra}" if notes[k] else extra
+        else:
+            first[day] = i
+        if flag != "ok":
+            rep.status = flag
+            rep.messages.append(notes[i])
+
+
+def _series_rows(sid: int, recs: list, mine: dict, rule, variable: str, counts: dict
+                 ) -> tuple[list[dict], list[dict]]:
+    """QC of one station's new records (its stored ok values join the spike scale): (inserts, gap fills),
+    the gap days of the whole series included."""
+    scale = [r.value for r in mine.values() if r.flag == "ok"]
+    qc = check_series([r[1] for r in recs], [r[2] for r in recs], rule, scale_values=scale)
+    notes = list(qc.notes)
+    _flag_notes(recs, qc.flags, notes, counts)
+    inserts, fills = [], []
+    for i, ((n, day, value, rep), flag) in enumerate(zip(recs, qc.flags)):
+        if flag == "duplicate":
+            continue
+        row = dict(value=None if math.isnan(value) else value, flag=str(flag), flag_note=notes[i] or None,
+                   source_row=n)
+        if day in mine:  # a stored gap day, filled
+            fills.append({"_" + k: v for k, v in dict(row, id=mine[day].id).items()})
+        else:
+            inserts.append(dict(row, station_id=sid, variable=variable, obs_date=day))
+    recorded = list(mine) + [r[1] for r in recs]
+    gaps = [g.item() for g in gap_days(recorded)]
+    counts[GAP] += len([g for g in gaps if g not in mine])
+    inserts += [dict(station_id=sid, variable=variable, obs_date=g, value=None, flag=GAP,
+                     flag_note="no record for this day", source_row=None) for g in gaps if g not in mine]
+    return inserts, fills
+
+
 def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm", report: Path | None = None,
                         actor: str | None = None, rules: Path | None = None, principal=None) -> dict:
     """Store one variable's daily observations (``station,date,value``) with their QC flags.
@@ -235,45 +336,9 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        t, o = schema.stations, schema.station_observations
-        ids = dict(conn.execute(select(t.c.code, t.c.id)).all())
-        series: dict[str, list] = defaultdict(list)  # code → [(row, date, value, report)]
-        reports: list[FeatureReport] = []
-        for n, row in enumerate(rows if not problems else [], start=2):
-            code, when, text = _cell(row, col["station"]), _cell(row, col["date"]), _cell(row, col["value"])
-            rep = FeatureReport(n, f"{code} {when}")
-            reports.append(rep)
-            if code not in ids:
-                rep.reject(f"station: {code!r} is not a registered station code")
-            try:
-                day = parse_date(when)
-            except ValueError:
-                rep.reject(f"date: {when!r} is not a date (YYYY-MM-DD)")
-            else:
-                latest = date.today() + timedelta(days=FUTURE_DAYS)
-                if day > latest:
-                    rep.reject(f"date: {day} is in the future (the latest accepted is {latest}, today + "
-                               f"{FUTURE_DAYS} day)")
-            value = float("nan")
-            if text:
-                try:
-                    value = float(text)
-                except ValueError:
-                    rep.reject(f"{col['value']}: {text!r} is not a number")
-            if rep.status != "rejected":
-                series[code].append((n, day, value, rep))
-        stored = {}  # (station_id, date) → row
-        for code in series:
-            for r in conn.execute(select(o.c.id, o.c.obs_date, o.c.value, o.c.flag, o.c.import_id).where(
-                    o.c.station_id == ids[code], o.c.variable == variable)):
-                stored[ids[code], r.obs_date] = r
-        for code, recs in series.items():
-            for n, day, value, rep in recs:
-                old = stored.get((ids[code], day))
-                if old is not None and old.flag != GAP:
-                    rep.status = "conflict"
-                    rep.messages.append(f"{variable} of {code} on {day} is already stored "
-                                        f"({old.flag}, import {old.import_id})")
+        ids = station_rows.station_ids(conn)
+        series, reports = _read_observations(rows if not problems else [], col, ids)
+        stored = _stored_days(conn, series, ids, variable)
         if problems or any(r.status in ("rejected", "conflict") for r in reports):
             write_report(report, reports, problems)
             raise _refuse("observations", path, problems, reports, report, len(rows))
@@ -281,49 +346,18 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
         inserts, fills, n_rows, dates = [], [], 0, []
         for code, recs in series.items():
             sid = ids[code]
-            mine = {d: r for (s, d), r in stored.items() if s == sid}
-            scale = [r.value for r in mine.values() if r.flag == "ok"]
-            qc = check_series([r[1] for r in recs], [r[2] for r in recs], rule, scale_values=scale)
-            notes, first = list(qc.notes), {}
-            for i, ((n, day, value, rep), flag) in enumerate(zip(recs, qc.flags)):
-                counts[flag] += 1
-                if flag == "duplicate":
-                    k = first[day]
-                    said = "no value" if math.isnan(value) else f"{value:g}"
-                    notes[i] = f"second record of {day}: row {recs[k][0]} is kept, this one ({said}) is not stored"
-                    extra = f"duplicate record in row {n} ({said}) not stored"
-                    notes[k] = f"{notes[k]}; {extra}" if notes[k] else extra
-                else:
-                    first[day] = i
-                if flag != "ok":
-                    rep.status = flag
-                    rep.messages.append(notes[i])
-            for i, ((n, day, value, rep), flag) in enumerate(zip(recs, qc.flags)):
-                if flag == "duplicate":
-                    continue
-                row = dict(value=None if math.isnan(value) else value, flag=str(flag), flag_note=notes[i] or None,
-                           source_row=n)
-                if day in mine:  # a stored gap day, filled
-                    fills.append({"_" + k: v for k, v in dict(row, id=mine[day].id).items()})
-                else:
-                    inserts.append(dict(row, station_id=sid, variable=variable, obs_date=day))
-            recorded = list(mine) + [r[1] for r in recs]
-            gaps = [g.item() for g in gap_days(recorded)]
-            counts[GAP] += len([g for g in gaps if g not in mine])
-            inserts += [dict(station_id=sid, variable=variable, obs_date=g, value=None, flag=GAP,
-                             flag_note="no record for this day", source_row=None) for g in gaps if g not in mine]
+            new, filled = _series_rows(sid, recs, {d: r for (s, d), r in stored.items() if s == sid}, rule,
+                                       variable, counts)
+            inserts += new
+            fills += filled
             n_rows += len(recs)
             dates += [r[1] for r in recs]
         write_report(report, [r for r in reports if r.status != "ok"], problems)
         checked = ValidatedLayer([{}] * n_rows, [None] * n_rows, [r for r in reports if r.status != "ok"], [], None)
         import_id = record_import(conn, "observations", path, variable, checked, f"{min(dates)}/{max(dates)}",
                                   now(), by)
-        if inserts:
-            conn.execute(o.insert(), [dict(r, import_id=import_id) for r in inserts])
-        if fills:
-            conn.execute(o.update().where(o.c.id == bindparam("_id")).values(
-                {**{k: bindparam("_" + k) for k in ("value", "flag", "flag_note", "source_row")},
-                 "import_id": import_id}), fills)
+        station_rows.add_observations(conn, [dict(r, import_id=import_id) for r in inserts])
+        station_rows.fill_observations(conn, fills, import_id)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "observations.import", "import", import_id, None,
               {"variable": variable, "rows": n_rows, "stations": len(series), "filled_gaps": len(fills),
@@ -333,10 +367,6 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
 
 
 # --------------------------------------------------------------------------- reading
-def _year_filter(q, col, year: int | None):
-    return q if year is None else q.where(col >= date(year, 1, 1), col <= date(year, 12, 31))
-
-
 def qc_report(db: str | None, *, station: str | None = None, year: int | None = None,
               variable: str = "rain_mm") -> list[dict]:
     """Every non-ok observation (station, date, value, flag, note), gaps included, in station and date order.
@@ -344,18 +374,12 @@ def qc_report(db: str | None, *, station: str | None = None, year: int | None = 
     Duplicate records cannot be stored (one row per station, variable and day); they are read
     back from the reports of the imports that met them.
     """
-    t, o, imp = schema.stations, schema.station_observations, schema.supervision_imports
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        if station is not None and conn.execute(select(t.c.id).where(t.c.code == station)).first() is None:
+        if station is not None and not station_rows.station_registered(conn, station):
             raise InputError(f"station {station!r} is not registered")
-        q = (select(t.c.code.label("station"), o.c.obs_date.label("date"), o.c.value, o.c.flag,
-                    o.c.flag_note.label("note"), o.c.source_row, o.c.import_id)
-             .join(t, t.c.id == o.c.station_id).where(o.c.variable == variable, o.c.flag != "ok"))
-        q = _year_filter(q, o.c.obs_date, year)
-        rows = [dict(r._mapping) for r in conn.execute(q if station is None else q.where(t.c.code == station))]
-        for imp_id, text in conn.execute(select(imp.c.id, imp.c.report_json).where(
-                imp.c.kind == "observations", imp.c.layer == variable)):
+        rows = station_rows.flagged_observations(conn, variable, year, station)
+        for imp_id, text in station_rows.observation_reports(conn, variable):
             for r in json.loads(text):
                 if r["status"] != "duplicate":
                     continue
@@ -379,12 +403,9 @@ def annual_summary(db: str | None, year: int, *, variable: str = "rain_mm", rule
 
     rule = load_qc_rules(rules).rule(variable)
     params = r_model() if variable == "rain_mm" else None
-    t, o = schema.stations, schema.station_observations
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        q = (select(t.c.code, t.c.name, t.c.kind, t.c.district_code, o.c.obs_date, o.c.value, o.c.flag)
-             .join(t, t.c.id == o.c.station_id).where(o.c.variable == variable).order_by(t.c.code, o.c.obs_date))
-        data = conn.execute(_year_filter(q, o.c.obs_date, year)).all()
+        data = station_rows.series_of_year(conn, variable, year)
     groups: dict[str, list] = defaultdict(list)
     for r in data:
         groups[r.code].append(r)
@@ -415,12 +436,9 @@ def export_rain(db: str | None, year: int, out_csv: Path, *, left_out: list[str]
 
     Stations without coordinates are left out: logged, and appended to ``left_out`` if given.
     """
-    t, o = schema.stations, schema.station_observations
-    q = (select(t.c.code, t.c.lon, t.c.lat, o.c.obs_date, o.c.value).join(t, t.c.id == o.c.station_id)
-         .where(o.c.variable == "rain_mm", o.c.flag == "ok").order_by(t.c.code, o.c.obs_date))
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        data = conn.execute(_year_filter(q, o.c.obs_date, year)).all()
+        data = station_rows.ok_rain(conn, year)
     skipped = sorted({r.code for r in data if r.lon is None or r.lat is None})
     if skipped:
         log.warning("export-rain %s: station(s) without coordinates left out: %s", year, ", ".join(skipped))

@@ -8,25 +8,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import func, select
-
-from shuibao.store import Store, schema
-from shuibao.services.stations.records import annual_summary
-
-KIND_ZH = {"comprehensive": "小流域综合监测站", "runoff_plot": "径流小区", "rain_gauge": "雨量站",
-           "hydrological": "水文站"}
+from shuibao.store import Store
+from shuibao.store.repositories import stations as station_rows, warnings as warning_rows
+from shuibao.services.stations.records import KIND_ZH, annual_summary
 
 
 def stations_summary(db: str | None, year: int) -> list[dict] | None:
-    s, w, h = schema.stations, schema.warning_runs, schema.warning_hits
     with Store(db) as store, store.reading() as conn:
-        registry = conn.execute(select(s.c.kind, s.c.status, s.c.plan_item)).all()
+        registry = station_rows.registry(conn)
         if not registry:
             return None
-        warnings = conn.execute(select(w.c.id, w.c.rain_date).where(w.c.rain_date >= date(year, 1, 1),
-                                                                    w.c.rain_date <= date(year, 12, 31))).all()
-        hits = conn.execute(select(h.c.target_kind, func.count()).where(h.c.run_id.in_([x.id for x in warnings]))
-                            .group_by(h.c.target_kind)).all() if warnings else []
+        warnings = warning_rows.warnings_between(conn, date(year, 1, 1), date(year, 12, 31))
+        hits = warning_rows.hits_by_kind(conn, [x.id for x in warnings]) if warnings else []
     rows: list[dict] = []
 
     def add(item: str, value, unit: str, note: str = "") -> None:

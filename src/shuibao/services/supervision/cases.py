@@ -18,10 +18,8 @@ command line as the operating-system user (role 命令行).
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import secrets
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -34,18 +32,14 @@ from shuibao.store import Store, schema
 from shuibao.supervision.cases import (
     CORRECTIONS,
     EARLIEST_DATE,
-    STATE_ZH,
-    STEP_ZH,
     State,
     Step,
     apply_step,
     check_date,
-    effective_events,
     load_case_rules,
-    overdue_days,
-    state_after,
 )
 from shuibao.supervision.model import CASE_CATEGORY_ZH, CATEGORY_ZH, VIOLATIONS, Category, case_category_label
+from shuibao.services.supervision.case_views import CaseView, case_views as _views
 from shuibao.services.supervision.compliance import resolve_analysis
 from shuibao.services.supervision.common import actor as who, district_lookup, dumps, now
 
@@ -61,24 +55,6 @@ MAX_TITLE_CHARS = 200
 MAX_SUBJECT_CHARS = 200
 MAX_NOTE_CHARS = 4000
 CASE_SOURCES = ("finding", "inspection", "monitoring_report", "verification", "manual")
-
-
-@dataclass
-class CaseView:
-    """A case with its timeline, current state and deadline."""
-
-    case_no: str
-    id: int
-    header: dict
-    events: list[dict] = field(default_factory=list)
-    state: str = "open"
-    state_zh: str = ""
-    deadline: date | None = None
-    overdue_days: int = 0
-    subject: str | None = None
-    category: str = ""
-    confirmed: bool = False
-    effective: list[dict] = field(default_factory=list)  # the events that count: no corrections, none voided
 
 
 def check_text(value: str | None, what: str, limit: int, *, required: bool = False) -> str | None:
@@ -396,49 +372,6 @@ def _conflict(case_no: str, exc: StoreError) -> StoreError:
     if isinstance(exc.__cause__, IntegrityError):
         return ConflictError(f"case {case_no}: someone else added a step at the same time; reload it and retry")
     return exc
-
-
-def _views(conn: Connection, heads: list, as_of: date, *, until: date | None = None) -> list[CaseView]:
-    """Cases with their timelines, read in three queries whatever their number.
-
-    With ``until``, each case is as it stood at the end of that day (later steps left out; cases opened
-    later are dropped), so a past year's figures do not change with what happened after it — except that a
-    void or correction applies whatever its date (it says the voided step never happened as recorded).
-    """
-    e, ev = schema.case_events, schema.evidence_files
-    ids = [h.id for h in heads]
-    events: dict[int, list[dict]] = {i: [] for i in ids}
-    for k in range(0, len(ids), 500):
-        for r in conn.execute(select(e).where(e.c.case_id.in_(ids[k:k + 500])).order_by(e.c.case_id, e.c.seq)):
-            if until is None or r.on_date <= until or r.step in CORRECTIONS:
-                events[r.case_id].append(dict(r._mapping))
-    cited = sorted({i for evs in events.values() for x in evs for i in json.loads(x["evidence_json"])})
-    names = {}
-    for k in range(0, len(cited), 500):
-        for r in conn.execute(select(ev.c.id, ev.c.name, ev.c.sha256, ev.c.media_type, ev.c.size_bytes)
-                              .where(ev.c.id.in_(cited[k:k + 500]))):
-            names[r.id] = {"id": r.id, "name": r.name, "sha256": r.sha256, "media_type": r.media_type,
-                           "size_bytes": r.size_bytes}
-    views = []
-    for head in heads:
-        evs = events[head.id]
-        kept, voided = effective_events(evs)
-        if not kept:
-            continue
-        for x in evs:
-            x["evidence"] = [names[i] for i in json.loads(x.pop("evidence_json"))]
-            x["step_zh"] = STEP_ZH[Step(x["step"])]
-            by = voided.get(x["seq"])
-            x["voided_by"] = None if by is None else {
-                "seq": by["seq"], "step": by["step"], "on_date": by["on_date"], "reason": by["note"],
-                "recorded_by": by["recorded_by"], "recorded_at": by["recorded_at"]}
-        state, deadline = state_after(kept)
-        subject = next((x["subject"] for x in reversed(kept) if x["subject"]), head.subject)
-        category = next((x["category"] for x in reversed(kept) if x["category"]), head.category)
-        confirmed = any(x["step"] == Step.verify.value and x["outcome"] == "confirmed" for x in kept)
-        views.append(CaseView(head.case_no, head.id, dict(head._mapping), evs, state.value, STATE_ZH[state], deadline,
-                              overdue_days(state, deadline, as_of), subject, category, confirmed, kept))
-    return views
 
 
 def _view(conn: Connection, case_no: str, as_of: date) -> CaseView:

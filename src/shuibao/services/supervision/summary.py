@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from shuibao.store import schema
 from shuibao.supervision.model import CATEGORY_ZH, Category
-from shuibao.services.supervision.cases import _views
+from shuibao.services.supervision.case_views import case_views as _views
 from shuibao.services.supervision.programs import credit_lists_on, fee_ledger
 
 
