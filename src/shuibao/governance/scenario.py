@@ -19,7 +19,6 @@ import shapely
 
 from shuibao.core import csle
 from shuibao.governance.measures import Measure
-from shuibao.monitoring.blocks import FACTORS
 
 
 def layers(geoms_grid: list) -> list[list[int]]:
@@ -66,10 +65,11 @@ def replace_factor(base: np.ndarray, new: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(new), base, new).astype(np.float32)
 
 
-def soil_loss(factors: dict[str, np.ndarray], dtype) -> np.ndarray:
-    """A in t/(km²·a) as the engine computes it: R·K·B·T·E·L·S in this order, in the run's soil-loss dtype, ×100."""
-    a = np.array(factors[FACTORS[0]], dtype=dtype, copy=True)
-    for name in FACTORS[1:]:
+def soil_loss(factors: dict[str, np.ndarray], dtype, order: tuple[str, ...]) -> np.ndarray:
+    """A in t/(km²·a) as the engine computes it: the factors multiplied in the engine's ``order`` (R·K·B·T·E·L·S,
+    :data:`shuibao.monitoring.blocks.FACTORS`), in the run's soil-loss dtype, ×100."""
+    a = np.array(factors[order[0]], dtype=dtype, copy=True)
+    for name in order[1:]:
         np.multiply(a, factors[name], out=a, casting="unsafe")
     np.multiply(a, 100.0, out=a)
     return a
@@ -91,18 +91,20 @@ class Applied:
 
 
 def apply_measures(cells: list[np.ndarray], uniq: np.ndarray, base_f: dict[str, np.ndarray], base_a: np.ndarray,
-                   factors: tuple[np.ndarray, np.ndarray, np.ndarray], never_worse: bool) -> Applied:
+                   factors: tuple[np.ndarray, np.ndarray, np.ndarray], never_worse: bool,
+                   order: tuple[str, ...]) -> Applied:
     """Each cell's soil loss under the patches over it (``cells``: per patch its flat cell indices; ``base_f``
-    and ``base_a``: the run's factors and soil loss on ``uniq``; ``factors``: per patch B, E, T or NaN)."""
+    and ``base_a``: the run's factors and soil loss on ``uniq``; ``factors``: per patch B, E, T or NaN;
+    ``order``: the engine's factor order, :func:`soil_loss`)."""
     owner = np.concatenate([np.full(c.size, i, np.int64) for i, c in enumerate(cells)])
     pair_cell = np.concatenate(cells)
     pos = np.searchsorted(uniq, pair_cell)
     mb, me, mt = factors
-    pair_f = {n: base_f[n][pos] for n in FACTORS}
+    pair_f = {n: base_f[n][pos] for n in order}
     pair_f["b_factor"] = replace_factor(pair_f["b_factor"], mb[owner])
     pair_f["e_factor"] = replace_factor(pair_f["e_factor"], me[owner])
     pair_f["t_factor"] = replace_factor(pair_f["t_factor"], mt[owner])
-    pair_a = soil_loss(pair_f, base_a.dtype)
+    pair_a = soil_loss(pair_f, base_a.dtype, order)
     pair_base = base_a[pos]
     # per cell the lowest A′ of the patches over it (a tie to the patch selected first); with never_worse
     # only the patches that lower the cell's soil loss compete, and a cell none of them lowers keeps its baseline

@@ -328,7 +328,7 @@ def _base_cells(base: _Base, uniq: np.ndarray, grade_all: np.ndarray):
     base_a = _gather(folder / "soil_loss.tif", rows, cols)
     base_g = grade_all.ravel()[uniq]
     zone = _gather(base.folder / _ZONES, rows, cols).astype(np.int64)
-    again = arithmetic.soil_loss(base_f, base_a.dtype)
+    again = arithmetic.soil_loss(base_f, base_a.dtype, FACTORS)
     if not arithmetic.bit_equal(again, base_a) \
             or not np.array_equal(arithmetic.grade(again, base.tolerance, base.bounds), base_g):
         raise DataError(f"run {base.info.id}: its factor rasters do not reproduce its soil loss and grades on the "
@@ -405,7 +405,7 @@ def run_scenario(db: str | None, *, base_run: str | int = "latest", name: str, p
     base_f, base_a, base_g, zone = _base_cells(base, uniq, grade_all)
     chosen = [table.get(p["measure"]) for p in patches]
     factors = arithmetic.measure_factors(chosen, base.e_table.codes, base.e_table.values)
-    applied = arithmetic.apply_measures(cells, uniq, base_f, base_a, factors, never_worse)
+    applied = arithmetic.apply_measures(cells, uniq, base_f, base_a, factors, never_worse, FACTORS)
     new_a, win = applied.new_a, applied.win
     new_g = arithmetic.grade(new_a, base.tolerance, base.bounds)
     changed = new_a != base_a
