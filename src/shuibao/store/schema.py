@@ -17,6 +17,8 @@ from .geometry import Geometry
 STORAGE_SRID = 4490  # CGCS2000 geographic
 MAX_ROW_ID = 2**63 - 1  # the largest integer key both backends store (SQLite INTEGER, PostgreSQL BIGINT)
 
+# What the code queries, and what a fresh database is created from (store/latest.py).  A change here needs a new
+# migration in store/versions/ that makes it on older databases; migrations never read this module (ADR 0010).
 metadata = MetaData()
 
 schema_migrations = Table(
@@ -243,7 +245,7 @@ MONITORING_TABLES = (monitoring_runs, monitoring_units, monitoring_landuse, moni
 # --------------------------------------------------------------------------- supervision (migration 3)
 # Text, not VARCHAR(n): PostgreSQL would refuse a long value with an error that names no row.
 # Money is stored in fen (0.01 元) as integers: exact on both backends, and GeoPackage has no DECIMAL.
-# Event and file tables are append-only (triggers refuse UPDATE and DELETE, see migrations.py).
+# Event and file tables are append-only (triggers refuse UPDATE and DELETE, see latest.py).
 
 def _stamp() -> list[Column]:
     """Who recorded a row and when."""

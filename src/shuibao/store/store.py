@@ -28,8 +28,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from .. import __version__
 from ..errors import InputError, SchemaVersionError, StoreError
-from . import schema
+from . import latest, schema
 from .migrations import LATEST, MIGRATIONS
+from .versions import v0001_reference
 
 DEFAULT_DB = "shuibao.gpkg"
 _ENGINES: OrderedDict[tuple, Engine] = OrderedDict()  # the most recently used last
@@ -228,32 +229,59 @@ class Store:
             return set()
         return set(conn.execute(select(schema.schema_migrations.c.version)).scalars())
 
-    def upgrade(self) -> list[str]:
-        """Apply every migration not yet recorded, in order, each in its own transaction; returns their names.
+    def upgrade(self, to: int | None = None) -> list[str]:
+        """Apply every migration not yet recorded, in order, up to version ``to`` (default the latest); returns
+        their names.
 
-        By the set of recorded versions, not only the highest: a database that got a later migration first (two
-        lines of work merged) still gets the earlier one."""
+        An empty database brought to the latest version is created from the live schema in one transaction and
+        stamped with every migration (ADR 0010).  Otherwise each missing frozen migration runs in its own
+        transaction, by the set of recorded versions, not only the highest: a database that got a later
+        migration first (two lines of work merged) still gets the earlier one."""
+        target = LATEST if to is None else to
+        with self.transaction() as conn:
+            done = self._check_not_newer(conn)
+            if not done and target == LATEST:
+                return self._create_latest(conn)
         applied = []
         for migration in MIGRATIONS:
+            if migration.version > target:
+                break
             with self.transaction() as conn:
-                done = self.applied_versions(conn)
-                current = max(done, default=0)
-                if current > LATEST:
-                    raise SchemaVersionError(
-                        f"{self.location}: schema version {current} is newer than this Shuibao "
-                        f"({__version__}, schema {LATEST}); upgrade Shuibao"
-                    )
+                done = self._check_not_newer(conn)
                 if migration.version in done:
                     continue
                 if not done and migration.version == 1:
-                    schema.schema_migrations.create(conn, checkfirst=True)
+                    v0001_reference.schema_migrations.create(conn, checkfirst=True)
                 migration.apply(conn, self.backend)
-                conn.execute(schema.schema_migrations.insert().values(
-                    version=migration.version, name=migration.name,
-                    applied_at=datetime.now(UTC), software_version=__version__,
-                ))
+                self._record(conn, migration)
                 applied.append(f"{migration.version:04d} {migration.name}")
         return applied
+
+    def _check_not_newer(self, conn: Connection) -> set[int]:
+        """The recorded versions; refuses a database newer than this code."""
+        done = self.applied_versions(conn)
+        current = max(done, default=0)
+        if current > LATEST:
+            raise SchemaVersionError(
+                f"{self.location}: schema version {current} is newer than this Shuibao "
+                f"({__version__}, schema {LATEST}); upgrade Shuibao"
+            )
+        return done
+
+    def _create_latest(self, conn: Connection) -> list[str]:
+        """A fresh database: the latest schema, with every migration recorded as applied."""
+        schema.schema_migrations.create(conn, checkfirst=True)
+        latest.create(conn, self.backend)
+        for migration in MIGRATIONS:
+            self._record(conn, migration)
+        return [f"{m.version:04d} {m.name}" for m in MIGRATIONS]
+
+    @staticmethod
+    def _record(conn: Connection, migration) -> None:
+        conn.execute(schema.schema_migrations.insert().values(
+            version=migration.version, name=migration.name,
+            applied_at=datetime.now(UTC), software_version=__version__,
+        ))
 
     def require_current(self, conn: Connection) -> None:
         """Refuse to work on a database whose schema is not the one this code expects (every migration applied)."""

@@ -1,0 +1,56 @@
+"""The schema at the latest version, for a fresh database: the tables of ``schema.py`` and their indexes and
+triggers.
+
+A new database is created from here in one transaction and stamped with every migration (ADR 0010); an existing
+one is upgraded by the frozen migrations of ``store/versions/``.  ``tests/store/test_migrations_frozen.py``
+checks that both give the same database.  A schema change therefore touches three places: ``schema.py``, the
+lists below, and a new migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from . import gpkg, schema
+from .geometry import Geometry
+from .versions import _ddl
+
+TABLES = (schema.regions, schema.districts, schema.district_boundaries, schema.plan_erosion_2020, schema.plan_targets,
+          schema.plan_landuse_2020, schema.plan_indicators, schema.plan_governance_targets, schema.plan_stations,
+          schema.reference_loads, *schema.MONITORING_TABLES, *schema.SUPERVISION_TABLES, *schema.GOVERNANCE_TABLES, *schema.WEB_TABLES, *schema.THROTTLE_TABLES)
+"""Every data table, in the order the migrations add them (foreign keys point backwards)."""
+
+APPEND_ONLY = (*schema.APPEND_ONLY_TABLES, schema.warning_hits, schema.assessment_scores, schema.audit_log)
+"""History tables whose rows are never changed or deleted (``cases`` has its own rule)."""
+
+INDEXES = (
+    ("case_events_case_id_idx", "case_events", "case_id"),
+    ("disturbance_patches_period_idx", "disturbance_patches", "period"),
+    ("compliance_findings_run_id_idx", "compliance_findings", "run_id"),
+    ("responsibility_areas_project_id_idx", "responsibility_areas", "project_id"),
+    ("station_observations_station_idx", "station_observations", "station_id, variable, obs_date"),
+    ("audit_log_object_idx", "audit_log", "object_kind, object_id"),
+    ("login_failures_username_idx", "login_failures", "username, at"),
+    ("login_failures_address_idx", "login_failures", "address, at"),
+    ("login_lockouts_until_idx", "login_lockouts", "until"),
+)
+"""B-tree indexes beside the unique constraints; every geometry column also gets a PostGIS GiST index."""
+
+
+def create(conn: Connection, backend: str) -> None:
+    """Create every table, index and trigger of the latest schema in an empty database."""
+    if backend == "postgresql":
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").first():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    else:
+        gpkg.create_core(conn)
+    _ddl.create(conn, backend, TABLES, schema.DESCRIPTIONS)
+    for table in TABLES:
+        if any(isinstance(c.type, Geometry) for c in table.columns):
+            _ddl.gist_index(conn, backend, table.name)
+    _ddl.append_only_function(conn, backend)
+    for table in APPEND_ONLY:
+        _ddl.append_only(conn, backend, table.name)
+    _ddl.case_header_triggers(conn, backend)
+    for name, table, columns in INDEXES:
+        _ddl.index(conn, name, table, columns)

@@ -1,0 +1,85 @@
+"""DDL helpers shared by the frozen migrations.
+
+Released migrations call these, so their behaviour is frozen too: never change what one emits; add a new
+helper beside it.  (Migration 3 once changed under its users when the TRUNCATE trigger was added to the
+shared append-only helper; see docs/adr/0010-frozen-migrations.md.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, inspect
+
+from .. import gpkg
+
+
+def stub(metadata: MetaData, name: str, key: str = "id", kind=Integer) -> Table:
+    """A table an earlier version created, declared only so this version's foreign keys resolve; never created."""
+    return Table(name, metadata, Column(key, kind, primary_key=True))
+
+
+def create(conn: Connection, backend: str, tables: Iterable[Table], descriptions: Mapping[str, str]) -> None:
+    """Create tables; in the embedded store also register them in gpkg_contents (QGIS lists them)."""
+    for table in tables:
+        table.create(conn)
+        if backend == "sqlite":
+            gpkg.register(conn, table, descriptions.get(table.name, ""))
+
+
+def gist_index(conn: Connection, backend: str, table: str) -> None:
+    """A PostGIS spatial index on ``geom`` (the embedded store has none yet, ADR 0002)."""
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table}_geom_idx ON {table} USING gist (geom)")
+
+
+def append_only_function(conn: Connection, backend: str) -> None:
+    """The PostgreSQL trigger function that refuses a change to a history table."""
+    if backend == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION shuibao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: add a new row instead'; END $$")
+
+
+def append_only(conn: Connection, backend: str, table: str) -> None:
+    """Refuse UPDATE and DELETE (and on PostgreSQL TRUNCATE) on a history table: a correction is a new row."""
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                             "FOR EACH ROW EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION shuibao_append_only()")
+        return
+    for op in ("UPDATE", "DELETE"):
+        conn.exec_driver_sql(f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                             f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: add a new row instead'); END")
+
+
+def case_header_triggers(conn: Connection, backend: str) -> None:
+    """A case header is written once: only its placeholder number is replaced, in the transaction that opens it."""
+    pending = "OLD.case_no NOT LIKE 'pending-%%'" if backend == "postgresql" else "OLD.case_no NOT LIKE 'pending-%'"
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE TRIGGER cases_append_only BEFORE UPDATE ON cases FOR EACH ROW "
+                             f"WHEN ({pending}) EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases FOR EACH ROW "
+                             "EXECUTE FUNCTION shuibao_append_only()")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_truncate BEFORE TRUNCATE ON cases "
+                             "FOR EACH STATEMENT EXECUTE FUNCTION shuibao_append_only()")
+    else:
+        conn.exec_driver_sql(f"CREATE TRIGGER cases_no_update BEFORE UPDATE ON cases WHEN {pending} "
+                             "BEGIN SELECT RAISE(ABORT, 'cases is append-only: add a new row instead'); END")
+        conn.exec_driver_sql("CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases "
+                             "BEGIN SELECT RAISE(ABORT, 'cases is append-only: add a new row instead'); END")
+
+
+def index(conn: Connection, name: str, table: str, columns: str) -> None:
+    """A b-tree index (both backends)."""
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+
+
+def add_columns(conn: Connection, table: str, columns: Mapping[str, object]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column the table lacks (types compiled for the connection's dialect)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table)}
+    for name, kind in columns.items():
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind.compile(dialect=conn.dialect)}")
+
