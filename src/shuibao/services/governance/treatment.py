@@ -31,7 +31,7 @@ from shuibao.plan.reference import load_reference
 from shuibao.store import Store, gpkg, schema
 from shuibao.supervision import draws
 from shuibao.supervision.imports import FieldSpec, validate_layer
-from shuibao.services.supervision.patches import _districts
+from shuibao.store.repositories.district_codes import majority_districts as _districts
 from shuibao.services.supervision.common import (
     actor as who,
     district_lookup,
