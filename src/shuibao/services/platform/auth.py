@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection
 
-from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
+from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues
 from shuibao.store import Store
 from shuibao.store.repositories import accounts, audit as audit_records
 from shuibao.services.platform import passwords
@@ -216,8 +216,7 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
         taken = accounts.username_taken(conn, username)
         if taken:
             problems.append(f"username {username!r} is taken" + (f" (by {taken!r})" if taken != username else ""))
-        if problems:
-            raise InputError("user: " + "; ".join(problems))
+        raise_issues(problems, "user")
         uid = accounts.insert_user(
             conn, username=username, display_name=(display_name or "").strip() or username,
             password_hash=_hasher().hash(password),
@@ -380,8 +379,7 @@ def set_password(db: str | None, username: str, password: str, *, by: Principal 
         store.require_current(conn)
         row = _existing_user(conn, username)
         bad = passwords.problems(password, row.username)
-        if bad:
-            raise InputError("user: " + "; ".join(bad))
+        raise_issues(bad, "user")
         accounts.update_user(conn, row.id, password_hash=_hasher().hash(password))
         ended = _end_sessions(conn, row.id)
         audit(conn, by, "user.password", "user", row.username, None, {"sessions_ended": ended})

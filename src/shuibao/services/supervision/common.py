@@ -40,6 +40,7 @@ def actor(name: str | None = None) -> str:
 
 
 def now() -> datetime:
+    """The time a record is stored with (UTC, aware)."""
     return datetime.now(UTC)
 
 
@@ -52,10 +53,12 @@ def to_metres(geoms) -> np.ndarray:
 
 
 def split_districts(text: str | None) -> list[str]:
+    """The district names or codes in a field (separated by commas, 、, semicolons, slashes or spaces)."""
     return [t for t in re.split(r"[,，、;；/\s]+", text or "") if t]
 
 
 def report_rows(reports: list[FeatureReport]) -> list[dict]:
+    """The per-feature report as rows (row, key, status, messages joined by "; ")."""
     return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
 
 
@@ -115,6 +118,7 @@ def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) ->
 
 
 def dumps(payload) -> str:
+    """``payload`` as the JSON stored in the records: keys sorted, Chinese kept, dates as text."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
 
 

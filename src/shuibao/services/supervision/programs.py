@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, raise_issues
 from shuibao.io.atomic import atomic_path
 from shuibao.io.features import read_features
 from shuibao.spreadsheet import safe_row
@@ -85,8 +85,7 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
                 problems.append(f"row {i}: code {code!r} is used twice")
                 continue
             rows.append(dict(code=str(code), name=str(name), district_code=lookup[str(district)], active=True))
-        if problems:
-            raise InputError(f"inspectors: {path}: nothing imported; " + "; ".join(problems))
+        raise_issues(problems, f"inspectors: {path}: nothing imported")
         known = records.inspector_ids(conn)
         for r in rows:
             if r["code"] in known:
