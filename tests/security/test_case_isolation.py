@@ -79,7 +79,7 @@ def test_no_district_from_anyone_is_refused_never_a_null_district_case(city):
 def test_a_stored_case_without_district_is_stepped_by_city_admins_only(city):
     db, client, h, _ = city
     with Store(db) as store, store.transaction() as conn:  # as the old code stored it
-        no = cases._insert_case(conn, source_kind="manual", source_id=None, patch_fid=None, project_id=None,
+        no = cases.insert_case(conn, source_kind="manual", source_id=None, patch_fid=None, project_id=None,
                                 district=None, subject=None, category="other", title="旧案件", on=date(2025, 8, 1),
                                 note="", evidence=[], by="old", at=cases.now())
     step = {"step": "verify", "outcome": "confirmed", "on": "2025-08-02", "note": "x", "subject": "某公司"}

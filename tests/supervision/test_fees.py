@@ -190,7 +190,7 @@ def test_bad_date(table):
 
 def test_loader_refuses_overlapping_periods(write):
     text = TABLE.replace("effective_to = 2017-07-01\n", "effective_to = 2017-07-02\n")
-    pattern = r"rates\.toml.*general: entries old-general .* new-general .* overlap"
+    pattern = r"rates\.toml: 1 problem\(s\):\n  - category general: entries old-general .* new-general .* overlap"
     with pytest.raises(ReferenceDataError, match=pattern):
         load_rate_table(write(text))
     open_ended = TABLE.replace("effective_to = 2017-07-01\n", "")

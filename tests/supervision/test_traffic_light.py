@@ -147,7 +147,8 @@ def test_red_if_zero_overrides_total(make_scheme):
 def test_loader_checks_points_sum(tmp_path, make_scheme):
     rows = [(f"i{n:02d}", name, pts) for n, (name, pts) in enumerate(TABLE_5_4, 1)]
     rows[0] = ("i01", "机构人员", 3)
-    with pytest.raises(ReferenceDataError, match=r"scheme\.toml.*points sum to 101, expected 100"):
+    with pytest.raises(ReferenceDataError,
+                       match=r"scheme\.toml: 1 problem\(s\):\n  - indicators: points sum to 101, expected 100"):
         make_scheme(indicators=rows)
 
 

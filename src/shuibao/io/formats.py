@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import InputError
+from ..errors import InputError, Issues
 
 VECTOR_ACCEPTED = "a GeoPackage (.gpkg), GeoJSON (.geojson), a zipped ESRI Shapefile (.zip) or a CSV table (.csv)"
 RASTER_ACCEPTED = "a GeoTIFF (.tif)"
@@ -189,20 +189,18 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
         if len(archive.infolist()) > MAX_ZIP_MEMBERS:
             raise _refuse(role, p, f"a zip archive of {len(archive.infolist())} entries (a zipped shapefile has "
                           f"at most {MAX_ZIP_MEMBERS})", VECTOR_ACCEPTED)
-        problems = []
+        problems = Issues()
         for m in members:
             safe = _safe_member(m.filename)
             mode = m.external_attr >> 16
             if safe is None:
-                problems.append(f"{m.filename!r} is not a plain relative name")
+                problems.add("zip entry", repr(m.filename), "not a plain relative name")
             elif stat.S_ISLNK(mode):
-                problems.append(f"{m.filename!r} is a symbolic link")
+                problems.add("zip entry", repr(m.filename), "a symbolic link")
             elif Path(safe.name).suffix.lower() not in SHAPEFILE_PARTS:
-                problems.append(f"{m.filename!r} is not part of a shapefile")
-        if problems:
-            raise _refuse(role, p, "a zip archive with " + "; ".join(problems[:5]),
-                          f"{VECTOR_ACCEPTED} (a zip holding only one shapefile's parts: "
-                          f"{', '.join(sorted(SHAPEFILE_PARTS))})")
+                problems.add("zip entry", repr(m.filename), "not part of a shapefile")
+        problems.raise_if_any(f"{role}: {p}", context="in the zip archive (a zipped shapefile holds only its "
+                              f"parts: {', '.join(sorted(SHAPEFILE_PARTS))})")
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if len(shps) != 1:
             raise _refuse(role, p, f"a zip archive with {len(shps)} .shp files", "a zip holding exactly one shapefile")

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from ..errors import ReferenceDataError
+from ..errors import ReferenceDataError, raise_issues
 from .model import Category, NOT_PROJECT_KIND, ProjectStatus
 
 
@@ -143,7 +143,7 @@ def load_rules(path: Path | str | None = None) -> ComplianceRules:
         problems.append(f"matching.groups = {groups!r}: expected a list of lists of industry names")
         groups = []
     if problems:
-        raise ReferenceDataError(f"{name}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise_issues(problems, name, error=ReferenceDataError)
     return ComplianceRules(version=doc["version"], source=doc["source"].strip(), verified=bool(doc.get("verified")),
                            any_project_kinds=frozenset(kinds), groups=tuple(frozenset(g) for g in groups),
                            path=name, **rules)

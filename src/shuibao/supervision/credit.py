@@ -38,7 +38,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import InputError, ReferenceDataError
+from ..errors import ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
 
 LISTS = {"watch_list": "重点关注名单", "blacklist": "失信黑名单"}
@@ -185,7 +185,7 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
     ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
     problems += [f"rules: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
     if problems:
-        raise ReferenceDataError(f"{p}: " + "; ".join(problems))
+        raise_issues(problems, str(p), error=ReferenceDataError)
     return RuleSet(version, source, verified, note, tuple(rules), p)
 
 
@@ -227,7 +227,7 @@ def _check_records(cases, reports, fees, as_of) -> None:
     problems += [f"reports {', '.join(map(str, v))}: same project {k[0]} and period_end {k[1]}"
                  for k, v in seen.items() if len(v) > 1]
     if problems:
-        raise InputError("credit evaluation: " + "; ".join(problems))
+        raise_issues(problems, "credit evaluation")
 
 
 def _in_window(dated: list[tuple[date, int]], n: int, window_days: int, kind: str):

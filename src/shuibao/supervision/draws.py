@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import raise_issues
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
             problems.append(f"project {p.id!r}: district_codes must be a frozenset of district code strings")
     problems += [f"inspector {i.id!r}: id and district_code must be strings" for i in inspectors
                  if not isinstance(i.id, str) or not isinstance(i.district_code, str)]
-    if problems:
-        raise InputError("random inspection draw: " + "; ".join(problems))
+    raise_issues(problems, "random inspection draw")
     projects = sorted(projects, key=lambda p: p.id)
     inspectors = sorted(inspectors, key=lambda i: i.id)
     n_total = len(projects)
@@ -124,8 +123,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
     for what, ids in (("project", [p.id for p in projects]), ("inspector", [i.id for i in inspectors])):
         if _dupes(ids):
             problems.append(f"duplicate {what} id(s): {', '.join(map(str, _dupes(ids)))}")
-    if problems:
-        raise InputError("random inspection draw: " + "; ".join(problems))
+    raise_issues(problems, "random inspection draw")
 
     n = count if count is not None else _n_from_ratio(ratio, n_total)
     rng = np.random.Generator(np.random.PCG64(int(seed)))
@@ -135,9 +133,9 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
                 for j in picked}
     short = [j for j in picked if len(eligible[j]) < per_project]
     if short:
-        raise InputError("random inspection draw: cannot staff " + "; ".join(
-            f"project {projects[j].id} {projects[j].name!r}: {len(eligible[j])} inspector(s) are based outside its "
-            f"district(s) {', '.join(sorted(projects[j].district_codes))}, {per_project} needed" for j in short))
+        raise_issues([f"cannot staff project {projects[j].id} {projects[j].name!r}: {len(eligible[j])} inspector(s) "
+                      f"are based outside its district(s) {', '.join(sorted(projects[j].district_codes))}, "
+                      f"{per_project} needed" for j in short], "random inspection draw")
 
     cap = max_load if max_load is not None else math.inf
     load = [0] * len(inspectors)
@@ -156,10 +154,10 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
                 failed.append(j)
                 break
     if failed:
-        raise InputError("random inspection draw: cannot staff " + "; ".join(
-            f"project {projects[j].id} {projects[j].name!r}: its {len(eligible[j])} eligible inspector(s) cannot "
-            f"take it without exceeding max_load {max_load} ({n} projects × {per_project} inspectors needed, "
-            f"{len(inspectors)} inspectors)" for j in sorted(failed, key=lambda j: projects[j].id)))
+        raise_issues([f"cannot staff project {projects[j].id} {projects[j].name!r}: its {len(eligible[j])} eligible "
+                      f"inspector(s) cannot take it without exceeding max_load {max_load} ({n} projects × "
+                      f"{per_project} inspectors needed, {len(inspectors)} inspectors)"
+                      for j in sorted(failed, key=lambda j: projects[j].id)], "random inspection draw")
 
     assignments = tuple(sorted(
         (Assignment(projects[j].id, tuple(sorted(inspectors[k].id for k in team[j]))) for j in picked),
@@ -211,8 +209,7 @@ def sample(ids: Sequence[int], *, ratio: float, seed: int, minimum: int = 1) -> 
         problems.append(f"minimum: expected a non-negative integer, found {minimum!r}")
     if _dupes(ids):
         problems.append(f"duplicate id(s): {', '.join(map(str, _dupes(ids)))}")
-    if problems:
-        raise InputError("verification sample: " + "; ".join(problems))
+    raise_issues(problems, "verification sample")
     population = sorted(ids)
     k = min(len(population), max(minimum, math.ceil(Decimal(str(ratio)) * len(population))))
     if k == 0:

@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from numbers import Real
 from pathlib import Path
 
-from ..errors import InputError, ReferenceDataError
+from ..errors import InputError, ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
 
 BASES = {"area_m2": "m²", "volume_m3": "m³", "output_t": "t", "well_area_m2_year": "m²·a"}
@@ -230,7 +230,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
     keys = [x.key for x in exemptions]
     problems += [f"exemptions: duplicate key {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
     if problems:
-        raise ReferenceDataError(f"{p}: " + "; ".join(problems))
+        raise_issues(problems, str(p), error=ReferenceDataError)
     return RateTable(version, status, source, verified, note, tuple(entries), tuple(exemptions), p)
 
 
@@ -256,7 +256,7 @@ def assess(table: RateTable, category: str, quantity, *, on_date: date,
     if not isinstance(on_date, date):
         problems.append(f"on_date: expected a date, found {on_date!r}")
     if problems:
-        raise InputError("; ".join(problems))
+        raise_issues(problems, "fee assessment")
     entry = table.entry_for(category, on_date)
     billable = Decimal(1) if entry.basis == "area_m2" and 0 < q < 1 else q
     amount = Decimal(0) if ex is not None else billable * entry.rate

@@ -32,7 +32,7 @@ from decimal import Decimal
 from numbers import Real
 from pathlib import Path
 
-from ..errors import InputError, ReferenceDataError
+from ..errors import InputError, ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
 
 COLOURS_ZH = {"green": "绿", "yellow": "黄", "red": "红"}
@@ -152,7 +152,7 @@ def load_scheme(path: Path | str | None = None) -> Scheme:
     known = {i.key for i in indicators}
     problems += [f"red_if_zero: {k!r} is not an indicator key" for k in red if known and k not in known]
     if problems:
-        raise ReferenceDataError(f"{p}: " + "; ".join(problems))
+        raise_issues(problems, str(p), error=ReferenceDataError)
     return Scheme(version, source, verified, note, tuple(indicators), green, yellow, tuple(red), p)
 
 
@@ -188,7 +188,7 @@ def evaluate(scheme: Scheme, scores: Mapping[str, float]) -> Evaluation:
     if missing:
         problems.append(f"missing indicator(s): {', '.join(missing)}")
     if problems:
-        raise InputError("monitoring-report scores: " + "; ".join(problems))
+        raise_issues(problems, "monitoring-report scores")
 
     total = sum(given.values(), Decimal(0))
     shown = _fmt(total)

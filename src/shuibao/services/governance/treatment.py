@@ -32,7 +32,7 @@ from shuibao.store import Store
 from shuibao.store.repositories import treatment as repo
 from shuibao.supervision import draws
 from shuibao.supervision.imports import FieldSpec, validate_layer
-from shuibao.services.supervision.patches import _districts
+from shuibao.store.repositories.district_codes import majority_districts as _districts
 from shuibao.services.supervision.common import (
     actor as who,
     district_lookup,

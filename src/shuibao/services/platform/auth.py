@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
-from shuibao.store import Store, schema
+from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues
+from shuibao.store import Store
+from shuibao.store.repositories import accounts, audit as audit_records
 from shuibao.services.platform import passwords
 
 ROLES = ("city_admin", "district_officer", "inspector", "viewer", "external")
@@ -173,14 +174,14 @@ def audit(conn: Connection, principal: Principal, action: str, kind: str, object
           request_id: str | None = None) -> None:
     """One audit_log row, in the caller's transaction; a web request adds its id, client address and agent."""
     ctx = REQUEST.get()
-    conn.execute(schema.audit_log.insert().values(
-        at=datetime.now(UTC), actor=principal.name, role=principal.role, action=action, object_kind=kind,
+    audit_records.append_audit(
+        conn, at=datetime.now(UTC), actor=principal.name, role=principal.role, action=action, object_kind=kind,
         object_id=None if object_id is None else str(object_id),
         before_json=None if before is None else json.dumps(before, ensure_ascii=False, default=str, sort_keys=True),
         after_json=None if after is None else json.dumps(after, ensure_ascii=False, default=str, sort_keys=True),
         request_id=request_id or (ctx.request_id if ctx else None),
         client_address=ctx.client_address if ctx else None,
-        user_agent=(ctx.user_agent or "")[:USER_AGENT_CHARS] or None if ctx else None))
+        user_agent=(ctx.user_agent or "")[:USER_AGENT_CHARS] or None if ctx else None)
 
 
 def username_problems(username: str) -> list[str]:
@@ -196,7 +197,7 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
                 district: str | None = None, by: Principal | None = None) -> int:
     """Add a user (city administrators; ``by`` None: the command line); a district officer needs a district.
     The name is trimmed; the password must pass :func:`shuibao.services.platform.passwords.problems`."""
-    from shuibao.services.supervision.common import district_lookup
+    from shuibao.store.repositories.district_codes import district_lookup
 
     by = require(writer(by), "admin")
     username = (username or "").strip()
@@ -212,16 +213,14 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
                 problems.append(f"district {district!r} is not known")
         if role == "district_officer" and not district:
             problems.append("a district officer needs --district")
-        taken = conn.execute(select(schema.users.c.username)
-                             .where(func.lower(schema.users.c.username) == username.lower())).scalar()
+        taken = accounts.username_taken(conn, username)
         if taken:
             problems.append(f"username {username!r} is taken" + (f" (by {taken!r})" if taken != username else ""))
-        if problems:
-            raise InputError("user: " + "; ".join(problems))
-        uid = conn.execute(schema.users.insert().values(
-            username=username, display_name=(display_name or "").strip() or username,
+        raise_issues(problems, "user")
+        uid = accounts.insert_user(
+            conn, username=username, display_name=(display_name or "").strip() or username,
             password_hash=_hasher().hash(password),
-            role=role, district_code=code, active=True, created_at=datetime.now(UTC))).inserted_primary_key[0]
+            role=role, district_code=code, active=True, created_at=datetime.now(UTC))
         audit(conn, by, "user.create", "user", uid, None, {"username": username, "role": role, "district": code})
     return int(uid)
 
@@ -245,8 +244,8 @@ def verify_password(row, password: str) -> bool:
 
 
 def user_row(conn: Connection, username: str):
-    t = schema.users
-    return conn.execute(select(t).where(t.c.username == (username or "").strip())).first()
+    """The stored user named ``username`` (trimmed), or None."""
+    return accounts.user_row(conn, (username or "").strip())
 
 
 def authenticate(db: str | None, username: str, password: str) -> Principal:
@@ -265,18 +264,17 @@ def open_session(db: str | None, principal: Principal, *, hours: float = 12.0, c
     row = dict(token_hash=_digest(token), user_id=principal.user_id, created_at=now,
                expires_at=now + timedelta(hours=hours))
     if conn is not None:
-        conn.execute(schema.web_sessions.insert().values(**row))
+        accounts.insert_session(conn, **row)
         return token
     with Store(db) as store, store.transaction() as c:
-        c.execute(schema.web_sessions.insert().values(**row))
+        accounts.insert_session(c, **row)
     return token
 
 
 def resolve_session(db: str | None, token: str) -> Principal:
-    s, u = schema.web_sessions, schema.users
+    """The user of a live session; 401 for an unknown, ended or expired one (or an inactive user)."""
     with Store(db) as store, store.reading() as conn:
-        row = conn.execute(select(u, s.c.expires_at).join(s, s.c.user_id == u.c.id)
-                           .where(s.c.token_hash == _digest(token))).first()
+        row = accounts.session_user(conn, _digest(token))
     if row is None or not row.active:
         raise AuthenticationError("the session is not valid; log in again")
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
@@ -287,12 +285,11 @@ def resolve_session(db: str | None, token: str) -> Principal:
 
 def close_session(db: str | None, token: str) -> bool:
     """End a session (logout), audited as its user; False if the token was not a session."""
-    s, u = schema.web_sessions, schema.users
     with Store(db) as store, store.transaction() as conn:
-        row = conn.execute(select(u).join(s, s.c.user_id == u.c.id).where(s.c.token_hash == _digest(token))).first()
+        row = accounts.session_user(conn, _digest(token))
         if row is None:
             return False
-        conn.execute(s.delete().where(s.c.token_hash == _digest(token)))
+        accounts.delete_session(conn, _digest(token))
         audit(conn, Principal(row.username, row.role, row.district_code, row.id), "logout", "user", row.username)
     _credentials_changed()
     return True
@@ -319,17 +316,16 @@ def issue_api_key(db: str | None, name: str, *, collections=None, by: Principal 
     key = "sbk_" + secrets.token_urlsafe(32)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        kid = conn.execute(schema.api_keys.insert().values(name=name, key_hash=_digest(key), active=True,
-                                                           created_at=datetime.now(UTC),
-                                                           collections=",".join(scope))).inserted_primary_key[0]
+        kid = accounts.insert_api_key(conn, name=name, key_hash=_digest(key), active=True,
+                                      created_at=datetime.now(UTC), collections=",".join(scope))
         audit(conn, by, "api_key.issue", "api_key", kid, None, {"name": name, "collections": list(scope)})
     return key
 
 
 def resolve_api_key(db: str | None, key: str) -> Principal:
-    t = schema.api_keys
+    """The department of an active key (role external, limited to its collections); 401 otherwise."""
     with Store(db) as store, store.reading() as conn:
-        row = conn.execute(select(t).where(t.c.key_hash == _digest(key))).first()
+        row = accounts.api_key_row(conn, _digest(key))
     if row is None or not row.active:
         raise AuthenticationError("unknown or revoked API key")
     scope = frozenset((row.collections or ",".join(DEFAULT_KEY_COLLECTIONS)).split(","))
@@ -338,28 +334,26 @@ def resolve_api_key(db: str | None, key: str) -> Principal:
 
 def list_api_keys(db: str | None) -> list[dict]:
     """Every key: id, department, collections, active, issued (never the key)."""
-    t = schema.api_keys
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         return [{"id": r.id, "name": r.name, "collections": (r.collections or "").split(","), "active": r.active,
-                 "created_at": r.created_at} for r in conn.execute(select(t).order_by(t.c.id))]
+                 "created_at": r.created_at} for r in accounts.api_keys(conn)]
 
 
 def revoke_api_key(db: str | None, id_or_name: str, *, by: Principal | None = None) -> list[int]:
     """Revoke a key by its id, or every active key of a department by its name; effective at once in this
     process (see credentials_epoch), within the web cache's lifetime in other processes."""
     by = require(writer(by), "admin")
-    t = schema.api_keys
     text = str(id_or_name).strip()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        where = t.c.id == int(text) if text.isdigit() else t.c.name == text
-        rows = conn.execute(select(t).where(where, t.c.active.is_(True))).all()
+        rows = (accounts.active_api_keys(conn, key_id=int(text)) if text.isdigit()
+                else accounts.active_api_keys(conn, name=text))
         if not rows:
             raise NotFoundError(f"no active API key {text!r} (an id or a department; see `shuibao users api-key "
                                 "list`)")
         for r in rows:
-            conn.execute(t.update().where(t.c.id == r.id).values(active=False))
+            accounts.deactivate_api_key(conn, r.id)
             audit(conn, by, "api_key.revoke", "api_key", r.id, {"name": r.name, "active": True}, {"active": False})
     _credentials_changed()
     return [r.id for r in rows]
@@ -371,7 +365,7 @@ def set_active(db: str | None, username: str, active: bool, *, by: Principal | N
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         row = _existing_user(conn, username)
-        conn.execute(schema.users.update().where(schema.users.c.id == row.id).values(active=active))
+        accounts.update_user(conn, row.id, active=active)
         ended = _end_sessions(conn, row.id) if not active else 0
         audit(conn, by, "user.activate" if active else "user.deactivate", "user", row.username,
               {"active": bool(row.active)}, {"active": active, "sessions_ended": ended})
@@ -385,10 +379,8 @@ def set_password(db: str | None, username: str, password: str, *, by: Principal 
         store.require_current(conn)
         row = _existing_user(conn, username)
         bad = passwords.problems(password, row.username)
-        if bad:
-            raise InputError("user: " + "; ".join(bad))
-        conn.execute(schema.users.update().where(schema.users.c.id == row.id)
-                     .values(password_hash=_hasher().hash(password)))
+        raise_issues(bad, "user")
+        accounts.update_user(conn, row.id, password_hash=_hasher().hash(password))
         ended = _end_sessions(conn, row.id)
         audit(conn, by, "user.password", "user", row.username, None, {"sessions_ended": ended})
     _credentials_changed()
@@ -396,11 +388,9 @@ def set_password(db: str | None, username: str, password: str, *, by: Principal 
 
 def list_users(db: str | None) -> list[dict]:
     """Every user with role and district labels, active, last login."""
-    u, d = schema.users, schema.districts
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        rows = conn.execute(select(u, d.c.name.label("district")).outerjoin(d, d.c.code == u.c.district_code)
-                            .order_by(u.c.username)).all()
+        rows = accounts.users_with_district(conn)
     return [{"username": r.username, "display_name": r.display_name, "role": r.role,
              "role_zh": ROLE_ZH.get(r.role, r.role), "district": r.district, "active": bool(r.active),
              "last_login_at": r.last_login_at} for r in rows]
@@ -414,17 +404,12 @@ def _existing_user(conn: Connection, username: str):
 
 
 def _end_sessions(conn: Connection, user_id: int) -> int:
-    return conn.execute(schema.web_sessions.delete().where(schema.web_sessions.c.user_id == user_id)).rowcount
+    return accounts.end_sessions(conn, user_id)
 
 
 def audit_entries(db: str | None, *, principal: Principal, kind: str | None = None, object_id: str | None = None,
                   limit: int = 200) -> list[dict]:
+    """The newest ``limit`` audit rows (of one object kind and id when given), for any reader."""
     require(principal, "read")
-    t = schema.audit_log
-    q = select(t).order_by(t.c.id.desc()).limit(limit)
-    if kind:
-        q = q.where(t.c.object_kind == kind)
-    if object_id is not None:
-        q = q.where(t.c.object_id == str(object_id))
     with Store(db) as store, store.reading() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return audit_records.audit_entries(conn, kind=kind, object_id=object_id, limit=limit)

@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError, NotFoundError
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import features as feature_records
 from shuibao.store.store import writes_committed
 from shuibao.supervision.model import CATEGORY_ZH, Category
 
@@ -35,70 +35,29 @@ FRESH_SECONDS = 1.0  # how long a checked collection is served without asking th
 
 @dataclass(frozen=True)
 class Collection:
+    """A collection's identity and labels; its rows come from :mod:`shuibao.store.repositories.features`."""
+
     id: str
     title: str
     description: str
-    table: object
     key: str  # the id column
-    query: Callable[[Connection], object]  # select(...) with the key, the geometry ("geom") and properties
     point: tuple[str, str] | None = None  # (lon, lat) columns, for a table of points without a geometry column
-
-
-def _patches(conn):
-    t, f, r = schema.disturbance_patches, schema.compliance_findings, schema.compliance_runs
-    latest = select(func.max(r.c.id).label("rid"), r.c.period).group_by(r.c.period).subquery()
-    return (select(t.c.fid, t.c.patch_code, t.c.period, t.c.image_date, t.c.kind, t.c.area_m2, t.c.district_code,
-                   f.c.category, f.c.project_id, t.c.geom)
-            .join(latest, latest.c.period == t.c.period, isouter=True)
-            .join(f, (f.c.patch_fid == t.c.fid) & (f.c.run_id == latest.c.rid), isouter=True))
-
-
-def _projects(conn):
-    p, a = schema.projects, schema.responsibility_areas
-    return (select(a.c.fid, p.c.id.label("project_id"), p.c.code, p.c.name, p.c.builder, p.c.industry, p.c.status,
-                   p.c.district_codes, a.c.version, a.c.area_kind, a.c.area_m2, a.c.geom)
-            .join(p, p.c.id == a.c.project_id).where(a.c.superseded_at.is_(None)))
-
-
-def _treatment(conn):
-    t, tp = schema.treatment_patches, schema.treatment_projects
-    return (select(t.c.fid, t.c.patch_code, tp.c.code.label("project_code"), tp.c.kind, t.c.measure, t.c.year,
-                   t.c.status, t.c.area_m2, t.c.district_code, t.c.geom).join(tp, tp.c.id == t.c.project_id))
-
-
-def _districts(conn):
-    b, d = schema.district_boundaries, schema.districts
-    return (select(b.c.fid, b.c.district_code, b.c.name, d.c.region_code, d.c.three_gorges, b.c.area_km2, b.c.geom)
-            .join(d, d.c.code == b.c.district_code))
-
-
-def _stations(conn):
-    s = schema.stations
-    return select(s.c.id, s.c.code, s.c.name, s.c.kind, s.c.status, s.c.district_code, s.c.lon, s.c.lat,
-                  s.c.elevation_m, s.c.plan_item, s.c.established_on)
-
-
-def _watersheds(conn):
-    w, m = schema.monitoring_watersheds, schema.monitoring_runs
-    latest = conn.execute(select(func.max(m.c.id))).scalar()
-    return select(w.c.fid, w.c.run_id, w.c.code, w.c.name, w.c.district_code, w.c.total_km2, w.c.loss_km2,
-                  w.c.rate_pct, w.c.mean_modulus_t_km2, w.c.geom).where(w.c.run_id == (latest or -1))
 
 
 COLLECTIONS = {c.id: c for c in (
     Collection("districts", "区县 Districts", "County-level divisions with their region and 三峡库区 membership",
-               schema.district_boundaries, "fid", _districts),
+               feature_records.collection_key("districts")),
     Collection("watersheds", "小流域 Small watersheds", "Small watersheds of the latest monitoring run with their "
-               "水土保持率", schema.monitoring_watersheds, "fid", _watersheds),
+               "水土保持率", feature_records.collection_key("watersheds")),
     Collection("patches", "扰动图斑 Disturbance patches", "Disturbance patches with the category of the latest "
-               "compliance analysis of their period", schema.disturbance_patches, "fid", _patches),
+               "compliance analysis of their period", feature_records.collection_key("patches")),
     Collection("projects", "生产建设项目 Projects", "Current responsibility areas of production and construction "
-               "projects", schema.responsibility_areas, "fid", _projects),
+               "projects", feature_records.collection_key("projects")),
     Collection("treatment", "治理图斑 Treatment patches", "Treatment patches of the plan's types",
-               schema.treatment_patches, "fid", _treatment),
+               feature_records.collection_key("treatment")),
     Collection("stations", "监测站点 Monitoring stations", "Monitoring stations (comprehensive, runoff plots, rain "
                "gauges, hydrological); planned stations without coordinates have no geometry",
-               schema.stations, "id", _stations, point=("lon", "lat")),
+               feature_records.collection_key("stations"), point=("lon", "lat")),
 )}
 
 
@@ -120,29 +79,11 @@ _CACHE: dict[tuple[str, str], _Index] = {}
 _LOCK = threading.Lock()
 
 
-_DEPENDS = {  # tables whose changes alter a collection's properties without adding rows to it
-    "patches": lambda: (schema.compliance_runs.c.id,),
-    "projects": lambda: (schema.projects.c.updated_at,),
-    "treatment": lambda: (schema.treatment_patches.c.import_id,),
-    # a station import updates rows in place (a moved or renamed station): every import leaves a lineage row
-    "stations": lambda: (schema.supervision_imports.c.id,),
-}
-
-
-def _stamp(conn: Connection, c: Collection):
-    """Changes when the collection does: its row count and largest id, and the newest row of what it depends on."""
-    t = c.table
-    stamp = tuple(conn.execute(select(func.count(), func.max(getattr(t.c, c.key)))).one())
-    for col in _DEPENDS.get(c.id, lambda: ())():
-        stamp += (conn.execute(select(func.max(col))).scalar(),)
-    return stamp
-
-
 _BUILDING: dict[tuple[str, str], threading.Lock] = {}
 
 
 def _index(conn: Connection, location: str, c: Collection) -> _Index:
-    stamp = _stamp(conn, c)
+    stamp = feature_records.collection_stamp(conn, c.id)
     with _LOCK:
         idx = _CACHE.get((location, c.id))
         if idx is not None and idx.stamp == stamp:
@@ -157,8 +98,7 @@ def _index(conn: Connection, location: str, c: Collection) -> _Index:
 
 
 def _build(conn: Connection, location: str, c: Collection, stamp) -> _Index:
-    sub = c.query(conn).subquery()
-    rows = conn.execute(select(sub).order_by(sub.c[c.key])).all()
+    rows = feature_records.collection_rows(conn, c.id)
     ids = np.array([r._mapping[c.key] for r in rows], np.int64)
     geoms = np.array([_geom(r, c) for r in rows], dtype=object)
     features = [_feature(r, c, g) for r, g in zip(rows, geoms)]
@@ -262,8 +202,7 @@ def item(db: str | None, cid: str, fid: int) -> dict:
     c = collection(cid)
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        sub = c.query(conn).subquery()
-        row = conn.execute(select(sub).where(sub.c[c.key] == fid)).first()
+        row = feature_records.collection_row(conn, c.id, fid)
     if row is None:
         raise NotFoundError(f"collection {cid}: no feature {fid}")
     return _feature(row, c, _geom(row, c))

@@ -19,10 +19,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
-
 from shuibao.errors import AuthenticationError, RateLimitedError
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import accounts, logins as login_records
 from shuibao.services.platform import auth
 
 PAIR_LIMIT, PAIR_WINDOW, PAIR_LOCK = 5, timedelta(minutes=15), timedelta(minutes=15)
@@ -47,12 +46,7 @@ def throttle_key(username: str) -> str:
 
 def _lockout(conn, key: str, address: str, now: datetime):
     """The lockout (scope, until) that refuses this name from this address now, or None."""
-    lk = schema.login_lockouts
-    rows = conn.execute(select(lk.c.scope, lk.c.until).where(lk.c.until > now, or_(
-        and_(lk.c.scope == "user_address", lk.c.username == key, lk.c.address == address),
-        and_(lk.c.scope == "address", lk.c.address == address),
-        and_(lk.c.scope == "user", lk.c.username == key))).order_by(lk.c.until.desc())).all()
-    for row in rows:
+    for row in login_records.live_lockouts(conn, key, address, now):
         if row.scope == "user" and _known_address(conn, key, address, now):
             continue
         return row.scope, _aware(row.until)
@@ -60,10 +54,7 @@ def _lockout(conn, key: str, address: str, now: datetime):
 
 
 def _known_address(conn, key: str, address: str, now: datetime) -> bool:
-    a = schema.audit_log
-    return conn.execute(select(a.c.id).where(
-        a.c.object_kind == "user", func.lower(a.c.object_id) == key, a.c.action == "login.success",
-        a.c.client_address == address, a.c.at >= now - timedelta(days=KNOWN_ADDRESS_DAYS)).limit(1)).first() is not None
+    return login_records.logged_in_from(conn, key, address, now - timedelta(days=KNOWN_ADDRESS_DAYS))
 
 
 def _refusal(scope: str, until: datetime, name: str, address: str, now: datetime) -> RateLimitedError:
@@ -91,9 +82,8 @@ def log_in(db: str | None, username: str, password: str, *, address: str, hours:
     if auth.verify_password(row, password):  # outside any transaction: argon2 takes a fifth of a second
         who = auth.Principal(row.username, row.role, row.district_code, row.id)
         with Store(db) as store, store.transaction() as conn:
-            f = schema.login_failures
-            conn.execute(delete(f).where(f.c.username == key, f.c.address == address))
-            conn.execute(schema.users.update().where(schema.users.c.id == row.id).values(last_login_at=now))
+            login_records.forget_failures(conn, key, address)
+            accounts.update_user(conn, row.id, last_login_at=now)
             token = auth.open_session(db, who, hours=hours, conn=conn)
             auth.audit(conn, who, "login.success", "user", row.username)
         return who, token
@@ -103,27 +93,21 @@ def log_in(db: str | None, username: str, password: str, *, address: str, hours:
 
 
 def _record_failure(conn, name: str, key: str, address: str, now: datetime) -> None:
-    f, lk = schema.login_failures, schema.login_lockouts
-    conn.execute(delete(f).where(f.c.at < now - max(PAIR_WINDOW, ADDRESS_WINDOW, USER_WINDOW)))
-    conn.execute(delete(lk).where(lk.c.until < now - timedelta(days=1)))
-    conn.execute(f.insert().values(at=now, username=key, address=address))
+    login_records.record_failure(conn, key, address, now, keep=max(PAIR_WINDOW, ADDRESS_WINDOW, USER_WINDOW))
     stranger = auth.Principal(name or "(empty)", ANONYMOUS)
     auth.audit(conn, stranger, "login.failure", "user", name, None, {"reason": "wrong username or password"})
 
-    def count(window, *where) -> int:
-        return conn.execute(select(func.count()).select_from(f).where(f.c.at >= now - window, *where)).scalar()
+    def count(window, **who) -> int:
+        return login_records.failures_since(conn, now - window, **who)
 
-    checks = (("user_address", count(PAIR_WINDOW, f.c.username == key, f.c.address == address), PAIR_LIMIT,
-               PAIR_LOCK, key, address),
-              ("address", count(ADDRESS_WINDOW, f.c.address == address), ADDRESS_LIMIT, ADDRESS_LOCK, None, address),
-              ("user", count(USER_WINDOW, f.c.username == key), USER_LIMIT, USER_LOCK, key, None))
+    checks = (("user_address", count(PAIR_WINDOW, username=key, address=address), PAIR_LIMIT, PAIR_LOCK, key,
+               address),
+              ("address", count(ADDRESS_WINDOW, address=address), ADDRESS_LIMIT, ADDRESS_LOCK, None, address),
+              ("user", count(USER_WINDOW, username=key), USER_LIMIT, USER_LOCK, key, None))
     for scope, failures, limit, lock, user, addr in checks:
-        held = conn.execute(select(lk.c.id).where(lk.c.scope == scope, lk.c.until > now,
-                                                  lk.c.username.is_(None) if user is None else lk.c.username == user,
-                                                  lk.c.address.is_(None) if addr is None else lk.c.address == addr)
-                            ).first()
-        if failures >= limit and held is None:  # (a known address may go on failing during a user lock)
+        held = login_records.lockout_held(conn, scope, user, addr, now)
+        if failures >= limit and not held:  # (a known address may go on failing during a user lock)
             until = now + lock
-            conn.execute(lk.insert().values(scope=scope, username=user, address=addr, since=now, until=until))
+            login_records.insert_lockout(conn, scope=scope, username=user, address=addr, since=now, until=until)
             auth.audit(conn, stranger, "login.lockout", "user", name, None,
                        {"scope": scope, "failures": failures, "address": addr, "until": until.isoformat()})

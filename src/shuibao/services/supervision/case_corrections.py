@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from shuibao.errors import InputError, PermissionDeniedError, StoreError
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories.case_ledger import append_event
 from shuibao.supervision.cases import (
     EARLIEST_DATE,
     Step,
@@ -33,16 +34,16 @@ from shuibao.supervision.cases import (
 from shuibao.services.supervision.cases import (
     MAX_NOTE_CHARS,
     CaseView,
-    _conflict,
-    _store_evidence,
-    _transition,
-    _view,
     audit_write,
+    case_view,
     check_text,
     cited_evidence,
+    conflict_error,
     get_case,
     next_seq,
     require_on_case,
+    store_evidence,
+    transition,
 )
 from shuibao.services.supervision.common import actor as who, dumps, now
 
@@ -82,22 +83,22 @@ def void_step(db: str | None, case_no: str, seq: int, *, reason: str, on: date |
     try:
         with Store(db) as store, store.transaction() as conn:
             store.require_current(conn)
-            view = _view(conn, case_no, on)
+            view = case_view(conn, case_no, on)
             target = _checked(case_no, view, seq, on, reason)
             _may_correct(principal, case_no, view, target)
-            files = _store_evidence(conn, list(evidence), at, by, cited_evidence(view))
+            files = store_evidence(conn, list(evidence), at, by, cited_evidence(view))
             kept, _ = effective_events([x for x in view.events if x["seq"] != seq])
             state, deadline = state_after(kept)
-            conn.execute(schema.case_events.insert().values(
-                case_id=view.id, seq=next_seq(view), step=Step.void.value, state=state.value, outcome=None,
+            append_event(
+                conn, case_id=view.id, seq=next_seq(view), step=Step.void.value, state=state.value, outcome=None,
                 on_date=on, deadline=deadline, subject=None, category=None, note=reason,
-                evidence_json=dumps(files), voids_seq=seq, recorded_at=at, recorded_by=by))
+                evidence_json=dumps(files), voids_seq=seq, recorded_at=at, recorded_by=by)
             audit_write(conn, principal, actor, "case.void", case_no,
                         {"state": view.state, "deadline": view.deadline, "voided": _summary(target)},
                         {"state": state.value, "deadline": deadline, "reason": reason, "evidence": files,
                          "on": on})
     except StoreError as exc:
-        raise _conflict(case_no, exc) from exc
+        raise conflict_error(case_no, exc) from exc
     return get_case(db, case_no, as_of=on)
 
 
@@ -111,12 +112,12 @@ def correct_step(db: str | None, case_no: str, seq: int, *, on: date, reason: st
     try:
         with Store(db) as store, store.transaction() as conn:
             store.require_current(conn)
-            view = _view(conn, case_no, today)
+            view = case_view(conn, case_no, today)
             target = _checked(case_no, view, seq, today, reason)
             _may_correct(principal, case_no, view, target)
             st = Step(target["step"])
             note = target["note"] if note is None else check_text(note, "note", MAX_NOTE_CHARS)
-            files = _store_evidence(conn, list(evidence), at, by, cited_evidence(view))
+            files = store_evidence(conn, list(evidence), at, by, cited_evidence(view))
             old_files = [f["id"] for f in target["evidence"]]
             rest = [x for x in view.events if x["seq"] != seq]
             kept, _ = effective_events(rest)
@@ -125,24 +126,24 @@ def correct_step(db: str | None, case_no: str, seq: int, *, on: date, reason: st
                               effective=kept)
             if deadline is None and st == Step.extend_deadline:
                 deadline = target["deadline"]
-            tr = _transition(case_no, before, st, on=on, rules=load_case_rules(), outcome=target["outcome"],
-                             deadline=deadline, note=note, evidence=len(old_files) + len(files))
+            tr = transition(case_no, before, st, on=on, rules=load_case_rules(), outcome=target["outcome"],
+                            deadline=deadline, note=note, evidence=len(old_files) + len(files))
             n = next_seq(view)
-            conn.execute(schema.case_events.insert().values(
-                case_id=view.id, seq=n, step=Step.correct.value, state=state.value, outcome=None, on_date=today,
+            append_event(
+                conn, case_id=view.id, seq=n, step=Step.correct.value, state=state.value, outcome=None, on_date=today,
                 deadline=current_deadline, subject=None, category=None, note=reason, evidence_json=dumps(files),
-                voids_seq=seq, recorded_at=at, recorded_by=by))
-            conn.execute(schema.case_events.insert().values(
-                case_id=view.id, seq=n + 1, step=st.value, state=tr.state.value, outcome=target["outcome"],
+                voids_seq=seq, recorded_at=at, recorded_by=by)
+            append_event(
+                conn, case_id=view.id, seq=n + 1, step=st.value, state=tr.state.value, outcome=target["outcome"],
                 on_date=on, deadline=tr.deadline, subject=target["subject"], category=target["category"], note=note,
                 evidence_json=dumps(old_files + [f for f in files if f not in old_files]), recorded_at=at,
-                recorded_by=by))
+                recorded_by=by)
             audit_write(conn, principal, actor, "case.correct", case_no,
                         {"state": view.state, "deadline": view.deadline, "corrected": _summary(target)},
                         {"state": tr.state.value, "deadline": tr.deadline, "reason": reason, "on": on, "note": note,
                          "replacement_seq": n + 1})
     except StoreError as exc:
-        raise _conflict(case_no, exc) from exc
+        raise conflict_error(case_no, exc) from exc
     return get_case(db, case_no, as_of=max(on, today))
 
 

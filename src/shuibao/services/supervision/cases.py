@@ -23,12 +23,14 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shuibao.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError
 from shuibao.io.steps import sha256
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import case_ledger, patches as patch_records, projects as project_records
+from shuibao.store.repositories.compliance import suspect_findings
 from shuibao.supervision.cases import (
     CORRECTIONS,
     EARLIEST_DATE,
@@ -39,7 +41,7 @@ from shuibao.supervision.cases import (
     load_case_rules,
 )
 from shuibao.supervision.model import CASE_CATEGORY_ZH, CATEGORY_ZH, VIOLATIONS, Category, case_category_label
-from shuibao.services.supervision.case_views import CaseView, case_views as _views
+from shuibao.services.supervision.case_views import CaseView, case_views
 from shuibao.services.supervision.compliance import resolve_analysis
 from shuibao.services.supervision.common import actor as who, district_lookup, dumps, now
 
@@ -70,11 +72,10 @@ def check_text(value: str | None, what: str, limit: int, *, required: bool = Fal
     return value
 
 
-def _store_evidence(conn: Connection, files: list[Path], at, by: str, cited: dict[str, int] | None = None
-                    ) -> list[int]:
+def store_evidence(conn: Connection, files: list[Path], at, by: str, cited: dict[str, int] | None = None
+                   ) -> list[int]:
     """Store the files (once per SHA-256) and return their ids; ``cited``: SHA-256 → size of the files the case
-    already cites, for its quota."""
-    t = schema.evidence_files
+    already cites, for its quota (InputError past the limits of files a step, bytes a file, bytes a case)."""
     if len(files) > MAX_EVIDENCE_FILES_PER_STEP:
         raise InputError(f"evidence: {len(files)} files in one step, at most {MAX_EVIDENCE_FILES_PER_STEP}")
     checked = []
@@ -95,11 +96,12 @@ def _store_evidence(conn: Connection, files: list[Path], at, by: str, cited: dic
                          f"{MAX_CASE_EVIDENCE_BYTES // 2**20} MiB a case (cite fewer or smaller files)")
     ids = []
     for p, digest, size in checked:
-        fid = conn.execute(select(t.c.id).where(t.c.sha256 == digest)).scalar()
+        fid = case_ledger.evidence_id(conn, digest)
         if fid is None:
-            fid = conn.execute(t.insert().values(
-                sha256=digest, name=p.name, media_type=mimetypes.guess_type(p.name)[0] or "application/octet-stream",
-                size_bytes=size, content=p.read_bytes(), recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+            fid = case_ledger.insert_evidence(
+                conn, sha256=digest, name=p.name,
+                media_type=mimetypes.guess_type(p.name)[0] or "application/octet-stream",
+                size_bytes=size, content=p.read_bytes(), recorded_at=at, recorded_by=by)
         ids.append(int(fid))
     return ids
 
@@ -131,9 +133,11 @@ def require_on_case(principal, permission: str, case_no: str, district: str | No
     require(principal, permission, district=district)
 
 
-def _insert_case(conn: Connection, *, source_kind: str, source_id: int | None, patch_fid: int | None,
-                 project_id: int | None, district: str | None, subject: str | None, category: str, title: str,
-                 on: date, note: str, evidence: list[int], by: str, at) -> str:
+def insert_case(conn: Connection, *, source_kind: str, source_id: int | None, patch_fid: int | None,
+                project_id: int | None, district: str | None, subject: str | None, category: str, title: str,
+                on: date, note: str, evidence: list[int], by: str, at) -> str:
+    """Store a new case and its opening event (no permission check, no audit: the caller does both); its number
+    ``SB{year}-{id:05d}``.  InputError for an unknown source kind or category."""
     if source_kind not in CASE_SOURCES:
         raise InputError(f"case source {source_kind!r}: expected one of {', '.join(CASE_SOURCES)}")
     if category not in CASE_CATEGORY_ZH:
@@ -143,17 +147,17 @@ def _insert_case(conn: Connection, *, source_kind: str, source_id: int | None, p
         first_deadline = rules.deadline(State.open, on)
     except ValueError as exc:
         raise InputError(f"case {title!r}: {exc}") from None
-    cid = conn.execute(schema.cases.insert().values(
-        case_no=f"pending-{secrets.token_hex(8)}", source_kind=source_kind, source_id=source_id, patch_fid=patch_fid, project_id=project_id,
-        district_code=district, subject=subject, category=category, title=title, opened_at=at, opened_by=by,
-    )).inserted_primary_key[0]
+    cid = case_ledger.insert_case(
+        conn, case_no=f"pending-{secrets.token_hex(8)}", source_kind=source_kind, source_id=source_id,
+        patch_fid=patch_fid, project_id=project_id, district_code=district, subject=subject, category=category,
+        title=title, opened_at=at, opened_by=by)
     # numbered by the row id, which the database hands out: two people opening cases at once get distinct numbers
     case_no = f"SB{on.year}-{cid:05d}"
-    conn.execute(schema.cases.update().where(schema.cases.c.id == cid).values(case_no=case_no))
-    conn.execute(schema.case_events.insert().values(
-        case_id=cid, seq=1, step=Step.open.value, state=State.open.value, outcome=None, on_date=on,
+    case_ledger.set_case_no(conn, cid, case_no)
+    case_ledger.append_event(
+        conn, case_id=cid, seq=1, step=Step.open.value, state=State.open.value, outcome=None, on_date=on,
         deadline=first_deadline, subject=subject, category=category, note=note,
-        evidence_json=dumps(evidence), recorded_at=at, recorded_by=by))
+        evidence_json=dumps(evidence), recorded_at=at, recorded_by=by)
     return case_no
 
 
@@ -223,15 +227,11 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
         if patch_fid is not None:
             if not 0 < patch_fid < 2**63:  # beyond a 64-bit row id no patch exists (and the database refuses it)
                 raise InputError(f"patch {patch_fid} does not exist")
-            d = schema.disturbance_patches
-            patch = conn.execute(select(d.c.fid, d.c.patch_code, d.c.period, d.c.image_date, d.c.district_code)
-                                 .where(d.c.fid == patch_fid)).first()
+            patch = patch_records.patch_header(conn, patch_fid)
             if patch is None:
                 raise InputError(f"patch {patch_fid} does not exist")
         if project_code:
-            p = schema.projects
-            project = conn.execute(select(p.c.id, p.c.code, p.c.builder, p.c.district_codes)
-                                   .where(p.c.code == project_code)).first()
+            project = project_records.project_case_header(conn, project_code)
             if project is None:
                 raise InputError(f"project {project_code!r} is not known")
             subject = subject or project.builder
@@ -244,10 +244,10 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
         except ValueError as exc:
             raise InputError(str(exc)) from None
         require_on_case(principal, "write", "(new)", code)
-        case_no = _insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid,
-                               project_id=project.id if project else None, district=code, subject=subject,
-                               category=category, title=title, on=on, note=note,
-                               evidence=_store_evidence(conn, list(evidence), at, by), by=by, at=at)
+        case_no = insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid,
+                              project_id=project.id if project else None, district=code, subject=subject,
+                              category=category, title=title, on=on, note=note,
+                              evidence=store_evidence(conn, list(evidence), at, by), by=by, at=at)
         audit_write(conn, principal, actor, "case.open", case_no, None,
                     {"title": title, "category": category, "district": code, "on": on, "note": note,
                      "source": source_kind, "patch_fid": patch_fid, "project": project_code})
@@ -267,7 +267,6 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
     bad = [c for c in categories if c not in {v.value for v in VIOLATIONS}]
     if bad:
         raise InputError(f"categories {bad}: cases are opened for {', '.join(sorted(v.value for v in VIOLATIONS))}")
-    f, p, pr, c = schema.compliance_findings, schema.disturbance_patches, schema.projects, schema.cases
     by, at = who(actor), now()
     on = on or date.today()
     try:
@@ -278,13 +277,8 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         rid = resolve_analysis(conn, analysis, period)
-        known = set(conn.execute(select(c.c.patch_fid).where(c.c.patch_fid.is_not(None))).scalars())
-        q = (select(f.c.id, f.c.patch_fid, f.c.category, f.c.project_id, f.c.reason, p.c.patch_code, p.c.period,
-                    p.c.image_date, p.c.district_code, pr.c.builder, pr.c.district_codes,
-                    pr.c.name.label("project_name"))
-             .join(p, p.c.fid == f.c.patch_fid).join(pr, pr.c.id == f.c.project_id, isouter=True)
-             .where(f.c.run_id == rid, f.c.category.in_(categories)).order_by(p.c.patch_code))
-        for r in conn.execute(q).all():
+        known = case_ledger.patches_with_cases(conn)
+        for r in suspect_findings(conn, rid, categories):
             if r.patch_fid in known:
                 continue
             if on < r.image_date:
@@ -293,7 +287,7 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
             district = r.district_code or (r.district_codes.split(",")[0].strip() if r.district_codes else None)
             label = CATEGORY_ZH[Category(r.category)]
             title = f"{r.period} 扰动图斑 {r.patch_code} {label}" + (f"（{r.project_name}）" if r.project_name else "")
-            no = _insert_case(
+            no = insert_case(
                 conn, source_kind="finding", source_id=r.id, patch_fid=r.patch_fid, project_id=r.project_id,
                 district=district, subject=r.builder, category=r.category, title=title, on=on,
                 note=r.reason, evidence=[], by=by, at=at)
@@ -334,26 +328,26 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
     try:
         with Store(db) as store, store.transaction() as conn:
             store.require_current(conn)
-            view = _view(conn, case_no, on)
+            view = case_view(conn, case_no, on)
             require_on_case(principal, "verify" if st in (Step.verify, Step.note) else "write", case_no,
                             view.header["district_code"])
-            files = _store_evidence(conn, list(evidence), at, by, cited_evidence(view))
-            tr = _transition(case_no, view, st, on=on, rules=rules, outcome=outcome, deadline=deadline, note=note,
-                             evidence=len(files))
-            conn.execute(schema.case_events.insert().values(
-                case_id=view.id, seq=next_seq(view), step=st.value, state=tr.state.value, outcome=outcome,
+            files = store_evidence(conn, list(evidence), at, by, cited_evidence(view))
+            tr = transition(case_no, view, st, on=on, rules=rules, outcome=outcome, deadline=deadline, note=note,
+                            evidence=len(files))
+            case_ledger.append_event(
+                conn, case_id=view.id, seq=next_seq(view), step=st.value, state=tr.state.value, outcome=outcome,
                 on_date=on, deadline=tr.deadline, subject=subject, category=category, note=note,
-                evidence_json=dumps(files), recorded_at=at, recorded_by=by))
+                evidence_json=dumps(files), recorded_at=at, recorded_by=by)
             audit_write(conn, principal, actor, f"case.{st.value}", case_no,
                         {"state": view.state, "deadline": view.deadline},
                         {"state": tr.state.value, "deadline": tr.deadline, "outcome": outcome, "note": note,
                          "evidence": files, "on": on})
     except StoreError as exc:
-        raise _conflict(case_no, exc) from exc
+        raise conflict_error(case_no, exc) from exc
     return get_case(db, case_no, as_of=on)
 
 
-def _transition(case_no: str, view: CaseView, st: Step, *, on: date, rules, outcome, deadline, note, evidence):
+def transition(case_no: str, view: CaseView, st: Step, *, on: date, rules, outcome, deadline, note, evidence):
     """The state machine's answer for a step on ``view`` (its counting events), as an InputError."""
     last = view.effective[-1]
     try:
@@ -365,38 +359,40 @@ def _transition(case_no: str, view: CaseView, st: Step, *, on: date, rules, outc
 
 
 def next_seq(view: CaseView) -> int:
+    """The sequence number the next event of the case takes."""
     return max(x["seq"] for x in view.events) + 1
 
 
-def _conflict(case_no: str, exc: StoreError) -> StoreError:
+def conflict_error(case_no: str, exc: StoreError) -> StoreError:
+    """A failed case write as the caller should see it: a ConflictError when someone else appended the same step
+    number at once (the unique ``(case_id, seq)``), else ``exc`` itself."""
     if isinstance(exc.__cause__, IntegrityError):
         return ConflictError(f"case {case_no}: someone else added a step at the same time; reload it and retry")
     return exc
 
 
-def _view(conn: Connection, case_no: str, as_of: date) -> CaseView:
-    c = schema.cases
-    head = conn.execute(select(c).where(c.c.case_no == case_no)).first()
+def case_view(conn: Connection, case_no: str, as_of: date) -> CaseView:
+    """One case with its timeline as of ``as_of``; NotFoundError when the number is not known."""
+    head = case_ledger.case_head(conn, case_no)
     if head is None:
         raise NotFoundError(f"case {case_no!r} does not exist")
-    return _views(conn, [head], as_of)[0]
+    return case_views(conn, [head], as_of)[0]
 
 
 def get_case(db: str | None, case_no: str, *, as_of: date | None = None) -> CaseView:
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return _view(conn, case_no, as_of or date.today())
+        return case_view(conn, case_no, as_of or date.today())
 
 
 def list_cases(db: str | None, *, state: str | None = None, district: str | None = None,
                overdue: bool = False, as_of: date | None = None) -> list[dict]:
     """One row per case with its current state, deadline and overdue days on ``as_of`` (default today)."""
     as_of = as_of or date.today()
-    c = schema.cases
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         district = _district_code(conn, district) if district else None
-        views = _views(conn, conn.execute(select(c).order_by(c.c.id)).all(), as_of)
+        views = case_views(conn, case_ledger.case_heads(conn), as_of)
     rows = []
     for v in views:
         if (state and v.state != state) or (district and v.header["district_code"] != district):
@@ -413,9 +409,8 @@ def list_cases(db: str | None, *, state: str | None = None, district: str | None
 
 def evidence_content(db: str | None, sha: str) -> tuple[str, str, bytes]:
     """(name, media type, bytes) of a stored evidence file."""
-    t = schema.evidence_files
     with Store(db) as store, store.reading() as conn:
-        row = conn.execute(select(t.c.name, t.c.media_type, t.c.content).where(t.c.sha256 == sha)).first()
+        row = case_ledger.evidence_file(conn, sha)
     if row is None:
         raise NotFoundError(f"no evidence file with SHA-256 {sha}")
     return row.name, row.media_type, bytes(row.content)

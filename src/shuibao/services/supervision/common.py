@@ -12,13 +12,17 @@ from pathlib import Path
 import numpy as np
 import shapely
 from pyproj import Transformer
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
-from shuibao.store import schema
+from shuibao.store.repositories import imports as import_records
+from shuibao.store.repositories.district_codes import district_lookup
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer
+
+__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "now", "record_import", "refuse", "report_rows",
+           "split_districts", "to_metres", "with_rows", "write_csv_rows", "write_report"]
 
 _TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
 SHOW = 10  # rejected rows quoted in an error message
@@ -36,6 +40,7 @@ def actor(name: str | None = None) -> str:
 
 
 def now() -> datetime:
+    """The time a record is stored with (UTC, aware)."""
     return datetime.now(UTC)
 
 
@@ -47,22 +52,13 @@ def to_metres(geoms) -> np.ndarray:
     return shapely.transform(arr, lambda xy: np.column_stack(_TO_METRES.transform(xy[:, 0], xy[:, 1])))
 
 
-def district_lookup(conn: Connection) -> dict[str, str]:
-    """Every spelling of a district (code, name, full name, adcode) → its code."""
-    t = schema.districts
-    out: dict[str, str] = {}
-    for r in conn.execute(select(t.c.code, t.c.name, t.c.full_name, t.c.adcode)):
-        for key in (r.code, r.name, r.full_name, r.adcode):
-            if key:
-                out[str(key)] = r.code
-    return out
-
-
 def split_districts(text: str | None) -> list[str]:
+    """The district names or codes in a field (separated by commas, 、, semicolons, slashes or spaces)."""
     return [t for t in re.split(r"[,，、;；/\s]+", text or "") if t]
 
 
 def report_rows(reports: list[FeatureReport]) -> list[dict]:
+    """The per-feature report as rows (row, key, status, messages joined by "; ")."""
     return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
 
 
@@ -89,10 +85,10 @@ def record_import(conn: Connection, kind: str, path: Path, layer: str, checked: 
     """The lineage row of an accepted import (file, checksum, layer, CRS, per-feature report); its id."""
     from shuibao.io.steps import sha256
 
-    return conn.execute(schema.supervision_imports.insert().values(
-        kind=kind, source_path=str(path), source_sha256=sha256(path), layer=layer, source_crs=checked.source_crs,
+    return import_records.record_import(
+        conn, kind=kind, source_path=str(path), source_sha256=sha256(path), layer=layer, source_crs=checked.source_crs,
         period=period, features=len(checked.records), repaired=len(checked.repaired),
-        report_json=dumps(report_rows(checked.reports)), recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        report_json=dumps(report_rows(checked.reports)), recorded_at=at, recorded_by=by)
 
 
 def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) -> InputError:
@@ -122,6 +118,7 @@ def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) ->
 
 
 def dumps(payload) -> str:
+    """``payload`` as the JSON stored in the records: keys sorted, Chinese kept, dates as text."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError
 from shuibao.io.features import FeatureSet, write_features
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import compliance as compliance_records, patches as patch_records
 from shuibao.supervision.compliance import ApprovedAreas, Patches, classify, idle_projects, load_rules
 from shuibao.supervision.model import CATEGORY_ZH, Category
 from shuibao.services.supervision.patches import latest_period
@@ -43,9 +44,7 @@ class ComplianceResult:
 
 
 def _load(conn: Connection, period: str):
-    t = schema.disturbance_patches
-    rows = conn.execute(select(t.c.fid, t.c.patch_code, t.c.image_date, t.c.kind, t.c.industry, t.c.geom)
-                        .where(t.c.period == period).order_by(t.c.fid)).all()
+    rows = patch_records.period_patches(conn, period)
     if not rows:
         raise InputError(f"no disturbance patches stored for period {period!r}")
     projects = current_areas(conn)
@@ -85,17 +84,16 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
         seconds = time.perf_counter() - t0
         counts = Counter(f.category.value for f in findings)
         counts = {c.value: counts.get(c.value, 0) for c in Category}
-        run_id = conn.execute(schema.compliance_runs.insert().values(
-            period=period, rules_version=ruleset.version, rules_json=dumps(ruleset.parameters()),
-            patches=len(findings), counts_json=dumps(counts), recorded_at=now(), recorded_by=who(actor),
-        )).inserted_primary_key[0]
-        conn.execute(schema.compliance_findings.insert(), [dict(
+        run_id = compliance_records.insert_run(
+            conn, period=period, rules_version=ruleset.version, rules_json=dumps(ruleset.parameters()),
+            patches=len(findings), counts_json=dumps(counts), recorded_at=now(), recorded_by=who(actor))
+        compliance_records.insert_findings(conn, [dict(
             run_id=run_id, patch_fid=f.patch_id, category=f.category.value, project_id=f.project_id,
             patch_area_m2=f.patch_area_m2, overlap_m2=f.overlap_m2, outside_m2=f.outside_m2,
             outside_share=f.outside_share, distance_m=f.distance_m, tolerance_share=f.tolerance_share,
             candidates_json=dumps(list(f.candidates)), reason=f.reason) for f in findings])
         if idle:
-            conn.execute(schema.compliance_project_findings.insert(), [dict(
+            compliance_records.insert_project_findings(conn, [dict(
                 run_id=run_id, project_id=p.project_id, finding=p.finding, status=p.status, reason=p.reason,
                 evidence_json=dumps(p.evidence)) for p in idle])
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
@@ -107,15 +105,12 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
 
 
 def resolve_analysis(conn: Connection, analysis: int | None, period: str | None) -> int:
-    t = schema.compliance_runs
+    """The analysis named, else the newest (of ``period`` when given); InputError when there is none."""
     if analysis is not None:
-        if conn.execute(select(t.c.id).where(t.c.id == analysis)).scalar() is None:
+        if not compliance_records.analysis_exists(conn, analysis):
             raise InputError(f"compliance analysis {analysis} does not exist")
         return analysis
-    q = select(func.max(t.c.id))
-    if period:
-        q = q.where(t.c.period == period)
-    rid = conn.execute(q).scalar()
+    rid = compliance_records.latest_analysis(conn, period)
     if rid is None:
         raise InputError("no compliance analysis is stored" + (f" for period {period!r}" if period else "")
                          + ": run `shuibao supervise compliance` first")
@@ -125,21 +120,13 @@ def resolve_analysis(conn: Connection, analysis: int | None, period: str | None)
 def findings(db: str | None, *, analysis: int | None = None, period: str | None = None,
              category: str | None = None) -> tuple[list[dict], list]:
     """The rows of one analysis (latest by default) in export order, and the patches' geometries (EPSG:4490)."""
-    f, p, r, pr = (schema.compliance_findings, schema.disturbance_patches, schema.compliance_runs,
-                   schema.projects)
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         rid = resolve_analysis(conn, analysis, period)
-        q = (select(f, p.c.patch_code, p.c.period, p.c.image_date, p.c.district_code, p.c.kind, p.c.geom,
-                    r.c.rules_version, pr.c.code.label("project_code"), pr.c.name.label("project_name"))
-             .join(p, p.c.fid == f.c.patch_fid).join(r, r.c.id == f.c.run_id)
-             .join(pr, pr.c.id == f.c.project_id, isouter=True).where(f.c.run_id == rid).order_by(p.c.patch_code))
-        if category:
-            if category not in {c.value for c in Category}:
-                raise InputError(f"category {category!r}: expected one of {', '.join(c.value for c in Category)}")
-            q = q.where(f.c.category == category)
+        if category and category not in {c.value for c in Category}:
+            raise InputError(f"category {category!r}: expected one of {', '.join(c.value for c in Category)}")
         rows, geoms = [], []
-        for m in (x._mapping for x in conn.execute(q)):
+        for m in compliance_records.finding_rows(conn, rid, category):
             rows.append({
                 "patch_id": m["patch_code"], "category": m["category"],
                 "category_zh": CATEGORY_ZH[Category(m["category"])], "project_id": m["project_id"],
@@ -158,14 +145,11 @@ def findings(db: str | None, *, analysis: int | None = None, period: str | None 
 
 
 def project_findings(db: str | None, *, analysis: int | None = None, period: str | None = None) -> list[dict]:
-    t, pr = schema.compliance_project_findings, schema.projects
+    """The project findings (idle projects…) of one analysis (latest by default), by project code."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         rid = resolve_analysis(conn, analysis, period)
-        q = (select(t.c.project_id, pr.c.code, pr.c.name, pr.c.builder, t.c.finding, t.c.status, t.c.reason,
-                    t.c.evidence_json).join(pr, pr.c.id == t.c.project_id).where(t.c.run_id == rid)
-             .order_by(pr.c.code))
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return compliance_records.project_finding_rows(conn, rid)
 
 
 def export_findings(db: str | None, out: Path, *, analysis: int | None = None,

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError
 from shuibao.io.features import read_features
-from shuibao.store import Store, gpkg, schema
+from shuibao.store import Store
+from shuibao.store.repositories import patches as patch_records
+from shuibao.store.repositories.district_codes import majority_districts
 from shuibao.supervision.imports import PATCH_FIELDS, check_change_type, validate_layer
 from shuibao.services.supervision.common import (
     actor as who,
@@ -77,24 +79,21 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        _known_ids(conn, checked)
+        reject_known_ids(conn, checked)
         write_report(report, checked.reports, checked.problems)
         if not checked.ok or not periods:
             raise refuse("patches", path, checked, report)
         (the_period,) = periods
         at = now()
         import_id = record_import(conn, "patches", path, src.layer, checked, the_period, at, by)
-        districts = _districts(conn, checked.geoms)
-        conn.execute(schema.disturbance_patches.insert(), [dict(
+        districts = majority_districts(conn, checked.geoms)
+        patch_records.insert_patches(conn, [dict(
             patch_code=rec["patch_id"], period=rec["period"], image_date=rec["image_date"],
             kind=rec.get("kind") or "其他扰动", industry=rec.get("industry"), change_type=rec.get("change_type"),
             construction_status=rec.get("construction_status"), declared_area_m2=rec.get("area_m2"),
             area_m2=rec["area_computed"], district_code=d, import_id=import_id, source_row=rep.row,
             repaired=rep.status == "repaired", repair_note="; ".join(rep.messages) or None, geom=g,
         ) for rec, rep, g, d in zip(checked.records, checked.reports, checked.geoms, districts)])
-        if store.backend == "sqlite":
-            b = shapely.total_bounds([g for g in checked.geoms if g is not None])
-            gpkg.update_extent(conn, schema.disturbance_patches, tuple(map(float, b)))
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "patches.import", "import", import_id, None,
               {"period": the_period, "features": len(checked.records), "repaired": len(checked.repaired),
@@ -103,53 +102,26 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
                        report_rows(checked.reports))
 
 
-def _known_ids(conn: Connection, checked) -> None:
+def reject_known_ids(conn: Connection, checked) -> None:
     """Reject patch ids that the period already holds (a correction is a new period or a new id)."""
-    t = schema.disturbance_patches
     for period in {r.get("period") for r in checked.records if r.get("period")}:
         codes = {r["patch_id"] for r in checked.records if r.get("period") == period and r.get("patch_id")}
-        stored = set()
-        items = sorted(codes)
-        for k in range(0, len(items), 500):
-            stored |= set(conn.execute(select(t.c.patch_code).where(
-                t.c.period == period, t.c.patch_code.in_(items[k:k + 500]))).scalars())
+        stored = patch_records.stored_patch_codes(conn, period, codes)
         for rec, rep in zip(checked.records, checked.reports):
             if rec.get("period") == period and rec.get("patch_id") in stored:
                 rep.reject(f"patch_id {rec['patch_id']!r} is already stored for period {period}")
 
 
-def _districts(conn: Connection, geoms: list) -> list[str | None]:
-    """The district holding most of each patch (None where boundaries are not loaded or it lies outside)."""
-    b = schema.district_boundaries
-    rows = conn.execute(select(b.c.district_code, b.c.geom)).all()
-    if not rows:
-        return [None] * len(geoms)
-    codes = [r.district_code for r in rows]
-    polys = np.array([r.geom for r in rows], dtype=object)
-    tree = shapely.STRtree(polys)
-    arr = np.array(geoms, dtype=object)
-    pi, dj = tree.query(arr, predicate="intersects")
-    share = shapely.area(shapely.intersection(arr[pi], polys[dj])) if len(pi) else np.zeros(0)
-    best: dict[int, tuple[float, str]] = {}
-    for i, j, s in zip(pi.tolist(), dj.tolist(), share.tolist()):
-        if s > best.get(i, (0.0, ""))[0]:
-            best[i] = (s, codes[j])
-    return [best[i][1] if i in best else None for i in range(len(geoms))]
-
-
 def list_periods(db: str | None) -> list[dict]:
-    t = schema.disturbance_patches
+    """One row per stored period: patches, area (m²), first and last image date."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        q = (select(t.c.period, func.count().label("patches"), func.sum(t.c.area_m2).label("area_m2"),
-                    func.min(t.c.image_date).label("first_image"), func.max(t.c.image_date).label("last_image"))
-             .group_by(t.c.period).order_by(t.c.period))
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return patch_records.period_summaries(conn)
 
 
 def latest_period(conn: Connection) -> str:
-    t = schema.disturbance_patches
-    period = conn.execute(select(t.c.period).order_by(t.c.image_date.desc(), t.c.fid.desc()).limit(1)).scalar()
+    """The period of the most recently imaged patch; InputError when none is stored."""
+    period = patch_records.latest_period(conn)
     if period is None:
         raise InputError("no disturbance patches are stored: run `shuibao supervise patches import FILE` first")
     return period

@@ -17,25 +17,25 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, raise_issues
 from shuibao.io.atomic import atomic_path
 from shuibao.io.features import read_features
 from shuibao.spreadsheet import safe_row
-from shuibao.store import Store, schema
+from shuibao.store import Store
+from shuibao.store.repositories import case_ledger, programs as records, projects as project_records
 from shuibao.supervision import credit, draws, fees, traffic_light
 from shuibao.supervision.cases import Step, effective_events
 from shuibao.services.platform.auth import audit, command_line_principal
-from shuibao.services.supervision.cases import _insert_case
+from shuibao.services.supervision.cases import insert_case
 from shuibao.services.supervision.common import actor as who, district_lookup, dumps, now
 
 FEN = Decimal("0.01")
 
 
 def _project(conn: Connection, code: str):
-    p = schema.projects
-    row = conn.execute(select(p).where(p.c.code == code)).first()
+    row = project_records.project_by_code(conn, code)
     if row is None:
         raise InputError(f"project {code!r} is not known")
     return row
@@ -48,10 +48,10 @@ def _set_status(conn: Connection, row, status: str, at, by: str, note: str) -> N
         check_project_transition(row.status, status, row.code)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    conn.execute(schema.projects.update().where(schema.projects.c.id == row.id).values(status=status, updated_at=at))
-    conn.execute(schema.project_events.insert().values(
-        project_id=row.id, event="status", before_json=dumps({"status": row.status}),
-        after_json=dumps({"status": status}), note=note, recorded_at=at, recorded_by=by))
+    project_records.update_project(conn, row.id, status=status, updated_at=at)
+    project_records.add_event(
+        conn, project_id=row.id, event="status", before_json=dumps({"status": row.status}),
+        after_json=dumps({"status": status}), note=note, recorded_at=at, recorded_by=by)
 
 
 def _audit(conn: Connection, actor: str | None, action: str, kind: str, object_id, after: dict) -> None:
@@ -60,7 +60,7 @@ def _audit(conn: Connection, actor: str | None, action: str, kind: str, object_i
 
 
 def _case(conn, row, category: str, title: str, on: date, note: str, source_kind: str, source_id, at, by) -> str:
-    return _insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=None, project_id=row.id,
+    return insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=None, project_id=row.id,
                         district=row.district_codes.split(",")[0], subject=row.builder, category=category,
                         title=title, on=on, note=note, evidence=[], by=by, at=at)
 
@@ -72,7 +72,6 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
     need = [k for k in ("code", "name", "district") if k not in layer.fields]
     if need:
         raise InputError(f"inspectors: {path} lacks column(s) {', '.join(need)}; expected code,name,district")
-    t = schema.inspectors
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         lookup = district_lookup(conn)
@@ -86,14 +85,13 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
                 problems.append(f"row {i}: code {code!r} is used twice")
                 continue
             rows.append(dict(code=str(code), name=str(name), district_code=lookup[str(district)], active=True))
-        if problems:
-            raise InputError(f"inspectors: {path}: nothing imported; " + "; ".join(problems))
-        known = {r.code: r.id for r in conn.execute(select(t.c.code, t.c.id))}
+        raise_issues(problems, f"inspectors: {path}: nothing imported")
+        known = records.inspector_ids(conn)
         for r in rows:
             if r["code"] in known:
-                conn.execute(t.update().where(t.c.id == known[r["code"]]).values(**r))
+                records.update_inspector(conn, known[r["code"]], **r)
             else:
-                conn.execute(t.insert().values(**r))
+                records.insert_inspector(conn, **r)
         _audit(conn, actor, "inspectors.import", "inspectors", path.name,
                {"file": path.name, "rows": len(rows), "updated": sum(r["code"] in known for r in rows)})
     return len(rows)
@@ -102,23 +100,21 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
 def draw(db: str | None, *, seed: int, count: int | None = None, ratio: float | None = None,
          per_project: int = 2, max_load: int | None = None, actor: str | None = None) -> dict:
     """A 双随机 draw over the projects under construction and the active inspectors; stored with its seed."""
-    p, i = schema.projects, schema.inspectors
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         projects = [draws.DrawProject(r.id, r.name, frozenset(r.district_codes.split(",")))
-                    for r in conn.execute(select(p).where(p.c.status == "under_construction"))]
-        people = [draws.Inspector(r.code, r.name, r.district_code)
-                  for r in conn.execute(select(i).where(i.c.active.is_(True)))]
+                    for r in project_records.projects_in_status(conn, "under_construction")]
+        people = [draws.Inspector(r.code, r.name, r.district_code) for r in records.active_inspectors(conn)]
         if not projects or not people:
             raise InputError(f"a draw needs projects under construction ({len(projects)}) and active inspectors "
                              f"({len(people)})")
         d = draws.draw_inspections(projects, people, seed=seed, count=count, ratio=ratio, per_project=per_project,
                                    max_load=max_load)
-        draw_id = conn.execute(schema.inspection_draws.insert().values(
-            seed=seed, parameters_json=dumps(d.parameters), population_digest=d.population_digest,
-            population=len(projects), recorded_at=at, recorded_by=by)).inserted_primary_key[0]
-        conn.execute(schema.inspections.insert(), [dict(
+        draw_id = records.insert_draw(
+            conn, seed=seed, parameters_json=dumps(d.parameters), population_digest=d.population_digest,
+            population=len(projects), recorded_at=at, recorded_by=by)
+        records.insert_inspections(conn, [dict(
             draw_id=draw_id, project_id=a.project_id, inspector_codes=",".join(a.inspector_ids), recorded_at=at,
             recorded_by=by) for a in d.assignments])
         _audit(conn, actor, "inspection.draw", "inspection_draw", draw_id,
@@ -134,28 +130,25 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
         raise InputError(f"result {result!r}: expected pass or problems")
     if result == "problems" and not findings.strip():
         raise InputError("an inspection with problems needs --findings describing them")
-    i = schema.inspections
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        insp = conn.execute(select(i).where(i.c.id == inspection_id)).first()
+        insp = records.inspection(conn, inspection_id)
         if insp is None:
             raise InputError(f"inspection {inspection_id} does not exist")
-        done = conn.execute(select(schema.inspection_results).where(
-            schema.inspection_results.c.inspection_id == inspection_id)).first()
+        done = records.inspection_result(conn, inspection_id)
         if done is not None:
             raise InputError(f"inspection {inspection_id} already has its result ({done.result}, {done.inspected_on}, "
                              f"by {done.recorded_by}); results are final — add a note to its case instead")
-        prow = conn.execute(select(schema.projects).where(schema.projects.c.id == insp.project_id)).first()
+        prow = project_records.project_by_id(conn, insp.project_id)
         case_no = None
         if result == "problems":
             case_no = _case(conn, prow, "inspection_problem", f"跟踪检查发现问题：{prow.name}", on, findings,
                             "inspection", inspection_id, at, by)
-        case_id = None if case_no is None else conn.execute(
-            select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
-        conn.execute(schema.inspection_results.insert().values(
-            inspection_id=inspection_id, inspected_on=on, result=result, findings=findings, case_id=case_id,
-            recorded_at=at, recorded_by=by))
+        case_id = None if case_no is None else case_ledger.case_id(conn, case_no)
+        records.insert_inspection_result(
+            conn, inspection_id=inspection_id, inspected_on=on, result=result, findings=findings, case_id=case_id,
+            recorded_at=at, recorded_by=by)
         _audit(conn, actor, "inspection.result", "inspection", inspection_id,
                {"on": on, "result": result, "findings": findings, "case": case_no})
     return case_no
@@ -163,15 +156,11 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
 
 def publish_draw(db: str | None, draw_id: int, out: Path) -> Path:
     """The public list (一公开) of a draw: seed, population digest, each project, inspectors and result (CSV)."""
-    d, i, r, p = schema.inspection_draws, schema.inspections, schema.inspection_results, schema.projects
     with Store(db) as store, store.reading() as conn:
-        head = conn.execute(select(d).where(d.c.id == draw_id)).first()
+        head = records.draw_head(conn, draw_id)
         if head is None:
             raise InputError(f"draw {draw_id} does not exist")
-        rows = conn.execute(select(p.c.code, p.c.name, p.c.builder, i.c.inspector_codes, r.c.inspected_on,
-                                   r.c.result, r.c.findings).join(p, p.c.id == i.c.project_id)
-                            .join(r, r.c.inspection_id == i.c.id, isouter=True).where(i.c.draw_id == draw_id)
-                            .order_by(p.c.code)).all()
+        rows = records.draw_rows(conn, draw_id)
     buf = io.StringIO()
     buf.write(f"# 双随机一公开 draw {draw_id}: seed {head.seed}, {head.population} projects drawn from, "
               f"population SHA-256 {head.population_digest}, drawn {head.recorded_at:%Y-%m-%d}\n")
@@ -193,20 +182,18 @@ def submit_report(db: str | None, project_code: str, period: str, period_end: da
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         prow = _project(conn, project_code)
-        t = schema.monitoring_reports
-        if conn.execute(select(t.c.id).where(t.c.project_id == prow.id, t.c.period == period)).first():
+        if records.report_exists(conn, prow.id, period):
             raise InputError(f"project {project_code}: a report for {period} is already stored")
-        rid = conn.execute(t.insert().values(
-            project_id=prow.id, period=period, period_end=period_end, scheme_version=ev.scheme_version,
+        rid = records.insert_report(
+            conn, project_id=prow.id, period=period, period_end=period_end, scheme_version=ev.scheme_version,
             scores_json=dumps(dict(scores)), total=float(ev.total), colour=ev.colour, case_id=None,
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+            recorded_at=at, recorded_by=by)
         case_no = None
         if ev.colour == "red":
             case_no = _case(conn, prow, "red_report", f"监测季报红色：{prow.name} {period}", period_end,
                             f"三色评价 {ev.total:g} 分（{ev.colour_zh}）" + ("；" + "；".join(ev.reasons) if ev.reasons else ""),
                             "monitoring_report", rid, at, by)
-            case_id = conn.execute(select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
-            conn.execute(t.update().where(t.c.id == rid).values(case_id=case_id))
+            records.set_report_case(conn, rid, case_ledger.case_id(conn, case_no))
         _audit(conn, actor, "report.submit", "monitoring_report", rid,
                {"project": project_code, "period": period, "total": float(ev.total), "colour": ev.colour,
                 "case": case_no})
@@ -223,9 +210,8 @@ def file_acceptance(db: str | None, project_code: str, *, filed_on: date, refere
         store.require_current(conn)
         prow = _project(conn, project_code)
         _set_status(conn, prow, "acceptance_filed", at, by, f"验收报备 {reference}")
-        fid = conn.execute(schema.acceptance_filings.insert().values(
-            project_id=prow.id, filed_on=filed_on, reference=reference, sample_id=None, recorded_at=at,
-            recorded_by=by)).inserted_primary_key[0]
+        fid = records.insert_filing(conn, project_id=prow.id, filed_on=filed_on, reference=reference, sample_id=None,
+                                    recorded_at=at, recorded_by=by)
         _audit(conn, actor, "acceptance.file", "acceptance_filing", fid,
                {"project": project_code, "filed_on": filed_on, "reference": reference})
         return fid
@@ -233,18 +219,16 @@ def file_acceptance(db: str | None, project_code: str, *, filed_on: date, refere
 
 def sample_acceptance(db: str | None, *, ratio: float, seed: int, actor: str | None = None) -> dict:
     """Draw filings not yet sampled for verification (核查), seeded and stored with the population."""
-    f = schema.acceptance_filings
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        ids = list(conn.execute(select(f.c.id).where(f.c.sample_id.is_(None)).order_by(f.c.id)).scalars())
+        ids = records.unsampled_filings(conn)
         if not ids:
             raise InputError("no acceptance filing is waiting to be sampled")
         chosen = draws.sample(ids, ratio=ratio, seed=seed)
-        sid = conn.execute(schema.acceptance_samples.insert().values(
-            seed=seed, ratio=ratio, population_json=dumps(ids), selected_json=dumps(list(chosen)),
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
-        conn.execute(f.update().where(f.c.id.in_(ids)).values(sample_id=sid))
+        sid = records.insert_sample(conn, seed=seed, ratio=ratio, population_json=dumps(ids),
+                                    selected_json=dumps(list(chosen)), recorded_at=at, recorded_by=by)
+        records.mark_sampled(conn, ids, sid)
         _audit(conn, actor, "acceptance.sample", "acceptance_sample", sid,
                {"seed": seed, "ratio": ratio, "population": len(ids), "selected": list(chosen)})
     return {"sample_id": sid, "population": ids, "selected": list(chosen)}
@@ -255,22 +239,19 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
     """核查 of a sampled filing: pass → verified; fail → back to completed and a case.  Returns the case number."""
     if result not in ("pass", "fail"):
         raise InputError(f"result {result!r}: expected pass or fail")
-    f, s = schema.acceptance_filings, schema.acceptance_samples
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        filing = conn.execute(select(f).where(f.c.id == filing_id)).first()
+        filing = records.filing(conn, filing_id)
         if filing is None:
             raise InputError(f"acceptance filing {filing_id} does not exist")
-        chosen = json.loads(conn.execute(select(s.c.selected_json).where(s.c.id == filing.sample_id)).scalar()
-                            or "[]") if filing.sample_id else []
+        chosen = records.sample_selection(conn, filing.sample_id) if filing.sample_id else []
         if filing_id not in chosen:
             raise InputError(f"acceptance filing {filing_id} was not drawn for verification")
-        done = conn.execute(select(schema.acceptance_verifications).where(
-            schema.acceptance_verifications.c.filing_id == filing_id)).first()
+        done = records.verification(conn, filing_id)
         if done is not None:
             raise InputError(f"acceptance filing {filing_id} was already verified ({done.result}, {done.verified_on})")
-        prow = conn.execute(select(schema.projects).where(schema.projects.c.id == filing.project_id)).first()
+        prow = project_records.project_by_id(conn, filing.project_id)
         case_no = None
         if result == "pass":
             _set_status(conn, prow, "verified", at, by, f"核查通过（报备 {filing.reference}）")
@@ -278,11 +259,9 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
             _set_status(conn, prow, "completed", at, by, f"核查不合格（报备 {filing.reference}）")
             case_no = _case(conn, prow, "acceptance_failed", f"验收核查不合格：{prow.name}", on, notes,
                             "verification", filing_id, at, by)
-        case_id = None if case_no is None else conn.execute(
-            select(schema.cases.c.id).where(schema.cases.c.case_no == case_no)).scalar()
-        conn.execute(schema.acceptance_verifications.insert().values(
-            filing_id=filing_id, verified_on=on, result=result, notes=notes, case_id=case_id, recorded_at=at,
-            recorded_by=by))
+        case_id = None if case_no is None else case_ledger.case_id(conn, case_no)
+        records.insert_verification(conn, filing_id=filing_id, verified_on=on, result=result, notes=notes,
+                                    case_id=case_id, recorded_at=at, recorded_by=by)
         _audit(conn, actor, "acceptance.verify", "acceptance_filing", filing_id,
                {"on": on, "result": result, "notes": notes, "case": case_no})
     return case_no
@@ -319,12 +298,12 @@ def assess_fee(db: str | None, project_code: str, *, category: str = "general", 
         if quantity is None:
             quantity = _default_quantity(prow, category, table.entry_for(category, on).basis)
         a = fees.assess(table, category, quantity, on_date=on, exemption=exemption)
-        aid = conn.execute(schema.fee_assessments.insert().values(
-            project_id=prow.id, assessed_on=on, due_on=on + timedelta(days=due_in_days), category=a.category,
+        aid = records.insert_fee_assessment(
+            conn, project_id=prow.id, assessed_on=on, due_on=on + timedelta(days=due_in_days), category=a.category,
             basis=a.basis, quantity=float(a.quantity), billable_quantity=float(a.billable_quantity),
             rate_fen=int((a.rate * 100).to_integral_value()), amount_fen=int((a.amount * 100).to_integral_value()),
             rates_version=a.table_version, rate_entry=a.entry_id, exemption=a.exemption_key, recorded_at=at,
-            recorded_by=by)).inserted_primary_key[0]
+            recorded_by=by)
         _audit(conn, actor, "fee.assess", "fee_assessment", aid,
                {"project": project_code, "category": a.category, "amount_yuan": str(a.amount), "on": on})
     return {"assessment_id": aid, "amount_yuan": str(a.amount), "rate": str(a.rate), "basis": a.basis,
@@ -345,14 +324,12 @@ def pay_fee(db: str | None, assessment_id: int, *, paid_on: date, amount_yuan: s
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        if conn.execute(select(schema.fee_assessments.c.id).where(schema.fee_assessments.c.id == assessment_id)
-                        ).first() is None:
+        if not records.fee_assessment_exists(conn, assessment_id):
             raise InputError(f"fee assessment {assessment_id} does not exist")
-        if conn.execute(select(schema.fee_payments.c.id).where(schema.fee_payments.c.receipt_no == receipt)).first():
+        if records.receipt_exists(conn, receipt):
             raise InputError(f"receipt {receipt!r} is already recorded")
-        pid = conn.execute(schema.fee_payments.insert().values(
-            assessment_id=assessment_id, paid_on=paid_on, amount_fen=int(amount * 100), receipt_no=receipt,
-            recorded_at=at, recorded_by=by)).inserted_primary_key[0]
+        pid = records.insert_payment(conn, assessment_id=assessment_id, paid_on=paid_on, amount_fen=int(amount * 100),
+                                     receipt_no=receipt, recorded_at=at, recorded_by=by)
         _audit(conn, actor, "fee.pay", "fee_assessment", assessment_id,
                {"payment": pid, "paid_on": paid_on, "amount_yuan": str(amount), "receipt": receipt})
         return pid
@@ -364,11 +341,9 @@ def fee_ledger(conn_or_db, as_of: date | None = None) -> list[dict]:
         with Store(conn_or_db) as store, store.reading() as conn:
             return fee_ledger(conn, as_of)
     conn, as_of = conn_or_db, as_of or date.today()
-    a, pmt, p = schema.fee_assessments, schema.fee_payments, schema.projects
-    paid = dict(conn.execute(select(pmt.c.assessment_id, func.sum(pmt.c.amount_fen)).where(pmt.c.paid_on <= as_of)
-                             .group_by(pmt.c.assessment_id)).all())
+    paid = records.paid_fen_by_assessment(conn, as_of)
     rows = []
-    for r in conn.execute(select(a, p.c.code, p.c.builder).join(p, p.c.id == a.c.project_id).order_by(a.c.id)):
+    for r in records.fee_assessments(conn):
         out = r.amount_fen - int(paid.get(r.id, 0) or 0)
         rows.append({"assessment_id": r.id, "project_id": r.project_id, "project_code": r.code, "builder": r.builder,
                      "category": r.category, "assessed_on": r.assessed_on, "due_on": r.due_on,
@@ -382,12 +357,11 @@ def fee_ledger(conn_or_db, as_of: date | None = None) -> list[dict]:
 # ---------------------------------------------------------------------------------------------- credit lists
 def _history(conn: Connection, as_of: date):
     """Case, report and fee records as the credit rules read them (nothing dated after ``as_of``)."""
-    c, e, p = schema.cases, schema.case_events, schema.projects
     events = defaultdict(list)
-    for ev in conn.execute(select(e).order_by(e.c.case_id, e.c.seq)):
+    for ev in case_ledger.all_events(conn):
         events[ev.case_id].append(ev)
-    records = []
-    for head in conn.execute(select(c)):
+    cases = []
+    for head in case_ledger.case_heads(conn, ordered=False):
         evs = effective_events(events.get(head.id, []), until=as_of)[0]  # voided steps do not count
         subject = next((x.subject for x in reversed(evs) if x.subject), head.subject)
         if not subject or not evs:
@@ -397,16 +371,14 @@ def _history(conn: Connection, as_of: date):
         orders = [x for x in evs if x.step in (Step.order_rectification.value, Step.extend_deadline.value)]
         rectified = [x.on_date for x in evs if x.step == Step.rectify.value]
         closed = next((x.on_date for x in evs if x.step == Step.close.value), None)
-        records.append(credit.CaseRecord(
+        cases.append(credit.CaseRecord(
             head.id, subject, head.project_id, category if confirm else None, confirm.on_date if confirm else None,
             orders[-1].deadline if orders else None, rectified[-1] if rectified else None, closed))
-    r = schema.monitoring_reports
     reports = [credit.ReportRecord(x.id, x.builder, x.project_id, x.period_end, x.colour)
-               for x in conn.execute(select(r.c.id, r.c.project_id, r.c.period_end, r.c.colour, p.c.builder)
-                                     .join(p, p.c.id == r.c.project_id).where(r.c.period_end <= as_of))]
+               for x in records.reports_until(conn, as_of)]
     fees_ = [credit.FeeRecord(x["assessment_id"], x["builder"], x["project_id"], x["due_on"], x["outstanding_yuan"])
              for x in fee_ledger(conn, as_of) if x["assessed_on"] <= as_of]
-    return records, reports, fees_
+    return cases, reports, fees_
 
 
 def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | None = None,
@@ -415,14 +387,13 @@ def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | No
     ruleset = credit.load_rules(rules)
     by, at = who(actor), now()
     as_of = as_of or date.today()
-    t = schema.credit_entries
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         entries = credit.evaluate(ruleset, *_history(conn, as_of), as_of=as_of)
-        known = {(r.list_kind, r.subject, r.rule_id, r.valid_from) for r in conn.execute(select(t))}
+        known = records.credit_keys(conn)
         new = [e for e in entries if (e.list_kind, e.subject, e.rule_id, e.valid_from) not in known]
         if new:
-            conn.execute(t.insert(), [dict(
+            records.insert_credit_entries(conn, [dict(
                 list_kind=e.list_kind, subject=e.subject, rule_id=e.rule_id, rules_version=e.rules_version,
                 valid_from=e.valid_from, valid_to=e.valid_to, evidence_json=dumps([list(x) for x in e.evidence]),
                 reason=e.reason_zh, recorded_at=at, recorded_by=by) for e in new])
@@ -433,11 +404,7 @@ def update_credit(db: str | None, *, as_of: date | None = None, rules: Path | No
 
 def credit_lists_on(conn: Connection, as_of: date, list_kind: str | None = None) -> list[dict]:
     """Entries in force on ``as_of`` (valid_from ≤ as_of < valid_to), with their evidence."""
-    t = schema.credit_entries
-    q = select(t).where(t.c.valid_from <= as_of, t.c.valid_to > as_of).order_by(t.c.list_kind, t.c.subject, t.c.rule_id)
-    if list_kind:
-        q = q.where(t.c.list_kind == list_kind)
-    return [{**dict(r._mapping), "evidence": json.loads(r.evidence_json)} for r in conn.execute(q)]
+    return [{**r, "evidence": json.loads(r["evidence_json"])} for r in records.credit_entries_on(conn, as_of, list_kind)]
 
 
 def credit_lists(db: str | None, *, as_of: date | None = None, list_kind: str | None = None) -> list[dict]:

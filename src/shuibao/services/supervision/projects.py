@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shuibao.errors import InputError, NotFoundError
 from shuibao.io.features import read_features
-from shuibao.store import Store, gpkg, schema
+from shuibao.store import Store
+from shuibao.store.repositories import projects as project_records
 from shuibao.supervision.imports import PROJECT_FIELDS, FeatureReport, validate_layer
 from shuibao.supervision.model import ProjectStatus, check_project_transition
 from shuibao.services.supervision.common import (
@@ -117,8 +118,7 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        _check_rows(checked, district_lookup(conn),
-                    dict(conn.execute(select(schema.projects.c.code, schema.projects.c.status)).all()))
+        _check_rows(checked, district_lookup(conn), project_records.project_statuses(conn))
         write_report(report, checked.reports, checked.problems)
         if not checked.ok:
             raise refuse("projects", path, checked, report)
@@ -126,8 +126,7 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
         import_id = record_import(conn, "projects", path, src.layer, checked, None, at, by)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
         _write(conn, checked, import_id, at, by, counts)
-        if store.backend == "sqlite":
-            _extent(conn)
+        project_records.refresh_area_extent(conn)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "projects.import", "import", import_id, None,
               {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
@@ -138,17 +137,15 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
 
 def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict) -> None:
     """Insert new projects in bulk, update known ones row by row (rare), then add changed areas."""
-    t = schema.projects
-    known = {r.code: r for r in conn.execute(select(t))}
+    known = project_records.projects_by_code(conn)
     new = [(rec, rep) for rec, rep in zip(checked.records, checked.reports) if rec["code"] not in known]
     ids: dict[str, int] = {}
     if new:
         values = [dict(code=rec["code"], status=rec.get("status") or ProjectStatus.approved.value,
                        import_id=import_id, source_row=rep.row, created_at=at, updated_at=at, **_attributes(rec))
                   for rec, rep in new]
-        for row in conn.execute(t.insert().returning(t.c.id, t.c.code), values):
-            ids[row.code] = row.id
-        conn.execute(schema.project_events.insert(), [dict(
+        ids.update(project_records.insert_projects(conn, values))
+        project_records.add_events(conn, [dict(
             project_id=ids[v["code"]], event="created", before_json=None,
             after_json=dumps({k: v[k] for k in ("code", "status", *ATTRIBUTES)}),
             note=f"import {import_id}, row {v['source_row']}", recorded_at=at, recorded_by=by) for v in values])
@@ -158,9 +155,12 @@ def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict)
         if row is not None:
             ids[rec["code"]] = row.id
             _update(conn, row, rec, rep, import_id, at, by, counts)
-    a = schema.responsibility_areas
-    current = {r.project_id: r for r in conn.execute(select(a.c.fid, a.c.project_id, a.c.version, a.c.geom,
-                                                             a.c.area_kind).where(a.c.superseded_at.is_(None)))}
+    _write_areas(conn, checked, ids, import_id, at, by, counts)
+
+
+def _write_areas(conn: Connection, checked, ids: dict[str, int], import_id: int, at, by: str, counts: dict) -> None:
+    """A new area version for each project whose polygon (or area kind) changed; the old one is superseded."""
+    current = project_records.current_area_heads(conn)
     todo = [(rec, rep, g) for rec, rep, g in zip(checked.records, checked.reports, checked.geoms) if g is not None]
     areas = shapely.area(to_metres([g for _, _, g in todo])) if todo else []
     rows, events = [], []
@@ -172,7 +172,7 @@ def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict)
             continue
         version = 1
         if cur is not None:
-            conn.execute(a.update().where(a.c.fid == cur.fid).values(superseded_at=at))
+            project_records.supersede_area(conn, cur.fid, at)
             version = cur.version + 1
         rows.append(dict(project_id=pid, version=version, area_kind=kind, area_m2=float(area), import_id=import_id,
                          source_row=rep.row, repaired=rep.status == "repaired", recorded_at=at, geom=geom))
@@ -181,8 +181,8 @@ def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict)
                            after_json=dumps({"version": version, "area_m2": round(float(area), 2), "area_kind": kind}),
                            note=f"import {import_id}", recorded_at=at, recorded_by=by))
     if rows:
-        conn.execute(a.insert(), rows)
-        conn.execute(schema.project_events.insert(), events)
+        project_records.insert_areas(conn, rows)
+        project_records.add_events(conn, events)
     counts["areas"] = len(rows)
 
 
@@ -193,11 +193,10 @@ def _attributes(rec: dict) -> dict:
 
 
 def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int, at, by: str, counts: dict) -> None:
-    t = schema.projects
     before = row._mapping
     changed = {k: v for k, v in _attributes(rec).items() if _differs(before[k], v)}
     if changed:
-        conn.execute(t.update().where(t.c.id == row.id).values(updated_at=at, **changed))
+        project_records.update_project(conn, row.id, updated_at=at, **changed)
         _event(conn, row.id, "updated", {k: before[k] for k in changed}, changed, at, by,
                f"import {import_id}, row {rep.row}")
     new_status = rec.get("status")
@@ -206,7 +205,7 @@ def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int
             check_project_transition(row.status, new_status, rec["code"])
         except ValueError as exc:
             raise InputError(f"projects: row {rep.row}: {exc}") from None
-        conn.execute(t.update().where(t.c.id == row.id).values(status=new_status, updated_at=at))
+        project_records.update_project(conn, row.id, status=new_status, updated_at=at)
         _event(conn, row.id, "status", {"status": row.status}, {"status": new_status}, at, by,
                f"import {import_id}, row {rep.row}")
         changed["status"] = new_status
@@ -222,24 +221,16 @@ def _differs(old, new) -> bool:
 
 
 def _event(conn, pid, event, before, after, at, by, note="") -> None:
-    conn.execute(schema.project_events.insert().values(
-        project_id=pid, event=event, before_json=None if before is None else dumps(before),
-        after_json=None if after is None else dumps(after), note=note, recorded_at=at, recorded_by=by))
-
-
-def _extent(conn) -> None:
-    t = schema.responsibility_areas
-    geoms = [r.geom for r in conn.execute(select(t.c.geom).where(t.c.superseded_at.is_(None)))]
-    if geoms:
-        gpkg.update_extent(conn, t, tuple(map(float, shapely.total_bounds(geoms))))
+    project_records.add_event(
+        conn, project_id=pid, event=event, before_json=None if before is None else dumps(before),
+        after_json=None if after is None else dumps(after), note=note, recorded_at=at, recorded_by=by)
 
 
 def set_status(db: str | None, code: str, status: str, *, note: str = "", actor: str | None = None) -> str:
     """Move a project to ``status`` if its lifecycle allows it; returns the previous status."""
-    t = schema.projects
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        row = conn.execute(select(t.c.id, t.c.status).where(t.c.code == code)).first()
+        row = project_records.project_by_code(conn, code)
         if row is None:
             raise InputError(f"project {code!r} is not known")
         try:
@@ -247,21 +238,16 @@ def set_status(db: str | None, code: str, status: str, *, note: str = "", actor:
         except ValueError as exc:
             raise InputError(str(exc)) from None
         at = now()
-        conn.execute(t.update().where(t.c.id == row.id).values(status=new.value, updated_at=at))
+        project_records.update_project(conn, row.id, status=new.value, updated_at=at)
         _event(conn, row.id, "status", {"status": row.status}, {"status": new.value}, at, who(actor), note)
         return row.status
 
 
 def list_projects(db: str | None, *, status: str | None = None, district: str | None = None) -> list[dict]:
     """Projects with their current area (m²) and version, ordered by code."""
-    t, a = schema.projects, schema.responsibility_areas
-    q = (select(t, a.c.version.label("area_version"), a.c.area_m2, a.c.area_kind)
-         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.code))
-    if status:
-        q = q.where(t.c.status == status)
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        rows = [dict(r._mapping) for r in conn.execute(q)]
+        rows = project_records.projects_with_current_area(conn, status)
         if district:
             code = district_lookup(conn).get(district)
             if code is None:
@@ -271,22 +257,16 @@ def list_projects(db: str | None, *, status: str | None = None, district: str | 
 
 
 def project_history(db: str | None, code: str) -> list[dict]:
-    t, e = schema.projects, schema.project_events
+    """Every event of a project, oldest first."""
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        pid = conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+        pid = project_records.project_id(conn, code)
         if pid is None:
             raise NotFoundError(f"project {code!r} is not known")
-        return [dict(r._mapping) for r in conn.execute(select(e).where(e.c.project_id == pid).order_by(e.c.id))]
+        return project_records.project_events(conn, pid)
 
 
-def current_areas(conn: Connection) -> list[dict]:
-    """Every project with its current area (geometry None where it has none)."""
-    t, a = schema.projects, schema.responsibility_areas
-    q = (select(t.c.id, t.c.code, t.c.name, t.c.builder, t.c.industry, t.c.status, t.c.district_codes,
-                t.c.approval_date, t.c.construction_start, a.c.geom, a.c.area_kind, a.c.version)
-         .join(a, (a.c.project_id == t.c.id) & a.c.superseded_at.is_(None), isouter=True).order_by(t.c.id))
-    return [dict(r._mapping) for r in conn.execute(q)]
+current_areas = project_records.current_areas  # re-exported: compliance and the web read it from here
 
 
 def _as_text(v) -> str | float | int | None:
