@@ -14,8 +14,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-SYNTHETIC_TAG = "yes: made from synthetic inputs, not observations"
-"""The value of the SHUIBAO_SYNTHETIC tag of every raster made from (or as) synthetic inputs."""
+from shuibao.io.synthetic import SYNTHETIC_TAG  # noqa: F401 - the generators tag what they write with it
 SYNTHETIC_CRS = "EPSG:4545"  # CGCS2000 / 3-degree Gauss-Kruger CM 108E
 ORIGIN = (400_000.0, 3_350_000.0)  # upper-left corner, inside Chongqing in EPSG:4545
 

@@ -17,6 +17,7 @@ from rasterio.errors import RasterioIOError
 from ..errors import InputError, Issue, Issues
 from .formats import RASTER_DRIVER, check_raster
 from .raster import METRE_UNITS
+from .synthetic import is_synthetic
 
 
 @dataclass
@@ -70,7 +71,7 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
         if ints and src.nodata is None and unmasked:
             issues.add(role, "", f"{p} is an integer raster without a nodata value{' or mask' if masks_count else ''}; "
                        "declare one (e.g. gdal_edit.py -a_nodata 0) so holes can be told from data")
-        h.synthetic = tags[None].get("SYNTHETIC") == "1" or "SHUIBAO_SYNTHETIC" in tags[None]
+        h.synthetic = is_synthetic(tags[None])
     return h
 
 

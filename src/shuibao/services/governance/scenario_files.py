@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from shuibao import __version__
-from shuibao.demo.scene import SYNTHETIC_TAG
+from shuibao.io.synthetic import SYNTHETIC_TAG
 from shuibao.io import raster as rio
 from shuibao.io import styles
 from shuibao.io import tables as tio

@@ -108,7 +108,7 @@ def command_line_principal(actor: str | None = None) -> Principal:
     """Who a command-line write is audited as: ``--actor``/``SHUIBAO_ACTOR`` or the operating-system user, with
     the role ``command_line`` (命令行) — whoever can open the database file holds every right, so no check is made,
     but the write is recorded like a web write."""
-    from shuibao.services.supervision.common import actor as os_actor
+    from shuibao.services.platform.actors import actor as os_actor
 
     return Principal(os_actor(actor), "command_line")
 

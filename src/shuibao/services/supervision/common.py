@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ from shuibao.errors import InputError
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
+from shuibao.services.platform.actors import actor
 from shuibao.store.repositories.district_codes import district_lookup
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer
 
@@ -26,17 +25,6 @@ __all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "now", "recor
 
 _TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
 SHOW = 10  # rejected rows quoted in an error message
-
-
-def actor(name: str | None = None) -> str:
-    """Who is acting: ``--actor``, else ``SHUIBAO_ACTOR``, else the login name."""
-    who = name or os.environ.get("SHUIBAO_ACTOR")
-    if not who:
-        try:
-            who = getpass.getuser()
-        except (KeyError, OSError):
-            who = "unknown"
-    return who.strip()[:80]
 
 
 def now() -> datetime:
