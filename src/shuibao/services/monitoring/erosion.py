@@ -4,6 +4,10 @@ A CSLE run validates every input before computing anything and reports every
 problem at once; then it writes the factor rasters, soil loss and grades as
 Cloud-Optimized GeoTIFFs and a JSON summary (area by grade, 水土保持率,
 parameters, input checksums, timings).
+
+This module reads the inputs (:mod:`shuibao.io.raster`) and records what was read; the checks on what was
+read are :mod:`shuibao.erosion.validation`, the factors :mod:`shuibao.erosion.factors` and
+:mod:`shuibao.erosion.fvc`, and their computation and writing :mod:`.csle_compute`.
 """
 
 from __future__ import annotations
