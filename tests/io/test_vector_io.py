@@ -176,12 +176,13 @@ def test_read_polygons_lists_every_problem_at_once(tmp_path):
     with pytest.raises(InputError) as err:
         read_polygons(tmp_path / "bad.gpkg", "zones", fields={"code": "int", "name": "str", "area": "float"})
     msg = str(err.value)
-    assert msg.startswith(f"zones: {tmp_path / 'bad.gpkg'} layer 'zones' has 5 problem(s): 1) no CRS")
+    assert msg.startswith(f"5 problem(s):\n  - zones: {tmp_path / 'bad.gpkg'} layer 'zones': no CRS")
+    assert len(err.value.issues) == 5
     assert "field(s) 'name' (str), 'area' (float) missing; the layer has: code" in msg
     assert "field 'code' should be int: rows 2, 4 hold 'x', '4.5'" in msg
     assert "empty or missing geometries in rows 3, 4" in msg
     assert "not polygons (LineString, Point) in rows 2, 5" in msg
-    assert "\n" not in msg
+    assert msg.count("\n") == 5  # the one format: a head line, then one line per problem
 
 
 def test_read_polygons_file_and_layer_errors(tmp_path):

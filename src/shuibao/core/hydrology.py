@@ -37,74 +37,13 @@ import math
 import numba as nb
 import numpy as np
 
+from .flood_kernels import DCOL, DROW, doubled, fifo_grown, heap_key, next_cell, on_edge, sift_up
+
 D8_CODES = np.array([1, 2, 4, 8, 16, 32, 64, 128], dtype=np.uint8)
-DROW = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)
-DCOL = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
 DIAGONAL = np.array([False, True, False, True, False, True, False, True])
 
 
 # --------------------------------------------------------------------------- fill
-@nb.njit(cache=True, inline="always")
-def _key(z, i):
-    """One uint64 ordering cells by (elevation, index): the float32's order-preserving bits, then the index.
-
-    A single integer comparison per heap step instead of two (elevation, then index on ties);
-    the order, and so the result, is the same.  Needs fewer than 2³² cells.
-    """
-    b = np.uint64(np.float32(z).view(np.uint32))
-    if b & np.uint64(0x80000000):
-        b = ~b & np.uint64(0xFFFFFFFF)  # negative floats: reverse their order
-    else:
-        b = b | np.uint64(0x80000000)
-    return (b << np.uint64(32)) | np.uint64(i)
-
-
-@nb.njit(cache=True, inline="always")
-def _on_edge(ok, r, c, nrows, ncols):
-    """Whether valid cell (r, c) of the flat mask ``ok`` lies on the grid edge or beside nodata: an outlet."""
-    if r == 0 or c == 0 or r == nrows - 1 or c == ncols - 1:
-        return True
-    for k in range(8):
-        if not ok[(r + DROW[k]) * ncols + c + DCOL[k]]:
-            return True
-    return False
-
-
-@nb.njit(cache=True, inline="always")
-def _sift_up(heap, k, key):
-    """Insert ``key`` at slot k of a binary min-heap."""
-    while k > 0:
-        p = (k - 1) >> 1
-        if key < heap[p]:
-            heap[k] = heap[p]
-            k = p
-        else:
-            break
-    heap[k] = key
-
-
-@nb.njit(cache=True, inline="always")
-def _heap_pop(heap, size):
-    """Remove the top of a binary min-heap of ``size`` keys; returns the new size."""
-    size -= 1
-    last = heap[size]
-    k = 0
-    while True:
-        ch = 2 * k + 1
-        if ch >= size:
-            break
-        if ch + 1 < size and heap[ch + 1] < heap[ch]:
-            ch += 1
-        if heap[ch] < last:
-            heap[k] = heap[ch]
-            k = ch
-        else:
-            break
-    if size > 0:
-        heap[k] = last
-    return size
-
-
 @nb.njit(cache=True, nogil=True)  # nogil: the CSLE run computes its factors while the fill runs
 def _fill(dem, valid):
     nrows, ncols = dem.shape
@@ -114,7 +53,6 @@ def _fill(dem, valid):
     closed = np.zeros(n, np.bool_)
     # binary min-heap of (elevation, index) keys; growth stays here: helpers that return arrays cost refcounting
     heap = np.empty(max(1024, 4 * (nrows + ncols)), np.uint64)
-    low32 = np.uint64(0xFFFFFFFF)
     size = 0
     pit = np.empty(1024, np.int64)  # FIFO of cells raised inside depressions and flats
     pit_head = 0
@@ -124,24 +62,16 @@ def _fill(dem, valid):
             i = r * ncols + c
             if not ok[i]:
                 continue
-            if not _on_edge(ok, r, c, nrows, ncols):
+            if not on_edge(ok, r, c, nrows, ncols):
                 continue
             closed[i] = True
             if size == heap.shape[0]:
-                heap = np.concatenate((heap, np.empty(size, np.uint64)))
-            _sift_up(heap, size, _key(z[i], i))
+                heap = doubled(heap)
+            sift_up(heap, size, heap_key(z[i], i))
             size += 1
     inf32 = np.float32(np.inf)
     while size > 0 or pit_head < pit_tail:
-        if pit_head < pit_tail:
-            i = pit[pit_head]
-            pit_head += 1
-            if pit_head == pit_tail:
-                pit_head = 0
-                pit_tail = 0
-        else:
-            i = np.int64(heap[0] & low32)
-            size = _heap_pop(heap, size)
+        i, size, pit_head, pit_tail = next_cell(heap, size, pit, pit_head, pit_tail)
         r = i // ncols
         c = i - r * ncols
         zi_up = np.nextafter(z[i], inf32)
@@ -157,17 +87,13 @@ def _fill(dem, valid):
             if z[j] <= zi_up:
                 z[j] = zi_up
                 if pit_tail == pit.shape[0]:
-                    grown = np.empty(pit.shape[0] * 2, np.int64)
-                    grown[: pit_tail - pit_head] = pit[pit_head:pit_tail]
-                    pit_tail -= pit_head
-                    pit_head = 0
-                    pit = grown
+                    pit, pit_head, pit_tail = fifo_grown(pit, pit_head, pit_tail)
                 pit[pit_tail] = j
                 pit_tail += 1
             else:
                 if size == heap.shape[0]:
-                    heap = np.concatenate((heap, np.empty(size, np.uint64)))
-                _sift_up(heap, size, _key(z[j], j))
+                    heap = doubled(heap)
+                sift_up(heap, size, heap_key(z[j], j))
                 size += 1
     return z.reshape(nrows, ncols)
 
@@ -255,7 +181,7 @@ def _resolve_flats(z, valid, fdir):
             i = r * ncols + c
             if not ok[i] or fd[i] != 0:
                 continue
-            if _on_edge(ok, r, c, nrows, ncols):
+            if on_edge(ok, r, c, nrows, ncols):
                 fd[i] = EDGE_MARK
             else:
                 todo += 1
@@ -338,7 +264,9 @@ for _k in range(8):
 
 
 @nb.njit(cache=True, inline="always")
-def _receiver(fdir, r, c, nrows, ncols):
+def receiver(fdir, r, c, nrows, ncols):
+    """Flat index of the cell that (r, c) drains to by its D8 code ``fdir[r, c]``; -1 for an outlet (code 0),
+    an unknown code or a receiver off the grid.  The caller checks the receiver is valid."""
     k = CODE_TO_K[fdir[r, c]]
     if k < 0:
         return -1
@@ -353,14 +281,15 @@ DONE = np.uint8(255)  # indegree marker of a processed cell (a cell has at most 
 
 
 @nb.njit(cache=True)
-def _indegree_d8(fdir, valid):
+def indegree_d8(fdir, valid):
+    """Number of valid D8 donors of each cell (flat, uint8: at most 8), the start of Kahn's topological order."""
     nrows, ncols = fdir.shape
     ok = valid.ravel()
     indeg = np.zeros(nrows * ncols, np.uint8)
     for r in range(nrows):
         for c in range(ncols):
             if ok[r * ncols + c]:
-                d = _receiver(fdir, r, c, nrows, ncols)
+                d = receiver(fdir, r, c, nrows, ncols)
                 if d >= 0 and ok[d]:
                     indeg[d] += 1
     return indeg
@@ -371,7 +300,7 @@ def _accumulate_d8(fdir, valid, weight_flat, full):
     """Kahn's algorithm as chain walks: start at cells without inflow, walk down while complete."""
     nrows, ncols = fdir.shape
     ok = valid.ravel()
-    indeg = _indegree_d8(fdir, valid)
+    indeg = indegree_d8(fdir, valid)
     acc = np.zeros(nrows * ncols, np.float64)
     done = 0
     for start in range(nrows * ncols):
@@ -383,7 +312,7 @@ def _accumulate_d8(fdir, valid, weight_flat, full):
             indeg[i] = DONE  # so the outer scan does not start here again
             done += 1
             r = i // ncols
-            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            d = receiver(fdir, r, i - r * ncols, nrows, ncols)
             if d < 0 or not ok[d]:
                 break
             acc[d] += acc[i]
@@ -429,7 +358,7 @@ def _outlets(fdir, valid):
     for r in range(nrows):
         for c in range(ncols):
             if ok[r * ncols + c]:
-                d = _receiver(fdir, r, c, nrows, ncols)
+                d = receiver(fdir, r, c, nrows, ncols)
                 out[r, c] = d < 0 or not ok[d]
     return out
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from .hydrology import DCOL, DROW, DONE, _indegree_d8, _receiver
+from .hydrology import DCOL, DROW, DONE, indegree_d8, receiver
 
 LOW_SLOPE_DEG = 2.8624  # 5 % in degrees: the cutoff factor switches here
 FLAT_DEG = 0.1
@@ -208,7 +208,7 @@ def _downslope_angle(z, valid, fdir, horn, dx, dy):
             if not valid[r, c]:
                 continue
             code = fdir[r, c]
-            d = _receiver(fdir, r, c, nrows, ncols)
+            d = receiver(fdir, r, c, nrows, ncols)
             if d >= 0 and ok[d]:
                 k = 0
                 while (1 << k) != code:
@@ -232,7 +232,7 @@ def _slope_length(fdir, valid, theta, ncsl, channel, low, high, upstream_selects
     th = theta.ravel()
     nc = ncsl.ravel()
     ch = channel.ravel()
-    indeg = _indegree_d8(fdir, valid)
+    indeg = indegree_d8(fdir, valid)
     lam_in = np.full(n, -1.0, np.float32)  # best λ(n) + NCSL(n) over uncut donors; −1: none
     lam = np.full(n, np.nan, np.float32)
     done = 0
@@ -248,7 +248,7 @@ def _slope_length(fdir, valid, theta, ncsl, channel, low, high, upstream_selects
             indeg[i] = DONE
             done += 1
             r = i // ncols
-            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            d = receiver(fdir, r, i - r * ncols, nrows, ncols)
             if d < 0 or not ok[d]:
                 break
             sel = th[i] if upstream_selects else th[d]

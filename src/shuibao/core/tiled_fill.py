@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
-from .hydrology import DCOL, DROW, _heap_pop, _key, _on_edge, _sift_up
+from .flood_kernels import DCOL, DROW, LOW32, doubled, fifo_grown, heap_key, heap_pop, next_cell, on_edge, sift_up
 
 OUTSIDE = 0
 DEFAULT_TILE = 1024  # 4 MiB of float32 per tile: the tile's flood stays in the cache
@@ -97,18 +97,17 @@ def _fill_tile(z, ok, out, lab, r0, r1, c0, c1):
             perimeter = r == r0 or r == r1 - 1 or c == c0 or c == c1 - 1
             if perimeter:
                 labels += 1  # numbered in raster order whether or not the cell is a true outlet
-            outlet = _on_edge(okf, r, c, nrows, ncols)
+            outlet = on_edge(okf, r, c, nrows, ncols)
             if not (outlet or perimeter):
                 continue
             state[i] = OUTSIDE if outlet else labels
             if size == heap.shape[0]:
-                heap = np.concatenate((heap, np.empty(size, np.uint64)))
-            _sift_up(heap, size, _key(zt[i], i))
+                heap = doubled(heap)
+            sift_up(heap, size, heap_key(zt[i], i))
             size += 1
     pit = np.empty(256, np.int64)
     pit_head = 0
     pit_tail = 0
-    low32 = np.uint64(0xFFFFFFFF)
     # edges where two floods meet; the buffers grow only between passes of the flood loop (growing
     # them inside it slowed every step of the loop 2×), so a pass stops while 8 free slots remain
     ea = np.empty(1 << 12, np.int64)
@@ -119,20 +118,12 @@ def _fill_tile(z, ok, out, lab, r0, r1, c0, c1):
         if ne > ea.shape[0] - 8:
             ne = _compact_edges(ea, eb, ew, ne)
             if ne > ea.shape[0] // 2:
-                ea = np.concatenate((ea, np.empty(ea.shape[0], np.int64)))
-                eb = np.concatenate((eb, np.empty(eb.shape[0], np.int64)))
-                ew = np.concatenate((ew, np.empty(ew.shape[0], np.float32)))
+                ea = doubled(ea)
+                eb = doubled(eb)
+                ew = doubled(ew)
         cap = ea.shape[0] - 8
         while (size > 0 or pit_head < pit_tail) and ne <= cap:
-            if pit_head < pit_tail:
-                i = pit[pit_head]
-                pit_head += 1
-                if pit_head == pit_tail:
-                    pit_head = 0
-                    pit_tail = 0
-            else:
-                i = np.int64(heap[0] & low32)
-                size = _heap_pop(heap, size)
+            i, size, pit_head, pit_tail = next_cell(heap, size, pit, pit_head, pit_tail)
             zi = zt[i]
             li = state[i]
             for d in range(8):
@@ -151,17 +142,13 @@ def _fill_tile(z, ok, out, lab, r0, r1, c0, c1):
                 if zt[j] <= zi:
                     zt[j] = zi
                     if pit_tail == pit.shape[0]:
-                        grown = np.empty(pit.shape[0] * 2, np.int64)
-                        grown[: pit_tail - pit_head] = pit[pit_head:pit_tail]
-                        pit_tail -= pit_head
-                        pit_head = 0
-                        pit = grown
+                        pit, pit_head, pit_tail = fifo_grown(pit, pit_head, pit_tail)
                     pit[pit_tail] = j
                     pit_tail += 1
                 else:
                     if size == heap.shape[0]:
-                        heap = np.concatenate((heap, np.empty(size, np.uint64)))
-                    _sift_up(heap, size, _key(zt[j], j))
+                        heap = doubled(heap)
+                    sift_up(heap, size, heap_key(zt[j], j))
                     size += 1
     for r in range(r0, r1):
         for c in range(c0, c1):
@@ -244,12 +231,11 @@ def _water_levels(z, ok, lab, base, tile, ea_tiles, eb_tiles, ew_tiles, nodes):
     level[OUTSIDE] = -np.float32(np.inf)
     done = np.zeros(nodes, np.bool_)
     heap = np.empty(1024, np.uint64)
-    heap[0] = _key(level[OUTSIDE], OUTSIDE)
+    heap[0] = heap_key(level[OUTSIDE], OUTSIDE)
     size = 1
-    low32 = np.uint64(0xFFFFFFFF)
     while size > 0:
-        u = np.int64(heap[0] & low32)
-        size = _heap_pop(heap, size)
+        u = np.int64(heap[0] & LOW32)
+        size = heap_pop(heap, size)
         if done[u]:
             continue  # a stale entry: u was reached lower before
         done[u] = True
@@ -259,8 +245,8 @@ def _water_levels(z, ok, lab, base, tile, ea_tiles, eb_tiles, ew_tiles, nodes):
             if cand < level[v]:
                 level[v] = cand
                 if size == heap.shape[0]:
-                    heap = np.concatenate((heap, np.empty(size, np.uint64)))
-                _sift_up(heap, size, _key(cand, v))
+                    heap = doubled(heap)
+                sift_up(heap, size, heap_key(cand, v))
                 size += 1
     return level
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .hydrology import D8_CODES, DCOL, DROW, _receiver
+from .hydrology import D8_CODES, DCOL, DROW, receiver
 
 
 @nb.njit(cache=True)
@@ -36,7 +36,7 @@ def _links(fdir, valid, channel, stack):
     for i in range(n):
         if ok[i] and ch[i]:
             r = i // ncols
-            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            d = receiver(fdir, r, i - r * ncols, nrows, ncols)
             if d >= 0 and ok[d] and ch[d]:
                 donors[d] += 1
     remaining = donors.copy()
@@ -50,7 +50,7 @@ def _links(fdir, valid, channel, stack):
         i = start
         while True:
             r = i // ncols
-            d = _receiver(fdir, r, i - r * ncols, nrows, ncols)
+            d = receiver(fdir, r, i - r * ncols, nrows, ncols)
             if d < 0 or not ok[d] or not ch[d]:
                 break
             remaining[d] -= 1
@@ -76,7 +76,7 @@ def _links(fdir, valid, channel, stack):
                 if label[start] != 0:
                     continue
                 r = start // ncols
-                d = _receiver(fdir, r, start - r * ncols, nrows, ncols)
+                d = receiver(fdir, r, start - r * ncols, nrows, ncols)
                 if d >= 0 and ok[d]:
                     continue  # not an outlet: it is reached from the outlet below it
                 next_label += 1

@@ -15,7 +15,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..core.csle import ErosivityResult, erosivity_daily, erosivity_daily_seasonal
-from ..errors import InputError
+from ..errors import InputError, raise_issues
 
 MAX_DAILY_RAIN_MM = 1000.0  # above any recorded daily total in China; catches unit mistakes (0.1 mm counts)
 
@@ -31,36 +31,11 @@ class StationSeries:
     rain_mm: np.ndarray
 
 
-def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], label: str = "--rain"
-                    ) -> list[StationSeries]:
-    """Read ``station,date,rain_mm`` plus ``x,y`` (in the DEM's CRS) or ``lon,lat`` (CGCS2000 degrees)."""
-    path = Path(path)
-    if not path.is_file():
-        problems.append(f"{label}: {path} does not exist")
-        return []
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            fields = set(reader.fieldnames or [])
-            rows = list(reader)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        problems.append(f"{label}: {path} is not a UTF-8 CSV file ({exc})")
-        return []
-    if "x" in fields and "y" in fields:
-        xcol, ycol, geographic = "x", "y", False
-    elif "lon" in fields and "lat" in fields:
-        xcol, ycol, geographic = "lon", "lat", True
-    else:
-        problems.append(f"{label}: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {sorted(fields)}")
-        return []
-    missing = [c for c in ("station", "date", "rain_mm") if c not in fields]
-    if missing:
-        problems.append(f"{label}: {path} is missing column(s) {', '.join(missing)}")
-        return []
-    before = len(problems)
+def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems: list[str]) -> dict[str, dict]:
+    """The rows grouped by station (coordinates, dates, rain); every bad row is a problem."""
     series: dict[str, dict] = {}
     for n, row in enumerate(rows, start=2):
-        where = f"{label}: {path}, row {n}"
+        where = f"{source}, row {n}"
         sid = (row.get("station") or "").strip()
         if not sid:
             problems.append(f"{where}: empty station")
@@ -90,6 +65,37 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], labe
             continue
         s["dates"].append(d)
         s["rain"].append(rain)
+    return series
+
+
+def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], label: str = "--rain"
+                    ) -> list[StationSeries]:
+    """Read ``station,date,rain_mm`` plus ``x,y`` (in the DEM's CRS) or ``lon,lat`` (CGCS2000 degrees)."""
+    path = Path(path)
+    if not path.is_file():
+        problems.append(f"{label}: {path} does not exist")
+        return []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = set(reader.fieldnames or [])
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{label}: {path} is not a UTF-8 CSV file ({exc})")
+        return []
+    if "x" in fields and "y" in fields:
+        xcol, ycol, geographic = "x", "y", False
+    elif "lon" in fields and "lat" in fields:
+        xcol, ycol, geographic = "lon", "lat", True
+    else:
+        problems.append(f"{label}: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {sorted(fields)}")
+        return []
+    missing = [c for c in ("station", "date", "rain_mm") if c not in fields]
+    if missing:
+        problems.append(f"{label}: {path} is missing column(s) {', '.join(missing)}")
+        return []
+    before = len(problems)
+    series = _station_rows(rows, f"{label}: {path}", xcol, ycol, problems)
     if len(problems) > before:
         return []
     if not series:
@@ -200,6 +206,4 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
 
 def require(problems: list[str]) -> None:
     """Raise one InputError listing every problem found, if any."""
-    if problems:
-        head = f"{len(problems)} problem(s) with the inputs:" if len(problems) > 1 else "problem with the inputs:"
-        raise InputError(head + "\n  - " + "\n  - ".join(problems))
+    raise_issues(problems, "", context="with the inputs")

@@ -31,7 +31,7 @@ from rasterio.features import rasterize, shapes
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import InputError
+from ..errors import InputError, Issue, raise_issues
 from ..grid import GridSpec
 from .atomic import atomic_path
 from .formats import vector_source
@@ -209,9 +209,8 @@ def read_polygons(path: Path | str, role: str, *, layer: str | None = None,
             collapsed = invalid[shapely.is_empty(geoms[invalid])]
             if len(collapsed):
                 problems.append(f"polygons with no area left after repair in rows {_rows(collapsed)}")
-    if problems:
-        numbered = "; ".join(f"{i + 1}) {m}" for i, m in enumerate(problems))
-        raise InputError(f"{role}: {p} layer {layer!r} has {len(problems)} problem(s): {numbered}")
+    # each problem names the layer, so a validator that reads several layers can list them with its own
+    raise_issues([Issue(f"{role}: {p} layer {layer!r}", "", m) for m in problems], "")
     multi = [g if shapely.get_type_id(g) == MULTIPOLYGON else shapely.MultiPolygon([g]) for g in geoms]
     return PolygonSet(p, str(meta["crs"]), multi, attributes, repaired)
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, raise_issues
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,26 @@ def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: l
     return out
 
 
+def _grid(grid: dict, problems: list[str]) -> tuple[Any, Any]:
+    """The [grid] section: a projected CRS in metres and a cell size, both optional."""
+    for key in grid:
+        if key not in ("crs", "resolution_m"):
+            problems.append(f"[grid] {key}: unknown key{_closest(key, ('crs', 'resolution_m'))}")
+    crs, resolution = grid.get("crs"), grid.get("resolution_m")
+    if crs is not None:
+        from pyproj import CRS  # the check needs PROJ; imported here to keep the module light
+        try:
+            parsed = CRS.from_user_input(crs)
+            if parsed.is_geographic:
+                problems.append(f"[grid] crs: {crs!r} is geographic; slopes and areas need a projected CRS in metres")
+        except Exception as exc:  # noqa: BLE001 - pyproj raises its own CRSError
+            problems.append(f"[grid] crs: {crs!r} is not a CRS PROJ knows ({exc})")
+    if resolution is not None and (not isinstance(resolution, (int, float)) or isinstance(resolution, bool)
+                                   or not 1 <= resolution <= 10_000):
+        problems.append(f"[grid] resolution_m: expected a cell size in metres (1–10000), found {resolution!r}")
+    return crs, resolution
+
+
 def load_spec(path: Path | str) -> RunSpec:
     """Parse and check a run spec; one :class:`InputError` lists every problem found."""
     path = Path(path)
@@ -237,22 +257,7 @@ def load_spec(path: Path | str) -> RunSpec:
     if not isinstance(synthetic, bool):
         problems.append(f"[run] synthetic: expected true or false, found {synthetic!r}")
 
-    grid = sect["grid"]
-    for key in grid:
-        if key not in ("crs", "resolution_m"):
-            problems.append(f"[grid] {key}: unknown key{_closest(key, ('crs', 'resolution_m'))}")
-    crs, resolution = grid.get("crs"), grid.get("resolution_m")
-    if crs is not None:
-        from pyproj import CRS  # the check needs PROJ; imported here to keep the module light
-        try:
-            parsed = CRS.from_user_input(crs)
-            if parsed.is_geographic:
-                problems.append(f"[grid] crs: {crs!r} is geographic; slopes and areas need a projected CRS in metres")
-        except Exception as exc:  # noqa: BLE001 - pyproj raises its own CRSError
-            problems.append(f"[grid] crs: {crs!r} is not a CRS PROJ knows ({exc})")
-    if resolution is not None and (not isinstance(resolution, (int, float)) or isinstance(resolution, bool)
-                                   or not 1 <= resolution <= 10_000):
-        problems.append(f"[grid] resolution_m: expected a cell size in metres (1–10000), found {resolution!r}")
+    crs, resolution = _grid(sect["grid"], problems)
 
     spec = RunSpec(path=path.resolve(), name=name if isinstance(name, str) else "",
                    year=year if isinstance(year, int) else 0,
@@ -273,8 +278,7 @@ def load_spec(path: Path | str) -> RunSpec:
             problems.append(f"[tables] {key}: {base / value} does not exist")
         else:
             spec.tables[key] = base / value
-    if problems:
-        raise InputError(f"{path}: {len(problems)} problem(s) in the run spec:\n  - " + "\n  - ".join(problems))
+    raise_issues(problems, str(path), context="in the run spec")
     return spec
 
 

@@ -145,19 +145,23 @@ def result_of(prep: Prepared) -> outputs.Results:
     return outputs.build_results(prep, Partials(**{k: np.asarray(v) for k, v in raw.items()}))
 
 
-def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
-           ) -> tuple[dict[str, StepRecord], outputs.Results]:
-    out, ex = prep.spec.output, blocks.executor
-    arrays = _Arrays(out)
-    grid = prep.grid
-    tags = _tags(prep)
+class _Steps:
+    """The steps of one attempt; each returns (files written, result) for :meth:`StepRunner.run`."""
 
-    def substep(name: str, seconds: float) -> None:
-        if on_event:
-            on_event("substep", name, seconds)
+    def __init__(self, prep: Prepared, blocks: BlockRunner, on_event) -> None:
+        self.prep, self.blocks, self.on_event = prep, blocks, on_event
+        self.out, self.ex = prep.spec.output, blocks.executor
+        self.arrays = _Arrays(self.out)
+        self.grid = prep.grid
+        self.tags = _tags(prep)
+
+    def substep(self, name: str, seconds: float) -> None:
+        if self.on_event:
+            self.on_event("substep", name, seconds)
 
     # ------------------------------------------------------------------ zones
-    def zones():
+    def zones(self):
+        prep, out, grid, tags, arrays = self.prep, self.out, self.grid, self.tags, self.arrays
         labels = zone_labels(prep.zone_geoms, "EPSG:4490", grid).astype(np.int32)
         labels[~prep.valid] = 0
         arrays.cache.update(zones=labels, landuse=prep.landuse)
@@ -167,11 +171,11 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
                       categorical=True, band_name="land-use code on the run grid")
         return [".work/zones.tif", ".work/landuse.tif"], {"zones": len(prep.zones)}
 
-
     # ------------------------------------------------------------------ erosion
-    def erosion():
-        params = replace(prep.csle_params, combine=ex.engine == "memory", keep_flow_direction=True)
-        summary = compute_csle(prep.data, out / "rasters", params, substep)
+    def erosion(self):
+        prep, out, grid, tags, arrays = self.prep, self.out, self.grid, self.tags, self.arrays
+        params = replace(prep.csle_params, combine=self.ex.engine == "memory", keep_flow_direction=True)
+        summary = compute_csle(prep.data, out / "rasters", params, self.substep)
         fdir = summary.pop("_flow_direction")
         arrays.cache["flow_direction"] = fdir
         if summary.get("_accumulation") is not None:  # saves the watersheds step a second accumulation
@@ -187,34 +191,28 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
         extra = {k: summary[k] for k in ("parameters", "stations", "timings_s", "warnings", "k_clipped_cells")}
         return files, extra
 
-    # Not beside the erosion step: on 2 cores a third busy thread slowed the fill (the critical path) by
-    # more than the 13 s the districts take at 30 m.
-    runner.run("zones", zones)
-    runner.run("erosion", erosion, scope=_erosion_scope(prep, ex))
-    if ex.engine == "dask":
-        def soil_loss():
-            bounds = erosion_tables.grade_bounds()
-            parts = blocks.map(soil_loss_block, grid.shape[0],
+    def soil_loss(self):
+        """The dask engine's product step: soil loss and grades block by block from the factor rasters."""
+        prep, out, grid, tags = self.prep, self.out, self.grid, self.tags
+        bounds = erosion_tables.grade_bounds()
+        parts = self.blocks.map(soil_loss_block, grid.shape[0],
                                 paths={n: out / "rasters" / f"{n}.tif" for n in FACTORS},
                                 tolerance_t_km2=prep.spec.parameters["tolerance_t_km2"], bounds=bounds)
-            modulus = np.concatenate([b[0] for b in parts])
-            grades = np.concatenate([b[1] for b in parts])
-            require_sound("soil loss", modulus, prep.valid, grid, "a product of finite factors overflowed float32")
-            rio.write_cog(out / "rasters" / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
-                          band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE")
-            rio.write_cog(out / "rasters" / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND,
-                          categorical=True, compress="DEFLATE", colormap=styles.grade_colormap())
-            written = styles.write_styles(out / "rasters", prep.spec.parameters["tolerance_t_km2"], bounds)
-            arrays.cache.update(soil_loss=modulus, grade=grades)
-            _require_graded(prep, grades)
-            return ["rasters/soil_loss.tif", "rasters/grade.tif", *(f"rasters/{f.name}" for f in written)], {}
-
-        runner.run("soil_loss", soil_loss, depends=("erosion",))
-    product_step = "soil_loss" if ex.engine == "dask" else "erosion"
+        modulus = np.concatenate([b[0] for b in parts])
+        grades = np.concatenate([b[1] for b in parts])
+        require_sound("soil loss", modulus, prep.valid, grid, "a product of finite factors overflowed float32")
+        rio.write_cog(out / "rasters" / "soil_loss.tif", modulus, grid, nodata=float("nan"), tags=tags,
+                      band_name=SOIL_LOSS_BAND, overview_resampling="AVERAGE", compress="DEFLATE")
+        rio.write_cog(out / "rasters" / "grade.tif", grades, grid, nodata=0, tags=tags, band_name=GRADE_BAND,
+                      categorical=True, compress="DEFLATE", colormap=styles.grade_colormap())
+        written = styles.write_styles(out / "rasters", prep.spec.parameters["tolerance_t_km2"], bounds)
+        self.arrays.cache.update(soil_loss=modulus, grade=grades)
+        _require_graded(prep, grades)
+        return ["rasters/soil_loss.tif", "rasters/grade.tif", *(f"rasters/{f.name}" for f in written)], {}
 
     # ------------------------------------------------------------------ watersheds
-
-    def watersheds():
+    def watersheds(self):
+        prep, out, grid, tags, arrays = self.prep, self.out, self.grid, self.tags, self.arrays
         if prep.sheds is not None:
             labels = zone_labels(prep.sheds.geoms, prep.sheds.crs, grid).astype(np.int32)
             source = f"polygons: {prep.spec.watersheds.path}"
@@ -236,16 +234,15 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
                       band_name="small watershed (小流域) label", compress="DEFLATE")
         return ["rasters/watersheds.tif"], {"source": source, "count": int(labels.max(initial=0))}
 
-    runner.run("watersheds", watersheds, depends=("erosion",))
-
     # ------------------------------------------------------------------ counts (blockwise)
-    def counts():
+    def counts(self):
+        prep, out, grid, arrays, blocks = self.prep, self.out, self.grid, self.arrays, self.blocks
         sheds = arrays.get("watersheds", "rasters/watersheds.tif")
         n_sheds = int(sheds.max(initial=0))
         names = {"grade": "rasters/grade.tif", "soil_loss": "rasters/soil_loss.tif", "zones": ".work/zones.tif",
                  "sheds": "rasters/watersheds.tif", "landuse": ".work/landuse.tif"}
         kw = dict(n_zones=len(prep.zones), n_sheds=n_sheds)
-        if ex.engine == "memory":
+        if self.ex.engine == "memory":
             mem = {k: arrays.get(k if k != "sheds" else "watersheds", rel) for k, rel in names.items()}
             parts = blocks.map(count_block, grid.shape[0], arrays=mem, **kw)
         else:
@@ -257,10 +254,23 @@ def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
         write_json_atomic(out / ".work" / "counts.json", payload)
         return [".work/counts.json"], {"watersheds": n_sheds}
 
-    runner.run("counts", counts, depends=(product_step, "zones", "watersheds"))
+
+def _steps(prep: Prepared, runner: StepRunner, blocks: BlockRunner, on_event
+           ) -> tuple[dict[str, StepRecord], outputs.Results]:
+    steps = _Steps(prep, blocks, on_event)
+    out, ex = steps.out, steps.ex
+    # Not beside the erosion step: on 2 cores a third busy thread slowed the fill (the critical path) by
+    # more than the 13 s the districts take at 30 m.
+    runner.run("zones", steps.zones)
+    runner.run("erosion", steps.erosion, scope=_erosion_scope(prep, ex))
+    if ex.engine == "dask":
+        runner.run("soil_loss", steps.soil_loss, depends=("erosion",))
+    product_step = "soil_loss" if ex.engine == "dask" else "erosion"
+    runner.run("watersheds", steps.watersheds, depends=("erosion",))
+    runner.run("counts", steps.counts, depends=(product_step, "zones", "watersheds"))
     result = result_of(prep)
     runner.run("tables", lambda: (outputs.write_tables(prep, result, out), {}), depends=("counts",))
-    runner.run("vectors", lambda: (outputs.write_vectors(prep, result, arrays.get("watersheds",
-                                                                                   "rasters/watersheds.tif"), out),
-                                   {}), depends=("counts",))
+    runner.run("vectors", lambda: (outputs.write_vectors(prep, result, steps.arrays.get("watersheds",
+                                                                                         "rasters/watersheds.tif"),
+                                                         out), {}), depends=("counts",))
     return dict(runner.records), result

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from pyproj import CRS, Proj, Transformer
 
 from shuibao.core.zonal import present_codes
 from shuibao.datafiles import CsvTable
 from shuibao.erosion import tables as erosion_tables
 from shuibao.erosion.engine import TerrainParams
-from shuibao.errors import InputError, ReferenceDataError, ShuibaoError
+from shuibao.errors import InputError, ReferenceDataError, ShuibaoError, raise_issues
 from shuibao.grid import GridSpec
 from shuibao.io import vector
+from shuibao.io import raster as rio
 from shuibao.io.raster import Raster
 from shuibao.io.steps import dataset_digests, fingerprint
 from shuibao.monitoring.spec import PolygonInput, RunSpec, load_spec
@@ -33,7 +33,9 @@ from shuibao.monitoring.units import Zone, make_zone
 from shuibao.plan.reference import PlanReference, load_reference
 from shuibao.store import Store
 from shuibao.store.reference_loader import read_boundaries
-from shuibao.services.monitoring.erosion import CsleInputs, CsleParams, SlopeLengthParams, validate_csle
+from shuibao.erosion.params import CsleInputs, CsleParams
+from shuibao.core.lsfactor import SlopeLengthParams
+from shuibao.services.monitoring.erosion import validate_csle
 
 STORAGE_CRS = "EPSG:4490"
 
@@ -147,7 +149,7 @@ def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str
     try:
         polys = vector.read_polygons(src.path, "[inputs] districts", layer=src.layer, fields={code_field: "str"})
     except InputError as exc:
-        problems.append(str(exc))
+        _absorb(problems, exc)
         return [], [], ""
     groups: dict[str, list] = {}
     for i, (key, geom) in enumerate(zip(polys.attributes[code_field], polys.geoms)):
@@ -183,7 +185,7 @@ def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, prob
     try:
         polys = vector.read_polygons(src.path, "[inputs] measures", layer=src.layer, fields=fields)
     except InputError as exc:
-        problems.append(str(exc))
+        _absorb(problems, exc)
         return
     codes = np.asarray(polys.attributes[e_field], dtype=np.int64)
     e_table = data.get("e_table")
@@ -219,60 +221,37 @@ def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSp
                         f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f} in its CRS); wrong CRS or wrong file?")
 
 
-def area_scale(grid: GridSpec, valid: np.ndarray, samples: int = 64) -> tuple[float, float]:
-    """Range of the projection's areal scale over the valid cells (1 = ground areas exact; Albers gives 1)."""
-    crs = CRS.from_user_input(grid.crs)
-    rows = np.linspace(0, grid.shape[0] - 1, samples).astype(int)
-    cols = np.linspace(0, grid.shape[1] - 1, samples).astype(int)
-    rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    keep = valid[rr, cc]
-    if not keep.any():
-        return 1.0, 1.0
-    a, _, c, _, e, f = grid.transform
-    x, y = c + (cc[keep] + 0.5) * a, f + (rr[keep] + 0.5) * e
-    lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
-    scale = Proj(crs).get_factors(lon, lat).areal_scale
-    return float(np.min(scale)), float(np.max(scale))
-
-
-def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
-    """Parse the spec and check every input; one :class:`InputError` lists every problem."""
-    spec = load_spec(spec_path)
-    ref = load_reference()
-    problems: list[str] = []
-    inputs, params = _csle(spec)
-    classes = _classes(spec, ref, problems)
-    zones, zone_geoms, district_source = _zones(spec, ref, db, problems)
+def _watersheds(spec: RunSpec, problems: list[str]) -> vector.PolygonSet | None:
+    """The user's small-watershed polygons, each with a unique id of 1–40 characters (none: delineated)."""
+    if spec.watersheds is None:
+        return None
     sheds = None
-    if spec.watersheds is not None:
-        f = spec.watersheds.fields
-        wanted = {f.get("id_field", "code"): "str", **({f["name_field"]: "str"} if f.get("name_field") else {})}
-        try:
-            sheds = vector.read_polygons(spec.watersheds.path, "[inputs] watersheds", layer=spec.watersheds.layer,
-                                         fields=wanted)
-            ids = [str(v).strip() if v is not None else "" for v in sheds.attributes[f.get("id_field", "code")]]
-            bad = [i + 1 for i, v in enumerate(ids) if not v or len(v) > 40]
-            dupes = sorted({v for v in ids if v and ids.count(v) > 1})
-            if bad or dupes:
-                problems.append(f"[inputs] watersheds: {spec.watersheds.path} field {f.get('id_field', 'code')} "
-                                "needs a unique id of 1–40 characters per polygon"
-                                + (f"; empty or too long in features {bad[:5]}" if bad else "")
-                                + (f"; repeated: {dupes[:5]}" if dupes else ""))
-        except InputError as exc:
-            problems.append(str(exc))
-    if len(spec.name) > 200:
-        problems.append(f"[run] name: {len(spec.name)} characters; at most 200")
+    f = spec.watersheds.fields
+    wanted = {f.get("id_field", "code"): "str", **({f["name_field"]: "str"} if f.get("name_field") else {})}
     try:
-        data = validate_csle(inputs, params)
+        sheds = vector.read_polygons(spec.watersheds.path, "[inputs] watersheds", layer=spec.watersheds.layer,
+                                     fields=wanted)
+        ids = [str(v).strip() if v is not None else "" for v in sheds.attributes[f.get("id_field", "code")]]
+        bad = [i + 1 for i, v in enumerate(ids) if not v or len(v) > 40]
+        dupes = sorted({v for v in ids if v and ids.count(v) > 1})
+        if bad or dupes:
+            problems.append(f"[inputs] watersheds: {spec.watersheds.path} field {f.get('id_field', 'code')} "
+                            "needs a unique id of 1–40 characters per polygon"
+                            + (f"; empty or too long in features {bad[:5]}" if bad else "")
+                            + (f"; repeated: {dupes[:5]}" if dupes else ""))
     except InputError as exc:
-        lines = str(exc).splitlines()  # a header line, then "  - problem" lines (or one line)
-        problems.extend([ln.strip().removeprefix("- ") for ln in lines[1:]] if len(lines) > 1 else lines)
-        data = None
-    if data is None:
-        raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
-    dem = data["dem"]
-    grid, valid = dem.grid, dem.valid
-    landuse = data["landuse"].data
+        _absorb(problems, exc)
+    return sheds
+
+
+def _absorb(problems: list, exc: InputError) -> None:
+    """The problems of a validator called inside this one, each on its own line (one line without a list)."""
+    problems.extend(getattr(exc, "issues", None) or [str(exc)])
+
+
+def _plan_classes(spec: RunSpec, ref: PlanReference, inputs: CsleInputs, landuse: np.ndarray, valid: np.ndarray,
+                  classes: dict, problems: list[str]) -> tuple[np.ndarray, dict]:
+    """Every land-use code present maps to a 表2 class; the grid is rolled up to those classes (uint8)."""
     present = set(present_codes(landuse, valid).tolist())
     if max(present, default=0) > 65535 or min(present, default=0) < 0:
         problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–65535 "
@@ -292,11 +271,11 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
             landuse[~valid] = 0  # nodata and cells outside the DEM count nowhere
             names = {c.code: c.name for c in ref.landuse_classes}
             classes = {pc: (pc, names.get(pc, str(pc))) for pc in set(lut.tolist()) - {0}}
-    if isinstance(spec.measures, PolygonInput):
-        _measures(spec, data, grid, valid, problems)
-    _require_overlap(zones, zone_geoms, grid, spec, problems)
-    if problems:
-        raise InputError(f"{spec.path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    return landuse, classes
+
+
+def _input_files(spec: RunSpec) -> tuple[dict[str, str], dict[str, dict]]:
+    """Fingerprints of every input (the run's identity) and each file's path and own SHA-256."""
     files = dict(spec.inputs)
     if spec.landuse_classes is not None:
         files["landuse_classes"] = spec.landuse_classes
@@ -308,5 +287,32 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
     digests = {k: dataset_digests(Path(v)) for k, v in sorted(files.items())}
     checksums = {k: d[0] for k, d in digests.items()}
     input_files = {k: {"path": str(files[k]), "sha256": d[1]} for k, d in digests.items()}
+    return checksums, input_files
+
+
+def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
+    """Parse the spec and check every input; one :class:`InputError` lists every problem."""
+    spec = load_spec(spec_path)
+    ref = load_reference()
+    problems: list[str] = []
+    inputs, params = _csle(spec)
+    classes = _classes(spec, ref, problems)
+    zones, zone_geoms, district_source = _zones(spec, ref, db, problems)
+    sheds = _watersheds(spec, problems)
+    if len(spec.name) > 200:
+        problems.append(f"[run] name: {len(spec.name)} characters; at most 200")
+    try:
+        data = validate_csle(inputs, params)
+    except InputError as exc:
+        _absorb(problems, exc)
+        raise_issues(problems, str(spec.path))
+    dem = data["dem"]
+    grid, valid = dem.grid, dem.valid
+    landuse, classes = _plan_classes(spec, ref, inputs, data["landuse"].data, valid, classes, problems)
+    if isinstance(spec.measures, PolygonInput):
+        _measures(spec, data, grid, valid, problems)
+    _require_overlap(zones, zone_geoms, grid, spec, problems)
+    raise_issues(problems, str(spec.path))
+    checksums, input_files = _input_files(spec)
     return Prepared(spec, ref, inputs, params, data, grid, valid, landuse, zones, zone_geoms, district_source,
-                    sheds, classes, checksums, area_scale(grid, valid), input_files)
+                    sheds, classes, checksums, rio.areal_scale_range(grid, valid), input_files)

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import shapely
 from pyproj import CRS
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection
 
 from shuibao import __version__
 from shuibao.core.zonal import crosstab
@@ -26,8 +25,8 @@ from shuibao.io import raster as rio
 from shuibao.monitoring.units import GRADES, GRADES_ZH
 from shuibao.io.steps import sha256
 from shuibao.io.vector import read_polygons
-from shuibao.store import Store, gpkg, schema
-from shuibao.store.schema import MAX_ROW_ID
+from shuibao.store import Store
+from shuibao.store.repositories import runs as repo
 from shuibao.services.monitoring.run_inputs import Prepared
 from shuibao.services.monitoring.run_outputs import Results
 
@@ -50,11 +49,10 @@ def store_run(db: str | None, prep: Prepared, res: Results, provenance: dict) ->
     city = res.city()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
-        t = schema.monitoring_runs
-        existing = conn.execute(select(t.c.id).where(t.c.run_key == key)).scalar()
+        existing = repo.run_id_by_key(conn, key)
         if existing is not None:
-            return int(existing)
-        run_id = conn.execute(t.insert().values(
+            return existing
+        run_id = repo.insert_run(conn, dict(
             run_key=key, name=prep.spec.name, year=prep.spec.year, synthetic=prep.spec.synthetic,
             created_at=datetime.now(UTC), software_version=__version__, spec_path=str(prep.spec.path),
             output_dir=str(prep.spec.output), grid_crs=prep.grid.crs, cell_size_m=prep.grid.cell_width,
@@ -62,27 +60,24 @@ def store_run(db: str | None, prep: Prepared, res: Results, provenance: dict) ->
             total_km2=city["total_km2"], slight_km2=city["slight_km2"], conservation_rate_pct=city["rate_pct"],
             spec_json=json.dumps(prep.spec.canonical(), ensure_ascii=False, sort_keys=True),
             provenance_json=json.dumps(provenance, ensure_ascii=False, sort_keys=True),
-        )).inserted_primary_key[0]
-        conn.execute(schema.monitoring_units.insert(), [dict(
+        ))
+        repo.insert_units(conn, [dict(
             run_id=run_id, seq=u["seq"], level=u["level"], code=u["code"], name=u["name"], covers=u["covers"],
             total_km2=u["total_km2"], **{k: u[k] for k in _GRADE_KM2}, loss_km2=u["loss_km2"],
             rate_pct=_f(u["rate_pct"]), target_2025_pct=_f(u["target_2025_pct"]), gap_pp=_f(u["gap_pp"]),
             gap_km2=_f(u["gap_km2"]), mean_modulus_t_km2=_f(u["mean_modulus_t_km2"]), soil_loss_t=u["soil_loss_t"],
         ) for u in res.unit_records()])
-        conn.execute(schema.monitoring_landuse.insert(), [dict(
+        repo.insert_landuse(conn, [dict(
             run_id=run_id, class_code=r["class_code"], name=r["name"], total_km2=r["total_km2"],
             **{k: r[k] for k in _GRADE_KM2}, loss_km2=r["loss_km2"]) for r in res.landuse])
-        if res.watersheds:
-            conn.execute(schema.monitoring_watersheds.insert(), [dict(
-                run_id=run_id, label=r["label"], code=r["code"], name=r["name"], district_code=r["district_code"],
-                district_share_pct=_f(r["district_share_pct"]), total_km2=r["total_km2"],
-                **{k: r[k] for k in _GRADE_KM2}, loss_km2=r["loss_km2"], rate_pct=_f(r["rate_pct"]),
-                mean_modulus_t_km2=_f(r["mean_modulus_t_km2"]), geom=polys.get(r["label"]),
-            ) for r in res.watersheds])
-        if store.backend == "sqlite" and polys:
-            b = shapely.total_bounds(list(polys.values()))
-            gpkg.update_extent(conn, schema.monitoring_watersheds, tuple(map(float, b)))
-        return int(run_id)
+        repo.insert_watersheds(conn, [dict(
+            run_id=run_id, label=r["label"], code=r["code"], name=r["name"], district_code=r["district_code"],
+            district_share_pct=_f(r["district_share_pct"]), total_km2=r["total_km2"],
+            **{k: r[k] for k in _GRADE_KM2}, loss_km2=r["loss_km2"], rate_pct=_f(r["rate_pct"]),
+            mean_modulus_t_km2=_f(r["mean_modulus_t_km2"]), geom=polys.get(r["label"]),
+        ) for r in res.watersheds])
+        repo.record_watershed_extent(conn, polys.values())
+        return run_id
 
 
 @dataclass(frozen=True)
@@ -106,23 +101,21 @@ def _info(row) -> RunInfo:
 
 
 def list_runs(db: str | None) -> list[RunInfo]:
-    t = schema.monitoring_runs
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        return [_info(r) for r in conn.execute(select(t).order_by(t.c.id))]
+        return [_info(r) for r in repo.run_rows(conn)]
 
 
 def resolve_run(conn: Connection, ref: str) -> int:
     """A run id from ``ref``: a number or ``latest`` (the newest run)."""
-    t = schema.monitoring_runs
     if ref == "latest":
-        rid = conn.execute(select(func.max(t.c.id))).scalar()
+        rid = repo.latest_run_id(conn)
         if rid is None:
             raise InputError("no monitoring run is stored yet: run `shuibao monitor run SPEC` first")
         return int(rid)
     if not (ref.isascii() and ref.isdigit()):
         raise InputError(f"run {ref!r}: expected a run id (see `shuibao monitor list`) or 'latest'")
-    if int(ref) > MAX_ROW_ID or conn.execute(select(t.c.id).where(t.c.id == int(ref))).scalar() is None:
+    if not repo.run_exists(conn, int(ref)):
         raise NotFoundError(f"run {ref}: no such monitoring run (see `shuibao monitor list`)")
     return int(ref)
 
@@ -133,14 +126,11 @@ def get_run(db: str | None, ref: str, *, tables: bool = True) -> dict:
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         rid = resolve_run(conn, ref)
-        t = schema.monitoring_runs
-        row = conn.execute(select(t).where(t.c.id == rid)).one()
+        row = repo.run_row(conn, rid)
         if not tables:
             return {"info": _info(row), "provenance": json.loads(row._mapping["provenance_json"])}
-        u, lu = schema.monitoring_units, schema.monitoring_landuse
-        units = [dict(r._mapping) for r in conn.execute(select(u).where(u.c.run_id == rid).order_by(u.c.seq))]
-        landuse = [dict(r._mapping) for r in conn.execute(select(lu).where(lu.c.run_id == rid)
-                                                           .order_by(lu.c.class_code))]
+        units = repo.unit_rows(conn, rid)
+        landuse = repo.landuse_rows(conn, rid)
         return {"info": _info(row), "units": units, "landuse": landuse,
                 "provenance": json.loads(row._mapping["provenance_json"])}
 
@@ -149,9 +139,7 @@ def delete_run(db: str | None, ref: str) -> int:
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         rid = resolve_run(conn, ref)
-        for t in (schema.monitoring_watersheds, schema.monitoring_landuse, schema.monitoring_units):
-            conn.execute(delete(t).where(t.c.run_id == rid))
-        conn.execute(delete(schema.monitoring_runs).where(schema.monitoring_runs.c.id == rid))
+        repo.delete_run(conn, rid)
         return rid
 
 
@@ -252,11 +240,10 @@ def _direction(gap_a, gap_b) -> str:
 
 def districts_with_rates(db: str | None) -> list[dict]:
     """Every district with its region and, when a run is stored, the latest run's rate, target and gap."""
-    d = schema.districts
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
-        rows = [dict(r._mapping) for r in conn.execute(select(d).order_by(d.c.seq))]
-        has_run = conn.execute(select(func.max(schema.monitoring_runs.c.id))).scalar() is not None
+        rows = repo.district_rows(conn)
+        has_run = repo.latest_run_id(conn) is not None
     units = {u["code"]: u for u in get_run(db, "latest")["units"] if u["level"] == "district"} if has_run else {}
     for r in rows:
         u = units.get(r["code"], {})
