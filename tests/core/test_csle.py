@@ -9,8 +9,6 @@ class bound, a scaling law — rather than restating the constant.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 

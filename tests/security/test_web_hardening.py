@@ -179,8 +179,8 @@ def test_csv_downloads_never_hold_a_formula(site):
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert "'" + FORMULA in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
-    area = next(csv.DictReader(io.StringIO(text)))["area_m2"]
-    assert float(area) > 0  # numbers stay numbers
+    area_m2 = next(csv.DictReader(io.StringIO(text)))["area_m2"]
+    assert float(area_m2) > 0  # numbers stay numbers
 
 
 # ------------------------------------------------------------------------- L2 numbers out of range, M7 links
