@@ -180,8 +180,8 @@ def test_the_demo_bulletin_lists_every_district(demo):
     doc = parse(bulletin_html(bulletin_data(demo, "latest")))
     header, *body = doc.tables["table-fubiao1"]
     rows = {r[0]: r for r in body}
-    districts = [u for u in bulletin_data(demo, "latest").districts]
-    assert len(districts) == 38 and all(u["name"] in rows for u in districts)  # 39 units, 綦江区 holds 万盛
+    districts = bulletin_data(demo, "latest").districts
+    assert len(districts) == 38 and all(u["name"] in rows for u in districts)  # 39 units; 綦江区 holds 万盛经开区
     city = rows["全市"]
     # the city's land is its loss plus its 微度 area, whatever the run computed
     assert number(city[header.index("土地总面积")]) == pytest.approx(
