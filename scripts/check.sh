@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Install everything (system packages, a PostGIS server, Python dependencies)
-# and run the whole test suite against both database backends.
+# Install everything (system packages, a PostGIS server, Python dependencies),
+# lint (ruff, mypy; either failing fails the script) and run the whole test
+# suite against both database backends.
 # This is exactly what CI runs (.ci/run).
 source "$(dirname "$0")/lib.sh"
 apt_install postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium saga
 ensure_venv "dev"
+
+# The lint gates first: cheap, and a failure stops the script before the long test run.
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+log "ruff check src tests"
+(cd "$ROOT" && "$VENV/bin/ruff" check src tests)
+log "mypy (src/shuibao/core)"
+(cd "$ROOT" && "$VENV/bin/mypy")
 
 # A throw-away PostGIS cluster on a private port, removed on exit.
 PGBIN=/usr/lib/postgresql/15/bin

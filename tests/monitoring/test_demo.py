@@ -72,6 +72,6 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
         == ["75.04", "14.36", "8.28", "2.06", "0.25"]
     assert rows["two largest loss classes"]["plan_2020"] == "林地、耕地"
     assert {r["holds"] for r in rows.values()} <= {"是", "否"}
-    stored = next(r for r in csv.DictReader(open(out / "output" / "2024" / "tables" / "erosion_by_unit.csv",
-                                                 encoding="utf-8-sig").readlines()[1:]) if r["level"] == "city")
+    stored = next(r for r in csv.DictReader((out / "output" / "2024" / "tables" / "erosion_by_unit.csv")
+                                                 .read_text(encoding="utf-8-sig").splitlines()[1:]) if r["level"] == "city")
     assert abs(float(rows["全市 水土保持率 %"]["demo"]) - float(stored["slight_pct"])) <= 0.006  # 微度 share = rate

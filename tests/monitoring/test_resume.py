@@ -32,18 +32,19 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def _run_until(args: list[str], out: Path, trigger, timeout: float = 120.0) -> bool:
     """Start the CLI and SIGKILL it as soon as ``trigger(out)`` holds; False if it finished first."""
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        if out.exists() and trigger(out):
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return True
-        time.sleep(0.002)
-    proc.wait(timeout=timeout)
-    assert proc.returncode == 0, proc.stderr.read().decode()
-    return False
+    # the with block closes the stderr pipe (an open one is a ResourceWarning, an error under pytest)
+    with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as proc:
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists() and trigger(out):
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.002)
+        proc.wait(timeout=timeout)
+        assert proc.returncode == 0, proc.stderr.read().decode()
+        return False
 
 
 def _temporary(out: Path) -> bool:

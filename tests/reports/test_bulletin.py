@@ -7,11 +7,11 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from shuibao.reports.render import bulletin_html, write_bulletin
 from shuibao.services.reporting.bulletin import bulletin_data
-from shuibao.services.monitoring.runs import get_run
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
 
@@ -68,26 +68,124 @@ def number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def test_table_totals_equal_the_stored_run(demo):
-    stored = get_run(demo, "latest")
-    city = next(u for u in stored["units"] if u["level"] == "city")
+# ---------------------------------------------------------------- a tiny run whose numbers are known by hand
+# Grades 1…6 (微度…剧烈, 0 = nodata) of a 3 × 10 grid of 500 m cells (0.25 km² each); zone 1 is 涪陵区,
+# zone 2 万州区, zone 0 outside both.  Counted by hand:
+#   涪陵区 10 cells: 微度 6, 轻度 2, 中度 1, 强烈 1            → 2.50 km², loss 1.00 km² (40.00 %), rate 60.00 %
+#   万州区  8 cells: 微度 3, 轻度 1, 极强烈 1, 剧烈 3           → 2.00 km², loss 1.25 km² (62.50 %), rate 37.50 %
+#   outside 2 cells: 轻度 2                                    → 0.50 km², not in 全市
+#   全市 18 cells: 微度 9, 轻度 3, 中度 1, 强烈 1, 极强烈 1, 剧烈 3 → 4.50 km², loss 2.25 km², rate 50.00 %
+TINY_GRADES = np.array([[1, 1, 1, 1, 1, 1, 2, 2, 3, 4],
+                        [1, 1, 1, 2, 5, 6, 6, 6, 0, 0],
+                        [2, 2, 0, 0, 0, 0, 0, 0, 0, 0]], np.uint8)
+TINY_ZONES = np.array([[1] * 10, [2] * 8 + [0, 0], [0] * 10], np.int32)
+TINY_LANDUSE = np.array([[1] * 10, [3] * 10, [1] * 10], np.uint8)  # row 0 耕地, row 1 林地 (表2 classes)
+CELL_KM2 = 0.25
+TINY_KM2 = {  # unit: (土地总面积, 微度, 轻度, 中度, 强烈, 极强烈, 剧烈, 水土流失面积, 水土流失占比 %)
+    "涪陵区": ("2.50", "1.50", "0.50", "0.25", "0.25", "0.00", "0.00", "1.00", "40.00"),
+    "万州区": ("2.00", "0.75", "0.25", "0.00", "0.00", "0.25", "0.75", "1.25", "62.50"),
+    "全市": ("4.50", "2.25", "0.75", "0.25", "0.25", "0.25", "0.75", "2.25", "50.00"),
+    "区县边界外": ("0.50", "0.00", "0.50", "0.00", "0.00", "0.00", "0.00", "0.50", "100.00"),
+}
+FUBIAO1 = ("土地总面积", "微度面积", "轻度面积", "中度面积", "强烈面积", "极强烈面积", "剧烈面积", "水土流失面积",
+           "水土流失占比 (%)")
+_GRADE_KM2 = [f"{g}_km2" for g in ("slight", "light", "moderate", "intense", "very_intense", "severe")]
+_UNIT_COLUMNS = ("seq", "level", "code", "name", "covers", "total_km2", *_GRADE_KM2, "loss_km2", "rate_pct",
+                 "target_2025_pct", "gap_pp", "gap_km2", "mean_modulus_t_km2", "soil_loss_t")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    """A database holding one stored run counted from ``TINY_GRADES`` (no grade raster: no maps)."""
+    from datetime import UTC, datetime
+
+    from shuibao.monitoring.blocks import count_block
+    from shuibao.monitoring.units import landuse_rows, make_zone, unit_rows
+    from shuibao.plan.reference import load_reference
+    from shuibao.services.platform import database
+    from shuibao.store import Store, schema
+
+    folder = tmp_path_factory.mktemp("tiny-run")
+    db = str(folder / "tiny.gpkg")
+    database.init(db, boundaries=False)
+    ref = load_reference()
+    zones = [make_zone(1, (ref.district("涪陵区"),)), make_zone(2, (ref.district("万州区"),))]
+    modulus = np.where(TINY_GRADES > 0, 100.0, 0.0).astype(np.float32)
+    p = count_block(TINY_GRADES, modulus, TINY_ZONES, np.zeros_like(TINY_ZONES), TINY_LANDUSE, n_zones=2,
+                    n_sheds=0)
+    units = [u.record() for u in unit_rows(ref, zones, p.zone_grade, p.zone_loss, CELL_KM2)]
+    names = {c.code: c.name for c in ref.landuse_classes}
+    landuse = landuse_rows(p.class_grade, {1: (1, "耕地"), 3: (3, "林地")}, names, CELL_KM2)
+    city = next(u for u in units if u["level"] == "city")
+    with Store(db) as store, store.transaction() as conn:
+        rid = conn.execute(schema.monitoring_runs.insert().values(
+            run_key="tiny", name="tiny", year=2025, synthetic=True, created_at=datetime(2025, 1, 1, tzinfo=UTC),
+            software_version="test", spec_path="-", output_dir=str(folder), grid_crs="EPSG:4547",
+            cell_size_m=500.0, rows=3, cols=10, valid_cells=20, total_km2=city["total_km2"],
+            slight_km2=city["slight_km2"], conservation_rate_pct=city["rate_pct"], spec_json="{}",
+            provenance_json="{}")).inserted_primary_key[0]
+        conn.execute(schema.monitoring_units.insert(),
+                     [dict(run_id=rid, **{k: u[k] for k in _UNIT_COLUMNS}) for u in units])
+        conn.execute(schema.monitoring_landuse.insert(), [dict(
+            run_id=rid, **{k: r[k] for k in ("class_code", "name", "total_km2", *_GRADE_KM2, "loss_km2")})
+            for r in landuse])
+    return db
+
+
+def test_fubiao1_shows_the_hand_counted_areas(tiny):
+    doc = parse(bulletin_html(bulletin_data(tiny, "latest")))
+    header, *body = doc.tables["table-fubiao1"]
+    rows = {r[0]: r for r in body}
+    for unit, expected in TINY_KM2.items():
+        assert tuple(rows[unit][header.index(col)] for col in FUBIAO1) == expected, unit
+
+
+def test_city_grades_and_summary_by_hand(tiny):
+    doc = parse(bulletin_html(bulletin_data(tiny, "latest")))
+    grades = {r[0]: r[1:] for r in doc.tables["city-grades"][1:]}
+    # 微度 as a share of the land (9/18), every loss grade as a share of the loss area (附表1's 口径)
+    assert grades["微度"] == ["2.25", "50.00"]
+    assert grades["轻度"] == ["0.75", "33.33"]  # 3/9
+    assert grades["中度"] == ["0.25", "11.11"]  # 1/9
+    assert grades["剧烈"] == ["0.75", "33.33"]  # 3/9
+    assert grades["水土流失合计"] == ["2.25", "50.00"]
+    summary = doc.texts["city-summary"]
+    assert "土地总面积 4.50 km²" in summary and "水土流失面积 2.25 km²" in summary
+    # target: 附表2's 63.50 (涪陵区, 2941 km²) and 62.00 (万州区, 3453 km²) weighted by 附表1's areas:
+    # (63.50 × 2941 + 62.00 × 3453) / 6394 = 400839.5 / 6394 = 62.6899… %
+    assert "水土保持率 50.00%" in summary and "2025年目标 62.69%" in summary
+    assert "距目标 12.69 个百分点" in summary
+
+
+def test_fubiao2_gaps_by_hand(tiny):
+    doc = parse(bulletin_html(bulletin_data(tiny, "latest")))
+    header, *body = doc.tables["table-fubiao2"]
+    rows = {r[0]: r for r in body}
+    # 万州区: 62.00 − 37.50 = 24.50 pp; 0.62 × 2.00 − 0.75 = 0.49 km² more 微度 needed
+    assert rows["万州区"][1:5] == ["37.50", "62.00", "24.50", "0.49"]
+    assert rows["涪陵区"][1:4] == ["60.00", "63.50", "3.50"]  # 63.50 − 60.00
+
+
+def test_biao2_landuse_by_hand(tiny):
+    doc = parse(bulletin_html(bulletin_data(tiny, "latest")))
+    header, *body = doc.tables["table-biao2"]
+    rows = {r[0]: dict(zip(header, r)) for r in body}
+    # 耕地 is row 0 (10 cells, all in 涪陵区) and the 2 outside cells of row 2, which 表2 leaves out
+    assert rows["耕地"]["土地面积"] == "2.50" and rows["耕地"]["水土流失面积"] == "1.00"
+    assert rows["林地"]["土地面积"] == "2.00" and rows["林地"]["剧烈面积"] == "0.75"
+    assert rows["合计"]["土地面积"] == "4.50" and rows["合计"]["水土流失面积"] == "2.25"
+
+
+def test_the_demo_bulletin_lists_every_district(demo):
     doc = parse(bulletin_html(bulletin_data(demo, "latest")))
-    fubiao1 = doc.tables["table-fubiao1"]
-    header = fubiao1[0]
-    rows = {r[0]: r for r in fubiao1[1:]}
-    assert number(rows[city["name"]][header.index("土地总面积")]) == pytest.approx(city["total_km2"], abs=0.005)
-    assert number(rows[city["name"]][header.index("水土流失面积")]) == pytest.approx(city["loss_km2"], abs=0.005)
-    districts = [u for u in stored["units"] if u["level"] == "district"]
-    assert len(districts) == 38 and all(u["name"] in rows for u in districts)
-    for u in districts:  # every district row shows its stored areas
-        assert number(rows[u["name"]][header.index("微度面积")]) == pytest.approx(u["slight_km2"], abs=0.005)
-    # 表2's total row is the city's land, by grade
-    biao2 = doc.tables["table-biao2"]
-    total = dict(zip(biao2[0], biao2[-1]))
-    assert total["土地利用类型"] == "合计"
-    for col, key in (("土地面积", "total_km2"), ("剧烈面积", "severe_km2"), ("水土流失面积", "loss_km2")):
-        assert number(total[col]) == pytest.approx(city[key], abs=0.02)
-    assert f"{city['rate_pct']:.2f}%" in doc.texts["city-summary"]
+    header, *body = doc.tables["table-fubiao1"]
+    rows = {r[0]: r for r in body}
+    districts = bulletin_data(demo, "latest").districts
+    assert len(districts) == 38 and all(u["name"] in rows for u in districts)  # 39 units; 綦江区 holds 万盛经开区
+    city = rows["全市"]
+    # the city's land is its loss plus its 微度 area, whatever the run computed
+    assert number(city[header.index("土地总面积")]) == pytest.approx(
+        number(city[header.index("微度面积")]) + number(city[header.index("水土流失面积")]), abs=0.011)
     assert "监测运行 #" in bulletin_html(bulletin_data(demo, "latest"))
 
 
@@ -201,26 +299,36 @@ def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_pa
     assert "本期无土壤侵蚀强度分布图" in html and "/nowhere/grade.tif" in html
 
 
-def test_district_sheets_carry_the_stored_numbers(demo, tmp_path):
+def test_district_sheets_carry_the_hand_counted_numbers(tiny):
+    from shuibao.reports.render import district_html
+    from shuibao.services.reporting.bulletin import district_sheets
+
+    sheets = district_sheets(tiny, "latest", ["万州区", "fuling"])
+    assert [s.unit["name"] for s in sheets] == ["万州区", "涪陵区"]
+    expected = {"万州区": ("0.75", "1.25", "37.50%"), "涪陵区": ("1.50", "1.00", "60.00%")}
+    for s in sheets:
+        doc = parse(district_html(s, None))
+        rows = {r[0]: r for r in doc.tables["district-grades"][1:]}
+        slight, loss, rate = expected[s.unit["name"]]
+        assert rows["微度"][1] == slight and rows["水土流失合计"][1] == loss
+        assert rate in doc.texts["district-summary"]
+        assert s.missing is not None and "no longer exists" in s.missing  # the tiny run has no grade raster
+    with pytest.raises(Exception, match="不存在区"):
+        district_sheets(tiny, "latest", ["不存在区"])
+
+
+def test_district_sheets_of_the_demo(demo, tmp_path):
     from shuibao.reports.render import district_html, write_district_sheets
     from shuibao.services.reporting.bulletin import district_sheets
 
-    stored = {u["name"]: u for u in get_run(demo, "latest")["units"] if u["level"] == "district"}
     sheets = district_sheets(demo, "latest", ["万州区", "yuzhong"])
     assert [s.unit["name"] for s in sheets] == ["万州区", "渝中区"]
     for s in sheets:
         doc = parse(district_html(s, None))
-        rows = {r[0]: r for r in doc.tables["district-grades"][1:]}
-        u = stored[s.unit["name"]]
-        assert number(rows["微度"][1]) == pytest.approx(u["slight_km2"], abs=0.005)
-        assert number(rows["水土流失合计"][1]) == pytest.approx(u["loss_km2"], abs=0.005)
-        assert f"{u['rate_pct']:.2f}%" in doc.texts["district-summary"]
         assert s.change is not None and "较 2024 年" in doc.texts["district-summary"]
         assert s.grades is not None and s.outline is not None
-    with pytest.raises(Exception, match="不存在区"):
-        district_sheets(demo, "latest", ["不存在区"])
     written = write_district_sheets(district_sheets(demo, "latest"), tmp_path, pdf=False)
-    assert len([p for p in written if p.suffix == ".html"]) == len(stored) == 38
+    assert len([p for p in written if p.suffix == ".html"]) == 38
     assert len([p for p in written if p.suffix == ".png"]) == 38
 
 

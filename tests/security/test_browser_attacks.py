@@ -93,6 +93,7 @@ def test_a_page_on_another_port_can_neither_write_log_out_nor_frame(platform, tm
             browser.close()
     finally:
         attacker.shutdown()
+        attacker.server_close()  # its listening socket, else a ResourceWarning (an error) in a later test
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")

@@ -58,13 +58,16 @@ def server(tmp_path):
                              "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(150):
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                probe.request("GET", "/healthz")
                 break
             except OSError:
                 if proc.poll() is not None:
                     pytest.fail(f"the server stopped: {(tmp_path / 'server.log').read_text()}")
                 time.sleep(0.1)
+            finally:
+                probe.close()
         yield port, tmp_path / "server.log"
     finally:
         proc.terminate()

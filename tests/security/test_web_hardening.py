@@ -179,8 +179,8 @@ def test_csv_downloads_never_hold_a_formula(site):
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert "'" + FORMULA in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
-    area = next(csv.DictReader(io.StringIO(text)))["area_m2"]
-    assert float(area) > 0  # numbers stay numbers
+    area_m2 = next(csv.DictReader(io.StringIO(text)))["area_m2"]
+    assert float(area_m2) > 0  # numbers stay numbers
 
 
 # ------------------------------------------------------------------------- L2 numbers out of range, M7 links
@@ -266,7 +266,7 @@ def test_every_csv_the_platform_writes_neutralises_formulas(tmp_path):
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("+86 23") == "'+86 23" and safe_cell("\t=x") == "'\t=x"
     assert safe_cell("-12.5") == "-12.5" and safe_cell(-3) == -3 and safe_cell("渝北区") == "渝北区"
     path = write_csv_rows(tmp_path / "ledger.csv", ["case", "subject"], [{"case": "SB1", "subject": FORMULA}])
-    assert list(csv.reader(path.open(encoding="utf-8")))[1] == ["SB1", "'" + FORMULA]
+    assert list(csv.reader(path.read_text(encoding="utf-8").splitlines()))[1] == ["SB1", "'" + FORMULA]
     many = b"".join(csv_chunks(["n"], ({"n": f"@{i}"} for i in range(2500)), bom=True, rows_per_chunk=1000))
     assert many.startswith("\ufeff".encode()) and many.count("\ufeff".encode()) == 1
     assert many.decode("utf-8-sig").splitlines()[1:] == [f"'@{i}" for i in range(2500)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numba as nb
 import numpy as np
@@ -195,7 +196,7 @@ def check_b_formula(expression: str) -> ast.Expression:
             continue
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
             try:
-                ok = math.isfinite(float(node.value))
+                ok = math.isfinite(float(cast(float, node.value)))  # int or float, checked above
             except OverflowError:
                 ok = False
             if ok:
@@ -226,7 +227,7 @@ def b_formula(expression: str, fvc: np.ndarray) -> np.ndarray:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(cast(float, node.value))  # check_b_formula let only int/float through
         if isinstance(node, ast.Name):
             return env[node.id]
         if isinstance(node, ast.UnaryOp):

@@ -201,7 +201,7 @@ def idw(points_xy: np.ndarray, values: np.ndarray, grid_x: np.ndarray, grid_y: n
         raise ValueError("idw needs at least one neighbour")
     gx, gy = np.asarray(grid_x, np.float64), np.asarray(grid_y, np.float64)
     use_mask = mask is not None
-    if use_mask and mask.shape != (gy.shape[0], gx.shape[0]):
+    if mask is not None and mask.shape != (gy.shape[0], gx.shape[0]):
         raise ValueError("idw: the mask must have the grid's shape (rows, columns)")
     m = np.ascontiguousarray(mask, np.bool_) if use_mask else np.ones((1, 1), np.bool_)
     return _idw(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), vals, gx, gy, float(power), k, m,
