@@ -212,7 +212,7 @@ def make_change_scene(folder: Path | str, size: int = 600, seed: int = 0, n_dist
     # planted disturbances
     truth, frac_sites = [], []
     truth_labels = np.zeros((size, size), np.int32)
-    for i in range(n):
+    for _ in range(n):
         small = rng.random() < 0.15
         area = rng.uniform(100.0, 350.0) if small else math.exp(rng.uniform(math.log(1_000.0), math.log(50_000.0)))
         for _attempt in range(200):

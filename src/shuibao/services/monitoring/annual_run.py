@@ -41,7 +41,7 @@ from shuibao.io.blockwise import BlockRunner, Executor
 from shuibao.io.steps import StepRecord, StepRunner, write_json_atomic
 from shuibao.io.vector import zone_labels
 from shuibao.monitoring.blocks import FACTORS, Partials, count_block, soil_loss_block
-from shuibao.demo.scene import SYNTHETIC_TAG
+from shuibao.io.synthetic import SYNTHETIC_TAG
 from shuibao.services.monitoring import run_outputs as outputs
 from shuibao.services.monitoring.erosion import GRADE_BAND, SOIL_LOSS_BAND, compute_csle, require_sound
 from shuibao.services.monitoring.run_inputs import Prepared, validate_run

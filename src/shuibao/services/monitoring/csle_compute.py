@@ -15,7 +15,7 @@ import numpy as np
 
 from shuibao import __version__
 from shuibao.core import csle
-from shuibao.demo.scene import SYNTHETIC_TAG
+from shuibao.io.synthetic import SYNTHETIC_TAG
 from shuibao.erosion import factors, tables
 from shuibao.erosion.engine import compute_terrain, condition_dem, summarise
 from shuibao.erosion.fvc import fvc_from_ndvi

@@ -223,9 +223,10 @@ def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     return loaded
 
 
-def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams = CsleParams(),
+def run_csle(inputs: CsleInputs, out_dir: Path | str, params: CsleParams | None = None,
              on_step: StepCallback | None = None) -> dict:
     """Validate, compute and write a whole CSLE run; returns the summary written to ``summary.json``."""
+    params = params or CsleParams()  # a fresh default each call: CsleParams is mutable
     started = time.perf_counter()
     data = validate_csle(inputs, params)
     validated = round(time.perf_counter() - started, 4)

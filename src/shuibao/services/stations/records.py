@@ -259,7 +259,7 @@ def _stored_days(conn, series: dict[str, list], ids: dict[str, int], variable: s
         for r in station_rows.stored_observations(conn, ids[code], variable):
             stored[ids[code], r.obs_date] = r
     for code, recs in series.items():
-        for n, day, value, rep in recs:
+        for _n, day, _value, rep in recs:
             old = stored.get((ids[code], day))
             if old is not None and old.flag != GAP:
                 rep.status = "conflict"
@@ -296,7 +296,7 @@ def _series_rows(sid: int, recs: list, mine: dict, rule, variable: str, counts: 
     notes = list(qc.notes)
     _flag_notes(recs, qc.flags, notes, counts)
     inserts, fills = [], []
-    for i, ((n, day, value, rep), flag) in enumerate(zip(recs, qc.flags)):
+    for i, ((n, day, value, _rep), flag) in enumerate(zip(recs, qc.flags)):
         if flag == "duplicate":
             continue
         row = dict(value=None if math.isnan(value) else value, flag=str(flag), flag_note=notes[i] or None,
