@@ -53,7 +53,7 @@ FULL_MARKERS = ("no space left on device", "disk is full", "disk full")
 
 def disk_full(exc: BaseException, folder: Path) -> bool:
     """Whether ``exc`` (or an error it came from) is a full disk or quota, or ``folder``'s disk has no room."""
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return True

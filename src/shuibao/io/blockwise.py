@@ -53,8 +53,8 @@ class BlockRunner:
 
     def __init__(self, executor: Executor):
         self.executor = executor
-        self._client = None
-        self._cluster = None
+        self._client: Any = None  # distributed.Client, imported only when dask runs
+        self._cluster: Any = None
 
     def __enter__(self) -> BlockRunner:
         return self
@@ -89,7 +89,7 @@ class BlockRunner:
                 raise InputError(f"[execution] scheduler: cannot reach {ex.scheduler!r} ({exc})") from exc
         return self._client
 
-    def map(self, fn: Callable, n_rows: int, *, paths: Mapping[str, Path] | None = None,
+    def map(self, fn: Callable, n_rows: int, *, paths: Mapping[str, Path | str] | None = None,
             arrays: Mapping[str, np.ndarray] | None = None, **kwargs) -> list[Any]:
         """``[fn(**windows, **kwargs) for each window of rows]``, in window order.
 

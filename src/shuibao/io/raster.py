@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import rasterio
@@ -168,7 +169,7 @@ def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> Non
 
 def _is_mercator(crs: ProjCRS) -> bool:
     """Normal-aspect Mercator (Pseudo/Web, variants A/B, 1SP/2SP); Transverse and Oblique Mercator are not."""
-    base = crs.source_crs if crs.is_bound else crs
+    base = cast(ProjCRS, crs.source_crs) if crs.is_bound else crs  # a bound CRS has a source
     method = (base.coordinate_operation.method_name if base.coordinate_operation else "").lower()
     return "mercator" in method and "transverse" not in method and "oblique" not in method
 
@@ -196,7 +197,7 @@ def areal_scale_range(grid: GridSpec, valid: np.ndarray | None = None, samples: 
     a, b, c, d, e, f = grid.transform
     x = c + (cc + 0.5) * a + (rr + 0.5) * b
     y = f + (cc + 0.5) * d + (rr + 0.5) * e
-    base = crs.source_crs if crs.is_bound else crs
+    base = cast(ProjCRS, crs.source_crs) if crs.is_bound else crs  # a bound CRS has a source
     lon, lat = Transformer.from_crs(base, base.geodetic_crs, always_xy=True).transform(x, y)
     scale = np.asarray(Proj(base).get_factors(lon, lat).areal_scale, dtype=np.float64)
     return float(np.min(scale)), float(np.max(scale))  # NaN (outside the projection's domain) propagates
@@ -365,7 +366,7 @@ def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: flo
     }
     predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
     resampling = (overview_resampling or ("NEAREST" if categorical else "AVERAGE")).lower()
-    levels = []
+    levels: list[int] = []
     while max(grid.shape) / (2 ** (len(levels) + 1)) >= COG_BLOCK / 2:  # down to about one block
         levels.append(2 ** (len(levels) + 1))
     with atomic_path(path) as tmp, MemoryFile() as mem:

@@ -59,7 +59,7 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
         issues.add(role, "", f"{p} is not a readable raster ({exc})")
         return None
     with src:
-        tags = {None: src.tags(), **{ns: src.tags(ns=ns) for ns in tag_domains}}
+        tags: dict[str | None, dict] = {None: src.tags(), **{ns: src.tags(ns=ns) for ns in tag_domains}}
         h = RasterHeader(p, role, (src.height, src.width), tuple(src.transform)[:6], src.crs, src.count,
                          tuple(src.units or ()), tags)
         _check_crs(h, issues, metres_for, reproject_hint)

@@ -86,7 +86,8 @@ def _qml(renderer: ET.Element) -> str:
 
 
 def _renderer(kind: str, **attrs: str) -> ET.Element:
-    r = ET.Element("rasterrenderer", type=kind, band="1", opacity="1", alphaBand="-1", nodataColor="", **attrs)
+    r = ET.Element("rasterrenderer", {"type": kind, "band": "1", "opacity": "1", "alphaBand": "-1", "nodataColor": "",
+                                      **attrs})
     ET.SubElement(r, "rasterTransparency")
     origin = ET.SubElement(r, "minMaxOrigin")
     for tag, text in (("limits", "None"), ("extent", "WholeRaster"), ("statAccuracy", "Estimated"),

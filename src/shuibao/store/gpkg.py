@@ -8,6 +8,7 @@ so QGIS and GDAL open it directly as a GeoPackage.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from pyproj import CRS
 from sqlalchemy import BigInteger, Connection, Float, String, Table, text
@@ -83,20 +84,21 @@ def register(conn: Connection, table: Table, description: str = "") -> None:
     """Register a table in gpkg_contents (features if it has a geometry column, else attributes)."""
     geom_cols = [c for c in table.columns if isinstance(c.type, Geometry)]
     data_type = "features" if geom_cols else "attributes"
-    srs_id = geom_cols[0].type.srid if geom_cols else None
+    srs_id = cast(Geometry, geom_cols[0].type).srid if geom_cols else None
     conn.execute(
         text("INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change, "
              "srs_id) VALUES (:t, :d, :t, :desc, :now, :srs)"),
         {"t": table.name, "d": data_type, "desc": description, "now": _now(), "srs": srs_id},
     )
     for col in geom_cols:
+        geom = cast(Geometry, col.type)
         conn.execute(
             text("INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (:t, :c, :g, :s, 0, 0)"),
-            {"t": table.name, "c": col.name, "g": col.type.geometry_type, "s": col.type.srid},
+            {"t": table.name, "c": col.name, "g": geom.geometry_type, "s": geom.srid},
         )
 
 
-def update_extent(conn: Connection, table: Table, bounds: tuple[float, float, float, float] | None) -> None:
+def update_extent(conn: Connection, table: Table, bounds: tuple[float, ...] | None) -> None:
     """Record a feature table's extent and change time (QGIS uses it for zoom-to-layer)."""
     minx, miny, maxx, maxy = bounds if bounds else (None, None, None, None)
     conn.execute(

@@ -52,5 +52,5 @@ def create(conn: Connection, backend: str) -> None:
     for table in APPEND_ONLY:
         _ddl.append_only(conn, backend, table.name)
     _ddl.case_header_triggers(conn, backend)
-    for name, table, columns in INDEXES:
-        _ddl.index(conn, name, table, columns)
+    for name, table_name, columns in INDEXES:
+        _ddl.index(conn, name, table_name, columns)

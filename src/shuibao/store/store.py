@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import URL, make_url
@@ -74,7 +75,8 @@ def to_url(target: str) -> URL:
 
 def describe(url: URL) -> str:
     """The URL without its password, for messages."""
-    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+    # to_url refuses a sqlite URL without a file path
+    return cast(str, url.database) if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True)

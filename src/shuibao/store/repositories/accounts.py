@@ -3,9 +3,12 @@ session tokens and keys are kept as their SHA-256)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from collections.abc import Sequence
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import schema
+
+from ._keys import inserted_id
 
 
 def username_taken(conn: Connection, username: str) -> str | None:
@@ -15,7 +18,7 @@ def username_taken(conn: Connection, username: str) -> str | None:
 
 
 def insert_user(conn: Connection, **values) -> int:
-    return conn.execute(schema.users.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.users.insert().values(**values)))
 
 
 def user_row(conn: Connection, username: str):
@@ -29,7 +32,7 @@ def update_user(conn: Connection, user_id: int, **values) -> None:
     conn.execute(u.update().where(u.c.id == user_id).values(**values))
 
 
-def users_with_district(conn: Connection) -> list:
+def users_with_district(conn: Connection) -> Sequence[Row]:
     """Every user (all columns) with the name of their district (``district``), by user name."""
     u, d = schema.users, schema.districts
     return conn.execute(select(u, d.c.name.label("district")).outerjoin(d, d.c.code == u.c.district_code)
@@ -59,7 +62,7 @@ def end_sessions(conn: Connection, user_id: int) -> int:
 
 
 def insert_api_key(conn: Connection, **values) -> int:
-    return conn.execute(schema.api_keys.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.api_keys.insert().values(**values)))
 
 
 def api_key_row(conn: Connection, key_hash: str):
@@ -67,12 +70,12 @@ def api_key_row(conn: Connection, key_hash: str):
     return conn.execute(select(t).where(t.c.key_hash == key_hash)).first()
 
 
-def api_keys(conn: Connection) -> list:
+def api_keys(conn: Connection) -> Sequence[Row]:
     t = schema.api_keys
     return conn.execute(select(t).order_by(t.c.id)).all()
 
 
-def active_api_keys(conn: Connection, *, key_id: int | None = None, name: str | None = None) -> list:
+def active_api_keys(conn: Connection, *, key_id: int | None = None, name: str | None = None) -> Sequence[Row]:
     """The active keys with this id, or else of this department."""
     t = schema.api_keys
     where = t.c.id == key_id if key_id is not None else t.c.name == name

@@ -3,15 +3,19 @@ leaf of the indicator tree is computed from (read here, judged in the service)."
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Row, func, select
 
 from .. import schema
+
+from ._keys import inserted_id
 
 
 # --------------------------------------------------------------------------- the stored assessments
 def add_assessment(conn: Connection, **values) -> int:
     """Insert one ``assessment_runs`` row; returns its id."""
-    return conn.execute(schema.assessment_runs.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.assessment_runs.insert().values(**values)))
 
 
 def add_scores(conn: Connection, rows: list[dict]) -> None:
@@ -64,19 +68,19 @@ def project_districts(conn: Connection) -> dict[int, list[str]]:
     return {r.id: r.district_codes.split(",") for r in conn.execute(select(p.c.id, p.c.district_codes))}
 
 
-def district_units(conn: Connection, run_id: int) -> list:
+def district_units(conn: Connection, run_id: int) -> Sequence[Row]:
     """The district rows of a monitoring run's unit table."""
     u = schema.monitoring_units
     return conn.execute(select(u).where(u.c.run_id == run_id, u.c.level == "district")).all()
 
 
-def treatment_of_year(conn: Connection, year: int) -> list:
+def treatment_of_year(conn: Connection, year: int) -> Sequence[Row]:
     """(fid, district_code, status, area_m2) of the treatment patches of ``year``."""
     t = schema.treatment_patches
     return conn.execute(select(t.c.fid, t.c.district_code, t.c.status, t.c.area_m2).where(t.c.year == year)).all()
 
 
-def patch_periods(conn: Connection) -> list:
+def patch_periods(conn: Connection) -> Sequence[Row]:
     """The distinct (period, image_date) of the disturbance patches."""
     d = schema.disturbance_patches
     return conn.execute(select(d.c.period, d.c.image_date).distinct()).all()
@@ -88,7 +92,7 @@ def newest_analysis(conn: Connection, period: str) -> int | None:
     return conn.execute(select(func.max(r.c.id)).where(r.c.period == period)).scalar()
 
 
-def project_findings(conn: Connection, analysis_id: int) -> list:
+def project_findings(conn: Connection, analysis_id: int) -> Sequence[Row]:
     """(id, category, district_code) of an analysis' findings other than ``not_project``."""
     d, f = schema.disturbance_patches, schema.compliance_findings
     return conn.execute(select(f.c.id, f.c.category, d.c.district_code).join(d, d.c.fid == f.c.patch_fid)
@@ -101,13 +105,13 @@ def inspection_dates(conn: Connection) -> dict[int, object]:
     return {x.inspection_id: x.inspected_on for x in conn.execute(select(r.c.inspection_id, r.c.inspected_on))}
 
 
-def inspections(conn: Connection) -> list:
+def inspections(conn: Connection) -> Sequence[Row]:
     """(id, project_id, recorded_at) of every drawn inspection."""
     i = schema.inspections
     return conn.execute(select(i.c.id, i.c.project_id, i.c.recorded_at)).all()
 
 
-def monitoring_reports(conn: Connection) -> list:
+def monitoring_reports(conn: Connection) -> Sequence[Row]:
     """(id, project_id, period_end, colour) of every monitoring report."""
     m = schema.monitoring_reports
     return conn.execute(select(m.c.id, m.c.project_id, m.c.period_end, m.c.colour)).all()

@@ -3,9 +3,12 @@ by SHA-256.  (A case's timeline as a whole is read by :mod:`shuibao.store.reposi
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from collections.abc import Sequence
+from sqlalchemy import Connection, Row, select
 
 from shuibao.store import schema
+
+from ._keys import inserted_id
 
 
 def evidence_id(conn: Connection, sha256: str) -> int | None:
@@ -16,7 +19,7 @@ def evidence_id(conn: Connection, sha256: str) -> int | None:
 
 def insert_evidence(conn: Connection, **values) -> int:
     """Store one evidence file (sha256, name, media_type, size_bytes, content, recorded_at/by); its id."""
-    return conn.execute(schema.evidence_files.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.evidence_files.insert().values(**values)))
 
 
 def evidence_file(conn: Connection, sha256: str):
@@ -27,7 +30,7 @@ def evidence_file(conn: Connection, sha256: str):
 
 def insert_case(conn: Connection, **values) -> int:
     """Store one ``cases`` row; its id (the number is set afterwards from it, :func:`set_case_no`)."""
-    return conn.execute(schema.cases.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.cases.insert().values(**values)))
 
 
 def set_case_no(conn: Connection, case_id: int, case_no: str) -> None:
@@ -45,7 +48,7 @@ def case_head(conn: Connection, case_no: str):
     return conn.execute(select(c).where(c.c.case_no == case_no)).first()
 
 
-def case_heads(conn: Connection, *, ordered: bool = True) -> list:
+def case_heads(conn: Connection, *, ordered: bool = True) -> Sequence[Row]:
     """Every ``cases`` row (in id order unless ``ordered`` is False)."""
     c = schema.cases
     q = select(c).order_by(c.c.id) if ordered else select(c)
@@ -63,7 +66,7 @@ def patches_with_cases(conn: Connection) -> set[int]:
     return set(conn.execute(select(c.c.patch_fid).where(c.c.patch_fid.is_not(None))).scalars())
 
 
-def all_events(conn: Connection) -> list:
+def all_events(conn: Connection) -> Sequence[Row]:
     """Every ``case_events`` row, by case and sequence."""
     e = schema.case_events
     return conn.execute(select(e).order_by(e.c.case_id, e.c.seq)).all()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from .. import schema
 
@@ -14,7 +14,7 @@ CHUNK = 500
 """Ids per ``IN (…)``: well below SQLite's limit of bound parameters."""
 
 
-def all_cases(conn: Connection, *, ordered: bool = False) -> list:
+def all_cases(conn: Connection, *, ordered: bool = False) -> Sequence[Row]:
     """Every ``cases`` row (by id with ``ordered``)."""
     c = schema.cases
     return conn.execute(select(c).order_by(c.c.id) if ordered else select(c)).all()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from collections.abc import Sequence
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import schema
+
+from ._keys import inserted_id
 
 
 def insert_run(conn: Connection, **values) -> int:
     """Store one ``compliance_runs`` row (period, rules, counts, who, when); its id."""
-    return conn.execute(schema.compliance_runs.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.compliance_runs.insert().values(**values)))
 
 
 def insert_findings(conn: Connection, rows: list[dict]) -> None:
@@ -63,7 +66,7 @@ def project_finding_rows(conn: Connection, run_id: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def suspect_findings(conn: Connection, run_id: int, categories) -> list:
+def suspect_findings(conn: Connection, run_id: int, categories) -> Sequence[Row]:
     """Findings of ``categories`` in one run, with their patch and (where matched) project, by patch code."""
     f, p, pr = schema.compliance_findings, schema.disturbance_patches, schema.projects
     q = (select(f.c.id, f.c.patch_fid, f.c.category, f.c.project_id, f.c.reason, p.c.patch_code, p.c.period,

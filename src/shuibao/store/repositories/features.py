@@ -4,10 +4,10 @@ changes when a collection does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, Select, Table, func, select
 
 from shuibao.store import schema
 
@@ -58,9 +58,9 @@ class Source:
     """Where a collection's features come from: its table, id column, query, and the columns of other tables
     whose changes alter its properties without adding rows to it."""
 
-    table: object
+    table: Table
     key: str
-    query: Callable[[Connection], object]
+    query: Callable[[Connection], Select]
     depends: Callable[[], tuple] = lambda: ()
 
 
@@ -89,7 +89,7 @@ def collection_stamp(conn: Connection, cid: str) -> tuple:
     return stamp
 
 
-def collection_rows(conn: Connection, cid: str) -> list:
+def collection_rows(conn: Connection, cid: str) -> Sequence[Row]:
     """Every feature row of a collection, by id."""
     sub = SOURCES[cid].query(conn).subquery()
     return conn.execute(select(sub).order_by(sub.c[SOURCES[cid].key])).all()

@@ -3,14 +3,16 @@ web worker sees them; and whether a user logged in successfully from an address 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection, and_, delete, func, or_, select
+from sqlalchemy import Connection, Row, and_, delete, func, or_, select
 
 from shuibao.store import schema
 
 
-def live_lockouts(conn: Connection, key: str, address: str, now: datetime) -> list:
+def live_lockouts(conn: Connection, key: str, address: str, now: datetime) -> Sequence[Row]:
     """Lockouts (scope, until) in force now on this name from this address, on the address, or on the name;
     the latest-ending first."""
     lk = schema.login_lockouts
@@ -51,7 +53,7 @@ def failures_since(conn: Connection, since: datetime, *, username: str | None = 
         where.append(f.c.username == username)
     if address is not None:
         where.append(f.c.address == address)
-    return conn.execute(select(func.count()).select_from(f).where(*where)).scalar()
+    return cast(int, conn.execute(select(func.count()).select_from(f).where(*where)).scalar())
 
 
 def lockout_held(conn: Connection, scope: str, user: str | None, address: str | None, now: datetime) -> bool:

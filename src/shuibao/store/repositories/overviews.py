@@ -4,7 +4,8 @@ stored fields.  Writes never go through here."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from collections.abc import Sequence
+from sqlalchemy import Connection, Row, func, select
 
 from .. import schema
 
@@ -35,7 +36,7 @@ def project_areas(conn: Connection, project_id: int) -> list[dict]:
         .where(a.c.project_id == project_id).order_by(a.c.version))]
 
 
-def project_events(conn: Connection, project_id: int) -> list:
+def project_events(conn: Connection, project_id: int) -> Sequence[Row]:
     e = schema.project_events
     return conn.execute(select(e).where(e.c.project_id == project_id).order_by(e.c.id)).all()
 
@@ -49,7 +50,7 @@ def project_findings_of_patches(conn: Connection, project_id: int, analyses: lis
         .where(f.c.project_id == project_id, f.c.run_id.in_(analyses)).order_by(f.c.run_id.desc(), dp.c.patch_code))]
 
 
-def project_level_findings(conn: Connection, project_id: int, analyses: list[int]) -> list:
+def project_level_findings(conn: Connection, project_id: int, analyses: list[int]) -> Sequence[Row]:
     """analysis_id, finding, status, reason, evidence_json of the project-level findings in ``analyses``."""
     pf = schema.compliance_project_findings
     return conn.execute(
@@ -57,7 +58,7 @@ def project_level_findings(conn: Connection, project_id: int, analyses: list[int
         .where(pf.c.project_id == project_id, pf.c.run_id.in_(analyses)).order_by(pf.c.run_id.desc())).all()
 
 
-def cases_of_project(conn: Connection, project_id: int) -> list:
+def cases_of_project(conn: Connection, project_id: int) -> Sequence[Row]:
     c = schema.cases
     return conn.execute(select(c).where(c.c.project_id == project_id).order_by(c.c.id)).all()
 
@@ -100,13 +101,13 @@ def newest_run_id(conn: Connection) -> int | None:
     return conn.execute(select(func.max(t.c.id))).scalar()
 
 
-def project_statuses(conn: Connection) -> list:
+def project_statuses(conn: Connection) -> Sequence[Row]:
     """(status, district_codes) of every project."""
     p = schema.projects
     return conn.execute(select(p.c.status, p.c.district_codes)).all()
 
 
-def cases_of_district(conn: Connection, code: str) -> list:
+def cases_of_district(conn: Connection, code: str) -> Sequence[Row]:
     c = schema.cases
     return conn.execute(select(c).where(c.c.district_code == code).order_by(c.c.id)).all()
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import shapely
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import gpkg, schema
 
@@ -42,7 +43,7 @@ def latest_period(conn: Connection) -> str | None:
     return conn.execute(select(t.c.period).order_by(t.c.image_date.desc(), t.c.fid.desc()).limit(1)).scalar()
 
 
-def period_patches(conn: Connection, period: str) -> list:
+def period_patches(conn: Connection, period: str) -> Sequence[Row]:
     """The patches of one period (fid, patch_code, image_date, kind, industry, geom) in fid order."""
     t = schema.disturbance_patches
     return conn.execute(select(t.c.fid, t.c.patch_code, t.c.image_date, t.c.kind, t.c.industry, t.c.geom)

@@ -5,10 +5,13 @@ credit-list entries (信用名单)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import schema
+
+from ._keys import inserted_id
 
 
 # ---------------------------------------------------------------------------------------------- inspections
@@ -27,13 +30,13 @@ def insert_inspector(conn: Connection, **values) -> None:
     conn.execute(schema.inspectors.insert().values(**values))
 
 
-def active_inspectors(conn: Connection) -> list:
+def active_inspectors(conn: Connection) -> Sequence[Row]:
     i = schema.inspectors
     return conn.execute(select(i).where(i.c.active.is_(True))).all()
 
 
 def insert_draw(conn: Connection, **values) -> int:
-    return conn.execute(schema.inspection_draws.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.inspection_draws.insert().values(**values)))
 
 
 def insert_inspections(conn: Connection, rows: list[dict]) -> None:
@@ -59,7 +62,7 @@ def draw_head(conn: Connection, draw_id: int):
     return conn.execute(select(d).where(d.c.id == draw_id)).first()
 
 
-def draw_rows(conn: Connection, draw_id: int) -> list:
+def draw_rows(conn: Connection, draw_id: int) -> Sequence[Row]:
     """Each project of a draw (code, name, builder), its inspectors and result, by project code."""
     i, r, p = schema.inspections, schema.inspection_results, schema.projects
     return conn.execute(select(p.c.code, p.c.name, p.c.builder, i.c.inspector_codes, r.c.inspected_on,
@@ -68,7 +71,7 @@ def draw_rows(conn: Connection, draw_id: int) -> list:
                         .order_by(p.c.code)).all()
 
 
-def inspection_results_between(conn: Connection, start, end) -> list:
+def inspection_results_between(conn: Connection, start, end) -> Sequence[Row]:
     r = schema.inspection_results
     return conn.execute(select(r.c.result).where(r.c.inspected_on >= start, r.c.inspected_on <= end)).all()
 
@@ -80,7 +83,7 @@ def report_exists(conn: Connection, project_id: int, period: str) -> bool:
 
 
 def insert_report(conn: Connection, **values) -> int:
-    return conn.execute(schema.monitoring_reports.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.monitoring_reports.insert().values(**values)))
 
 
 def set_report_case(conn: Connection, report_id: int, case_id: int | None) -> None:
@@ -94,7 +97,7 @@ def report_colours_between(conn: Connection, start, end) -> list[str]:
     return [c for (c,) in conn.execute(select(mr.c.colour).where(mr.c.period_end >= start, mr.c.period_end <= end))]
 
 
-def reports_until(conn: Connection, as_of) -> list:
+def reports_until(conn: Connection, as_of) -> Sequence[Row]:
     """Reports ending by ``as_of`` (id, project_id, period_end, colour) with the project's builder."""
     r, p = schema.monitoring_reports, schema.projects
     return conn.execute(select(r.c.id, r.c.project_id, r.c.period_end, r.c.colour, p.c.builder)
@@ -103,7 +106,7 @@ def reports_until(conn: Connection, as_of) -> list:
 
 # ---------------------------------------------------------------------------------------------- acceptance
 def insert_filing(conn: Connection, **values) -> int:
-    return conn.execute(schema.acceptance_filings.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.acceptance_filings.insert().values(**values)))
 
 
 def unsampled_filings(conn: Connection) -> list[int]:
@@ -112,7 +115,7 @@ def unsampled_filings(conn: Connection) -> list[int]:
 
 
 def insert_sample(conn: Connection, **values) -> int:
-    return conn.execute(schema.acceptance_samples.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.acceptance_samples.insert().values(**values)))
 
 
 def mark_sampled(conn: Connection, filing_ids: list[int], sample_id: int) -> None:
@@ -148,7 +151,7 @@ def filings_between(conn: Connection, start, end) -> int:
 
 # ---------------------------------------------------------------------------------------------- fees
 def insert_fee_assessment(conn: Connection, **values) -> int:
-    return conn.execute(schema.fee_assessments.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.fee_assessments.insert().values(**values)))
 
 
 def fee_assessment_exists(conn: Connection, assessment_id: int) -> bool:
@@ -162,7 +165,7 @@ def receipt_exists(conn: Connection, receipt: str) -> bool:
 
 
 def insert_payment(conn: Connection, **values) -> int:
-    return conn.execute(schema.fee_payments.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.fee_payments.insert().values(**values)))
 
 
 def paid_fen_by_assessment(conn: Connection, as_of) -> dict[int, int]:
@@ -172,7 +175,7 @@ def paid_fen_by_assessment(conn: Connection, as_of) -> dict[int, int]:
                              .group_by(pmt.c.assessment_id)).all())
 
 
-def fee_assessments(conn: Connection) -> list:
+def fee_assessments(conn: Connection) -> Sequence[Row]:
     """Every assessment (all columns) with the project's code and builder, by id."""
     a, p = schema.fee_assessments, schema.projects
     return conn.execute(select(a, p.c.code, p.c.builder).join(p, p.c.id == a.c.project_id).order_by(a.c.id)).all()

@@ -3,10 +3,11 @@ responsibility areas (``responsibility_areas``; a changed polygon supersedes the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from collections import Counter
 
 import shapely
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import gpkg, schema
 
@@ -115,7 +116,7 @@ def current_areas(conn: Connection) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def projects_in_status(conn: Connection, status: str) -> list:
+def projects_in_status(conn: Connection, status: str) -> Sequence[Row]:
     p = schema.projects
     return conn.execute(select(p).where(p.c.status == status)).all()
 

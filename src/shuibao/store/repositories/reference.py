@@ -5,12 +5,14 @@ They are written by :func:`shuibao.store.reference_loader.load_reference` from p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from sqlalchemy import Connection, select
 
 from .. import schema
 
 
-def boundary_geoms(conn: Connection) -> list:
+def boundary_geoms(conn: Connection) -> Sequence[Any]:
     """The stored district boundaries' geometries (EPSG:4490)."""
     return conn.execute(select(schema.district_boundaries.c.geom)).scalars().all()
 

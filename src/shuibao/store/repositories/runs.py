@@ -13,6 +13,8 @@ import shapely
 from sqlalchemy import Connection, delete, func, select
 
 from .. import gpkg, schema
+
+from ._keys import inserted_id
 from ..schema import MAX_ROW_ID
 
 
@@ -25,7 +27,7 @@ def run_id_by_key(conn: Connection, key: str) -> int | None:
 
 def insert_run(conn: Connection, values: dict) -> int:
     """Insert one run row; returns its id."""
-    return int(conn.execute(schema.monitoring_runs.insert().values(**values)).inserted_primary_key[0])
+    return int(inserted_id(conn.execute(schema.monitoring_runs.insert().values(**values))))
 
 
 def insert_units(conn: Connection, rows: list[dict]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 
 from shuibao.store import schema
+
+from ._keys import inserted_id
 from shuibao.store.schema import MAX_ROW_ID
 
 
@@ -21,7 +23,7 @@ def base_run_spec_json(conn: Connection, run_id: int) -> str:
 
 def insert_scenario(conn: Connection, values: dict, units: list[dict]) -> int:
     """A scenario (name, base_run_id, selection_json, …) and its unit rows; its id."""
-    sid = conn.execute(schema.scenario_runs.insert().values(**values)).inserted_primary_key[0]
+    sid = inserted_id(conn.execute(schema.scenario_runs.insert().values(**values)))
     conn.execute(schema.scenario_units.insert(), [dict(scenario_id=sid, **u) for u in units])
     return sid
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
 from .. import schema
 
@@ -52,19 +53,19 @@ def station_registered(conn: Connection, code: str) -> bool:
     return conn.execute(select(t.c.id).where(t.c.code == code)).first() is not None
 
 
-def registry(conn: Connection) -> list:
+def registry(conn: Connection) -> Sequence[Row]:
     """(kind, status, plan_item) of every station."""
     s = schema.stations
     return conn.execute(select(s.c.kind, s.c.status, s.c.plan_item)).all()
 
 
-def planned_station_status(conn: Connection) -> list:
+def planned_station_status(conn: Connection) -> Sequence[Row]:
     """(plan_item, status) of the stations registered from the plan."""
     t = schema.stations
     return conn.execute(select(t.c.plan_item, t.c.status).where(t.c.plan_item.is_not(None))).all()
 
 
-def operating_stations(conn: Connection) -> list:
+def operating_stations(conn: Connection) -> Sequence[Row]:
     """(id, code, district_code) of the operating stations."""
     s = schema.stations
     return conn.execute(select(s.c.id, s.c.code, s.c.district_code).where(s.c.status == "operating")).all()
@@ -75,7 +76,7 @@ def _year_filter(q, col, year: int | None):
     return q if year is None else q.where(col >= date(year, 1, 1), col <= date(year, 12, 31))
 
 
-def stored_observations(conn: Connection, station_id: int, variable: str) -> list:
+def stored_observations(conn: Connection, station_id: int, variable: str) -> Sequence[Row]:
     """(id, obs_date, value, flag, import_id) of one station's stored observations of ``variable``."""
     o = schema.station_observations
     return conn.execute(select(o.c.id, o.c.obs_date, o.c.value, o.c.flag, o.c.import_id).where(
@@ -106,14 +107,14 @@ def flagged_observations(conn: Connection, variable: str, year: int | None, stat
     return [dict(r._mapping) for r in conn.execute(q if station is None else q.where(t.c.code == station))]
 
 
-def observation_reports(conn: Connection, variable: str) -> list:
+def observation_reports(conn: Connection, variable: str) -> Sequence[Row]:
     """(import id, report_json) of the observation imports of ``variable``."""
     imp = schema.supervision_imports
     return conn.execute(select(imp.c.id, imp.c.report_json).where(
         imp.c.kind == "observations", imp.c.layer == variable)).all()
 
 
-def series_of_year(conn: Connection, variable: str, year: int | None) -> list:
+def series_of_year(conn: Connection, variable: str, year: int | None) -> Sequence[Row]:
     """code, name, kind, district_code, obs_date, value, flag of every observation, by station and date."""
     t, o = schema.stations, schema.station_observations
     q = (select(t.c.code, t.c.name, t.c.kind, t.c.district_code, o.c.obs_date, o.c.value, o.c.flag)
@@ -121,7 +122,7 @@ def series_of_year(conn: Connection, variable: str, year: int | None) -> list:
     return conn.execute(_year_filter(q, o.c.obs_date, year)).all()
 
 
-def ok_rain(conn: Connection, year: int | None) -> list:
+def ok_rain(conn: Connection, year: int | None) -> Sequence[Row]:
     """code, lon, lat, obs_date, value of the ok-flagged daily rain, by station and date."""
     t, o = schema.stations, schema.station_observations
     q = (select(t.c.code, t.c.lon, t.c.lat, o.c.obs_date, o.c.value).join(t, t.c.id == o.c.station_id)
@@ -129,7 +130,7 @@ def ok_rain(conn: Connection, year: int | None) -> list:
     return conn.execute(_year_filter(q, o.c.obs_date, year)).all()
 
 
-def rain_of_day(conn: Connection, day: date) -> list:
+def rain_of_day(conn: Connection, day: date) -> Sequence[Row]:
     """code, lon, lat, value of the ok-flagged rain of one day at the stations with coordinates."""
     s, o = schema.stations, schema.station_observations
     return conn.execute(select(s.c.code, s.c.lon, s.c.lat, o.c.value).join(o, o.c.station_id == s.c.id).where(

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, select
 
 from shuibao.store import gpkg, schema
 
+from ._keys import inserted_id
+
 
 def project_ids(conn: Connection) -> dict[str, int]:
     """Project code → id, of every stored treatment project."""
@@ -27,7 +29,7 @@ def patch_fids(conn: Connection) -> dict[str, int]:
 
 def insert_project(conn: Connection, **values) -> int:
     """A new treatment project (code, name, kind, district_code, funding_source, created_at); its id."""
-    return conn.execute(schema.treatment_projects.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.treatment_projects.insert().values(**values)))
 
 
 def insert_patch(conn: Connection, patch_code: str, values: dict) -> None:
@@ -72,7 +74,7 @@ def patch_fids_where(conn: Connection, *, status: str | None = None, year: int |
 
 def insert_sample(conn: Connection, **values) -> int:
     """A stored re-check sample (seed, ratio, criteria_json, population_json, selected_json, recorded_*)."""
-    return conn.execute(schema.treatment_samples.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.treatment_samples.insert().values(**values)))
 
 
 def patch_codes(conn: Connection, fids: Iterable[int]) -> dict[int, str]:

@@ -3,16 +3,19 @@ and what a warning reads of a monitoring run (its output folder and its small wa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from .. import schema
+
+from ._keys import inserted_id
 
 
 def add_warning_run(conn: Connection, **values) -> int:
     """Insert one ``warning_runs`` row; returns its id."""
-    return conn.execute(schema.warning_runs.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(schema.warning_runs.insert().values(**values)))
 
 
 def add_footprint(conn: Connection, **values) -> None:
@@ -63,13 +66,13 @@ def warning_head(conn: Connection, run_id: int) -> dict:
     return dict(conn.execute(select(w).where(w.c.id == run_id)).one()._mapping)
 
 
-def warnings_between(conn: Connection, first: date, last: date) -> list:
+def warnings_between(conn: Connection, first: date, last: date) -> Sequence[Row]:
     """(id, rain_date) of the warnings of the days first…last."""
     w = schema.warning_runs
     return conn.execute(select(w.c.id, w.c.rain_date).where(w.c.rain_date >= first, w.c.rain_date <= last)).all()
 
 
-def hits_by_kind(conn: Connection, run_ids: list[int]) -> list:
+def hits_by_kind(conn: Connection, run_ids: list[int]) -> Sequence[Row]:
     """(target_kind, count) of the hits of the warnings ``run_ids``."""
     h = schema.warning_hits
     return conn.execute(select(h.c.target_kind, func.count()).where(h.c.run_id.in_(run_ids))

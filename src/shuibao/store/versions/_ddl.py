@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, inspect
+from sqlalchemy.types import TypeEngine
 
 from .. import gpkg
 
@@ -76,7 +77,7 @@ def index(conn: Connection, name: str, table: str, columns: str) -> None:
     conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
 
 
-def add_columns(conn: Connection, table: str, columns: Mapping[str, object]) -> None:
+def add_columns(conn: Connection, table: str, columns: Mapping[str, TypeEngine]) -> None:
     """ALTER TABLE … ADD COLUMN for each column the table lacks (types compiled for the connection's dialect)."""
     have = {c["name"] for c in inspect(conn).get_columns(table)}
     for name, kind in columns.items():

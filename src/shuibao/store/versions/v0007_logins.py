@@ -7,12 +7,13 @@ Frozen: the tables and columns as this migration added them.  Never edit; add a 
 from __future__ import annotations
 
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, Table, Text
+from sqlalchemy.types import TypeEngine
 
 from . import _ddl
 
 metadata = MetaData()
 
-ADDED_COLUMNS = {
+ADDED_COLUMNS: dict[str, dict[str, TypeEngine]] = {
     "users": {"last_login_at": DateTime(timezone=True)},
     "api_keys": {"collections": Text()},  # comma-separated collections the key may read
     "audit_log": {"client_address": Text(), "user_agent": Text()},
@@ -57,5 +58,5 @@ def apply(conn: Connection, backend: str) -> None:
     # default as services.auth.DEFAULT_KEY_COLLECTIONS)
     conn.exec_driver_sql("UPDATE api_keys SET collections = 'districts,watersheds' WHERE collections IS NULL")
     _ddl.create(conn, backend, TABLES, DESCRIPTIONS)
-    for name, table, columns in INDEXES:
-        _ddl.index(conn, name, table, columns)
+    for name, table, index_columns in INDEXES:
+        _ddl.index(conn, name, table, index_columns)
