@@ -221,7 +221,7 @@ class VectorLayer:
 
     name: str
     description: str
-    crs: str
+    crs: str | None  # None: written without a CRS
     geoms: list
     columns: dict[str, list] = field(default_factory=dict)
     geometry_type: str = "MultiPolygon"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from numbers import Real
 from pathlib import Path
+from typing import TypeGuard
 
 from ..errors import InputError, ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
@@ -78,7 +79,7 @@ class Evaluation:
     reasons: tuple[str, ...]
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> TypeGuard[float | Decimal]:
     if isinstance(value, Decimal):
         return value.is_finite()
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
@@ -203,5 +204,7 @@ def evaluate(scheme: Scheme, scores: Mapping[str, float]) -> Evaluation:
     for key in scheme.red_if_zero:
         if given[key] == 0:
             colour = "red"
-            reasons.append(f"{key} ({scheme.indicator(key).name_zh}) scored 0: red by the scheme's red_if_zero rule")
+            indicator = scheme.indicator(key)
+            assert indicator is not None  # load_scheme checks that red_if_zero names indicators
+            reasons.append(f"{key} ({indicator.name_zh}) scored 0: red by the scheme's red_if_zero rule")
     return Evaluation(float(total), colour, COLOURS_ZH[colour], scheme.version, tuple(reasons))

@@ -8,6 +8,8 @@ quantities (专栏3 and 专栏1's new treatment area) come from the treatment pa
 
 from __future__ import annotations
 
+from typing import Any
+
 from shuibao.errors import InputError
 from shuibao.plan.reference import load_reference
 from shuibao.services.monitoring.runs import get_run
@@ -63,7 +65,7 @@ def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
     rate, evidence = _rate(db, run_ref)
     rows = []
     for ind in ref.indicators:
-        row = {"source": ind.source, "item": "", "key": ind.key, "label": ind.label,
+        row: dict[str, Any] = {"source": ind.source, "item": "", "key": ind.key, "label": ind.label,
                "status_2020": None if ind.status_2020 is None else float(ind.status_2020),
                "target_2025": float(ind.target_2025), "unit": ind.unit, "value": None, "status": NO_RECORDS,
                "evidence": "平台中尚无相应记录"}
@@ -93,6 +95,7 @@ def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
                "evidence": "平台中尚无综合治理项目记录"}
         done = next((k for k in treatment["by_kind"] if k["key"] == g.key), None) if treatment else None
         if done is not None and done["patches"]:
+            assert treatment is not None  # done comes from it
             _fill(row, done["done"], treatment)
         rows.append(row)
     by_kind: dict[tuple[str, str], list] = {}

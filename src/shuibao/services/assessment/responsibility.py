@@ -12,6 +12,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -54,7 +55,9 @@ def _rate_progress(conn: Connection, run_id: int | None) -> tuple[dict, dict]:
 
 
 def _treatment(conn: Connection, year: int) -> tuple[dict, dict]:
-    done, total, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    done: defaultdict[str, float] = defaultdict(float)
+    total: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, list] = defaultdict(list)
     for r in rows_of.treatment_of_year(conn, year):
         if not r.district_code:
             continue
@@ -67,7 +70,9 @@ def _treatment(conn: Connection, year: int) -> tuple[dict, dict]:
 
 def _approval(conn: Connection, year: int) -> tuple[dict, dict]:
     periods = _periods_of_year(conn, year)
-    ok, n, ev = defaultdict(float), defaultdict(float), defaultdict(lambda: {"analyses": set(), "unapproved": []})
+    ok: defaultdict[str, float] = defaultdict(float)
+    n: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, dict] = defaultdict(lambda: {"analyses": set(), "unapproved": []})
     for period in periods:
         rid = rows_of.newest_analysis(conn, period)
         if rid is None:
@@ -92,7 +97,9 @@ def _periods_of_year(conn: Connection, year: int) -> list[str]:
 
 def _cases(conn: Connection, year: int) -> tuple[dict, dict]:
     end = date(year, 12, 31)
-    closed, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    closed: defaultdict[str, float] = defaultdict(float)
+    n: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, list] = defaultdict(list)
     for v in case_views(conn, case_rows.all_cases(conn), end, until=end):
         if v.events[0]["on_date"].year != year or not v.header["district_code"]:
             continue
@@ -104,7 +111,9 @@ def _cases(conn: Connection, year: int) -> tuple[dict, dict]:
 
 
 def _inspections(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
-    done, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    done: defaultdict[str, float] = defaultdict(float)
+    n: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, list] = defaultdict(list)
     results = rows_of.inspection_dates(conn)
     for x in rows_of.inspections(conn):
         if x.recorded_at.year != year:
@@ -119,7 +128,9 @@ def _inspections(conn: Connection, year: int, districts_of: dict) -> tuple[dict,
 def _fees(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
     from shuibao.services.supervision.programs import fee_ledger
 
-    paid, due, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    paid: defaultdict[str, float] = defaultdict(float)
+    due: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, list] = defaultdict(list)
     for x in fee_ledger(conn, date(year, 12, 31)):
         if x["assessed_on"].year != year or x["amount_yuan"] <= 0:
             continue
@@ -131,7 +142,9 @@ def _fees(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
 
 
 def _reports(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
-    good, n, ev = defaultdict(float), defaultdict(float), defaultdict(list)
+    good: defaultdict[str, float] = defaultdict(float)
+    n: defaultdict[str, float] = defaultdict(float)
+    ev: defaultdict[str, list] = defaultdict(list)
     for x in rows_of.monitoring_reports(conn):
         if x.period_end.year != year:
             continue
@@ -145,7 +158,8 @@ def _reports(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dic
 def _stations(conn: Connection, year: int) -> tuple[dict, dict]:
     days = (date(year, 12, 31) - date(year, 1, 1)).days + 1
     ok = station_rows.ok_rain_days(conn, date(year, 1, 1), date(year, 12, 31))
-    shares, ev = defaultdict(list), defaultdict(dict)
+    shares: defaultdict[str, list] = defaultdict(list)
+    ev: defaultdict[str, dict] = defaultdict(dict)
     for x in station_rows.operating_stations(conn):
         if x.district_code:
             share = ok.get(x.id, 0) / days
@@ -211,7 +225,7 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
         audit(conn, writer(principal, actor), "assessment.run", "assessment", aid, None,
               {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
                "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
-    result = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
+    result: dict[str, Any] = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
               "districts": table}
     if out is not None:
         result["outputs"] = export_assessment(db, aid, out)

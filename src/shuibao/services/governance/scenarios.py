@@ -44,6 +44,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import rasterio
@@ -53,7 +54,7 @@ from shuibao import __version__
 from shuibao.erosion import tables as erosion_tables
 from shuibao.errors import DataError, InputError, raise_issues
 from shuibao.governance import scenario as arithmetic
-from shuibao.governance.measures import Measures, load_measures
+from shuibao.governance.measures import Measure, Measures, load_measures
 from shuibao.governance.progress import STATUSES
 from shuibao.grid import GridSpec
 from shuibao.io import raster as rio
@@ -248,7 +249,7 @@ def patch_cells(geoms: list, geoms_crs: str, grid: GridSpec) -> list[np.ndarray]
     burns its districts, in as few passes as overlapping polygons need (polygons of one pass do not
     touch), so every polygon gets exactly the cells it would get alone.
     """
-    projected = vector.to_crs(geoms, geoms_crs, grid.crs)
+    projected = vector.to_crs(geoms, geoms_crs, cast(str, grid.crs))  # the run's grid is projected
     cells = [np.zeros(0, np.int64) for _ in geoms]
     for members in arithmetic.layers(projected):
         labels = vector.zone_labels([geoms[i] for i in members], geoms_crs, grid).ravel()
@@ -403,7 +404,7 @@ def run_scenario(db: str | None, *, base_run: str | int = "latest", name: str, p
 
     uniq = np.unique(np.concatenate(cells))
     base_f, base_a, base_g, zone = _base_cells(base, uniq, grade_all)
-    chosen = [table.get(p["measure"]) for p in patches]
+    chosen = cast(list[Measure], [table.get(p["measure"]) for p in patches])  # _select checked each measure
     factors = arithmetic.measure_factors(chosen, base.e_table.codes, base.e_table.values)
     applied = arithmetic.apply_measures(cells, uniq, base_f, base_a, factors, never_worse, FACTORS)
     new_a, win = applied.new_a, applied.win

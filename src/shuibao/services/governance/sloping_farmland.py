@@ -62,7 +62,7 @@ from shuibao.grid import GridSpec
 from shuibao.io.raster import METRE_UNITS, align, read_raster
 from shuibao.io.raster_header import RasterHeader, crs_text, grid_differences, header_bounds, inspect_raster
 from shuibao.io.steps import sha256, write_json_atomic
-from shuibao.io.vector import VectorLayer, polygonize, read_polygons, write_gpkg, zone_labels
+from shuibao.io.vector import PolygonSet, VectorLayer, polygonize, read_polygons, write_gpkg, zone_labels
 from shuibao.services.supervision.common import write_csv_rows
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,8 @@ class _Districts:
 class _Inputs:
     dem: RasterHeader
     landuse: RasterHeader
-    water: object | None  # io.vector polygons
-    basic: object | None
+    water: PolygonSet | None
+    basic: PolygonSet | None
     zones: _Districts | None
 
 
@@ -127,6 +127,7 @@ def _inspect_dem(path: Path | str, issues: Issues) -> RasterHeader | None:
                        reproject_hint="gdalwarp -t_srs EPSG:4545 -tr 30 30 for 108° E")
     units = (h.units[0] or "").strip().lower() if h is not None and h.units else ""
     if units and units not in METRE_UNITS:
+        assert h is not None  # units come from h
         issues.add("DEM", "", f"{h.path} declares elevation units {h.units[0]!r}; metres are required")
     return h
 
@@ -381,7 +382,7 @@ def find_sloping_farmland(dem: Path, landuse: Path, out: Path, *, db: str | None
 # --------------------------------------------------------------------------- outputs
 def _input_digests(inputs: _Inputs) -> dict:
     d_h, l_h = inputs.dem, inputs.landuse
-    out = {"dem": {"path": str(d_h.path), "sha256": sha256(d_h.path)},
+    out: dict[str, dict] = {"dem": {"path": str(d_h.path), "sha256": sha256(d_h.path)},
            "landuse": {"path": str(l_h.path), "sha256": sha256(l_h.path)}}
     for key, polys in (("water_sources", inputs.water), ("basic_farmland", inputs.basic)):
         if polys is not None:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -215,6 +216,7 @@ class _Steps:
         prep, out, grid, tags, arrays = self.prep, self.out, self.grid, self.tags, self.arrays
         if prep.sheds is not None:
             labels = zone_labels(prep.sheds.geoms, prep.sheds.crs, grid).astype(np.int32)
+            assert prep.spec.watersheds is not None  # the polygons were read from it
             source = f"polygons: {prep.spec.watersheds.path}"
         else:
             fdir = arrays.get("flow_direction", ".work/flow_direction.tif")
@@ -241,7 +243,7 @@ class _Steps:
         n_sheds = int(sheds.max(initial=0))
         names = {"grade": "rasters/grade.tif", "soil_loss": "rasters/soil_loss.tif", "zones": ".work/zones.tif",
                  "sheds": "rasters/watersheds.tif", "landuse": ".work/landuse.tif"}
-        kw = dict(n_zones=len(prep.zones), n_sheds=n_sheds)
+        kw: dict[str, Any] = dict(n_zones=len(prep.zones), n_sheds=n_sheds)
         if self.ex.engine == "memory":
             mem = {k: arrays.get(k if k != "sheds" else "watersheds", rel) for k, rel in names.items()}
             parts = blocks.map(count_block, grid.shape[0], arrays=mem, **kw)

@@ -199,6 +199,7 @@ def _grade(params: CsleParams, run: _RunOutputs):
     """Soil loss modulus (t/(km²·a)) and SL 190 grades from the product; returns them and their summary."""
     t = time.perf_counter()
     modulus = run.a
+    assert modulus is not None  # the R factor started the product
     np.multiply(modulus, 100.0, out=modulus)  # t/(hm²·a) → t/(km²·a)
     modulus[run.invalid] = np.nan
     run.check("soil loss", modulus, "a product of finite factors overflowed float32")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -56,7 +57,8 @@ def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | 
         target_crs = EQUAL_AREA_CRS.to_wkt()
         resolution_m = resolution_m or rio.ground_resolution(dem.grid)
     if target_crs or resolution_m:
-        dem = rio.reproject_raster(dem, target_crs or dem.grid.crs, resolution=resolution_m)
+        # a DEM without a CRS was refused above (CRS.from_user_input) unless a target is given
+        dem = rio.reproject_raster(dem, cast(str, target_crs or dem.grid.crs), resolution=resolution_m)
     rio.require_projected_metres(dem.grid, "DEM", path)
     if not dem.valid.any():
         raise InputError(f"DEM: {path} has no valid cells")
@@ -184,7 +186,7 @@ def _erosivity_and_soil(inputs: CsleInputs, dem: rio.Raster, loaded: dict, probl
     if inputs.r is not None:
         loaded["r"] = _nonnegative(_aligned(inputs.r, "R", dem, problems), "R", problems)
     elif inputs.rain is not None:
-        loaded["rain"] = read_daily_rain(inputs.rain, dem.grid.crs, problems, inputs.labels.get("rain", "--rain"))
+        loaded["rain"] = read_daily_rain(inputs.rain, cast(str, dem.grid.crs), problems, inputs.labels.get("rain", "--rain"))
     elif inputs.annual_rain is not None:
         loaded["annual_rain"] = _nonnegative(_aligned(inputs.annual_rain, "annual rainfall", dem, problems),
                                              "annual rainfall", problems)

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import shapely
@@ -111,8 +112,9 @@ def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int
         plan = {c.code for c in ref.landuse_classes}
         out = {}
         for i in range(len(t)):
-            code = int(t.float(i, "code", minimum=1, maximum=65535))
-            pc = int(t.float(i, "plan_class", minimum=1, maximum=8))
+            # required columns: CsvTable.float returns None only with optional=True
+            code = int(cast(float, t.float(i, "code", minimum=1, maximum=65535)))
+            pc = int(cast(float, t.float(i, "plan_class", minimum=1, maximum=8)))
             if pc not in plan:
                 raise ReferenceDataError(f"{t.path}, row {i + 2}: plan_class {pc} is not one of 表2's classes 1–8")
             out[code] = (pc, t.text(i, "name"))
@@ -137,7 +139,8 @@ def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str
             problems.append(f"[inputs] districts = \"store\": {location} has no district boundaries; run "
                             "`shuibao db init` (or give a polygon file)")
             return [], [], ""
-        zones, geoms = [], []
+        zones: list[Zone] = []
+        geoms: list = []
         for row in rows:
             covers = tuple(ref.district(n) for n in row["covers"].split("|"))
             zones.append(make_zone(len(zones) + 1, covers))
@@ -180,6 +183,7 @@ def _polygon_raster(polys: vector.PolygonSet, values, grid: GridSpec, dtype, fil
 
 def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[str]) -> None:
     src = spec.measures
+    assert isinstance(src, PolygonInput)  # the caller checked
     e_field, t_field = src.fields.get("e_field", "measure_code"), src.fields.get("t_field")
     fields = {e_field: "int", **({t_field: "float"} if t_field else {})}
     try:
@@ -214,7 +218,7 @@ def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSp
         return
     left, bottom, right, top = grid.bounds
     frame = shapely.box(left, bottom, right, top)
-    inside = [z for z, g in zip(zones, vector.to_crs(geoms, STORAGE_CRS, grid.crs)) if g.intersects(frame)]
+    inside = [z for z, g in zip(zones, vector.to_crs(geoms, STORAGE_CRS, cast(str, grid.crs))) if g.intersects(frame)]
     if not inside:
         source = "the store's boundaries" if spec.districts is None else str(spec.districts.path)
         problems.append(f"[inputs] districts: no polygon of {source} overlaps the DEM grid "

@@ -47,6 +47,7 @@ def build_results(prep: Prepared, p: Partials) -> Results:
     names = {c.code: c.name for c in prep.ref.landuse_classes}
     ids = None
     if prep.sheds is not None:
+        assert prep.spec.watersheds is not None  # the polygons were read from it
         f = prep.spec.watersheds.fields
         idf, namef = f.get("id_field", "code"), f.get("name_field")
         ids = {i + 1: (str(prep.sheds.attributes[idf][i]).strip(),

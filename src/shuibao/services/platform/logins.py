@@ -44,7 +44,7 @@ def throttle_key(username: str) -> str:
     return (username or "").strip().lower()[:NAME_CHARS]
 
 
-def _lockout(conn, key: str, address: str, now: datetime):
+def _lockout(conn, key: str, address: str, now: datetime) -> tuple[str, datetime] | None:
     """The lockout (scope, until) that refuses this name from this address now, or None."""
     for row in login_records.live_lockouts(conn, key, address, now):
         if row.scope == "user" and _known_address(conn, key, address, now):
@@ -80,6 +80,7 @@ def log_in(db: str | None, username: str, password: str, *, address: str, hours:
     if locked:
         raise _refusal(*locked, name, address, now)
     if auth.verify_password(row, password):  # outside any transaction: argon2 takes a fifth of a second
+        assert row is not None  # verify_password refuses a missing user
         who = auth.Principal(row.username, row.role, row.district_code, row.id)
         with Store(db) as store, store.transaction() as conn:
             login_records.forget_failures(conn, key, address)

@@ -10,6 +10,7 @@ supervision, stations) carry ``rows=None`` and a sentence saying so — never ze
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from shuibao.errors import InputError
 from shuibao.io import raster as rio
@@ -114,10 +115,11 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
         covered = set(u["covers"].split("|"))  # district names; 綦江区（含万盛经开区） is listed as 綦江区
         members[(u["level"], u["code"])] = [d for d in districts if d["name"].split("（")[0] in covered]
     prov = run["provenance"]
+    no_unit: list[dict | None] = [None]
     return Bulletin(
         run=run["info"].__dict__, previous=previous, city=by_level["city"][0], regions=by_level.get("region", []),
-        three_gorges=(by_level.get("three_gorges") or [None])[0], districts=by_level.get("district", []),
-        outside=(by_level.get("outside") or [None])[0], landuse=landuse, changes=changes,
+        three_gorges=(by_level.get("three_gorges") or no_unit)[0], districts=by_level.get("district", []),
+        outside=(by_level.get("outside") or no_unit)[0], landuse=landuse, changes=changes,
         sections=_sections(db, run["info"].year), members=members, maps=_maps(run), trend=_trend(db, run["info"]),
         provenance={"software": prov.get("software", {}), "inputs": prov.get("inputs", {}),
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
@@ -155,7 +157,7 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
         else:
             left, bottom, right, top = geom.bounds
             pad = 0.03 * max(right - left, top - bottom)
-            sheet.grades, sheet.extent, _ = rio.read_preview(b.maps.grade_path, 800,
+            sheet.grades, sheet.extent, _ = rio.read_preview(cast(Path, b.maps.grade_path), 800,
                                                              bounds=(left - pad, bottom - pad, right + pad, top + pad))
             sheet.outline = geom
         sheets.append(sheet)

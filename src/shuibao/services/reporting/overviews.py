@@ -13,6 +13,7 @@ import mimetypes
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -288,7 +289,7 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
         total = by.get((code, "total"))
         if total is None:
             continue
-        row = {"district_code": code, "district": name}
+        row: dict[str, Any] = {"district_code": code, "district": name}
         for ind in indicators:
             s = by.get((code, ind["key"]))
             row[ind["key"]] = None if s is None or s["value"] is None else s["score"]

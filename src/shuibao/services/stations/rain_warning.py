@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import shapely
@@ -108,7 +109,7 @@ def _touched(geoms_grid: list, values: list[np.ndarray], grid: GridSpec) -> list
     """For each geometry, the maximum of each array over the cells it touches (None outside the grid)."""
     a, _, c, _, e, f = grid.transform
     rows, cols = grid.shape
-    out = []
+    out: list[tuple | None] = []
     for g in geoms_grid:
         if g is None or g.is_empty:
             out.append(None)
@@ -250,13 +251,14 @@ def _site_hits(conn: Connection, rain: np.ndarray, levels: np.ndarray, grid: Gri
                             {"state": v.state, "category": v.category}))
     if not targets:
         return []
-    in_grid = to_crs([t[4] for t in targets], "EPSG:4490", grid.crs)
+    in_grid = to_crs([t[4] for t in targets], "EPSG:4490", cast(str, grid.crs))  # a run's grid is projected
     maxima = _touched(in_grid, [levels.astype(np.float64), rain], grid)
     hits = []
     for t, m in zip(targets, maxima):
         level_index = None if m is None else touched_level(m[0])
         if level_index is None:  # outside the grid, or no warned cell touched
             continue
+        assert m is not None
         hits.append(dict(target_kind=t[0], target_id=t[1], target_label=t[2], district_code=t[3],
                          level_index=level_index, rain_mm=None if m[1] is None else round(m[1], 1), details=t[5]))
     return hits

@@ -16,6 +16,7 @@ Who may correct (the same people who may record the step, narrowed for inspector
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _checked(case_no: str, view: CaseView, seq: int, on: date, reason: str) -> d
 
 
 def void_step(db: str | None, case_no: str, seq: int, *, reason: str, on: date | None = None,
-              evidence: list[Path] = (), actor: str | None = None, principal=None) -> CaseView:
+              evidence: Sequence[Path] = (), actor: str | None = None, principal=None) -> CaseView:
     """Void step ``seq`` of a case (作废) with a reason; audited. Returns the case as it now stands."""
     on = on or date.today()
     by, at = (principal.name if principal else who(actor)), now()
@@ -103,7 +104,7 @@ def void_step(db: str | None, case_no: str, seq: int, *, reason: str, on: date |
 
 
 def correct_step(db: str | None, case_no: str, seq: int, *, on: date, reason: str, note: str | None = None,
-                 deadline: date | None = None, evidence: list[Path] = (), actor: str | None = None,
+                 deadline: date | None = None, evidence: Sequence[Path] = (), actor: str | None = None,
                  principal=None) -> CaseView:
     """Correct step ``seq`` (更正): void it and record the same step again dated ``on``, with ``note`` (default:
     the old note), ``deadline`` (order/extension steps) and the old evidence plus ``evidence``; audited once."""

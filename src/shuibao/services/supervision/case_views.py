@@ -8,6 +8,7 @@ the assessment, the rain warning).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,7 +36,7 @@ class CaseView:
     effective: list[dict] = field(default_factory=list)  # the events that count: no corrections, none voided
 
 
-def case_views(conn: Connection, heads: list, as_of: date, *, until: date | None = None) -> list[CaseView]:
+def case_views(conn: Connection, heads: Sequence, as_of: date, *, until: date | None = None) -> list[CaseView]:
     """The cases ``heads`` (``cases`` rows) with their timelines, read in three queries whatever their number;
     overdue days are counted on ``as_of``.
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import mimetypes
 import secrets
+from collections.abc import Sequence
 from datetime import date
+from typing import overload
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -57,8 +59,14 @@ MAX_TITLE_CHARS = 200
 MAX_SUBJECT_CHARS = 200
 MAX_NOTE_CHARS = 4000
 CASE_SOURCES = ("finding", "inspection", "monitoring_report", "verification", "manual")
+VIOLATION_VALUES = tuple(c.value for c in VIOLATIONS)
+"""The categories a finding opens a case for by default."""
 
 
+@overload
+def check_text(value: str, what: str, limit: int, *, required: bool = False) -> str: ...
+@overload
+def check_text(value: str | None, what: str, limit: int, *, required: bool = False) -> str | None: ...
 def check_text(value: str | None, what: str, limit: int, *, required: bool = False) -> str | None:
     """``value`` if it is acceptable text: no NUL, at most ``limit`` characters, not blank when required."""
     if value is None:
@@ -200,7 +208,7 @@ def _codes(project) -> list[str]:
 def open_case(db: str | None, *, title: str, category: str, on: date, source_kind: str = "manual",
               source_id: int | None = None, project_code: str | None = None, patch_fid: int | None = None,
               district: str | None = None, subject: str | None = None, note: str = "",
-              evidence: list[Path] = (), actor: str | None = None, principal=None) -> str:
+              evidence: Sequence[Path] = (), actor: str | None = None, principal=None) -> str:
     """Open one case by hand (or from an inspection, report or verification); returns its number.
 
     The district is derived, never taken on trust: a patch's district wins (a named project must cover it);
@@ -255,7 +263,7 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
 
 
 def open_cases_from_findings(db: str | None, *, analysis: int | None = None, period: str | None = None,
-                             categories: tuple[str, ...] = tuple(c.value for c in VIOLATIONS),
+                             categories: tuple[str, ...] = VIOLATION_VALUES,
                              on: date | None = None, actor: str | None = None) -> list[str]:
     """A case for each suspect finding of an analysis whose patch has no case yet; returns the new numbers.
 
@@ -299,7 +307,7 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
 
 
 def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str | None = None,
-             deadline: date | None = None, note: str = "", evidence: list[Path] = (), subject: str | None = None,
+             deadline: date | None = None, note: str = "", evidence: Sequence[Path] = (), subject: str | None = None,
              category: str | None = None, actor: str | None = None, principal=None) -> CaseView:
     """Append one step to a case (see :mod:`shuibao.supervision.cases` for what is allowed when).
 

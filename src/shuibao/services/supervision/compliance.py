@@ -82,8 +82,8 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
         findings = classify(patches, areas, ruleset)
         idle = idle_projects(projects, patches, areas, ruleset)
         seconds = time.perf_counter() - t0
-        counts = Counter(f.category.value for f in findings)
-        counts = {c.value: counts.get(c.value, 0) for c in Category}
+        found = Counter(f.category.value for f in findings)
+        counts = {c.value: found.get(c.value, 0) for c in Category}
         run_id = compliance_records.insert_run(
             conn, period=period, rules_version=ruleset.version, rules_json=dumps(ruleset.parameters()),
             patches=len(findings), counts_json=dumps(counts), recorded_at=now(), recorded_by=who(actor))

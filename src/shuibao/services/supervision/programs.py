@@ -75,7 +75,8 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         lookup = district_lookup(conn)
-        rows, problems = [], []
+        rows: list[dict] = []
+        problems: list[str] = []
         for i, (code, name, district) in enumerate(zip(layer.fields["code"], layer.fields["name"],
                                                        layer.fields["district"]), start=1):
             if not code or not name or str(district) not in lookup:

@@ -4,6 +4,7 @@ leaf of the indicator tree is computed from (read here, judged in the service)."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import Connection, Row, func, select
 
@@ -99,7 +100,7 @@ def project_findings(conn: Connection, analysis_id: int) -> Sequence[Row]:
                         .where(f.c.run_id == analysis_id, f.c.category != "not_project")).all()
 
 
-def inspection_dates(conn: Connection) -> dict[int, object]:
+def inspection_dates(conn: Connection) -> dict[int, date]:
     """inspection id → the day its result was recorded."""
     r = schema.inspection_results
     return {x.inspection_id: x.inspected_on for x in conn.execute(select(r.c.inspection_id, r.c.inspected_on))}

@@ -7,7 +7,7 @@ unit rows are read here too, for the scenario's sake.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from shuibao.store import schema
 
@@ -37,7 +37,7 @@ def scenario_exists(conn: Connection, scenario_id: int) -> bool:
     return scenario_id <= MAX_ROW_ID and conn.execute(select(t.c.id).where(t.c.id == scenario_id)).scalar() is not None
 
 
-def scenario_summaries(conn: Connection) -> list[tuple[dict, object | None]]:
+def scenario_summaries(conn: Connection) -> list[tuple[dict, Row | None]]:
     """Every scenario, oldest first, with its baseline's year, synthetic flag and name (``base_name``), and its
     city unit row (None if it has none)."""
     s, u, r = schema.scenario_runs, schema.scenario_units, schema.monitoring_runs

@@ -41,7 +41,7 @@ def update_patch(conn: Connection, fid: int, values: dict) -> None:
     conn.execute(t.update().where(t.c.fid == fid).values(**values))
 
 
-def record_extent(conn: Connection, bounds: tuple[float, float, float, float]) -> None:
+def record_extent(conn: Connection, bounds: tuple[float, ...]) -> None:
     """Keep the patch layer's extent in a GeoPackage's contents (QGIS zooms to it); PostGIS has no such table."""
     if conn.dialect.name == "sqlite":
         gpkg.update_extent(conn, schema.treatment_patches, bounds)
