@@ -11,7 +11,7 @@ ensure_venv "dev"
 # Configured in pyproject.toml ([tool.ruff], [tool.mypy]).
 log "ruff check src tests"
 (cd "$ROOT" && "$VENV/bin/ruff" check src tests)
-log "mypy (src/shuibao/core)"
+log "mypy (src/shuibao/core, src/shuibao/services)"
 (cd "$ROOT" && "$VENV/bin/mypy")
 
 # A throw-away PostGIS cluster on a private port, removed on exit.

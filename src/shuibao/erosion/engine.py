@@ -70,8 +70,8 @@ class TerrainParams:
 
 @dataclass
 class TerrainResult:
-    filled: np.ndarray
-    flow_direction: np.ndarray
+    filled: np.ndarray | None  # None unless keep_grids
+    flow_direction: np.ndarray | None  # None unless keep_grids or keep_flow_direction
     slope_deg: np.ndarray
     slope_length_m: np.ndarray
     l_factor: np.ndarray
@@ -132,6 +132,7 @@ def compute_terrain(dem: np.ndarray, valid: np.ndarray, grid: GridSpec, params: 
         filled = condition_dem(dem, valid, params.routing)
         timer("fill", t)
     t = time.perf_counter()
+    fdir: np.ndarray | None  # dropped (None) once used unless kept
     fdir = hydrology.flow_direction_d8(filled, valid, dx, dy, resolve_flats=True)
     timer("flow_direction", t)
     acc = None

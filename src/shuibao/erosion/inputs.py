@@ -178,7 +178,8 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
         problems.append(f"{label}: {path} needs columns code, sand_pct, silt_pct, clay_pct and "
                         "organic_carbon_pct or organic_matter_pct")
         return None
-    codes, cols = [], {k: [] for k in ("sand", "silt", "clay", "oc")}
+    codes: list[int] = []
+    cols: dict[str, list[float]] = {k: [] for k in ("sand", "silt", "clay", "oc")}
     before = len(problems)
     for n, row in enumerate(rows, start=2):
         try:

@@ -75,7 +75,7 @@ def by_district(targets: Sequence[Target], patches: Iterable[PatchRecord], year:
     for p in patches:
         if p.kind in areal and _counted(p, year):
             done[(p.district_code or "", p.kind)] += p.area_m2 / 1e6
-    city = defaultdict(float)
+    city: dict[str, float] = defaultdict(float)
     for (_, kind), v in done.items():
         city[kind] += v
     return [{"district_code": d or None, "kind": k, "done_km2": round(v, 4),

@@ -109,8 +109,8 @@ def apply_measures(cells: list[np.ndarray], uniq: np.ndarray, base_f: dict[str, 
     # per cell the lowest A′ of the patches over it (a tie to the patch selected first); with never_worse
     # only the patches that lower the cell's soil loss compete, and a cell none of them lowers keeps its baseline
     compete = np.flatnonzero(pair_a < pair_base) if never_worse else np.arange(pair_a.size)
-    order = compete[np.lexsort((owner[compete], pair_a[compete], pair_cell[compete]))]
-    first = order[np.r_[True, pair_cell[order][1:] != pair_cell[order][:-1]]] if order.size else order
+    by_cell = compete[np.lexsort((owner[compete], pair_a[compete], pair_cell[compete]))]
+    first = by_cell[np.r_[True, pair_cell[by_cell][1:] != pair_cell[by_cell][:-1]]] if by_cell.size else by_cell
     new_a = base_a.copy()
     new_a[pos[first]] = pair_a[first]
     win = np.full(uniq.size, -1, np.int64)

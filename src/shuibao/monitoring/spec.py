@@ -17,7 +17,7 @@ import difflib
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import InputError, raise_issues
 
@@ -240,7 +240,7 @@ def load_spec(path: Path | str) -> RunSpec:
             problems.append(f"[{key}]: unknown section{_closest(key, _SECTIONS)}")
         elif not isinstance(doc[key], dict):
             problems.append(f"{key}: expected a [{key}] table")
-    sect = {s: doc.get(s) if isinstance(doc.get(s), dict) else {} for s in _SECTIONS}
+    sect: dict[str, dict] = {s: cast(dict, doc.get(s)) if isinstance(doc.get(s), dict) else {} for s in _SECTIONS}
 
     run = sect["run"]
     for key in run:

@@ -62,9 +62,9 @@ class NarrativeEvaluator:
                 if r.label == label or (r.row_kind != "district" and f"{r.region_label}{r.label}" == label):
                     return getattr(r, column)
             raise ReferenceDataError(f"narrative expression: 附表2 has no row {label!r}")
-        for r in self.ref.table2:
-            if r.label == label:
-                return r.loss_km2 if column == "loss_km2" else r.area_km2[column.removesuffix("_km2")]
+        for lu in self.ref.table2:
+            if lu.label == label:
+                return lu.loss_km2 if column == "loss_km2" else lu.area_km2[column.removesuffix("_km2")]
         raise ReferenceDataError(f"narrative expression: 表2 has no row {label!r}")
 
     def functions(self) -> dict[str, Callable[..., tuple[Decimal, Interval]]]:

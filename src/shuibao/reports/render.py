@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -63,12 +63,12 @@ def draw_figures(b: Bulletin, folder: Path) -> dict[str, str]:
     year = b.run["year"]
     names = [zh for _, zh in b.grades]
     if b.maps.grades is not None:
-        figures.grade_map(b.maps.grades, b.maps.extent, names, folder / "grade_map.png",
+        figures.grade_map(b.maps.grades, cast(tuple[float, float, float, float], b.maps.extent), names, folder / "grade_map.png",
                           f"{year}年土壤侵蚀强度分布（运行 #{b.run['id']}）")
         figs["grade_map"] = "figures/grade_map.png"
     if b.maps.district_geoms is not None:
         by_code = {u["code"]: u for u in b.districts}
-        rows = [by_code.get(c) for c in b.maps.district_codes]
+        rows = [by_code.get(c) for c in cast(list[str], b.maps.district_codes)]  # set with the geometries
         figures.choropleth(b.maps.district_geoms, [r["rate_pct"] if r else None for r in rows],
                            folder / "rate_map.png", f"{year}年各区县水土保持率（运行 #{b.run['id']}）", "水土保持率 (%)")
         figures.choropleth(b.maps.district_geoms, [r["gap_pp"] if r else None for r in rows], folder / "gap_map.png",
@@ -115,7 +115,7 @@ def write_district_sheets(sheets: list[DistrictSheet], out_dir: Path | str, pdf:
         code = s.unit["code"]
         fig = None
         if s.grades is not None:
-            figures.district_map(s.grades, s.extent, s.outline, [zh for _, zh in s.grade_names],
+            figures.district_map(s.grades, cast(tuple, s.extent), s.outline, [zh for _, zh in s.grade_names],
                                  out / "figures" / f"district-{code}.png",
                                  f"{s.unit['name']} {s.run['year']}年土壤侵蚀强度")
             fig = f"figures/district-{code}.png"

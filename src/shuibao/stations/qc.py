@@ -183,12 +183,12 @@ def check_series(dates, values, rule: QcRule, *, scale_values=None) -> QcResult:
     notes = [""] * n
     unit = rule.unit
     first: dict = {}
-    for i, day in enumerate(d.tolist()):
+    for row, day in enumerate(d.tolist()):
         if day in first:
-            flags[i] = "duplicate"
-            notes[i] = f"second record of {day}: the first record (#{first[day] + 1}) is kept"
+            flags[row] = "duplicate"
+            notes[row] = f"second record of {day}: the first record (#{first[day] + 1}) is kept"
         else:
-            first[day] = i
+            first[day] = row
     free = flags == "ok"
     for i in np.flatnonzero(free & np.isnan(v)):
         flags[i], notes[i] = "missing", "no value"

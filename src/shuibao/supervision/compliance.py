@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -124,7 +125,7 @@ def load_rules(path: Path | str | None = None) -> ComplianceRules:
     for key in ("version", "source"):
         if not isinstance(doc.get(key), str) or not doc.get(key):
             problems.append(f"{key}: expected a non-empty string")
-    rules = dict(
+    rules: dict[str, Any] = dict(
         tolerance_share=number("tolerance_share", 0, 1),
         schematic_tolerance_share=number("schematic_tolerance_share", 0, 1),
         min_outside_m2=number("min_outside_m2", 0, 1e9), search_distance_m=number("search_distance_m", 0, 1e6),
@@ -278,7 +279,8 @@ def _classify_unmatched(patches, areas, rules, eligible, tree, rows, late, p_are
                           key=lambda t: (t[1], int(pids[t[0]])))
         if matching:
             j, d = matching[0]
-            cands = tuple({"project_id": int(pids[jj]), "distance_m": round(dd, 1)} for jj, dd in matching)
+            cands: tuple[dict, ...] = tuple({"project_id": int(pids[jj]), "distance_m": round(dd, 1)}
+                                            for jj, dd in matching)
             findings[i] = Finding(int(patches.ids[i]), Category.relocated, int(pids[j]), area, 0.0, area, 1.0,
                                   d, None, cands, f"未与任何防治责任范围相交；{d:.0f} m 内有同类已批项目")
             continue

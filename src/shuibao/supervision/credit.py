@@ -37,6 +37,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from ..errors import ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
@@ -166,7 +167,8 @@ def _rule(n: int, item, problems: list[str]) -> CreditRule | None:
     if len(problems) > before:
         return None
     values = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return CreditRule(item["id"].strip(), item["list"], kind, values, item["validity_days"],
+    # kind is one of _PARAMS (checked above)
+    return CreditRule(item["id"].strip(), item["list"], cast(str, kind), values, item["validity_days"],
                       item["description_zh"].strip())
 
 
@@ -214,9 +216,9 @@ def _check_records(cases, reports, fees, as_of) -> None:
                 v = getattr(r, name)
                 if not _is_date(v) and not (v is None and cls is CaseRecord):
                     problems.append(f"{label} {rid}, {name}: expected a date, found {v!r}")
-            if label == "report" and r.colour not in COLOURS:
+            if isinstance(r, ReportRecord) and r.colour not in COLOURS:
                 problems.append(f"report {rid}, colour: {r.colour!r} is not one of {', '.join(COLOURS)}")
-            if label == "fee" and (not isinstance(r.outstanding, (Decimal, int)) or isinstance(r.outstanding, bool)
+            if isinstance(r, FeeRecord) and (not isinstance(r.outstanding, (Decimal, int)) or isinstance(r.outstanding, bool)
                                    or not Decimal(r.outstanding).is_finite() or r.outstanding < 0):
                 problems.append(f"fee {rid}, outstanding: expected a non-negative Decimal, found {r.outstanding!r}")
         problems += [f"duplicate {label} id {i}" for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]

@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -116,7 +116,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
     elif count is not None and (isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= n_total):
         problems.append(f"count: expected an integer in [0, {n_total}] (the number of projects), found {count!r}")
     elif ratio is not None and _check_ratio(ratio):
-        problems.append(_check_ratio(ratio))
+        problems.append(cast(str, _check_ratio(ratio)))  # the message just tested
     for name, value in (("per_project", per_project), ("max_load", max_load)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             problems.append(f"{name}: expected a positive integer, found {value!r}")
@@ -125,7 +125,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
             problems.append(f"duplicate {what} id(s): {', '.join(map(str, _dupes(ids)))}")
     raise_issues(problems, "random inspection draw")
 
-    n = count if count is not None else _n_from_ratio(ratio, n_total)
+    n = count if count is not None else _n_from_ratio(cast(float, ratio), n_total)  # exactly one is given
     rng = np.random.Generator(np.random.PCG64(int(seed)))
     picked = [int(i) for i in rng.choice(n_total, size=n, replace=False)] if n else []
     rank = [int(r) for r in np.argsort(rng.permutation(len(inspectors)))] if inspectors else []
@@ -185,8 +185,8 @@ def _augment(start: int, team: dict[int, list[int]], eligible: dict[int, list[in
                 team[j].append(k)
                 load[k] += 1
                 while parent[j] is not None:
-                    k_prev, j_prev = parent[j][0], j
-                    j = parent[j][1]
+                    k_prev, j_prev = cast(tuple[int, int], parent[j])[0], j
+                    j = cast(tuple[int, int], parent[j])[1]
                     team[j_prev].remove(k_prev)
                     team[j].append(k_prev)
                 return True

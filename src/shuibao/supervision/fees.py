@@ -29,6 +29,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from numbers import Real
 from pathlib import Path
+from typing import cast
 
 from ..errors import InputError, ReferenceDataError, raise_issues
 from ..datafiles import header as _header, read_toml as _read_toml
@@ -172,8 +173,9 @@ def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
         problems.append(f"{where}: effective_to {end} must be after effective_from {start}")
     if len(problems) > before:
         return None
-    return RateEntry(item["id"].strip(), category, item["name_zh"].strip(), basis, rate, start, end,
-                     item["source"].strip())
+    # each field was checked above (a problem returned None)
+    return RateEntry(item["id"].strip(), cast(str, category), item["name_zh"].strip(), cast(str, basis),
+                     cast(Decimal, rate), cast(date, start), end, item["source"].strip())
 
 
 def load_rate_table(path: Path | str | None = None) -> RateTable:
@@ -226,12 +228,12 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
             problems.append(f"{where}, source: expected a string")
             ok = False
         if ok:
-            exemptions.append(Exemption(key, name.strip(), src.strip()))
+            exemptions.append(Exemption(cast(str, key), cast(str, name).strip(), src.strip()))  # ok: both str
     keys = [x.key for x in exemptions]
     problems += [f"exemptions: duplicate key {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
-    return RateTable(version, status, source, verified, note, tuple(entries), tuple(exemptions), p)
+    return RateTable(version, cast(str, status), source, verified, note, tuple(entries), tuple(exemptions), p)
 
 
 def assess(table: RateTable, category: str, quantity, *, on_date: date,
@@ -257,6 +259,7 @@ def assess(table: RateTable, category: str, quantity, *, on_date: date,
         problems.append(f"on_date: expected a date, found {on_date!r}")
     if problems:
         raise_issues(problems, "fee assessment")
+    assert q is not None  # a missing quantity was a problem raised above
     entry = table.entry_for(category, on_date)
     billable = Decimal(1) if entry.basis == "area_m2" and 0 < q < 1 else q
     amount = Decimal(0) if ex is not None else billable * entry.rate

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 
 import numpy as np
 import shapely
@@ -146,7 +147,7 @@ def _empty(v) -> bool:
 
 
 def resolve_fields(available: Sequence[str], specs: Sequence[FieldSpec],
-                   defaults: Mapping[str, object] = ()) -> tuple[dict[str, str], list[str]]:
+                   defaults: Mapping[str, object] | tuple[()] = ()) -> tuple[dict[str, str], list[str]]:
     """Map each spec to the column that holds it (its name or an alias); list missing required fields."""
     found: dict[str, str] = {}
     missing = []
@@ -175,10 +176,11 @@ def _value(spec: FieldSpec, raw, rep: FeatureReport):
                 raise ValueError(raw)
             return x
         text = str(raw).strip()
-        if text not in spec.choices:
-            rep.reject(f"{spec.name}: {text!r} is not one of {', '.join(sorted(set(spec.choices)))}")
+        choices = cast(Mapping[str, str], spec.choices)  # the kind left is "choice", which has them
+        if text not in choices:
+            rep.reject(f"{spec.name}: {text!r} is not one of {', '.join(sorted(set(choices)))}")
             return None
-        return spec.choices[text]
+        return choices[text]
     except (TypeError, ValueError):
         expected = {"date": "a date such as 2025-06-30", "number": "a number"
                     + (f" ≥ {spec.minimum:g}" if spec.minimum is not None else "")}.get(spec.kind, spec.kind)
