@@ -71,7 +71,8 @@ def parameter_problems(cropland_codes, steep_deg, moderate_deg, min_area_m2, yea
                    f"({steep_deg:g})")
     if not (_finite(min_area_m2) and min_area_m2 >= 0):
         out.append(f"min_area_m2 = {min_area_m2!r}: expected an area ≥ 0 m²")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, Integral) or not 2000 <= cast(int, year) <= 2100):
+    if year is not None and (isinstance(year, bool) or not isinstance(year, Integral)
+                             or not 2000 <= cast(int, year) <= 2100):
         out.append(f"year = {year!r}: expected the planned year of treatment, 2000–2100")
     if connectivity not in (4, 8):
         out.append(f"connectivity = {connectivity!r}: expected 4 or 8")

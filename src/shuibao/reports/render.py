@@ -63,7 +63,8 @@ def draw_figures(b: Bulletin, folder: Path) -> dict[str, str]:
     year = b.run["year"]
     names = [zh for _, zh in b.grades]
     if b.maps.grades is not None:
-        figures.grade_map(b.maps.grades, cast(tuple[float, float, float, float], b.maps.extent), names, folder / "grade_map.png",
+        extent = cast(tuple[float, float, float, float], b.maps.extent)  # read with the grades
+        figures.grade_map(b.maps.grades, extent, names, folder / "grade_map.png",
                           f"{year}年土壤侵蚀强度分布（运行 #{b.run['id']}）")
         figs["grade_map"] = "figures/grade_map.png"
     if b.maps.district_geoms is not None:

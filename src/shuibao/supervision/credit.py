@@ -218,7 +218,8 @@ def _check_records(cases, reports, fees, as_of) -> None:
                     problems.append(f"{label} {rid}, {name}: expected a date, found {v!r}")
             if isinstance(r, ReportRecord) and r.colour not in COLOURS:
                 problems.append(f"report {rid}, colour: {r.colour!r} is not one of {', '.join(COLOURS)}")
-            if isinstance(r, FeeRecord) and (not isinstance(r.outstanding, (Decimal, int)) or isinstance(r.outstanding, bool)
+            if isinstance(r, FeeRecord) and (not isinstance(r.outstanding, (Decimal, int))
+                                             or isinstance(r.outstanding, bool)
                                    or not Decimal(r.outstanding).is_finite() or r.outstanding < 0):
                 problems.append(f"fee {rid}, outstanding: expected a non-negative Decimal, found {r.outstanding!r}")
         problems += [f"duplicate {label} id {i}" for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]

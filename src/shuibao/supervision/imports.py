@@ -242,8 +242,9 @@ def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
     return g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
 
 
-def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs: str | None, specs: Sequence[FieldSpec],
-                   key_field: str, *, has_geometry: bool, defaults: Mapping[str, object] | None = None,
+def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs: str | None,
+                   specs: Sequence[FieldSpec], key_field: str, *, has_geometry: bool,
+                   defaults: Mapping[str, object] | None = None,
                    geometry_required: bool = True, missing_geometry_ok: bool = False) -> ValidatedLayer:
     """Judge every row; see the module docstring.
 

@@ -225,8 +225,8 @@ def run_assessment(db: str | None, year: int, *, run: str | None = None, scheme_
         audit(conn, writer(principal, actor), "assessment.run", "assessment", aid, None,
               {"year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
                "districts": len(table), "grades": dict(Counter(r["grade"] for r in table))})
-    result: dict[str, Any] = {"assessment_id": aid, "year": year, "monitoring_run": run_id, "scheme_version": scheme.version,
-              "districts": table}
+    result: dict[str, Any] = {"assessment_id": aid, "year": year, "monitoring_run": run_id,
+                              "scheme_version": scheme.version, "districts": table}
     if out is not None:
         result["outputs"] = export_assessment(db, aid, out)
     return result

@@ -186,7 +186,8 @@ def _erosivity_and_soil(inputs: CsleInputs, dem: rio.Raster, loaded: dict, probl
     if inputs.r is not None:
         loaded["r"] = _nonnegative(_aligned(inputs.r, "R", dem, problems), "R", problems)
     elif inputs.rain is not None:
-        loaded["rain"] = read_daily_rain(inputs.rain, cast(str, dem.grid.crs), problems, inputs.labels.get("rain", "--rain"))
+        loaded["rain"] = read_daily_rain(inputs.rain, cast(str, dem.grid.crs), problems,  # projected: checked above
+                                         inputs.labels.get("rain", "--rain"))
     elif inputs.annual_rain is not None:
         loaded["annual_rain"] = _nonnegative(_aligned(inputs.annual_rain, "annual rainfall", dem, problems),
                                              "annual rainfall", problems)
