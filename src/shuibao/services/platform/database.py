@@ -40,7 +40,7 @@ def init(target: str | None, *, boundaries: bool = True) -> InitResult:
         with store.transaction() as conn:
             store.require_current(conn)
             rows, extent = reference_rows(ref, polygons)
-            counts = write_reference(conn, rows, store.backend, extent=extent,
+            counts = write_reference(conn, rows, extent=extent,
                                      boundary_source=BOUNDARY_SOURCE if polygons else None)
         return InitResult(store.location, store.backend, tuple(applied), counts)
 
