@@ -23,8 +23,7 @@ from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.web import Settings, create_app
 
-from ..stations.test_station_services import STATIONS, write_csv
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import STATIONS, bearer, patch_row, project_row, square, write_layer, write_csv
 
 LIMIT_MB = 0.5
 STORM = date(2025, 7, 12)
@@ -53,10 +52,7 @@ def world(db_url, tmp_path):
 
 
 def login(client, user: str) -> dict:
-    password = next(p for n, p, _, _ in USERS if n == user)
-    r = client.post("/api/login", json={"username": user, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return bearer(client, user, next(p for n, p, _, _ in USERS if n == user))
 
 
 def count(db, table: Table, *where) -> int:
