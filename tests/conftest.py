@@ -92,3 +92,22 @@ def edit_csv(path: Path, match: dict[str, str], changes: dict[str, str]) -> None
         w = csv.DictWriter(fh, fields, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+@pytest.fixture
+def sdb(db_url):
+    """An initialised store (both backends) without district polygons (fast)."""
+    from shuibao.services.platform.database import init
+
+    init(db_url, boundaries=False)
+    return db_url
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> str:
+    """The demo's two synthetic runs at 2 km (its database), shared by the report and plan-progress tests."""
+    from shuibao.demo.run import run_demo
+
+    out = tmp_path_factory.mktemp("report-demo")
+    run_demo(out, resolution_m=2000)
+    return str(out / "shuibao.gpkg")

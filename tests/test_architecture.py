@@ -206,3 +206,11 @@ def test_every_readme_command_has_a_chapter_service():
             assert (SRC / path).exists(), f"{command}: {path} does not exist"
             folder = path.rstrip("/") if path.endswith("/") else path.rsplit("/", 1)[0]
             assert folder in CHAPTER_FOLDERS | {"demo", "web"}, f"{command}: {path} is not in a chapter's folder"
+
+
+def test_the_tests_mirror_the_packages():
+    """tests/<package>/ for a package of src/ (plus the security suite, the real-data checks and the benchmarks'
+    smoke tests); a folder named for nothing in src/ is a test nobody will find."""
+    tests = Path(__file__).resolve().parent
+    folders = {d.name for d in tests.iterdir() if (d / "__init__.py").exists()}
+    assert folders - set(LAYERS) - {"security", "validation", "benchmarks"} == set()

@@ -114,22 +114,34 @@ class Issues(list):
             raise_issues(self, subject, context=context, error=error)
 
 
-def format_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "") -> str:
-    """``"{subject}: N problem(s){ in context}:"`` followed by one ``"  - issue"`` line per problem."""
+def format_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "", limit: int | None = None,
+                  hint: str = "") -> str:
+    """``"{subject}: N problem(s){ context}:"`` followed by one ``"  - issue"`` line per problem.
+
+    With ``limit`` only the first ``limit`` problems are listed, then ``"  - … K more"``; N still counts them all.
+    A ``hint`` (what to do next) ends the text on its own line.
+    """
     items = [str(i) for i in issues]
     head = f"{len(items)} problem(s)" + (f" {context}" if context else "")
     if subject:
         head = f"{subject}: {head}"
-    return head + ":\n  - " + "\n  - ".join(items)
+    shown = items if limit is None or len(items) <= limit else items[:limit] + [f"… {len(items) - limit} more"]
+    return head + ":\n  - " + "\n  - ".join(shown) + (f"\n{hint}" if hint else "")
 
 
-def raise_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "",
-                 error: type[ShuibaoError] = InputError) -> None:
+def issues_error(issues: Iterable[Issue | str], subject: str, *, context: str = "", limit: int | None = None,
+                 hint: str = "", error: type[ShuibaoError] = InputError) -> ShuibaoError:
+    """The error listing every issue (:func:`format_issues`), keeping them all in ``.issues``."""
+    items = list(issues)
+    err = error(format_issues(items, subject, context=context, limit=limit, hint=hint))
+    err.issues = tuple(i if isinstance(i, Issue) else Issue("", "", str(i)) for i in items)  # type: ignore[attr-defined]
+    return err
+
+
+def raise_issues(issues: Iterable[Issue | str], subject: str, *, context: str = "", limit: int | None = None,
+                 hint: str = "", error: type[ShuibaoError] = InputError) -> None:
     """Raise *error* listing every issue (the one way a validator reports "N problems"); the error keeps them
     in ``.issues`` so the web can answer each as an item.  Does nothing when there are none."""
     items = list(issues)
-    if not items:
-        return
-    err = error(format_issues(items, subject, context=context))
-    err.issues = tuple(i if isinstance(i, Issue) else Issue("", "", str(i)) for i in items)  # type: ignore[attr-defined]
-    raise err
+    if items:
+        raise issues_error(items, subject, context=context, limit=limit, hint=hint, error=error)

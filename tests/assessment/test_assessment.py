@@ -14,7 +14,7 @@ from shuibao.services.supervision import programs
 from shuibao.services.assessment.responsibility import get_assessment, run_assessment
 from shuibao.services.platform.database import init
 
-from ..supervision.conftest import project_row, square, write_layer
+from tests.helpers import project_row, square, write_layer
 
 SCHEME = load_scheme()
 

@@ -8,7 +8,7 @@ import json
 from shuibao.cli.main import run
 from shuibao.services.platform.database import init
 
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import patch_row, project_row, square, write_layer
 
 
 def _run(capsys, *args):

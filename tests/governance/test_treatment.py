@@ -14,7 +14,7 @@ from shuibao.services.platform.database import init
 from shuibao.store import Store
 from shuibao.store.reference_loader import read_boundaries
 
-from ..supervision.conftest import write_layer
+from tests.helpers import write_layer
 
 
 @pytest.fixture

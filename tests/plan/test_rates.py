@@ -123,3 +123,12 @@ def test_rounded_row_has_the_csv_columns(rows):
     assert tuple(rows["全市"].rounded()) == CSV_COLUMNS
     assert rows["全市"].rounded()["rate_2020_pct"] == "69.48"
     assert rows["全市"].rounded()["target_2025_pct"] == "72.23"
+
+
+def test_the_direction_against_the_target_follows_the_gap():
+    from shuibao.plan.rates import target_direction
+
+    # gaps in percentage points (target − rate): by hand from their definition
+    assert target_direction(3.0, -0.1) == "reached" and target_direction(3.0, 0.0) == "reached"
+    assert target_direction(3.0, 2.0) == "toward" and target_direction(2.0, 3.0) == "away"
+    assert target_direction(2.0, 2.0) == "unchanged" and target_direction(None, 1.0) == "n/a"

@@ -207,13 +207,34 @@ def test_sections_without_records_say_so(demo, tmp_path):
     assert [s.key for s in bulletin_data(demo, "latest").sections if s.rows is None] == []  # the demo has all
 
 
-def test_the_governance_section_equals_the_treatment_progress(demo):
-    from shuibao.services.governance.treatment import progress
+def test_the_governance_section_adds_up_hand_built_treatment(tiny, tmp_path):
+    """Four treatment patches of known size (squares at the central meridian of EPSG:4545, where the conformal
+    projection keeps areas to < 1e-6): the section shows the completed km² per plan type, by hand."""
+    import shutil
 
-    b = bulletin_data(demo, "latest")
-    rows = next(s for s in b.sections if s.key == "governance").rows
-    kinds = {k["label"]: k for k in progress(demo, year=2025)["by_kind"] if k["patches"]}
-    assert {r["item"]: r["value"] for r in rows} == {k: v["done"] for k, v in kinds.items()} and len(rows) >= 5
+    from shapely.geometry import box
+
+    from shuibao.services.governance.treatment import import_treatment
+    from tests.helpers import X0, Y0, square, write_layer
+
+    rows = [dict(patch_code=code, project_code=proj, project_name=f"项目{proj}", kind=kind, measure=measure,
+                 year=year, status=status)
+            for code, proj, kind, measure, year, status in (
+                ("A", "P1", "small_watershed", "afforestation", 2024, "completed"),        # 1.0 km²
+                ("B", "P1", "small_watershed", "enclosure", 2025, "accepted"),             # 0.5 km²
+                ("C", "P2", "rocky_desertification", "grass_shrub", 2023, "completed"),    # 2.0 km²
+                ("D", "P1", "small_watershed", "conservation_tillage", 2025, "planned"))]  # not done
+    geoms = [square(0, 0, 1000), box(X0 + 2000, Y0, X0 + 3000, Y0 + 500), box(X0 + 5000, Y0, X0 + 7000, Y0 + 1000),
+             square(9000, 0, 1000)]
+    db = str(tmp_path / "treated.gpkg")
+    shutil.copy(tiny, db)  # the module's tiny run stays without treatment records
+    import_treatment(db, write_layer(tmp_path / "t.gpkg", rows, geoms), actor="tester")
+    b = bulletin_data(db, "latest")
+    shown = {r["item"]: r["value"] for r in next(s for s in b.sections if s.key == "governance").rows}
+    # 专栏3 (plan text lines 348, 359): 01 小流域水土流失综合治理, 03 石漠化综合治理
+    assert shown.keys() == {"小流域水土流失综合治理", "石漠化综合治理"}
+    assert shown["小流域水土流失综合治理"] == pytest.approx(1.0 + 0.5, rel=1e-4)
+    assert shown["石漠化综合治理"] == pytest.approx(2.0, rel=1e-4)
     assert "table-governance" in parse(bulletin_html(b)).tables
 
 

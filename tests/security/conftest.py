@@ -15,7 +15,7 @@ from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.web import Settings, create_app
 
-from ..supervision.conftest import patch_row, project_row, write_layer
+from tests.helpers import patch_row, project_row, write_layer
 
 USERS = {"admin": ("copper-meadow-4417", "city_admin", None), "offa": ("silver-canyon-2290", "district_officer", "wanzhou"),
          "offb": ("amber-willow-6135", "district_officer", "wushan"), "insp": ("cedar-lagoon-8852", "inspector", None)}

@@ -14,7 +14,7 @@ from shuibao.cli.main import run
 from shuibao.services.platform import auth
 from shuibao.store import Store, schema
 
-from ..supervision.conftest import project_row, square, write_layer
+from tests.helpers import project_row, square, write_layer
 from .accounts_world import bearer, clients, login, make_db
 
 PAIR_LIMIT = 5  # failures of one name from one address before the lockout (issue 15)

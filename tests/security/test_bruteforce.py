@@ -17,16 +17,11 @@ from pathlib import Path
 import pytest
 
 from .accounts_world import PASSWORDS, make_db
+from tests.helpers import free_port
 
 PAIR_LIMIT, ADDRESS_LIMIT = 5, 20  # the limits: per name+address, per address
 DEADLINE_S = 60.0
 MAX_TRIES = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post_login(port: int, user: str, password: str, source: str) -> tuple[int, dict, dict]:

@@ -13,7 +13,7 @@ from shuibao.services.supervision import projects
 from shuibao.services.supervision import programs
 from shuibao.store import Store, schema
 
-from ..supervision.conftest import sdb  # noqa: F401
+from tests.helpers import sdb  # noqa: F401
 from ..supervision.test_lifecycle import SCORES_GREEN, _projects
 
 

@@ -17,8 +17,8 @@ from shuibao.services.supervision import patches
 from shuibao.services.stations import records as station_service
 from shuibao.store import Store, schema
 
-from ..stations.test_station_services import STATIONS, write_csv
-from ..supervision.conftest import X0, Y0, patch_row, write_layer
+from tests.helpers import STATIONS, write_csv
+from tests.helpers import X0, Y0, patch_row, write_layer
 from .test_uploads import site  # noqa: F401  (the fixture)
 
 

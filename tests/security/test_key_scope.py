@@ -12,7 +12,7 @@ from shuibao.services.platform import auth
 from shuibao.services.supervision import patches
 from shuibao.services.platform.features import COLLECTIONS
 
-from ..supervision.conftest import patch_row, square, write_layer
+from tests.helpers import patch_row, square, write_layer
 from .accounts_world import bearer, clients, make_db
 
 

@@ -26,7 +26,7 @@ from shuibao.store import Store, schema
 from shuibao.supervision.imports import SHAPEFILE_NAMES
 from shuibao.web import Settings, create_app
 
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import patch_row, project_row, square, write_layer
 
 PASSWD_VRT = ('<OGRVRTDataSource><OGRVRTLayer name="projects"><SrcDataSource>CSV:/etc/passwd</SrcDataSource>'
               '<SrcLayer>passwd</SrcLayer></OGRVRTLayer></OGRVRTDataSource>')

@@ -22,7 +22,7 @@ from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
 from ..monitoring.conftest import area  # noqa: F401  (the session's synthetic study area, for the tile fixture)
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import bearer, patch_row, project_row, square, write_layer
 
 ADMIN_PASSWORD = "Lantern-Orchard-93"
 OFFICER_PASSWORD = "Quarry-Heron-5721"
@@ -42,12 +42,6 @@ def site(db_url, tmp_path):
                                                [square(i * 1000, 5000, 100) for i in range(25)]))
     settings = Settings(db=db_url, host="127.0.0.1", port=8822, public_url="https://swc.example.cn/shuibao")
     return TestClient(create_app(settings), base_url="http://127.0.0.1:8822"), db_url
-
-
-def bearer(client, user, password) -> dict:
-    r = client.post("/api/login", json={"username": user, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def cookie_session(client, user, password) -> None:

@@ -18,30 +18,8 @@ from shuibao.erosion.inputs import read_daily_rain, station_erosivity
 from shuibao.erosion.tables import r_model
 from shuibao.errors import InputError
 from shuibao.services.stations import records as svc
-from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
-
-STATIONS = [
-    dict(code="S1", name="北碚雨量站", kind="雨量站", district="北碚区", lon="106.40", lat="29.80", elevation_m="250"),
-    dict(code="S2", name="涪陵径流小区", kind="runoff_plot", district="fuling", lon="107.30", lat="29.70"),
-    dict(code="S3", name="合川综合站", kind="小流域综合监测站", district="合川区", lon="106.27", lat="29.99"),
-]
-
-
-@pytest.fixture
-def sdb(db_url):
-    init(db_url, boundaries=False)
-    return db_url
-
-
-def write_csv(path, rows: list[dict], columns=None):
-    columns = columns or list(dict.fromkeys(k for r in rows for k in r))
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, columns, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return path
-
+from tests.helpers import STATIONS, write_csv
 
 def counts(db) -> dict:
     with Store(db) as store, store.reading() as conn:

@@ -16,7 +16,7 @@ from shuibao.services.supervision import patches as patch_service
 from shuibao.services.supervision import projects as project_service
 from shuibao.store import Store, schema
 
-from .conftest import X0, Y0, patch_row, project_row, square, write_layer
+from tests.helpers import X0, Y0, patch_row, project_row, square, write_layer
 
 BOWTIE = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
 

@@ -12,7 +12,7 @@ from shuibao.errors import InputError
 from shuibao.services.supervision import cases, compliance, patches, projects
 from shuibao.services.supervision import programs
 
-from .conftest import patch_row, project_row, square, write_layer
+from tests.helpers import patch_row, project_row, square, write_layer
 
 SCORES_GREEN = {"organisation": 2, "plan_and_design": 4, "rectification": 3, "disclosure": 4, "records": 2,
                 "spoil_location": 8, "spoil_stacking": 4, "spoil_site_protection": 8, "spoil_dumping_cleanup": 10,

@@ -18,7 +18,7 @@ from shuibao.services.supervision import programs
 from shuibao.services.supervision.summary import supervision_summary
 from shuibao.store import Store, schema
 
-from .conftest import patch_row, project_row, square, write_layer
+from tests.helpers import patch_row, project_row, square, write_layer
 
 
 def _count(db, table) -> int:

@@ -23,8 +23,7 @@ from shuibao.services.platform.database import init
 from shuibao.store import Store, schema
 from shuibao.web import Settings, create_app
 
-from ..stations.test_station_services import STATIONS, write_csv
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import STATIONS, bearer, patch_row, project_row, square, write_layer, write_csv
 
 LIMIT_MB = 0.5
 STORM = date(2025, 7, 12)
@@ -53,10 +52,7 @@ def world(db_url, tmp_path):
 
 
 def login(client, user: str) -> dict:
-    password = next(p for n, p, _, _ in USERS if n == user)
-    r = client.post("/api/login", json={"username": user, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return bearer(client, user, next(p for n, p, _, _ in USERS if n == user))
 
 
 def count(db, table: Table, *where) -> int:
@@ -182,6 +178,9 @@ def test_the_results_are_the_services_records(world, tmp_path):
     bad = client.post("/api/projects/import", headers=admin, **_projects(tmp_path, True)).json()
     assert [(r["row"], r["key"]) for r in bad["rows"]] == [(2, "B2"), (3, "B3")]  # features from 1
     assert "火星区" in bad["rows"][0]["messages"] and "approval_date" in bad["rows"][1]["messages"]
+    # the same problems as items (shuibao.errors.Issue), and counted in the one "N problem(s)" format
+    assert [(i["where"], i["field"]) for i in bad["issues"]] == [("row 2", "(B2)"), ("row 3", "(B3)")]
+    assert "火星区" in bad["issues"][0]["message"] and "2 problem(s) (2 of" in bad["detail"]
     r = client.post("/api/projects/import", headers=admin, **_projects(tmp_path, False)).json()
     assert (r["features"], r["created"], r["new_areas"]) == (2, 2, 2) and len(r["rows"]) == 2
     stored = {p["code"]: p for p in projects.list_projects(db)}

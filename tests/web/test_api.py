@@ -13,7 +13,7 @@ from shuibao.services.supervision import patches, projects
 from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import bearer as login, patch_row, project_row, square, write_layer
 
 
 @pytest.fixture
@@ -31,12 +31,6 @@ def web(db_url, tmp_path):
                                                [square(i * 1000, 5000, 100) for i in range(25)]))
     app = create_app(Settings(db=db_url, max_upload_mb=0.01))
     return TestClient(app), key
-
-
-def login(client, user, password) -> dict:
-    r = client.post("/api/login", json={"username": user, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def test_anonymous_callers_get_401_and_wrong_passwords_too(web):

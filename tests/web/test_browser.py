@@ -49,7 +49,7 @@ def site(db_url, demo_store, tmp_path):
     from shuibao.store import Store
     from shuibao.store.reference_loader import read_boundaries
 
-    from ..supervision.conftest import patch_row, project_row, write_layer
+    from tests.helpers import patch_row, project_row, write_layer
 
     with Store(db) as store, store.reading() as conn:
         yubei = next(b["geom"] for b in read_boundaries(conn) if b["district_code"] == "yubei")

@@ -10,7 +10,7 @@ from shuibao.services.supervision import patches
 from shuibao.services.platform.database import init
 from shuibao.store import store as store_module
 
-from ..supervision.conftest import patch_row, square, write_layer
+from tests.helpers import patch_row, square, write_layer
 
 
 def _count(db: str) -> int:

@@ -29,7 +29,7 @@ from shuibao.store import Store, schema
 from shuibao.demo.scene import make_scene
 from shuibao.web import Settings, create_app
 
-from ..supervision.conftest import patch_row, project_row, square, write_layer
+from tests.helpers import patch_row, project_row, square, write_layer
 
 ROWS, COLS, CELL = 60, 90, 30.0
 RUN_DISTRICTS = (("yubei", 0, 30), ("jiangbei", 30, 60), ("fuling", 60, 90))
@@ -362,7 +362,7 @@ def test_stations_and_a_days_warning_with_data(site):
     from shuibao.services.stations import records as station_service
     from shuibao.services.stations.rain_warning import warn
 
-    from ..stations.test_station_services import STATIONS, write_csv
+    from tests.helpers import STATIONS, write_csv
 
     c, h, db, tmp = site["client"], site["h"], site["db"], site["tmp"]
     station_service.import_stations(db, write_csv(tmp / "s.csv", STATIONS), actor="t")

@@ -12,7 +12,7 @@ from shuibao.services.platform import features
 from shuibao.services.stations import records as svc
 from shuibao.services.platform.database import init
 
-from ..stations.test_station_services import STATIONS, write_csv
+from tests.helpers import STATIONS, write_csv
 
 
 @pytest.fixture

@@ -111,3 +111,22 @@ def doubled(a):
     """``a`` followed by as many uninitialised slots (a full buffer grown)."""
     return np.concatenate((a, np.empty(a.shape[0], a.dtype)))
 
+
+@nb.njit(cache=True, inline="always")
+def flood_into(z, j, level, pit, pit_head, pit_tail, heap, size):
+    """Reach cell ``j`` from a cell at ``level``: a cell at or below it is raised to ``level`` and queued in
+    the FIFO ``pit`` (flooded next, in order — the pit queue of Barnes et al. 2014's Priority-Flood), a higher
+    one goes on the heap by its own elevation.  Returns the (possibly grown) FIFO with its head and tail and
+    the (possibly grown) heap with its size."""
+    if z[j] <= level:
+        z[j] = level
+        if pit_tail == pit.shape[0]:
+            pit, pit_head, pit_tail = fifo_grown(pit, pit_head, pit_tail)
+        pit[pit_tail] = j
+        pit_tail += 1
+    else:
+        if size == heap.shape[0]:
+            heap = doubled(heap)
+        sift_up(heap, size, heap_key(z[j], j))
+        size += 1
+    return pit, pit_head, pit_tail, heap, size

@@ -37,7 +37,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .flood_kernels import DCOL, DROW, doubled, fifo_grown, heap_key, next_cell, on_edge, sift_up
+from .flood_kernels import DCOL, DROW, doubled, flood_into, heap_key, next_cell, on_edge, sift_up
 
 D8_CODES = np.array([1, 2, 4, 8, 16, 32, 64, 128], dtype=np.uint8)
 DIAGONAL = np.array([False, True, False, True, False, True, False, True])
@@ -84,17 +84,7 @@ def _fill(dem, valid):
             if closed[j] or not ok[j]:
                 continue
             closed[j] = True
-            if z[j] <= zi_up:
-                z[j] = zi_up
-                if pit_tail == pit.shape[0]:
-                    pit, pit_head, pit_tail = fifo_grown(pit, pit_head, pit_tail)
-                pit[pit_tail] = j
-                pit_tail += 1
-            else:
-                if size == heap.shape[0]:
-                    heap = doubled(heap)
-                sift_up(heap, size, heap_key(z[j], j))
-                size += 1
+            pit, pit_head, pit_tail, heap, size = flood_into(z, j, zi_up, pit, pit_head, pit_tail, heap, size)
     return z.reshape(nrows, ncols)
 
 

@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
-from .flood_kernels import DCOL, DROW, LOW32, doubled, fifo_grown, heap_key, heap_pop, next_cell, on_edge, sift_up
+from .flood_kernels import DCOL, DROW, LOW32, doubled, flood_into, heap_key, heap_pop, next_cell, on_edge, sift_up
 
 OUTSIDE = 0
 DEFAULT_TILE = 1024  # 4 MiB of float32 per tile: the tile's flood stays in the cache
@@ -139,17 +139,7 @@ def _fill_tile(z, ok, out, lab, r0, r1, c0, c1):
                         ne += 1
                     continue
                 state[j] = li
-                if zt[j] <= zi:
-                    zt[j] = zi
-                    if pit_tail == pit.shape[0]:
-                        pit, pit_head, pit_tail = fifo_grown(pit, pit_head, pit_tail)
-                    pit[pit_tail] = j
-                    pit_tail += 1
-                else:
-                    if size == heap.shape[0]:
-                        heap = doubled(heap)
-                    sift_up(heap, size, heap_key(zt[j], j))
-                    size += 1
+                pit, pit_head, pit_tail, heap, size = flood_into(zt, j, zi, pit, pit_head, pit_tail, heap, size)
     for r in range(r0, r1):
         for c in range(c0, c1):
             i = (r - r0 + 1) * pw + (c - c0 + 1)

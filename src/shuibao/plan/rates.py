@@ -77,3 +77,17 @@ def conservation_rates(ref: PlanReference) -> list[RateRow]:
     rows.append(aggregate(ref, "三峡库区", "three_gorges", "three_gorges", ref.three_gorges_members()))
     rows.append(aggregate(ref, "全市", "city", "city", ref.districts))
     return rows
+
+
+def target_direction(gap_a: float | None, gap_b: float | None) -> str:
+    """How a unit moved against its 2025 target between two years, from its gaps (target − rate, in percentage
+    points): reached (no gap in B), toward (the gap shrank), away (it grew), unchanged, or n/a without both."""
+    if gap_b is None or gap_a is None:
+        return "n/a"
+    if gap_b <= 0:
+        return "reached"
+    if gap_b < gap_a - 1e-9:
+        return "toward"
+    if gap_b > gap_a + 1e-9:
+        return "away"
+    return "unchanged"

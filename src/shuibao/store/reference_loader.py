@@ -27,7 +27,7 @@ def data_checksum() -> str:
     return h.hexdigest()
 
 
-def load_reference(conn: Connection, rows: dict[str, list[dict]], backend: str, *,
+def load_reference(conn: Connection, rows: dict[str, list[dict]], *,
                    extent: tuple[float, float, float, float] | None, boundary_source: str | None) -> dict[str, int]:
     """Replace the reference tables' content with ``rows`` (table name → rows, written in the order given);
     returns the number of rows written per table.
@@ -43,7 +43,7 @@ def load_reference(conn: Connection, rows: dict[str, list[dict]], backend: str, 
         if table_rows:
             conn.execute(table.insert(), table_rows)
         counts[table.name] = len(table_rows)
-    if backend == "sqlite":
+    if conn.dialect.name == "sqlite":  # the GeoPackage's contents carry the extent; PostGIS has none
         gpkg.update_extent(conn, schema.district_boundaries, extent)
     conn.execute(schema.reference_loads.insert().values(
         loaded_at=datetime.now(UTC), software_version=__version__, data_checksum=data_checksum(),

@@ -67,7 +67,8 @@ from shuibao.store import Store
 from shuibao.store.repositories import scenarios as repo
 from shuibao.services.governance.scenario_files import write_scenario_files
 from shuibao.services.governance.treatment import treatment_geoms
-from shuibao.services.monitoring.runs import RunInfo, _direction, get_run, recorded_outputs
+from shuibao.plan.rates import target_direction
+from shuibao.services.monitoring.runs import RunInfo, get_run, recorded_outputs
 from shuibao.services.supervision.common import actor as who, now
 
 STORAGE_CRS = "EPSG:4490"
@@ -452,7 +453,7 @@ def side_by_side(new: dict, base: dict | None) -> dict:
     gap = new.get("gap_pp", _d(target, rate))
     bgap = _d(target, brate)
     row.update(rate_pct=rate, base_rate_pct=brate, d_rate_pp=_d(rate, brate), target_2025_pct=target, gap_pp=gap,
-               base_gap_pp=bgap, toward_target=_direction(bgap, gap))
+               base_gap_pp=bgap, toward_target=target_direction(bgap, gap))
     return row
 
 

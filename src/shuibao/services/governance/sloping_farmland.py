@@ -158,20 +158,12 @@ def _polygons(path: Path | None, role: str, issues: Issues, fields: dict | None 
 
 
 def _store_districts(db: str, issues: Issues) -> _Districts | None:
-    from shuibao.store import Store
-    from shuibao.store.reference_loader import read_boundaries
+    from shuibao.services.platform.database import stored_boundaries
 
     try:
-        with Store(db) as store, store.reading() as conn:
-            store.require_current(conn)
-            rows = read_boundaries(conn)
-            location = store.location
+        rows, location = stored_boundaries(db)
     except ShuibaoError as exc:
-        issues.add("districts", "", f"the store {db} cannot be read ({exc})")
-        return None
-    if not rows:
-        issues.add("districts", "", f"the store {location} has no district boundaries; run `shuibao db init` "
-                   "(with boundaries) or give a districts polygon file")
+        issues.add("districts", "", f"the store: {exc}")
         return None
     digest = hashlib.sha256(b"".join(r["district_code"].encode() + r["geom"].wkb for r in rows)).hexdigest()
     return _Districts(f"store {location}", [r["district_code"] for r in rows], [r["name"] for r in rows],

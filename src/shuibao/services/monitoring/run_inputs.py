@@ -32,8 +32,7 @@ from shuibao.monitoring.spec import PolygonInput, RunSpec, load_spec
 from shuibao.monitoring.template import spec_template  # noqa: F401 - the CLI's `monitor template`
 from shuibao.monitoring.units import Zone, make_zone
 from shuibao.plan.reference import PlanReference, load_reference
-from shuibao.store import Store
-from shuibao.store.reference_loader import read_boundaries
+from shuibao.services.platform.database import stored_boundaries
 from shuibao.erosion.params import CsleInputs, CsleParams
 from shuibao.core.lsfactor import SlopeLengthParams
 from shuibao.services.monitoring.erosion import validate_csle
@@ -128,16 +127,9 @@ def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str
     """Zones and their polygons (EPSG:4490) from the store or the user's file."""
     if spec.districts is None:
         try:
-            with Store(db) as store, store.reading() as conn:
-                store.require_current(conn)
-                rows = read_boundaries(conn)
-                location = store.location
+            rows, location = stored_boundaries(db)
         except ShuibaoError as exc:
             problems.append(f"[inputs] districts = \"store\": {exc}")
-            return [], [], ""
-        if not rows:
-            problems.append(f"[inputs] districts = \"store\": {location} has no district boundaries; run "
-                            "`shuibao db init` (or give a polygon file)")
             return [], [], ""
         zones: list[Zone] = []
         geoms: list = []

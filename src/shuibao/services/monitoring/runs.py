@@ -23,6 +23,7 @@ from shuibao.core.zonal import crosstab
 from shuibao.errors import InputError, NotFoundError
 from shuibao.io import raster as rio
 from shuibao.monitoring.units import GRADES, GRADES_ZH
+from shuibao.plan.rates import target_direction
 from shuibao.io.steps import sha256
 from shuibao.io.vector import read_polygons
 from shuibao.store import Store
@@ -204,7 +205,7 @@ def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
             row[f"{k}_a"], row[f"{k}_b"], row[f"d_{k}"] = ua[k], ub[k], ub[k] - ua[k]
         row.update(rate_a=ua["rate_pct"], rate_b=ub["rate_pct"], d_rate_pp=_diff(ub["rate_pct"], ua["rate_pct"]),
                    target_2025_pct=ub["target_2025_pct"], gap_a_pp=ua["gap_pp"], gap_b_pp=ub["gap_pp"])
-        row["toward_target"] = _direction(ua["gap_pp"], ub["gap_pp"])
+        row["toward_target"] = target_direction(ua["gap_pp"], ub["gap_pp"])
         rows.append(row)
     ia, ib = a["info"], b["info"]
     cell_km2 = ib.cell_size_m ** 2 / 1e6
@@ -223,19 +224,6 @@ def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
 
 def _diff(b, a):
     return None if a is None or b is None else b - a
-
-
-def _direction(gap_a, gap_b) -> str:
-    """reached (rate ≥ target in B), toward (gap shrank), away (gap grew) or unchanged."""
-    if gap_b is None or gap_a is None:
-        return "n/a"
-    if gap_b <= 0:
-        return "reached"
-    if gap_b < gap_a - 1e-9:
-        return "toward"
-    if gap_b > gap_a + 1e-9:
-        return "away"
-    return "unchanged"
 
 
 def districts_with_rates(db: str | None) -> list[dict]:

@@ -12,7 +12,8 @@ from shuibao.plan.boundaries import SOURCE as BOUNDARY_SOURCE
 from shuibao.plan.boundaries import Boundary, build_boundaries
 from shuibao.plan.reference import GRADES, LOSS_GRADES, PlanReference, load_reference
 from shuibao.store import Store, StoreStatus
-from shuibao.store.reference_loader import load_reference as write_reference
+from shuibao.errors import InputError
+from shuibao.store.reference_loader import load_reference as write_reference, read_boundaries
 from shuibao.store.repositories.limits import MAX_ROW_ID
 
 __all__ = ["MAX_ROW_ID", "InitResult", "init", "upgrade", "status", "require_current", "locations", "reference_rows"]
@@ -40,7 +41,7 @@ def init(target: str | None, *, boundaries: bool = True) -> InitResult:
         with store.transaction() as conn:
             store.require_current(conn)
             rows, extent = reference_rows(ref, polygons)
-            counts = write_reference(conn, rows, store.backend, extent=extent,
+            counts = write_reference(conn, rows, extent=extent,
                                      boundary_source=BOUNDARY_SOURCE if polygons else None)
         return InitResult(store.location, store.backend, tuple(applied), counts)
 
@@ -129,3 +130,17 @@ def locations(target: str | None) -> list[str]:
     if url.get_backend_name() == "sqlite" and url.database:
         found.add(str(Path(url.database).resolve()))
     return sorted(found, key=len, reverse=True)
+
+
+def stored_boundaries(db: str | None) -> tuple[list[dict], str]:
+    """The district polygons loaded in the store (``district_code``, ``name``, ``geom`` in EPSG:4490) and the
+    store's location; an InputError saying what to do when the store has none.  Used by every run that takes
+    its districts from the store (the monitoring run, the sloping-farmland finder)."""
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        rows = read_boundaries(conn)
+        location = store.location
+    if not rows:
+        raise InputError(f"{location} has no district boundaries; run `shuibao db init` (with boundaries) or give "
+                         "a districts polygon file")
+    return rows, location

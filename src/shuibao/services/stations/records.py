@@ -25,12 +25,11 @@ from shuibao.store import Store
 from shuibao.store.repositories import stations as station_rows
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer, parse_date
 from shuibao.services.supervision.common import (
-    SHOW,
     actor as who,
     district_lookup,
     now,
     record_import,
-    with_rows,
+    refusal,
     write_csv_rows,
     write_report,
 )
@@ -82,16 +81,12 @@ def _cell(row: dict, col: str | None) -> str:
 def _refuse(role: str, path: Path, problems: list[str], reports: list[FeatureReport], report: Path | None,
             rows: int) -> InputError:
     bad = [r for r in reports if r.status in ("rejected", "conflict")]
-    parts = [f"{role}: {path}: nothing was imported"] + (["file: " + "; ".join(problems)] if problems else [])
-    if bad:
-        shown = " | ".join(f"row {r.row} ({r.key}): " + "; ".join(r.messages) for r in bad[:SHOW])
-        parts.append(f"{len(bad)} of {rows} row(s) refused: {shown}" + (f" | … {len(bad) - SHOW} more"
-                                                                        if len(bad) > SHOW else ""))
+    hints = []
     if any(r.status == "conflict" for r in bad):
-        parts.append("a re-import replaces nothing: remove the rows already stored from the file")
+        hints.append("a re-import replaces nothing: remove the rows already stored from the file")
     if role == "observations":
-        parts.append(f"per-row report: {report}" if report else "add --report FILE.csv for the per-row report")
-    return with_rows(InputError(". ".join(parts)), problems, bad)
+        hints.append(f"per-row report: {report}" if report else "add --report FILE.csv for the per-row report")
+    return refusal(role, path, problems, bad, rows, unit="row(s)", verb="refused", hints=hints)
 
 
 def _number(text: str, what: str, rep: FeatureReport, lo: float, hi: float) -> float | None:

@@ -12,7 +12,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, Issue, issues_error
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -20,7 +20,7 @@ from shuibao.services.platform.actors import actor
 from shuibao.store.repositories.district_codes import district_lookup
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer
 
-__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "now", "record_import", "refuse", "report_rows",
+__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "now", "record_import", "refusal", "refuse", "report_rows",
            "split_districts", "to_metres", "with_rows", "write_csv_rows", "write_report"]
 
 _TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
@@ -85,17 +85,22 @@ def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) 
     The error's ``rows`` hold every file problem (row 0) and every rejected row with all its reasons (the web
     answers them in the 422 body).
     """
-    parts = [f"{role}: {path}: nothing was imported"]
-    if checked.problems:
-        parts.append("file: " + "; ".join(checked.problems))
-    bad = checked.rejected
-    if bad:
-        shown = " | ".join(f"row {r.row}" + (f" ({r.key})" if r.key else "") + ": " + "; ".join(r.messages)
-                           for r in bad[:SHOW])
-        more = f" | … {len(bad) - SHOW} more" if len(bad) > SHOW else ""
-        parts.append(f"{len(bad)} of {len(checked.reports)} feature(s) rejected: {shown}{more}")
-    parts.append(f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report")
-    return with_rows(InputError(". ".join(parts)), checked.problems, bad)
+    hint = f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report"
+    return refusal(role, path, checked.problems, checked.rejected, len(checked.reports), unit="feature(s)",
+                   verb="rejected", hints=[hint])
+
+
+def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport], total: int, *, unit: str,
+            verb: str, hints: list[str]) -> InputError:
+    """One refused import in the one "N problem(s)" format: the file's problems, then each refused row (the
+    first :data:`SHOW` listed, all counted and all in ``err.rows``), then what to do next."""
+    issues = [Issue("file", "", p) for p in problems]
+    issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", "; ".join(r.messages)) for r in bad]
+    context = f"({len(bad)} of {total} {unit} {verb})" if bad else ""
+    err = issues_error(issues, f"{role}: {path}: nothing was imported", context=context,
+                       limit=len(problems) + SHOW, hint="\n".join(hints))
+    assert isinstance(err, InputError)
+    return with_rows(err, problems, bad)
 
 
 def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:

@@ -16,7 +16,7 @@ from shuibao.services.supervision import cases, compliance, patches, projects
 from shuibao.services.platform.database import init
 from shuibao.services.stations.rain_warning import warn, warning_hits
 
-from ..supervision.conftest import X0, Y0, patch_row, project_row, square, write_layer
+from tests.helpers import X0, Y0, patch_row, project_row, square, write_layer
 
 DAY = date(2025, 7, 12)
 CELL = 100.0
