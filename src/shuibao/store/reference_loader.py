@@ -28,7 +28,7 @@ def data_checksum() -> str:
 
 
 def load_reference(conn: Connection, rows: dict[str, list[dict]], *,
-                   extent: tuple[float, float, float, float] | None, boundary_source: str | None) -> dict[str, int]:
+                   extent: tuple[float, ...] | None, boundary_source: str | None) -> dict[str, int]:
     """Replace the reference tables' content with ``rows`` (table name → rows, written in the order given);
     returns the number of rows written per table.
 

@@ -51,10 +51,10 @@ def _f(v: Decimal | None) -> float | None:
 
 
 def reference_rows(ref: PlanReference, boundaries: Sequence[Boundary] | None
-                   ) -> tuple[dict[str, list[dict]], tuple[float, float, float, float] | None]:
+                   ) -> tuple[dict[str, list[dict]], tuple[float, ...] | None]:
     """The rows of every reference table (table name → rows, in the order they are written) and the
     boundaries' extent (None without boundaries)."""
-    by_seq = {d.seq: d.code for d in ref.districts}
+    by_seq: dict[int | None, str] = {d.seq: d.code for d in ref.districts}  # looked up by a row's seq, maybe None
     rows: dict[str, list[dict]] = {}
     rows["regions"] = [dict(code=r.code, seq=r.seq, name=r.name, name_en=r.name_en) for r in ref.regions]
     rows["districts"] = [dict(

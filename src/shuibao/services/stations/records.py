@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from shuibao.errors import InputError
 from shuibao.plan.reference import load_reference
@@ -111,7 +112,7 @@ def _station_record(n: int, row: dict, col: dict[str, str], districts: dict, see
     elif code in seen:
         rep.reject(f"code: {code!r} is also in row {seen[code]}")
     seen.setdefault(code, n)
-    rec = {"code": code, "name": _cell(row, col["name"]), "kind": KINDS.get(_cell(row, col["kind"]))}
+    rec: dict[str, Any] = {"code": code, "name": _cell(row, col["name"]), "kind": KINDS.get(_cell(row, col["kind"]))}
     if not rec["name"]:
         rep.reject("name: empty")
     if rec["kind"] is None:
@@ -172,7 +173,9 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None, pri
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         districts = district_lookup(conn)
-        records, reports, seen = [], [], {}
+        records: list[dict] = []
+        reports: list[FeatureReport] = []
+        seen: dict[str, int] = {}
         for n, row in enumerate(rows if not problems else [], start=2):
             rec, rep = _station_record(n, row, col, districts, seen)
             records.append(rec)
@@ -266,7 +269,7 @@ def _stored_days(conn, series: dict[str, list], ids: dict[str, int], variable: s
 def _flag_notes(recs: list, flags, notes: list[str], counts: dict) -> None:
     """Count the flags; a duplicate's note names the row kept (and the kept row's the one left out); every
     non-ok record's report takes its flag and note."""
-    first = {}
+    first: dict[date, int] = {}
     for i, ((n, day, value, rep), flag) in enumerate(zip(recs, flags)):
         counts[flag] += 1
         if flag == "duplicate":

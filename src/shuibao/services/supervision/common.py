@@ -105,7 +105,8 @@ def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport]
 
 def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:
     """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
-    err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]
+    # rows is no declared field of InputError: the web answers it where an error carries it
+    err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]  # type: ignore[attr-defined]
                 + report_rows(bad))
     return err
 
