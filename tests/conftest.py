@@ -111,3 +111,22 @@ def demo(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("report-demo")
     run_demo(out, resolution_m=2000)
     return str(out / "shuibao.gpkg")
+
+
+@pytest.fixture(scope="session")
+def area(tmp_path_factory) -> Path:
+    """Inputs of two years (the second with greener NDVI) and a districts file, in one folder."""
+    import numpy as np
+
+    from shuibao.demo.scene import make_scene
+    from shuibao.demo.scene_files import write_scene
+    from tests.helpers import COLS, ROWS, write_districts_file
+
+    folder = tmp_path_factory.mktemp("area")
+    scene = make_scene(ROWS, COLS, seed=3)
+    write_scene(scene, folder / "inputs", stations=5, years=(2022, 2023))
+    greener = make_scene(ROWS, COLS, seed=3)
+    greener.ndvi = np.clip(greener.ndvi + 0.08, -0.2, 0.95).astype(np.float32)
+    write_scene(greener, folder / "inputs-2", stations=5, years=(2022, 2023))
+    write_districts_file(folder, scene)
+    return folder

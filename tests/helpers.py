@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 
 from shuibao.io.features import FeatureSet, write_features
+from shuibao.io.vector import VectorLayer, write_gpkg
 
 X0, Y0 = 500_000.0, 3_300_000.0  # EPSG:4545, inside Chongqing
 
@@ -68,3 +70,52 @@ def bearer(client, user: str, password: str) -> dict:
     r = client.post("/api/login", json={"username": user, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+# ---- the small synthetic study area of the monitoring-run tests (the `area` fixture in tests/conftest.py)
+ROWS, COLS, CELL = 120, 180, 30.0
+# three districts over thirds of the columns (metro + TGR, north-east + TGR, south-east); the last 12
+# columns lie outside every polygon, so the "outside" row is exercised
+DISTRICTS = (("fuling", 0, 56), ("wanzhou", 56, 112), ("qianjiang", 112, 168))
+
+
+def write_districts_file(folder: Path, scene) -> Path:
+    x0, y0 = scene.transform[2], scene.transform[5]
+    geoms, codes = [], []
+    for code, c0, c1 in DISTRICTS:
+        geoms.append(MultiPolygon([box(x0 + c0 * CELL, y0 - ROWS * CELL, x0 + c1 * CELL, y0)]))
+        codes.append(code)
+    path = folder / "districts.gpkg"
+    write_gpkg(path, [VectorLayer("districts", "test districts", scene.crs, geoms, {"code": codes})],
+               timestamp=datetime(2024, 1, 1, tzinfo=UTC))
+    return path
+
+
+def spec_text(output: str = "out", year: int = 2023, inputs: str = "inputs", extra: str = "",
+              inputs_extra: str = "", engine: str = "memory") -> str:
+    """A run spec over the study area (inputs of ``inputs/``, districts from its file)."""
+    return f"""
+[run]
+name = "测试区 {year} 年水土流失动态监测"
+year = {year}
+output = "{output}"
+synthetic = true
+
+[inputs]
+dem = "{inputs}/dem.tif"
+landuse = "{inputs}/landuse.tif"
+ndvi = "{inputs}/ndvi.tif"
+rain = "{inputs}/rain.csv"
+soil = "{inputs}/soil.tif"
+soil_table = "{inputs}/soil.csv"
+districts = {{ path = "districts.gpkg", code_field = "code" }}
+{inputs_extra}
+
+[parameters]
+watershed_threshold_km2 = 0.5
+{extra}
+
+[execution]
+engine = "{engine}"
+block_rows = 37
+"""

@@ -19,7 +19,7 @@ from shuibao.services.monitoring import runs
 from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.services.monitoring.run_inputs import validate_run
 
-from .conftest import spec_text
+from tests.helpers import spec_text
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from shuibao.services.monitoring import runs
 from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.store import Store, schema
 
-from .conftest import CELL, COLS, DISTRICTS, ROWS
+from tests.helpers import CELL, COLS, DISTRICTS, ROWS
 
 CELL_KM2 = CELL * CELL / 1e6
 
@@ -37,7 +37,7 @@ def done(area, tmp_path_factory):
     db = str(tmp_path_factory.mktemp("db") / "runs.gpkg")
     database.init(db, boundaries=False)
     spec = area / "spec-run.toml"
-    from .conftest import spec_text
+    from tests.helpers import spec_text
     spec.write_text(spec_text(output="out-run"), encoding="utf-8")
     return run_monitoring(spec, db), db
 
@@ -169,13 +169,6 @@ def test_compare_two_years(done, area, write_spec):
     assert city["d_slight_km2"] == pytest.approx(city["slight_km2_b"] - city["slight_km2_a"])
     # greener NDVI lowers B: more 微度, a higher rate, and so closer to the target
     assert city["d_rate_pp"] > 0 and city["toward_target"] in ("toward", "reached")
-
-
-def test_direction_rules():
-    assert runs._direction(5.0, -0.1) == "reached"
-    assert runs._direction(5.0, 3.0) == "toward"
-    assert runs._direction(3.0, 5.0) == "away"
-    assert runs._direction(3.0, 3.0) == "unchanged"
 
 
 def test_a_failed_store_leaves_no_run(area, write_spec, monkeypatch, db_url):

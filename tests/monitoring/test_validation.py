@@ -13,7 +13,7 @@ from shuibao.monitoring.spec import load_spec
 from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.services.monitoring.run_inputs import validate_run
 
-from .conftest import spec_text
+from tests.helpers import spec_text
 
 
 @pytest.fixture

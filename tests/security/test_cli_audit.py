@@ -13,7 +13,6 @@ from shuibao.services.supervision import projects
 from shuibao.services.supervision import programs
 from shuibao.store import Store, schema
 
-from tests.helpers import sdb  # noqa: F401
 from ..supervision.test_lifecycle import SCORES_GREEN, _projects
 
 
@@ -23,7 +22,7 @@ def _rows(db) -> list:
         return conn.execute(select(t).order_by(t.c.id)).all()
 
 
-def test_every_programme_write_from_the_command_line_is_audited(sdb, tmp_path, monkeypatch):  # noqa: F811
+def test_every_programme_write_from_the_command_line_is_audited(sdb, tmp_path, monkeypatch):
     _projects(sdb, tmp_path)
     monkeypatch.setenv("SHUIBAO_ACTOR", "张工")
     before = len(_rows(sdb))

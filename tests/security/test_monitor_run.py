@@ -13,7 +13,7 @@ from rasterio._err import CPLE_AppDefinedError
 from shuibao.cli.main import run
 from shuibao.services.platform import database
 
-from ..monitoring.conftest import area, spec_text  # noqa: F401  (area: the session's small study area)
+from tests.helpers import spec_text
 
 
 @pytest.fixture

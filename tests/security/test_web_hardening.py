@@ -21,7 +21,6 @@ from shuibao.services.supervision import patches, projects
 from shuibao.services.platform.database import init
 from shuibao.web import Settings, create_app
 
-from ..monitoring.conftest import area  # noqa: F401  (the session's synthetic study area, for the tile fixture)
 from tests.helpers import bearer, patch_row, project_row, square, write_layer
 
 ADMIN_PASSWORD = "Lantern-Orchard-93"
@@ -221,7 +220,7 @@ def tiles(area, tmp_path_factory):  # noqa: F811
     from shuibao.services.platform import database
     from shuibao.services.monitoring.annual_run import run_monitoring
 
-    from ..monitoring.conftest import spec_text
+    from tests.helpers import spec_text
 
     db = str(tmp_path_factory.mktemp("tiles-sec") / "tiles.gpkg")
     database.init(db, boundaries=False)

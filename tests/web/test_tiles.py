@@ -20,7 +20,7 @@ from shuibao.services.platform import auth, database
 from shuibao.services.monitoring.annual_run import run_monitoring
 from shuibao.web import Settings, create_app
 
-from ..monitoring.conftest import area, spec_text  # noqa: F401  (area: the session's synthetic study area)
+from tests.helpers import spec_text
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 RGB = {g: tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for g, c in enumerate(GRADE_COLOURS, start=1)}
