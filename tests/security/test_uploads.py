@@ -199,6 +199,9 @@ def test_zips_that_are_not_one_safe_shapefile_are_refused(site, tmp_path):
     for label, (members, reason) in cases.items():
         r = post(client, admin, "/api/projects/import", _zip(tmp_path / f"{label}.zip", members))
         assert r.status_code == 422 and reason in r.json()["detail"], (label, r.text)
+        if label == "traversal":  # each unsafe entry also as an item, the server's folder cut from it
+            assert r.json()["issues"] == [{"where": "zip entry", "field": "'../../evil.prj'",
+                                           "message": "not a plain relative name"}], r.text
     assert not (tmp_path.parent / "evil.prj").exists() and project_count(db) == 0
 
 
@@ -280,3 +283,15 @@ def test_a_database_error_on_the_web_does_not_name_the_servers_database_file(sit
     r = client.get("/api/projects", headers=admin)
     assert r.status_code == 503 and "the database" in r.json()["detail"], r.text
     assert db not in r.text and "shuibao.gpkg" not in r.text
+
+
+def test_the_upload_folder_is_cut_from_issues_too(tmp_path):
+    """A validator's problems answered as items (``issues``) must not name the server's temporary folder."""
+    from shuibao.errors import Issue, issues_error
+    from shuibao.web.uploads import hide_folder
+
+    folder = tmp_path / "shuibao-upload-x"
+    err = issues_error([Issue(f"{folder}/a/p.gpkg", "layer", f"no CRS in {folder}/a/p.gpkg")], "patches")
+    hide_folder(err, folder)
+    assert all(str(folder) not in t for i in err.issues for t in (i.where, i.field, i.message))
+    assert err.issues[0].where == "p.gpkg" and str(folder) not in str(err)

@@ -1,6 +1,6 @@
 """One table from the platform's exceptions to HTTP statuses; every error body is ``{"detail": "…"}`` (a refused
-import adds ``"rows"``: each refused row with all its reasons; a validator's error adds ``"issues"``: each problem as
-``{"where", "field", "message"}``)."""
+import adds ``"rows"``: each refused row with all its reasons; any other validator's error adds ``"issues"``: each
+problem as ``{"where", "field", "message"}``)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def install(app: FastAPI) -> None:
         body = {"detail": _without_database(request, exc)}
         if getattr(exc, "rows", None):  # a refused import: every refused row with all its reasons
             body["rows"] = exc.rows
-        if getattr(exc, "issues", None):  # a validator's problems (shuibao.errors.Issue), each as an item
+        elif getattr(exc, "issues", None):  # a validator's problems (shuibao.errors.Issue), each as an item
             body["issues"] = [{"where": i.where, "field": i.field, "message": i.message} for i in exc.issues]
         return JSONResponse(body, status_code=code, headers=headers)
 

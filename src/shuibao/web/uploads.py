@@ -51,7 +51,7 @@ def upload_folder() -> Iterator[Path]:
 
 
 def hide_folder(exc: ShuibaoError, folder: Path) -> None:
-    """Cut ``folder`` (and its resolved form) from the error's message and rows, in place."""
+    """Cut ``folder`` (and its resolved form) from the error's message, rows and issues, in place."""
     prefixes = sorted({str(folder), str(folder.resolve())}, key=len, reverse=True)
 
     def cut(text):
@@ -62,6 +62,10 @@ def hide_folder(exc: ShuibaoError, folder: Path) -> None:
         return text
 
     exc.args = tuple(cut(a) for a in exc.args)
+    if getattr(exc, "issues", None):  # a validator's problems, answered as items: the same cut
+        from shuibao.errors import Issue
+
+        exc.issues = tuple(Issue(cut(i.where), cut(i.field), cut(i.message)) for i in exc.issues)
     for row in getattr(exc, "rows", None) or []:
         if isinstance(row, dict):
             for key, value in row.items():

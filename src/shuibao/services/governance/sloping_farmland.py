@@ -162,8 +162,11 @@ def _store_districts(db: str, issues: Issues) -> _Districts | None:
 
     try:
         rows, location = stored_boundaries(db)
+    except InputError as exc:  # readable, but without boundaries: the message says what to do
+        issues.add("districts", "", f"the store {exc}")
+        return None
     except ShuibaoError as exc:
-        issues.add("districts", "", f"the store: {exc}")
+        issues.add("districts", "", f"the store {db} cannot be read ({exc})")
         return None
     digest = hashlib.sha256(b"".join(r["district_code"].encode() + r["geom"].wkb for r in rows)).hexdigest()
     return _Districts(f"store {location}", [r["district_code"] for r in rows], [r["name"] for r in rows],
