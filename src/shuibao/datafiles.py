@@ -39,7 +39,7 @@ class CsvTable:
     def __init__(self, name: str, required: tuple[str, ...], folder: Path):
         self.path = Path(folder) / name
         try:
-            with open(self.path, encoding="utf-8", newline="") as fh:
+            with open(self.path, encoding="utf-8-sig", newline="") as fh:  # a table saved by Excel has a BOM
                 reader = csv.DictReader(fh)
                 missing = [c for c in required if c not in (reader.fieldnames or [])]
                 if missing:

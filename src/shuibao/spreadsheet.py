@@ -34,9 +34,10 @@ def safe_row(row: Sequence) -> list:
     return [safe_cell("" if v is None else v) for v in row]
 
 
-def csv_chunks(columns: Sequence[str], rows: Iterable[dict], *, bom: bool = False,
+def csv_chunks(columns: Sequence[str], rows: Iterable[dict], *, bom: bool = True,
                rows_per_chunk: int = 1000) -> Iterator[bytes]:
-    """UTF-8 CSV (optionally with a BOM for spreadsheet programs) in chunks, every cell made safe."""
+    """UTF-8 CSV in chunks, every cell made safe; with a BOM (the default, for files and downloads: Excel on a
+    Chinese Windows reads UTF-8 only after one)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(safe_row(columns))
@@ -54,5 +55,5 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[dict], *, bom: bool = Fals
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[dict]) -> str:
-    """The same as one string (no BOM)."""
-    return b"".join(csv_chunks(columns, rows)).decode("utf-8")
+    """The same as one string without the BOM (the caller's encoding adds it: ``utf-8-sig``)."""
+    return b"".join(csv_chunks(columns, rows, bom=False)).decode("utf-8")

@@ -76,5 +76,5 @@ def test_leaves_from_records_with_their_evidence(db_url, tmp_path):
     total = by[("yubei", "total")]
     expected = 100 * (10 * 0.5 + 5 * by[("yubei", "fee_collection")]["value"]) / 15
     assert total["score"] == pytest.approx(expected, abs=1e-3)
-    long = list(csv.DictReader((tmp_path / "assess.csv").read_text(encoding="utf-8").splitlines()))
+    long = list(csv.DictReader((tmp_path / "assess.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(long) == 9 * 39 and (tmp_path / "assess.summary.csv").exists()

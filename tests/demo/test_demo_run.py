@@ -22,9 +22,8 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
         with rasterio.open(run / "rasters" / "grade.tif") as src:
             assert src.tags()["SHUIBAO_SYNTHETIC"].startswith("yes")
         with open(run / "tables" / "erosion_by_unit.csv", encoding="utf-8-sig") as fh:
-            first = fh.readline()
             rows = list(csv.DictReader(fh))
-        assert first.startswith("# SYNTHETIC")
+        assert "SYNTHETIC" in (run / "tables" / "erosion_by_unit.csv-metadata.json").read_text(encoding="utf-8")
         districts = [r for r in rows if r["level"] == "district"]
         assert len(districts) == 38  # 38 polygons; 綦江区 stands with 万盛经开区
         assert any("万盛经开区" in r["name"] for r in districts)
@@ -35,8 +34,8 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
                             capture_output=True, text=True)
     lines = listed.stdout.strip().splitlines()
     assert len(lines) == 3 and all(",yes," in line for line in lines[1:])
+    assert "SYNTHETIC" in (out / "compare-2024-2025" / "changes_by_unit.csv-metadata.json").read_text(encoding="utf-8")
     with open(out / "compare-2024-2025" / "changes_by_unit.csv", encoding="utf-8-sig") as fh:
-        assert fh.readline().startswith("# SYNTHETIC")
         changes = list(csv.DictReader(fh))
     assert {r["level"] for r in changes} == {"district", "region", "three_gorges", "city"}
     assert (out / "compare-2024-2025" / "comparison.xlsx").is_file()
@@ -63,8 +62,8 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
     # 附表1's (100 − 30.52 % lost for the city, the grade shares as printed) and 表2's two largest loss classes
     check = out / "plan-2020-check-2024.csv"
     assert str(check) in proc.stdout
+    assert "SYNTHETIC" in check.with_name(check.name + "-metadata.json").read_text(encoding="utf-8")
     with open(check, encoding="utf-8-sig") as fh:
-        assert fh.readline().startswith("# SYNTHETIC")
         rows = {r["label"]: r for r in csv.DictReader(fh)}
     assert rows["全市 水土保持率 %"]["plan_2020"] == "69.48"
     assert rows["主城都市区 水土保持率 %"]["plan_2020"] == "74.66"
@@ -73,5 +72,5 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
     assert rows["two largest loss classes"]["plan_2020"] == "林地、耕地"
     assert {r["holds"] for r in rows.values()} <= {"是", "否"}
     stored = next(r for r in csv.DictReader((out / "output" / "2024" / "tables" / "erosion_by_unit.csv")
-                                                 .read_text(encoding="utf-8-sig").splitlines()[1:]) if r["level"] == "city")
+                                                 .read_text(encoding="utf-8-sig").splitlines()) if r["level"] == "city")
     assert abs(float(rows["全市 水土保持率 %"]["demo"]) - float(stored["slight_pct"])) <= 0.006  # 微度 share = rate

@@ -168,7 +168,8 @@ def test_fields_make_the_patches_importable_as_treatment_patches(scene, tmp_path
 def test_summary_csv_and_provenance(scene, tmp_path):
     res = run(scene, tmp_path / "sf.gpkg")
     assert res.summary == tmp_path / "sf.districts.csv"
-    with open(res.summary, encoding="utf-8") as fh:
+    assert res.summary.read_bytes().startswith(b"\xef\xbb\xbfdistrict_code,")  # BOM for Excel, no comment line
+    with open(res.summary, encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == list(SUMMARY_COLUMNS)
     assert len(rows) == 1 and rows[0]["district_code"] == ""
@@ -267,7 +268,7 @@ def test_nothing_found_still_writes_an_empty_layer(scene, tmp_path):
     cols, geoms = read_layer(res.out)
     assert res.patches == 0 and geoms == [] and cols["patch_code"] == []
     assert any("cropland code" in n for n in res.notes)
-    with open(res.summary, encoding="utf-8") as fh:
+    with open(res.summary, encoding="utf-8-sig") as fh:
         assert list(csv.reader(fh)) == [list(SUMMARY_COLUMNS)]
 
 

@@ -53,12 +53,23 @@ def test_written_files_get_the_usual_mode(tmp_path):
     assert written.stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
 
 
-def test_csv_synthetic_comment_first_line(tmp_path):
-    text = write_csv(tmp_path / "s.csv", _table(synthetic=True)).read_text(encoding="utf-8-sig")
-    first, second = text.split("\n")[:2]
-    assert first == "# SYNTHETIC 合成数据: made from synthetic inputs, not observations — 附表1 水土流失面积统计"
-    assert second.startswith("district,code,")
-    assert not write_csv(tmp_path / "o.csv", _table()).read_text(encoding="utf-8-sig").startswith("#")
+def test_csv_starts_with_a_bom_and_its_header_and_the_label_lies_beside_it(tmp_path):
+    import csv
+    import json
+
+    from shuibao.io.tables import metadata_path
+
+    path = write_csv(tmp_path / "s.csv", _table(synthetic=True))
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfdistrict,code,")  # a BOM, then the header: no comment line
+    with open(path, encoding="utf-8-sig", newline="") as fh:  # a default reader reads every row
+        assert len(list(csv.DictReader(fh))) == len(_table().rows)
+    meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
+    assert metadata_path(path).name == "s.csv-metadata.json" and meta["url"] == "s.csv"
+    assert meta["dc:title"] == "附表1 水土流失面积统计" and meta["shuibao:synthetic"].startswith("SYNTHETIC 合成数据")
+    assert [c["name"] for c in meta["tableSchema"]["columns"]] == [c.key for c in _table().columns]
+    plain = json.loads(metadata_path(write_csv(tmp_path / "o.csv", _table())).read_text(encoding="utf-8"))
+    assert "shuibao:synthetic" not in plain
 
 
 def test_xlsx_round_trip(tmp_path):
@@ -80,6 +91,17 @@ def test_xlsx_round_trip(tmp_path):
     assert ws.column_dimensions["C"].width >= len("Erosion area (km²)")
     assert wb["annex2"]["A1"].value == "附表2 其他 — 合成数据 SYNTHETIC"
     assert wb["annex2"]["A4"].value == 1.235 and wb["annex2"]["A4"].number_format == "0.000"
+
+
+def test_sheet_names_are_chinese_and_checked(tmp_path):
+    zh = Table("annex1", "附表1", [Column("x", "数值", "Value")], [{"x": 1}], sheet="附表1 水土流失")
+    assert load_workbook(write_xlsx(tmp_path / "zh.xlsx", [zh], timestamp=STAMP)).sheetnames == ["附表1 水土流失"]
+    for bad in ("附表/1", "长" * 32):
+        with pytest.raises(InputError, match="sheet name"):
+            write_xlsx(tmp_path / "bad.xlsx", [Table("a", "t", zh.columns, zh.rows, sheet=bad)], timestamp=STAMP)
+    with pytest.raises(InputError, match="distinct"):
+        write_xlsx(tmp_path / "two.xlsx", [zh, Table("b", "t", zh.columns, zh.rows, sheet="附表1 水土流失")],
+                   timestamp=STAMP)
 
 
 def test_formula_like_text_stays_text(tmp_path):
@@ -120,7 +142,8 @@ def test_failed_rewrite_keeps_the_previous_file(tmp_path):
     bad = _table(rows=[{"district": object(), "code": 1, "area_km2": 1, "share": 1, "loss_t": 1}])
     with pytest.raises(InputError, match="column 'district' is a object"):
         write_csv(tmp_path / "t.csv", bad)
-    assert (tmp_path / "t.csv").read_bytes() == good and len(list(tmp_path.iterdir())) == 1
+    assert (tmp_path / "t.csv").read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.csv-metadata.json"]  # no temporary left
 
 
 def test_bad_tables_are_refused(tmp_path):

@@ -28,7 +28,7 @@ CELL_KM2 = CELL * CELL / 1e6
 
 def _csv(path: Path) -> list[dict]:
     with open(path, encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+        return list(csv.DictReader(fh))
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +108,12 @@ def test_outputs_exist_and_are_labelled_synthetic(done):
     for name in ("soil_loss", "grade", "watersheds", "r_factor", "l_factor"):
         with __import__("rasterio").open(out / "rasters" / f"{name}.tif") as src:
             assert src.tags().get("SHUIBAO_SYNTHETIC", "").startswith("yes")
-    assert (out / "tables" / "erosion_by_unit.csv").read_text(encoding="utf-8-sig").startswith("# SYNTHETIC")
+    assert "SYNTHETIC" in (out / "tables" / "erosion_by_unit.csv-metadata.json").read_text(encoding="utf-8")
+    assert (out / "tables" / "erosion_by_unit.csv").read_bytes().startswith("\ufeffseq,level,".encode())
     import openpyxl
     wb = openpyxl.load_workbook(out / "monitoring.xlsx")
-    assert wb.sheetnames == ["erosion_by_unit", "conservation_rate", "erosion_by_landuse", "watersheds"]
-    assert "合成数据" in wb["erosion_by_unit"]["A1"].value
+    assert wb.sheetnames == ["附表1 水土流失现状", "附表2 水土保持率与目标", "表2 土地利用水土流失", "小流域"]
+    assert "合成数据" in wb["附表1 水土流失现状"]["A1"].value
     layers = {name for name, _ in pyogrio.list_layers(out / "monitoring.gpkg")}
     assert layers == {"districts", "watersheds"}
     info = pyogrio.read_info(out / "monitoring.gpkg", layer="districts")

@@ -118,7 +118,7 @@ def test_observations_are_stored_with_flags_and_gaps(registered, tmp_path):
     assert (s2[date(2024, 7, 2)].value, s2[date(2024, 7, 2)].flag) == (49.9, "ok")  # the first record is kept
     assert "duplicate record in row 13 (7) not stored" in s2[date(2024, 7, 2)].flag_note
     assert (s2[date(2024, 7, 4)].value, s2[date(2024, 7, 4)].flag) == (None, "missing")
-    report = list(csv.DictReader((tmp_path / "rep.csv").read_text(encoding="utf-8").splitlines()))
+    report = list(csv.DictReader((tmp_path / "rep.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert {(x["row"], x["status"]) for x in report} == {("4", "negative"), ("6", "spike"), ("12", "missing"),
                                                          ("13", "duplicate")}
     qc = svc.qc_report(registered, station="S2", year=2024)
@@ -158,7 +158,7 @@ def test_bad_observation_file_stores_nothing(registered, tmp_path):
                  "row 15 (S2 2024-07-06): rain_mm: '1,5' is not a number"):
         assert part in msg, part
     assert counts(registered) == before
-    assert {x["status"] for x in csv.DictReader((tmp_path / "rep.csv").read_text(encoding="utf-8").splitlines())} >= {"rejected"}
+    assert {x["status"] for x in csv.DictReader((tmp_path / "rep.csv").read_text(encoding="utf-8-sig").splitlines())} >= {"rejected"}
     with pytest.raises(InputError, match="missing column 'date'"):
         svc.import_observations(registered, write_csv(tmp_path / "c.csv", [{"station": "S1", "day": "2024-01-01",
                                                                              "value": "1"}]))

@@ -90,7 +90,8 @@ def test_programmes_open_cases_and_keep_fees(sdb, tmp_path):
     case_no = programs.record_inspection(sdb, 1, on=date(2025, 7, 20), result="problems", findings="临时措施缺失")
     assert cases.get_case(sdb, case_no).category == "inspection_problem"
     public = programs.publish_draw(sdb, d["draw_id"], tmp_path / "public.csv")
-    assert "seed 20250701" in public.read_text(encoding="utf-8") and "临时措施缺失" in public.read_text(encoding="utf-8")
+    assert public.read_bytes().startswith("\ufeffproject_code,".encode()) and "临时措施缺失" in public.read_text("utf-8-sig")
+    assert '"shuibao:seed": 20250701' in public.with_name("public.csv-metadata.json").read_text(encoding="utf-8")
 
     # acceptance: filing → seeded sample → verification
     projects.set_status(sdb, "P2", "completed")

@@ -161,8 +161,9 @@ def test_geojson_upload_and_downloads(web, tmp_path):
     assert log[0]["action"] == "patches.import" and '"period": "2025H2"' in log[0]["after_json"]
     gj = client.get("/api/download/patches.geojson", headers={"X-API-Key": key})
     assert gj.status_code == 200 and len(json.loads(gj.content)["features"]) == 26
-    csv_text = client.get("/api/download/projects.csv", headers={"X-API-Key": key}).text
-    assert csv_text.splitlines()[0].startswith("fid,") and len(csv_text.splitlines()) == 13
+    raw = client.get("/api/download/projects.csv", headers={"X-API-Key": key}).content
+    assert raw.startswith("\ufefffid,".encode())  # a BOM: Excel on a Chinese Windows reads the download
+    assert len(raw.decode("utf-8-sig").splitlines()) == 13
     gp = client.get("/api/download/treatment.gpkg", headers={"X-API-Key": key})
     assert gp.status_code == 200 and gp.content[:16] == b"SQLite format 3\x00"
     path = tmp_path / "patches.gpkg"

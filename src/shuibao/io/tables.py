@@ -12,6 +12,7 @@ target folder and renamed, so a reader never sees half a file.
 from __future__ import annotations
 
 import io
+import json
 import math
 import numbers
 import zipfile
@@ -44,7 +45,8 @@ class Column:
 
 @dataclass
 class Table:
-    """A report table (附表): ``name`` is the ASCII file stem / sheet name, ``title`` the Chinese caption."""
+    """A report table (附表): ``name`` is the ASCII file stem, ``title`` the Chinese caption, ``sheet`` the
+    Chinese sheet name in the workbook (the ``name`` when empty)."""
 
     name: str
     title: str
@@ -52,6 +54,11 @@ class Table:
     rows: list[dict]
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    sheet: str = ""
+
+    @property
+    def sheet_name(self) -> str:
+        return self.sheet or self.name
 
 
 def _number(value, table: Table, col: Column, row: int) -> float | int:
@@ -118,15 +125,48 @@ def _csv_field(text: str) -> str:
     return text
 
 
+def metadata_path(csv_path: Path | str) -> Path:
+    """Where a CSV's metadata sidecar lies: ``<name>.csv-metadata.json`` beside it, the name W3C's CSV on the
+    Web looks for first (Tabular Data Model, §5.2 "Locating metadata": ``{+url}-metadata.json``)."""
+    p = Path(csv_path)
+    return p.with_name(p.name + "-metadata.json")
+
+
+def csv_metadata(table: Table, csv_name: str) -> dict:
+    """The table's title, notes, synthetic flag and columns (Chinese and English titles, unit, decimals) as CSVW
+    metadata (W3C Metadata Vocabulary for Tabular Data): what used to be a ``#`` comment line, which broke
+    default CSV readers, now beside the data."""
+    columns = []
+    for c in table.columns:
+        col: dict = {"name": c.key, "titles": {"zh": c.zh, "en": c.en}}
+        if c.unit:
+            col["shuibao:unit"] = c.unit
+        if c.decimals is not None:
+            col["datatype"] = "number"
+            col["shuibao:decimals"] = c.decimals
+        columns.append(col)
+    meta: dict = {"@context": "http://www.w3.org/ns/csvw", "url": csv_name, "dc:title": table.title,
+                  "dialect": {"encoding": "utf-8", "header": True, "lineTerminator": "\n"},
+                  "tableSchema": {"columns": columns}}
+    if table.notes:
+        meta["notes"] = list(table.notes)
+    if table.synthetic:
+        meta["shuibao:synthetic"] = "SYNTHETIC 合成数据: made from synthetic inputs, not observations"
+    return meta
+
+
 def write_csv(path: Path | str, table: Table) -> Path:
-    """UTF-8 with BOM (so Excel shows Chinese), header = column keys, fixed-point values, '\\n' newlines."""
+    """UTF-8 with BOM (so Excel shows Chinese), header = column keys, fixed-point values, '\\n' newlines; the
+    title, notes, units and the synthetic label go to the CSVW sidecar (:func:`metadata_path`), never into a
+    comment line.  Returns the CSV's path."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as out:
-        if table.synthetic:
-            out.write(f"# SYNTHETIC 合成数据: made from synthetic inputs, not observations — {table.title}\n")
         out.write(",".join(_csv_field(c.key) for c in table.columns) + "\n")
         for values in _rows(table):
             out.write(",".join(_csv_field(_text(v, c)) for v, c in zip(values, table.columns)) + "\n")
+    text = json.dumps(csv_metadata(table, path.name), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    with atomic_path(metadata_path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
@@ -146,11 +186,13 @@ def _sheet(wb, table: Table) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    name = table.name
-    if not name.isascii() or not 0 < len(name) <= SHEET_NAME_MAX or any(ch in name for ch in "[]:*?/\\"):
-        raise InputError(f"table name {table.name!r}: expected 1–{SHEET_NAME_MAX} ASCII characters without []:*?/\\ "
-                         "(it is the sheet name)")
-    ws = wb.create_sheet(table.name)
+    name = table.sheet_name
+    if not table.name.isascii():
+        raise InputError(f"table name {table.name!r}: expected ASCII characters (it is the file stem)")
+    if not 0 < len(name) <= SHEET_NAME_MAX or any(ch in name for ch in "[]:*?/\\"):
+        raise InputError(f"table {table.name}: sheet name {name!r}: expected 1–{SHEET_NAME_MAX} characters "
+                         "without []:*?/\\")
+    ws = wb.create_sheet(name)
     ws.append([table.title + (" — 合成数据 SYNTHETIC" if table.synthetic else "")])
     ws["A1"].font = Font(bold=True, size=12)
     ws.append([f"{c.zh}（{c.unit}）" if c.unit else c.zh for c in table.columns])
@@ -192,9 +234,9 @@ def write_xlsx(path: Path | str, tables: list[Table], *, timestamp: datetime) ->
     from openpyxl.writer.excel import ExcelWriter
 
     path = Path(path)
-    names = [t.name for t in tables]
+    names = [t.sheet_name for t in tables]
     if len(set(names)) != len(names):
-        raise InputError(f"{path}: table names must be distinct (they are the sheet names), got {names}")
+        raise InputError(f"{path.name}: sheet names must be distinct, got {', '.join(names)}")
     wb = Workbook()
     wb.remove(wb.active)
     for table in tables:

@@ -118,14 +118,17 @@ def result_tables(prep: Prepared, res: Results) -> list[tio.Table]:
              "水土保持率 = 微度（含无明显侵蚀）面积 / 土地总面积；区域、三峡库区与全市为所辖区县单元之和。",
              "“区县边界外”为落在区县界线之外的有效网格（边界与网格的差异），不计入全市。"]
     return [
-        tio.Table("erosion_by_unit", f"附表1 水土流失现状表 — {title}", UNIT_COLUMNS, units, notes, syn),
+        tio.Table("erosion_by_unit", f"附表1 水土流失现状表 — {title}", UNIT_COLUMNS, units, notes, syn,
+                  "附表1 水土流失现状"),
         tio.Table("conservation_rate", f"附表2 水土保持率与“十四五”目标 — {title}", RATE_COLUMNS,
                   [u for u in units if u["level"] != "outside"],
-                  ["目标为附表2 区县目标按附表1 土地面积加权；距目标 = 目标 − 本年水土保持率。"], syn),
+                  ["目标为附表2 区县目标按附表1 土地面积加权；距目标 = 目标 − 本年水土保持率。"], syn,
+                  "附表2 水土保持率与目标"),
         tio.Table("erosion_by_landuse", f"表2 不同土地利用水土流失面积分布情况表 — {title}", LANDUSE_COLUMNS,
-                  res.landuse, ["土地利用类型按表2 的八类（GB/T 21010-2017 一级类归并）。"], syn),
+                  res.landuse, ["土地利用类型按表2 的八类（GB/T 21010-2017 一级类归并）。"], syn,
+                  "表2 土地利用水土流失"),
         tio.Table("watersheds", f"小流域水土流失情况 — {title}", SHED_COLUMNS, res.watersheds,
-                  ["小流域归属于其面积最大部分所在的区县。"], syn),
+                  ["小流域归属于其面积最大部分所在的区县。"], syn, "小流域"),
     ]
 
 
@@ -134,7 +137,7 @@ def write_tables(prep: Prepared, res: Results, out: Path) -> list[str]:
     sheets = result_tables(prep, res)
     for t in sheets:
         tio.write_csv(out / "tables" / f"{t.name}.csv", t)
-        written.append(f"tables/{t.name}.csv")
+        written += [f"tables/{t.name}.csv", f"tables/{tio.metadata_path(t.name + '.csv').name}"]
     tio.write_xlsx(out / "monitoring.xlsx", sheets, timestamp=timestamp(prep))
     return written + ["monitoring.xlsx"]
 

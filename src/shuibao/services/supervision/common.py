@@ -51,13 +51,13 @@ def report_rows(reports: list[FeatureReport]) -> list[dict]:
 
 
 def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
-    """Rows (dicts) as a UTF-8 CSV with these columns, written atomically; text that a spreadsheet would run as
-    a formula is written as text (:mod:`shuibao.spreadsheet`)."""
+    """Rows (dicts) as a UTF-8 CSV with a BOM (so Excel on a Chinese Windows reads it) and these columns, written
+    atomically; text that a spreadsheet would run as a formula is written as text (:mod:`shuibao.spreadsheet`)."""
     from shuibao.spreadsheet import csv_text
 
     text = csv_text(list(columns), rows)
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8-sig")
     return path
 
 

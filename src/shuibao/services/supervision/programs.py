@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from shuibao.errors import InputError, raise_issues
 from shuibao.io.atomic import atomic_path
 from shuibao.io.features import read_features
+from shuibao.io.tables import metadata_path
 from shuibao.spreadsheet import safe_row
 from shuibao.store import Store
 from shuibao.store.repositories import case_ledger, programs as records, projects as project_records
@@ -163,14 +164,19 @@ def publish_draw(db: str | None, draw_id: int, out: Path) -> Path:
             raise InputError(f"draw {draw_id} does not exist")
         rows = records.draw_rows(conn, draw_id)
     buf = io.StringIO()
-    buf.write(f"# 双随机一公开 draw {draw_id}: seed {head.seed}, {head.population} projects drawn from, "
-              f"population SHA-256 {head.population_digest}, drawn {head.recorded_at:%Y-%m-%d}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["project_code", "project_name", "builder", "inspectors", "inspected_on", "result", "findings"])
     for row in rows:
         w.writerow(safe_row(row))
     with atomic_path(out) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
+        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")  # a BOM: Excel on a Chinese Windows reads it
+    # what the draw was (seed, population and its digest) beside the data, never as a comment line in it
+    meta = {"@context": "http://www.w3.org/ns/csvw", "url": out.name,
+            "dc:title": f"双随机一公开 抽查结果 draw {draw_id}", "shuibao:seed": head.seed,
+            "shuibao:population": head.population, "shuibao:population_sha256": head.population_digest,
+            "shuibao:drawn_on": f"{head.recorded_at:%Y-%m-%d}"}
+    with atomic_path(metadata_path(out)) as tmp:
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return out
 
 
