@@ -18,7 +18,8 @@ NO_RECORDS = "尚无记录"
 COLUMNS = ["source", "item", "key", "label", "status_2020", "target_2025", "unit", "value", "status", "evidence"]
 
 
-def _rate(db: str | None, run_ref: str) -> tuple[float | None, str]:
+def _rate(db: str | None, run_ref: str) -> tuple[dict | None, str]:
+    """The city unit of the run (its rate, target and gap, as the dashboard shows them) and where it comes from."""
     try:
         run = get_run(db, run_ref)
     except InputError as exc:
@@ -26,7 +27,23 @@ def _rate(db: str | None, run_ref: str) -> tuple[float | None, str]:
     info = run["info"]
     city = next(u for u in run["units"] if u["level"] == "city")
     syn = "，合成数据 SYNTHETIC" if info.synthetic else ""
-    return city["rate_pct"], f"监测运行 #{info.id}（{info.year}年{syn}）"
+    return city, f"监测运行 #{info.id}（{info.year}年{syn}）"
+
+
+def _city_rate_row(row: dict, ref, city: dict | None, evidence: str) -> None:
+    """专栏1 prints the city's 水土保持率 rounded (69.5 % in 2020, 72.2 % for 2025); 附表1/附表2 give it to two decimals (69.48 %,
+    72.23 %, the area-weighted district targets).  The platform shows one value for one target everywhere (the
+    dashboard, ``monitor show``, scenarios, this table): the two-decimal one, with its gap from the same run."""
+    from shuibao.plan.rates import aggregate
+
+    plan_city = aggregate(ref, "全市", "city", "city", ref.districts)
+    row["status_2020"] = round(float(plan_city.rate_2020_pct), 2)
+    row["target_2025"] = round(float(plan_city.target_2025_pct), 2)
+    row["evidence"] = evidence + "；目标为附表2 区县目标按土地面积加权（专栏1 取整为 72.2%）"
+    if city is not None and city.get("rate_pct") is not None:
+        row["value"] = round(city["rate_pct"], 2)
+        gap = city["gap_pp"] if city.get("gap_pp") is not None else row["target_2025"] - city["rate_pct"]
+        row["status"] = "已达到" if gap <= 0 else f"未达到（差 {gap:.2f} 个百分点）"
 
 
 def _planned_stations(db: str | None) -> dict[str, dict]:
@@ -62,7 +79,7 @@ def _fill(row: dict, value: float, treatment: dict) -> None:
 def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
     """One row per indicator of 专栏1, item of 专栏3 and planned station group of 专栏4."""
     ref = load_reference()
-    rate, evidence = _rate(db, run_ref)
+    city, evidence = _rate(db, run_ref)
     rows = []
     for ind in ref.indicators:
         row: dict[str, Any] = {"source": ind.source, "item": "", "key": ind.key, "label": ind.label,
@@ -70,11 +87,7 @@ def plan_progress(db: str | None, run_ref: str = "latest") -> list[dict]:
                "target_2025": float(ind.target_2025), "unit": ind.unit, "value": None, "status": NO_RECORDS,
                "evidence": "平台中尚无相应记录"}
         if ind.key == "conservation_rate":
-            row["evidence"] = evidence
-            if rate is not None:
-                row["value"] = round(rate, 2)
-                gap = float(ind.target_2025) - rate
-                row["status"] = "已达到" if gap <= 0 else f"未达到（差 {gap:.2f} 个百分点）"
+            _city_rate_row(row, ref, city, evidence)
         rows.append(row)
     treatment = _treatment(db)
     if treatment is not None:  # 专栏1's new treatment area is the done area of the types that count toward it
