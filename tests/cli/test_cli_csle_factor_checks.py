@@ -21,7 +21,7 @@ def scene(tmp_path_factory):
 
 
 def soil_table(scene, path, **row0):
-    with open(scene / "soil.csv", encoding="utf-8") as fh:
+    with open(scene / "soil.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -74,3 +74,13 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
     stored = next(r for r in csv.DictReader((out / "output" / "2024" / "tables" / "erosion_by_unit.csv")
                                                  .read_text(encoding="utf-8-sig").splitlines()) if r["level"] == "city")
     assert abs(float(rows["全市 水土保持率 %"]["demo"]) - float(stored["slight_pct"])) <= 0.006  # 微度 share = rate
+    # every CSV the demo wrote (inputs, run tables, comparisons, checks) opens in a default reader: a BOM for
+    # Excel, then the header on the first line, and every row as wide as the header (no comment lines)
+    written = sorted(out.rglob("*.csv"))
+    assert len(written) >= 10
+    for path in written:
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.relative_to(out)
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            table = list(csv.reader(fh))
+        assert table and not table[0][0].startswith("#"), path.relative_to(out)
+        assert all(len(row) == len(table[0]) for row in table[1:]), path.relative_to(out)

@@ -70,7 +70,7 @@ def test_negative_k_raster_is_refused_before_computing(scene_dir, tmp_path):
 
 
 def soil_codes(scene):
-    with open(scene / "soil.csv", encoding="utf-8") as fh:
+    with open(scene / "soil.csv", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -92,7 +92,7 @@ def test_outputs_are_labelled_synthetic_when_asked(scene_dir, tmp_path):
 
 def test_every_problem_is_reported_at_once(scene_dir, tmp_path):
     rain = tmp_path / "rain.csv"
-    rows = list(csv.DictReader((scene_dir / "rain.csv").read_text(encoding="utf-8").splitlines()))
+    rows = list(csv.DictReader((scene_dir / "rain.csv").read_text(encoding="utf-8-sig").splitlines()))
     rows[3]["rain_mm"] = "-4"
     with open(rain, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, rows[0].keys())

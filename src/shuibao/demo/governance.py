@@ -104,7 +104,7 @@ def run_stations_demo(db: str, rain_csv: Path, out: Path, *, year: int) -> Stati
     from shuibao.services.assessment.responsibility import run_assessment
     from shuibao.services.stations.rain_warning import warn
 
-    with open(rain_csv, encoding="utf-8", newline="") as fh:
+    with open(rain_csv, encoding="utf-8-sig", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["date"].startswith(str(year))]
     to_ll = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4490", always_xy=True)
     with Store(db) as store, store.reading() as conn:
@@ -120,10 +120,10 @@ def run_stations_demo(db: str, rain_csv: Path, out: Path, *, year: int) -> Stati
     registry = out / "stations-synthetic.csv"
     registry.write_text("code,name,kind,district,lon,lat,status\n" + "".join(
         f"{c},合成雨量站{c},rain_gauge,{d},{lon},{lat},operating\n" for c, (lon, lat, d) in sites.items()),
-        encoding="utf-8")
+        encoding="utf-8-sig")
     obs = out / f"rain-observations-{year}-synthetic.csv"
     obs.write_text("station,date,value\n" + "".join(f"{r['station']},{r['date']},{r['rain_mm']}\n" for r in rows),
-                   encoding="utf-8")
+                   encoding="utf-8-sig")
     who = "demo（合成数据）"
     stations.import_stations(db, registry, actor=who)
     stations.register_planned_stations(db)

@@ -127,7 +127,9 @@ def _text(content: str) -> Callable[[Path], None]:
 
 
 def _csv(header: list[str], rows: Iterable) -> str:
+    """CSV text starting with a BOM, as every CSV Shuibao writes (Excel on a Chinese Windows needs it)."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)

@@ -25,14 +25,14 @@ def write_scene(scene: Scene, folder: Path | str, *, stations: int = 12, years: 
         "ndvi": write_cog(folder / "ndvi.tif", scene.ndvi, grid, nodata=-9999.0, tags=TAGS),
         "soil": write_cog(folder / "soil.tif", scene.soil, grid, nodata=0, tags=TAGS, categorical=True),
     }
-    with open(folder / "soil.csv", "w", newline="", encoding="utf-8") as fh:
+    with open(folder / "soil.csv", "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["code", "sand_pct", "silt_pct", "clay_pct", "organic_carbon_pct"])
         w.writerows(SOIL_TABLE_ROWS)
     paths["soil_table"] = folder / "soil.csv"
     if stations:
         rows = rain_stations(scene, stations, years)
-        with open(folder / "rain.csv", "w", newline="", encoding="utf-8") as fh:
+        with open(folder / "rain.csv", "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.DictWriter(fh, ["station", "x", "y", "date", "rain_mm"], lineterminator="\n")
             w.writeheader()
             w.writerows(rows)

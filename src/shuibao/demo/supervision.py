@@ -114,7 +114,7 @@ def run_supervision_demo(db: str, out: Path, *, year: int, seed: int = 0) -> Sup
     inspectors = out / "inspectors-synthetic.csv"
     districts = sorted({p["district"] for p in scene.projects})
     inspectors.write_text("code,name,district\n" + "".join(f"I{i:02d},合成检查员{i},{d}\n"
-                                                           for i, d in enumerate(districts * 2)), encoding="utf-8")
+                                                           for i, d in enumerate(districts * 2)), encoding="utf-8-sig")
     programs.import_inspectors(db, inspectors)
     draw = programs.draw(db, seed=year * 1000 + 701, ratio=0.05, actor=who)
     for k, inspection in enumerate(range(1, len(draw["assignments"]) + 1)):
