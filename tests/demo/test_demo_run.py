@@ -84,3 +84,14 @@ def test_demo_runs_two_years_and_labels_everything_synthetic(tmp_path):
             table = list(csv.reader(fh))
         assert table and not table[0][0].startswith("#"), path.relative_to(out)
         assert all(len(row) == len(table[0]) for row in table[1:]), path.relative_to(out)
+
+    # and every workbook names its sheets in Chinese (the bureau's report tables), none by a file stem
+    import re
+
+    import openpyxl
+
+    books = sorted(out.rglob("*.xlsx"))
+    assert len(books) == 3
+    for path in books:
+        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+        assert names and all(re.search(r"[\u4e00-\u9fff]", n) for n in names), (path.relative_to(out), names)

@@ -77,7 +77,7 @@ def write_comparison(c: dict, folder: Path) -> list[Path]:
         tio.Column(f"to_{i}", f"本年{names[i]}", f"to grade {i}", "km²", 3) for i in range(1, 7)]
     syn = c["synthetic"]
     tables = [tio.Table("changes_by_unit", f"分区水土保持率变化 — {title}", COMPARE_COLUMNS, c["units"],
-                        ["趋势：reached 已达目标；toward 向目标靠近；away 偏离目标。"], syn)]
+                        ["趋势：reached 已达目标；toward 向目标靠近；away 偏离目标。"], syn, "分区变化")]
     if c["transition_cells"] is not None:
         km2, cells = c["transition_km2"], c["transition_cells"]
         matrix = [{"from_grade": names[i], **{f"to_{j}": float(km2[i, j]) for j in range(1, 7)}}
@@ -86,9 +86,9 @@ def write_comparison(c: dict, folder: Path) -> list[Path]:
         cell_rows = [{"from_grade": names[i], **{f"to_{j}": int(cells[i, j]) for j in range(1, 7)}}
                      for i in range(1, 7)]
         tables += [tio.Table("transition_km2", f"侵蚀强度转移矩阵（km²）— {title}", cols, matrix,
-                             ["行：前一年强度；列：本年强度。"], syn),
+                             ["行：前一年强度；列：本年强度。"], syn, "强度转移（km²）"),
                    tio.Table("transition_cells", f"侵蚀强度转移矩阵（网格数）— {title}", cell_cols, cell_rows, [],
-                             syn)]
+                             syn, "强度转移（网格数）")]
     folder.mkdir(parents=True, exist_ok=True)
     paths = [tio.write_csv(folder / f"{t.name}.csv", t) for t in tables]
     paths.append(tio.write_xlsx(folder / "comparison.xlsx", tables, timestamp=datetime(b.year, 12, 31, tzinfo=UTC)))
