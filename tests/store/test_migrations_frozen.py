@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 
 from shuibao.store import Store
 from shuibao.store.migrations import LATEST, MIGRATIONS
-from shuibao.store.versions import _ddl, v0003_supervision, v0005_web, v0007_logins
+from shuibao.store.versions import _ddl, v0003_supervision, v0004_governance, v0007_logins, v0008_layers
 
 POSTGIS_URL = os.environ.get("SHUIBAO_TEST_POSTGIS_URL")
 
@@ -207,10 +207,14 @@ def test_the_comparison_sees_every_kind_of_object(databases):
         assert "audit_log_no_update" in got["triggers"] and "cases_no_update" in got["triggers"]
         assert "audit_log_object_idx" in got["table audit_log"]["indexes"]
         assert ("district_boundaries", "geom", "MULTIPOLYGON", 4490, 0, 0) in got["gpkg_geometry_columns"]
-        assert len(got["gpkg_contents"]) == 54
+        assert len(got["gpkg_contents"]) == 47  # 54 tables with a description, less the 7 operational ones
+        assert ("stations", "geom", "POINT", 4490, 0, 0) in got["gpkg_geometry_columns"]
+        assert len(got["rtree"]) == 4 * 7 and len(got["gpkg_extensions"]) == 7  # 7 RTrees (and shadow tables)
+        assert "rtree_stations_geom_update6" in got["triggers"]
     else:
         assert [t[0] for t in got["table audit_log"]["triggers"]] == ["audit_log_append_only", "audit_log_no_truncate"]
         assert "district_boundaries_geom_idx" in [i[0] for i in got["table district_boundaries"]["indexes"]]
+        assert "stations_geom_idx" in [i[0] for i in got["table stations"]["indexes"]]
         assert [f[0] for f in got["functions"]] == ["shuibao_append_only"]
 
 
@@ -231,6 +235,11 @@ def _forget_index(monkeypatch):
     return "table responsibility_areas: indexes"
 
 
+def _forget_spatial_index(monkeypatch):
+    monkeypatch.setattr(v0008_layers, "FEATURE_TABLES", v0008_layers.FEATURE_TABLES[:-1])  # not stations
+    return "stations_geom"  # the RTree (GeoPackage) or the GiST index (PostGIS)
+
+
 def _varchar_case_numbers(monkeypatch):
     """Migration 3 as first written (3826bfc): VARCHAR(40), not TEXT."""
     from sqlalchemy import String
@@ -240,7 +249,7 @@ def _varchar_case_numbers(monkeypatch):
 
 
 @pytest.mark.parametrize("plant", [_forget_user_agent, _forget_audit_trigger, _forget_index,
-                                   _varchar_case_numbers])
+                                   _forget_spatial_index, _varchar_case_numbers])
 def test_a_planted_difference_fails_the_comparison(databases, monkeypatch, plant):
     reference = shape(fresh(databases))
     expected = plant(monkeypatch)
@@ -251,6 +260,15 @@ def test_a_planted_difference_fails_the_comparison(databases, monkeypatch, plant
 def test_a_changed_description_fails_the_comparison_in_the_geopackage(tmp_path, monkeypatch):
     dbs = _Databases("sqlite", tmp_path)
     reference = shape(fresh(dbs))
-    monkeypatch.setattr(v0005_web, "DESCRIPTIONS", {**v0005_web.DESCRIPTIONS, "users": "someone else's words"})
+    monkeypatch.setattr(v0004_governance, "DESCRIPTIONS",
+                        {**v0004_governance.DESCRIPTIONS, "warning_runs": "someone else's words"})
     found = differences(reference, shape(upgraded(dbs)))
     assert len(found) == 1 and found[0].startswith("gpkg_contents:") and "someone else's words" in found[0]
+
+
+def test_a_listed_operational_table_fails_the_comparison_in_the_geopackage(tmp_path, monkeypatch):
+    dbs = _Databases("sqlite", tmp_path)
+    reference = shape(fresh(dbs))
+    monkeypatch.setattr(v0008_layers, "OPERATIONAL_TABLES", v0008_layers.OPERATIONAL_TABLES[:-1])
+    found = differences(reference, shape(upgraded(dbs)))
+    assert len(found) == 1 and found[0].startswith("gpkg_contents:") and "login_lockouts" in found[0]

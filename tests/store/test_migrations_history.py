@@ -24,9 +24,10 @@ databases = frozen_test.databases  # the same fixture: SQLite and PostGIS
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASES = [("913b5ae", 1), ("7a05112", 2), ("4a611da", 3), ("826b547", 4), ("c4260d9", 5), ("3fcf33f", 6),
-            ("f3dc429", 7), ("10c480f", 7)]
+            ("f3dc429", 7), ("10c480f", 7), ("1e54077", 7)]
 """Commit and the version its code creates.  f3dc429 came from a line of work without migration 6 (merged later);
-10c480f is the last code that built every table from the live schema."""
+10c480f is the last code that built every table from the live schema; 1e54077 the last before migration 8, whose
+fresh databases came from ``store/latest.py``."""
 
 MAKE = "import sys\nfrom shuibao.store import Store\nwith Store(sys.argv[1], create=True) as s:\n    s.upgrade()\n"
 

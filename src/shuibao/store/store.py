@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from .. import __version__
 from ..errors import InputError, SchemaVersionError, StoreError
-from . import latest, schema
+from . import gpkg, latest, schema
 from .migrations import LATEST, MIGRATIONS
 from .versions import v0001_reference
 
@@ -135,6 +135,7 @@ class Store:
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 cur.close()
+                gpkg.register_functions(dbapi_conn)  # the RTree triggers call ST_MinX … (ADR 0011)
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn):

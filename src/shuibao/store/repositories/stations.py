@@ -5,12 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import shapely
 from sqlalchemy import Connection, Row, bindparam, func, select
 
-from .. import schema
+from .. import gpkg, schema
 
 
 # --------------------------------------------------------------------------- registry
+def _located(values: dict) -> dict:
+    """The row with its point (``geom``) made from its ``lon``/``lat`` (CGCS2000 degrees, like the geometry), or
+    NULL when it has no coordinates: the stations layer is read by GIS from ``geom`` and by the code from
+    ``lon``/``lat``, and every station write goes through here so the two agree (migration 8)."""
+    lon, lat = values.get("lon"), values.get("lat")
+    return {**values, "geom": shapely.Point(lon, lat) if lon is not None and lat is not None else None}
+
+
+def _refresh_extent(conn: Connection) -> None:
+    """The stations layer's extent in the GeoPackage contents (QGIS zooms to it)."""
+    if conn.dialect.name != "sqlite":
+        return
+    t = schema.stations
+    box = conn.execute(select(func.min(t.c.lon), func.min(t.c.lat), func.max(t.c.lon), func.max(t.c.lat)).where(
+        t.c.lon.is_not(None), t.c.lat.is_not(None))).one()
+    gpkg.update_extent(conn, t, None if box[0] is None else tuple(box))
+
+
 def stations_by_code(conn: Connection, codes: list[str]) -> dict:
     """code → stored row of the stations among ``codes``."""
     t = schema.stations
@@ -18,17 +37,24 @@ def stations_by_code(conn: Connection, codes: list[str]) -> dict:
 
 
 def add_station(conn: Connection, **values) -> None:
-    conn.execute(schema.stations.insert().values(**values))
+    conn.execute(schema.stations.insert().values(**_located(values)))
+    _refresh_extent(conn)
 
 
 def add_stations(conn: Connection, rows: list[dict]) -> None:
     if rows:
-        conn.execute(schema.stations.insert(), rows)
+        conn.execute(schema.stations.insert(), [_located(r) for r in rows])
+        _refresh_extent(conn)
 
 
 def update_station(conn: Connection, station_id: int, **values) -> None:
+    """Change a station; a change of ``lon`` or ``lat`` moves its point."""
     t = schema.stations
+    if "lon" in values or "lat" in values:
+        old = conn.execute(select(t.c.lon, t.c.lat).where(t.c.id == station_id)).one()
+        values = _located({"lon": old.lon, "lat": old.lat, **values})
     conn.execute(t.update().where(t.c.id == station_id).values(**values))
+    _refresh_extent(conn)
 
 
 def planned_codes(conn: Connection) -> set[str]:
@@ -38,8 +64,9 @@ def planned_codes(conn: Connection) -> set[str]:
 
 
 def all_stations(conn: Connection) -> list[dict]:
+    """Every station's columns but its point (``lon``/``lat`` say the same), by code."""
     t = schema.stations
-    return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.code))]
+    return [dict(r._mapping) for r in conn.execute(select(*[c for c in t.c if c.name != "geom"]).order_by(t.c.code))]
 
 
 def station_ids(conn: Connection) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, inspect
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, bindparam, inspect, text
 from sqlalchemy.types import TypeEngine
 
 from .. import gpkg
@@ -84,3 +84,62 @@ def add_columns(conn: Connection, table: str, columns: Mapping[str, TypeEngine])
         if name not in have:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind.compile(dialect=conn.dialect)}")
 
+
+
+# --------------------------------------------------------------------------- version 8 on (docs/adr/0011-store-layers.md)
+def _rtree_triggers(table: str, key: str, column: str) -> tuple[str, ...]:
+    """The RTree extension's triggers (OGC 12-128r18 Annex F.3, GeoPackage 1.4: update6/update7 instead of the
+    older update1/update3), as GDAL 3.12 writes them."""
+    rt, t, k, g = f'"rtree_{table}_{column}"', f'"{table}"', f'"{key}"', f'"{column}"'
+    box = f"ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g})"
+    new_has = f"(NEW.{g} NOTNULL AND NOT ST_IsEmpty(NEW.{g}))"
+    new_none = f"(NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))"
+    name = f'"rtree_{table}_{column}'
+    return (
+        f'CREATE TRIGGER {name}_insert" AFTER INSERT ON {t} WHEN {new_has} '
+        f"BEGIN INSERT OR REPLACE INTO {rt} VALUES (NEW.{k}, {box}); END",
+        f'CREATE TRIGGER {name}_update6" AFTER UPDATE OF {g} ON {t} WHEN OLD.{k} = NEW.{k} AND {new_has} '
+        f"AND (OLD.{g} NOTNULL AND NOT ST_IsEmpty(OLD.{g})) BEGIN UPDATE {rt} SET minx = ST_MinX(NEW.{g}), "
+        f"maxx = ST_MaxX(NEW.{g}), miny = ST_MinY(NEW.{g}), maxy = ST_MaxY(NEW.{g}) WHERE id = NEW.{k}; END",
+        f'CREATE TRIGGER {name}_update7" AFTER UPDATE OF {g} ON {t} WHEN OLD.{k} = NEW.{k} AND {new_has} '
+        f"AND (OLD.{g} ISNULL OR ST_IsEmpty(OLD.{g})) BEGIN INSERT INTO {rt} VALUES (NEW.{k}, {box}); END",
+        f'CREATE TRIGGER {name}_update2" AFTER UPDATE OF {g} ON {t} WHEN OLD.{k} = NEW.{k} AND {new_none} '
+        f"BEGIN DELETE FROM {rt} WHERE id = OLD.{k}; END",
+        f'CREATE TRIGGER {name}_update5" AFTER UPDATE ON {t} WHEN OLD.{k} != NEW.{k} AND {new_has} '
+        f"BEGIN DELETE FROM {rt} WHERE id = OLD.{k}; INSERT OR REPLACE INTO {rt} VALUES (NEW.{k}, {box}); END",
+        f'CREATE TRIGGER {name}_update4" AFTER UPDATE ON {t} WHEN OLD.{k} != NEW.{k} AND {new_none} '
+        f"BEGIN DELETE FROM {rt} WHERE id IN (OLD.{k}, NEW.{k}); END",
+        f'CREATE TRIGGER {name}_delete" AFTER DELETE ON {t} WHEN OLD.{g} NOT NULL '
+        f"BEGIN DELETE FROM {rt} WHERE id = OLD.{k}; END",
+    )
+
+
+def spatial_index(conn: Connection, backend: str, table: str, key: str, column: str = "geom") -> None:
+    """A spatial index on a feature table's geometry column, filled from the rows it holds.
+
+    * GeoPackage: the RTree extension (``rtree_<table>_<column>`` and its triggers, a ``gpkg_extensions`` row);
+      the triggers need the store's ``ST_*`` SQL functions (``gpkg.register_functions``).
+    * PostGIS: a GiST index (``<table>_<column>_idx``; the name ``gist_index`` gives ``geom``)."""
+    if backend == "postgresql":
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table}_{column}_idx ON {table} USING gist ({column})")
+        return
+    conn.exec_driver_sql(gpkg.EXTENSIONS_DDL)
+    conn.exec_driver_sql(f'CREATE VIRTUAL TABLE "rtree_{table}_{column}" USING rtree(id, minx, maxx, miny, maxy)')
+    for ddl in _rtree_triggers(table, key, column):
+        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(
+        f'INSERT OR REPLACE INTO "rtree_{table}_{column}" SELECT "{key}", ST_MinX("{column}"), ST_MaxX("{column}"), '
+        f'ST_MinY("{column}"), ST_MaxY("{column}") FROM "{table}" WHERE "{column}" NOT NULL '
+        f'AND NOT ST_IsEmpty("{column}")')
+    conn.exec_driver_sql("INSERT OR REPLACE INTO gpkg_extensions VALUES (?, ?, ?, ?, ?)",
+                         (table, column, *gpkg.RTREE_EXTENSION))
+
+
+def unregister(conn: Connection, backend: str, tables: Iterable[str]) -> None:
+    """Take tables out of the GeoPackage contents (GDAL and QGIS then do not list them; the data stays)."""
+    if backend != "sqlite":
+        return
+    names = list(tables)
+    for meta in ("gpkg_geometry_columns", "gpkg_contents"):  # the geometry columns first: they point at contents
+        conn.execute(text(f"DELETE FROM {meta} WHERE table_name IN :names").bindparams(
+            bindparam("names", expanding=True)), {"names": names})
