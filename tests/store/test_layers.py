@@ -46,7 +46,7 @@ def _has_spatial_index(path, layer: str) -> int:
 
 
 def _demo_stations(demo: str) -> dict[str, tuple[float, float]]:
-    with open(Path(demo).parent / "supervision" / "stations-synthetic.csv", encoding="utf-8", newline="") as fh:
+    with open(Path(demo).parent / "supervision" / "stations-synthetic.csv", encoding="utf-8-sig", newline="") as fh:
         return {r["code"]: (float(r["lon"]), float(r["lat"])) for r in csv.DictReader(fh)}
 
 
