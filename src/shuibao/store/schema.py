@@ -1,8 +1,9 @@
 """Table definitions (SQLAlchemy Core), shared by both backends.
 
 Every table has an integer primary key so the embedded file is a valid
-GeoPackage whose tables QGIS lists (features or attributes); natural keys
-(district code, row label) are unique constraints beside it.
+GeoPackage whose data tables QGIS lists (features or attributes; the
+``OPERATIONAL_TABLES`` are not listed, ADR 0011); natural keys (district code,
+row label) are unique constraints beside it.
 """
 
 from __future__ import annotations
