@@ -103,7 +103,7 @@ def parameter_rows(parameters: dict) -> list[tuple[str, str]]:
             text = "是" if value else "否"
         elif isinstance(value, (int, float)):
             unit = units.get(name, "—")
-            text = f"{value:,g}" + ("" if unit in ("—", "") else f" {unit}")
+            text = f"{value:,.10g}" + ("" if unit in ("—", "") else f" {unit}")
         else:
             text = str(value)
         rows.append((label, text))
