@@ -342,6 +342,8 @@ def test_district_sheets_carry_the_hand_counted_numbers(tiny):
         assert s.missing is not None and "no longer exists" in s.missing  # the tiny run has no grade raster
         assert s.missing_zh is not None and "已不存在" in s.missing_zh and "/" not in s.missing_zh
         assert s.missing_zh in district_html(s, None)
+    wanzhou = district_html(sheets[0], None)  # 万州区's 行政区划代码 is 500101 (GB/T 2260), not its slug
+    assert "行政区划代码 500101" in wanzhou and "wanzhou" not in wanzhou
     with pytest.raises(Exception, match="不存在区"):
         district_sheets(tiny, "latest", ["不存在区"])
 

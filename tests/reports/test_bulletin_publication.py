@@ -76,6 +76,7 @@ def test_the_pdf_text_shows_nothing_internal(published, demo):
     for code in ("zhang2002", "d8", "horn", "downstream", "pooled", "segment"):  # parameter codes: labels instead
         assert not re.search(rf"(?<![\w]){code}(?![\w])", text), code
     assert "-0.00" not in text
+    assert not re.search(r"(?<![A-Za-z])[kh]?m[23](?!\d)", text), "a unit spelt km2/hm2/m3 (km² etc. expected)"
     assert "重庆市水利局" in text and "前" in text and "目" in text
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -44,6 +45,11 @@ def _qty(value) -> str:
     if isinstance(value, float):
         return _num(value, 2)
     return str(value)
+
+
+def _unit(text) -> str:
+    """A unit as printed: km2 → km², hm2 → hm², m3 → m³ (records carry the ASCII spelling)."""
+    return re.sub(r"(?<=[a-z])([23])\b", lambda m: "²" if m.group(1) == "2" else "³", str(text or ""))
 
 
 _DIGITS = "零一二三四五六七八九"
@@ -142,6 +148,7 @@ def _environment() -> Environment:
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     env.filters["qty"] = _qty
+    env.filters["unit"] = _unit
     env.filters["zh"] = zh_numeral
     return env
 

@@ -19,6 +19,7 @@ from shuibao.errors import InputError
 from shuibao.io import raster as rio
 from shuibao.io import vector
 from shuibao.monitoring.units import LOSS
+from shuibao.plan.reference import load_reference
 from shuibao.reports.bulletin_model import DEFAULT_ISSUER, Bulletin, DistrictSheet, Maps, Section
 from shuibao.services.monitoring.runs import check_run_file, compare_runs, get_run, list_runs, run_file_path
 
@@ -196,8 +197,10 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
         chosen = [by_key[n] for n in names]
     sheets = []
     geoms = dict(zip(b.maps.district_codes or [], b.maps.district_geoms or []))
+    adcodes = {d.code: d.adcode for d in load_reference().districts}  # 行政区划代码, shown instead of the slug
     for u in chosen:
-        sheet = DistrictSheet(b.run, b.previous, u, b.changes.get(("district", u["code"])))
+        sheet = DistrictSheet(b.run, b.previous, {**u, "adcode": adcodes.get(u["code"])},
+                              b.changes.get(("district", u["code"])))
         geom = geoms.get(u["code"])
         sheet.crs_note = b.maps.crs_note
         if b.maps.missing or geom is None:
