@@ -35,7 +35,7 @@ CJK_FONTS = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC"]
 RASTER_DPI = 450  # the grade raster inside the SVG: a 7.5 in wide map printed at 170 mm is then ≥ 300 ppi
 DRAW_TOLERANCE = 0.0005  # outlines simplified to 1/2000 of the map's width (0.09 mm at 170 mm): invisible in print
 NOTE_CHARS = 78  # characters per line of the note under a map (CJK characters count one each)
-LEGEND_AT = {"loc": "upper left", "bbox_to_anchor": (0.0, 0.84)}  # under the north arrow, where Chongqing has no land
+LEGEND_ANCHOR = (0.0, 0.84)  # legend's upper left, under the north arrow, where Chongqing has no land
 NICE_KM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)  # scale-bar lengths to choose from
 
 
@@ -163,7 +163,8 @@ def grade_map(grades: np.ndarray, extent: tuple[float, float, float, float], nam
               interpolation="nearest", zorder=1)
     ax.legend(handles=[Patch(facecolor=c, edgecolor="#555555", linewidth=0.4, label=n)
                        for c, n in zip(GRADE_COLOURS, names)],
-              title="图例　土壤侵蚀强度", fontsize=8, title_fontsize=8, framealpha=0.9, **LEGEND_AT)
+              title="图例　土壤侵蚀强度", fontsize=8, title_fontsize=8, framealpha=0.9, loc="upper left",
+              bbox_to_anchor=LEGEND_ANCHOR)
     ax.set_title(title)
     _frame(ax, extent, geoms, labels, note, fig)
     return _save(fig, path)
@@ -184,7 +185,7 @@ def choropleth(geoms: list, values: list[float | None], scale: ClassScale, path:
         handles.append(Patch(facecolor=scale.no_data_colour, edgecolor="#555555", linewidth=0.4,
                              label=scale.no_data_zh))
     ax.legend(handles=handles, title=f"图例　{scale.title_zh}", fontsize=8, title_fontsize=8, framealpha=0.9,
-              **LEGEND_AT)
+              loc="upper left", bbox_to_anchor=LEGEND_ANCHOR)
     ax.set_title(title)
     _frame(ax, extent, geoms, labels, note, fig)
     return _save(fig, path)
