@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -294,13 +295,13 @@ def test_the_pdf_has_the_figures_and_numbers_of_the_run(demo, tmp_path):
     assert b.previous is not None and b.previous["year"] == 2024
     written = write_bulletin(b, tmp_path)
     names = {p.name for p in written}
-    assert {"bulletin.html", "bulletin.pdf", "grade_map.png", "rate_map.png", "gap_map.png", "composition.png",
-            "rate_trend.png"} <= names
+    assert {"bulletin.html", "bulletin.pdf", "grade_map.svg", "rate_map.svg", "gap_map.svg", "composition.svg",
+            "rate_trend.svg"} <= names
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "bulletin.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     city = b.city
     assert f"{city['rate_pct']:.2f}%" in text and f"{city['total_km2']:,.2f}" in text
-    assert "图1 土壤侵蚀强度分布" in text and "图4 各区县水土保持率" in text
+    assert re.search(r"图1\s+2025年重庆市土壤侵蚀强度分布", text) and re.search(r"图4\s+2025年各区县水土保持率", text)
     assert "生产建设项目监管" in text and "综合治理进展" in text and "降雨侵蚀力" in text  # the record sections
     assert "SYNTHETIC" in text
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "3", str(tmp_path / "bulletin.pdf"),
@@ -315,9 +316,14 @@ def test_maps_are_skipped_with_a_reason_when_the_run_folder_is_gone(demo, tmp_pa
     b = bulletin_data(demo, "latest")
     from shuibao.services.reporting.bulletin import Maps
 
-    b.maps = Maps(missing="run 2: /nowhere/grade.tif no longer exists; the maps need the run's output folder")
+    from shuibao.services.reporting.bulletin import _missing_zh
+
+    why = "run 2: /nowhere/grade.tif no longer exists"
+    b.maps = Maps(missing=f"{why}; the maps need the run's output folder", missing_zh=_missing_zh(2, why))
     html = bulletin_html(b, {})
-    assert "本期无土壤侵蚀强度分布图" in html and "/nowhere/grade.tif" in html
+    # the reader learns what happened, in Chinese, without the folder's path
+    assert "本期无土壤侵蚀强度分布图：监测运行 #2 的输出文件夹（侵蚀强度栅格）已不存在" in html
+    assert "/nowhere" not in html
 
 
 def test_district_sheets_carry_the_hand_counted_numbers(tiny):
@@ -334,6 +340,10 @@ def test_district_sheets_carry_the_hand_counted_numbers(tiny):
         assert rows["微度"][1] == slight and rows["水土流失合计"][1] == loss
         assert rate in doc.texts["district-summary"]
         assert s.missing is not None and "no longer exists" in s.missing  # the tiny run has no grade raster
+        assert s.missing_zh is not None and "已不存在" in s.missing_zh and "/" not in s.missing_zh
+        assert s.missing_zh in district_html(s, None)
+    wanzhou = district_html(sheets[0], None)  # 万州区's 行政区划代码 is 500101 (GB/T 2260), not its slug
+    assert "行政区划代码 500101" in wanzhou and "wanzhou" not in wanzhou
     with pytest.raises(Exception, match="不存在区"):
         district_sheets(tiny, "latest", ["不存在区"])
 
@@ -350,7 +360,7 @@ def test_district_sheets_of_the_demo(demo, tmp_path):
         assert s.grades is not None and s.outline is not None
     written = write_district_sheets(district_sheets(demo, "latest"), tmp_path, pdf=False)
     assert len([p for p in written if p.suffix == ".html"]) == 38
-    assert len([p for p in written if p.suffix == ".png"]) == 38
+    assert len([p for p in written if p.suffix == ".svg"]) == 38
 
 
 def test_one_district_sheet_as_pdf_is_one_page(demo, tmp_path):
@@ -376,7 +386,7 @@ def test_each_region_and_the_three_gorges_have_a_section_whose_districts_add_up(
         members, total = rows[1:-1], rows[-1]
         assert len(members) == len(b.members[(u["level"], u["code"])]) > 0
         header = rows[0]
-        col = header.index("土地总面积")
+        col = header.index("土地总面积 (km²)")
         assert sum(number(r[col]) for r in members) == pytest.approx(number(total[col]), abs=0.01 * len(members))
         assert number(total[col]) == pytest.approx(u["total_km2"], abs=0.005)
     assert len(b.members[("three_gorges", "three_gorges")]) == 22

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -18,13 +19,19 @@ def bulletin(ctx: typer.Context,
              compare: Optional[str] = typer.Option(
                  None, "--compare", help="An earlier run id, or 'previous' (the newest run of an earlier year)."),
              out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
-             pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write bulletin.pdf (WeasyPrint).")) -> None:
-    """The annual bulletin in Chinese (bulletin.html, figures/, bulletin.pdf): city, regions, 三峡库区, maps, charts,
-    附表1/附表2/表2, provenance."""
+             pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write bulletin.pdf (WeasyPrint)."),
+             issuer: Optional[str] = typer.Option(
+                 None, "--issuer", help="Issuing body on the cover and in the 前言 (default 重庆市水利局)."),
+             issued: Optional[datetime] = typer.Option(
+                 None, "--issued", formats=["%Y-%m-%d"], help="Date on the cover, YYYY-MM-DD (default: the day "
+                                                             "the run was stored).")) -> None:
+    """The annual bulletin in Chinese (bulletin.html, figures/, bulletin.pdf): cover, 前言, 目录, city, regions,
+    三峡库区, maps, charts, district tables, records, provenance."""
     from shuibao.services.reporting.bulletin import write_bulletin_report
 
     state: State = ctx.obj
-    for path in write_bulletin_report(state.db, run, compare, out, pdf=pdf):
+    for path in write_bulletin_report(state.db, run, compare, out, pdf=pdf, issuer=issuer,
+                                      issued=issued.date() if issued else None):
         typer.echo(str(path))
 
 
@@ -45,7 +52,7 @@ def district(ctx: typer.Context,
     if bool(names) == all_:
         raise InputError("name one or more districts, or give --all (not both)")
     for path in write_district_reports(state.db, run, None if all_ else list(names), compare, out, pdf=pdf):
-        if path.suffix != ".png":
+        if path.suffix != ".svg":
             typer.echo(str(path))
 
 

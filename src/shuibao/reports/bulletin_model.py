@@ -5,11 +5,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from ..monitoring.units import GRADES, GRADES_ZH, LOSS
+
+
+# the body that issues Chongqing's bulletin: the 2020 重庆市水土保持公报 says in its 前言 "根据《中华人民共和国
+# 水土保持法》规定，重庆市水利局组织编制了…" (a web copy, gcs66.com; the printed edition not checked here);
+# `shuibao report bulletin --issuer` sets another
+DEFAULT_ISSUER = "重庆市水利局"
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,11 @@ class Maps:
     extent: tuple | None = None
     district_geoms: list | None = None  # in the run's CRS, in the order of ``district_codes``
     district_codes: list[str] | None = None
-    missing: str | None = None  # why there are no maps
+    missing: str | None = None  # why there are no maps (for logs and tests: may name a path)
+    missing_zh: str | None = None  # the same for readers, without paths
     grade_path: Path | None = None  # the grade raster read (district sheets crop it again)
+    crs_note: str = ""  # 坐标系 and projection of the maps, for the note under each map
+    boundary_note: str = ""  # where the district lines come from
 
 
 @dataclass
@@ -52,6 +62,8 @@ class Bulletin:
     trend: list[tuple[int, int, float]] = field(default_factory=list)  # (year, run id, city rate %)
     grades: tuple = tuple(zip(GRADES, GRADES_ZH))
     loss_grades: tuple = LOSS
+    issuer: str = DEFAULT_ISSUER
+    issued: date | None = None  # None: the date the run was stored
 
     @property
     def synthetic(self) -> bool:
@@ -70,6 +82,8 @@ class DistrictSheet:
     extent: tuple | None = None
     outline: object | None = None  # the district polygon in the run's CRS
     missing: str | None = None
+    missing_zh: str | None = None
+    crs_note: str = ""
     grade_names: tuple = tuple(zip(GRADES, GRADES_ZH))
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from shuibao.core.csle import GRADE_CODES, GRADE_COLOURS, GRADE_NAMES_ZH
 from shuibao.errors import NotFoundError
 from shuibao.io import styles
+from shuibao.plan.map_classes import GAP_CLASSES, RATE_CLASSES
 from shuibao.services.monitoring.runs import check_run_file, get_run, run_file_path
 
 PRODUCTS = {  # layer → the run's file and how to draw it
@@ -25,6 +26,12 @@ def grade_legend(lang: str = "zh") -> tuple[list[str], dict[int, str]]:
     """The grade layer's legend: colours of grades 1…6 and their names (Chinese, or English codes)."""
     names = GRADE_NAMES_ZH if lang == "zh" else {g: c.replace("_", " ") for g, c in GRADE_CODES.items()}
     return list(GRADE_COLOURS), dict(names)
+
+
+def district_classes(lang: str = "zh") -> dict[str, dict]:
+    """The district map's colour classes (rate, gap to target) as the web map reads them: the same
+    :mod:`shuibao.plan.map_classes` objects the bulletin's maps are drawn with."""
+    return {"rate": RATE_CLASSES.as_json(lang), "gap": GAP_CLASSES.as_json(lang)}
 
 
 def raster_path(db: str | None, run_ref: str, layer: str) -> str:

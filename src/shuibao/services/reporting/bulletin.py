@@ -9,14 +9,18 @@ supervision, stations) carry ``rows=None`` and a sentence saying so — never ze
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import cast
+
+from pyproj import CRS
 
 from shuibao.errors import InputError
 from shuibao.io import raster as rio
 from shuibao.io import vector
 from shuibao.monitoring.units import LOSS
-from shuibao.reports.bulletin_model import Bulletin, DistrictSheet, Maps, Section
+from shuibao.plan.reference import load_reference
+from shuibao.reports.bulletin_model import DEFAULT_ISSUER, Bulletin, DistrictSheet, Maps, Section
 from shuibao.services.monitoring.runs import check_run_file, compare_runs, get_run, list_runs, run_file_path
 
 LEVEL_ZH = {"city": "全市", "region": "区域", "three_gorges": "三峡库区", "district": "区县", "outside": "区县边界外"}
@@ -63,19 +67,59 @@ def _sections(db: str | None, year: int) -> list[Section]:
     ]
 
 
+def _missing_zh(run_id: int, why: str) -> str:
+    """The reason the maps are missing, for readers: what happened to the run's file, without its path."""
+    if "overwritten" in why:
+        return f"监测运行 #{run_id} 的侵蚀强度栅格已被后来的运行覆盖，需重新运行或恢复该运行的输出文件夹"
+    return f"监测运行 #{run_id} 的输出文件夹（侵蚀强度栅格）已不存在，需恢复该运行的输出文件夹"
+
+
+def crs_note(crs_text: str | None) -> str:
+    """坐标系 of the maps by name, with the projection's parameters for an Albers (ADR 0009's CRS)."""
+    if not crs_text:
+        return "坐标系：未记录"
+    crs = CRS.from_user_input(crs_text)
+    note = f"坐标系：{crs.name}"
+    op = crs.coordinate_operation
+    if op is not None and "albers" in op.method_name.lower():
+        p = {q.name.lower(): q.value for q in op.params}
+        lat1 = p.get("latitude of 1st standard parallel")
+        lat2 = p.get("latitude of 2nd standard parallel")
+        lon0 = p.get("longitude of false origin")
+        if None not in (lat1, lat2, lon0):
+            note += f"（Albers 等积圆锥投影，标准纬线 {lat1:g}°N、{lat2:g}°N，中央经线 {lon0:g}°E）"
+    elif crs.is_geographic:
+        note += "（经纬度）"
+    return note
+
+
+def _boundary_note(source: str | None) -> str:
+    if not source:
+        return "区县界线：监测运行所用区县边界"
+    if source.startswith("store boundaries"):
+        return "区县界线：平台存储的区县边界"
+    return f"区县界线：{Path(source.split(' sha256:')[0]).name}"
+
+
 def _maps(run: dict) -> Maps:
+    boundaries = _boundary_note(run["provenance"].get("districts"))
     why = check_run_file(run)
     if why is not None:
-        return Maps(missing=f"{why}; the maps need the run's output folder")
+        return Maps(missing=f"{why}; the maps need the run's output folder",
+                    missing_zh=_missing_zh(run["info"].id, why), boundary_note=boundaries)
     grade_path = run_file_path(run)
     grades, extent, crs = rio.read_preview(grade_path)
+    note = crs_note(crs)
     gpkg = Path(run["info"].output_dir) / "monitoring.gpkg"
     try:
         polys = vector.read_polygons(gpkg, "the run's districts", layer="districts", fields={"code": "str"})
     except InputError as exc:
-        return Maps(grades, extent, missing=f"district map: {exc}", grade_path=grade_path)
+        return Maps(grades, extent, missing=f"district map: {exc}",
+                    missing_zh=f"监测运行 #{run['info'].id} 的区县图层无法读取", grade_path=grade_path,
+                    crs_note=note, boundary_note=boundaries)
     geoms = vector.to_crs(polys.geoms, polys.crs, crs) if crs else polys.geoms
-    return Maps(grades, extent, geoms, [str(c) for c in polys.attributes["code"]], grade_path=grade_path)
+    return Maps(grades, extent, geoms, [str(c) for c in polys.attributes["code"]], grade_path=grade_path,
+                crs_note=note, boundary_note=boundaries)
 
 
 def _trend(db: str | None, info) -> list[tuple[int, int, float]]:
@@ -87,10 +131,13 @@ def _trend(db: str | None, info) -> list[tuple[int, int, float]]:
     return [(year, rid, rate) for year, (rid, rate) in sorted(best.items())]
 
 
-def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) -> Bulletin:
+def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None, *, issuer: str | None = None,
+                  issued: date | None = None) -> Bulletin:
     """Everything the bulletin shows, from the stored run ``run_ref`` (and ``compare_ref`` before it).
 
     ``compare_ref="previous"`` picks the newest stored run of an earlier year (none: no comparison).
+    ``issuer`` (default :data:`DEFAULT_ISSUER`, 重庆市水利局) and ``issued`` (default: the day the run was
+    stored) go on the cover.
     """
     run = get_run(db, run_ref)
     units = [_with_shares(u) for u in run["units"]]
@@ -124,6 +171,7 @@ def bulletin_data(db: str | None, run_ref: str, compare_ref: str | None = None) 
         provenance={"software": prov.get("software", {}), "inputs": prov.get("inputs", {}),
                     "parameters": prov.get("parameters", {}), "grid": prov.get("grid", {}),
                     "districts": prov.get("districts")},
+        issuer=issuer or DEFAULT_ISSUER, issued=issued or run["info"].created_at.date(),
     )
 
 
@@ -149,11 +197,15 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
         chosen = [by_key[n] for n in names]
     sheets = []
     geoms = dict(zip(b.maps.district_codes or [], b.maps.district_geoms or []))
+    adcodes = {d.code: d.adcode for d in load_reference().districts}  # 行政区划代码, shown instead of the slug
     for u in chosen:
-        sheet = DistrictSheet(b.run, b.previous, u, b.changes.get(("district", u["code"])))
+        sheet = DistrictSheet(b.run, b.previous, {**u, "adcode": adcodes.get(u["code"])},
+                              b.changes.get(("district", u["code"])))
         geom = geoms.get(u["code"])
+        sheet.crs_note = b.maps.crs_note
         if b.maps.missing or geom is None:
             sheet.missing = b.maps.missing or f"no polygon for district {u['code']} in the run's GeoPackage"
+            sheet.missing_zh = b.maps.missing_zh or "该运行的区县图层中没有本区县的界线"
         else:
             left, bottom, right, top = geom.bounds
             pad = 0.03 * max(right - left, top - bottom)
@@ -165,11 +217,11 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
 
 
 def write_bulletin_report(db: str | None, run_ref: str, compare_ref: str | None, out: Path | str,
-                          pdf: bool = True) -> list[Path]:
+                          pdf: bool = True, *, issuer: str | None = None, issued: date | None = None) -> list[Path]:
     """The bulletin of ``run_ref`` in ``out``: HTML, figures and (``pdf``) PDF; returns the files written."""
     from shuibao.reports.render import write_bulletin
 
-    return write_bulletin(bulletin_data(db, run_ref, compare_ref), out, pdf=pdf)
+    return write_bulletin(bulletin_data(db, run_ref, compare_ref, issuer=issuer, issued=issued), out, pdf=pdf)
 
 
 def write_district_reports(db: str | None, run_ref: str, names: list[str] | None, compare_ref: str | None,

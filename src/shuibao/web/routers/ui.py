@@ -67,7 +67,8 @@ def dashboard(request: Request) -> Response:
 @router.get("/map")
 def map_page(request: Request) -> Response:
     colours, names = run_rasters.grade_legend(_lang(request))
-    return _page(request, "map.html", grade_colours=colours, grade_names=names)
+    return _page(request, "map.html", grade_colours=colours, grade_names=names,
+                 district_classes=run_rasters.district_classes(_lang(request)))
 
 
 @router.get("/cases")
