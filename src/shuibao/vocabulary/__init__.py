@@ -142,9 +142,15 @@ def labels(group: str, lang: str = "zh") -> dict[str, str]:
     return {c: e.text(lang_of(lang)) for c, e in entries().get(group, {}).items()}
 
 
-def unit(group: str, code) -> str:
+def unit(group: str, code, lang: str = "zh") -> str:
+    """The unit of a field (``m²``); a unit written ``元|yuan`` has a word for each language."""
     e = entry(group, code)
-    return e.unit if e else ""
+    return _unit_text(e.unit, lang) if e else ""
+
+
+def _unit_text(text: str, lang: str) -> str:
+    zh, _, en = text.partition("|")
+    return en if en and lang_of(lang) == "en" else zh
 
 
 def table(lang: str = "zh") -> dict:
@@ -154,8 +160,65 @@ def table(lang: str = "zh") -> dict:
     all_ = entries()
     return {"lang": lang,
             "labels": {g: {c: e.text(lang) for c, e in codes.items()} for g, codes in all_.items()},
-            "units": {g: {c: e.unit for c, e in codes.items() if e.unit} for g, codes in all_.items()},
+            "units": {g: {c: _unit_text(e.unit, lang) for c, e in codes.items() if e.unit}
+                      for g, codes in all_.items()},
             "values": {c: e.values for c, e in all_.get("field", {}).items() if e.values}}
+
+
+# groups searched for a value whose field names no group (a count's keys, a list's entries); web/static/app.js
+# ANY_GROUPS is the same list
+ANY_GROUPS = ("compliance", "qc_flag", "warning_level", "case_state", "case_step", "case_outcome", "credit_list",
+              "credit_rule", "credit_evidence", "traffic_light", "project_status", "measure_kind", "measure",
+              "treatment_status", "station_kind", "role", "district", "region", "unit_level", "erosion_grade",
+              "assessment_grade", "fee_category", "fee_basis", "case_source", "audit_action", "object_kind", "field")
+
+
+def label_any(code, lang: str = "zh") -> str:
+    """The label of a code whose group is not known, from the first group of :data:`ANY_GROUPS` that has it."""
+    for g in ANY_GROUPS:
+        e = entries()[g].get(str(code))
+        if e is not None:
+            return e.text(lang_of(lang))
+    return str(code)
+
+
+def value_text(field: str, value, lang: str = "zh") -> str:
+    """One value of a record for people: codes as labels, numbers with separators, lists joined, no repr."""
+    lang = lang_of(lang)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return label("boolean", "true" if value else "false", lang)
+    if isinstance(value, dict):
+        return record_text(value, lang, keys=label_any)
+    if isinstance(value, (list, tuple)):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(" · ".join(value_text("", y, lang) for y in x) if isinstance(x, (list, tuple))
+                        else value_text(field, x, lang) for x in value)
+    if isinstance(value, float):
+        return number(value, 0 if value.is_integer() else 2)
+    if isinstance(value, int):
+        return str(value)
+    f = entry("field", field)
+    if f is not None and f.values and has_label(f.values, value):
+        return label(f.values, value, lang)
+    text = str(value)
+    if len(text) >= 16 and text[4:5] == "-" and text[10:11] == "T":
+        return moment(text)
+    return label_any(text, lang) if text.replace("_", "").replace(".", "").isalpha() and text.islower() else text
+
+
+def record_text(record: dict | None, lang: str = "zh", *, keys=None) -> str:
+    """A record (evidence, an audit row's before/after) as one line: ``label: value (unit)；…``, never a repr."""
+    if not record:
+        return ""
+    lang = lang_of(lang)
+    keys = keys or (lambda k, lg: label("field", k, lg))
+    parts = []
+    for k, v in record.items():
+        u = unit("field", k, lang)
+        parts.append(f"{keys(k, lang)}: {value_text(k, v, lang)}{' ' + u if u and v is not None else ''}")
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 # ------------------------------------------------------------------------------------------------ formatting

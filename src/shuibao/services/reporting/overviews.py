@@ -140,7 +140,8 @@ def project_overview(db: str | None, code: str, *, as_of: date | None = None) ->
 
 def _case_row(v) -> dict:
     return {"case_no": v.case_no, "title": v.header["title"], "district_code": v.header["district_code"],
-            "category": v.category, "category_zh": case_category_label(v.category, v.confirmed), "state": v.state,
+            "category": v.category, "confirmed": v.confirmed,
+            "category_zh": case_category_label(v.category, v.confirmed), "state": v.state,
             "state_zh": v.state_zh, "deadline": v.deadline, "overdue_days": v.overdue_days,
             "opened_on": v.events[0]["on_date"], "open": v.state != State.closed.value}
 
