@@ -302,13 +302,25 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
             "recorded_by": head["recorded_by"], "indicators": indicators, "districts": rows}
 
 
-def assessment_csv(db: str | None, year: int | None = None) -> tuple[bytes, str]:
-    """The assessment table as CSV (UTF-8 with BOM for spreadsheet programs) and a file name."""
-    table = assessment_table(db, year)
-    cols = ["district_code", "district", *(i["key"] for i in table["indicators"]), "total", "grade"]
+def assessment_csv(db: str | None, year: int | None = None, lang: str = "zh") -> tuple[bytes, str]:
+    """The assessment table as CSV (UTF-8 with BOM for spreadsheet programs) and a file name: labelled headers
+    (with each indicator's points), the district's name and 6-digit 行政区划代码, grades as labels; a blank
+    score is "no records for that indicator" (see the page's note), not 0."""
+    from shuibao import vocabulary as v
+    from shuibao.plan.reference import load_reference
     from shuibao.spreadsheet import csv_chunks
 
-    return (b"".join(csv_chunks(cols, table["districts"], bom=True)),
+    table = assessment_table(db, year)
+    adcodes = {d.code: d.adcode for d in load_reference().districts}
+    inds = table["indicators"]
+    heads = {"adcode": v.label("field", "adcode", lang), "district": v.label("field", "district", lang),
+             **{i["key"]: f"{v.label('assessment_indicator', i['key'], lang)}（{i['points']:g}）" for i in inds},
+             "total": v.label("field", "total", lang), "grade": v.label("field", "grade", lang)}
+    rows = [{heads["adcode"]: adcodes.get(r["district_code"]), heads["district"]: v.label("district", r["district_code"], lang),
+             **{heads[i["key"]]: r[i["key"]] for i in inds},
+             heads["total"]: r["total"], heads["grade"]: v.label("assessment_grade", r["grade"], lang)}
+            for r in table["districts"]]
+    return (b"".join(csv_chunks(list(heads.values()), rows, bom=True)),
             f"assessment-{table['year']}-{table['assessment_id']}.csv")
 
 
