@@ -10,6 +10,7 @@ import ast
 import csv
 import re
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,7 @@ def _audit_calls() -> tuple[set[str], set[str], set[str]]:
     return actions, kinds, prefixes
 
 
+@lru_cache(maxsize=1)
 def code_sets() -> dict[str, set[str]]:
     from shuibao.core.csle import GRADE_CODES
     from shuibao.governance import progress
@@ -105,6 +107,10 @@ def code_sets() -> dict[str, set[str]]:
         "warning_level": {lv["key"] for lv in _toml("stations/data/warning_levels.toml")["levels"]},
         "assessment_indicator": {i["key"] for i in _toml("assessment/data/assessment.toml")["indicators"]},
         "district_kind": {d.kind for d in ref.districts},
+        "assessment_grade": {g["name_zh"] for g in _toml("assessment/data/assessment.toml")["grades"]},
+        # results checked inline by services/supervision/programs.py (record_inspection, verify_acceptance)
+        "inspection_result": {"pass", "problems"},
+        "acceptance_result": {"pass", "fail"},
         "district": {d.code for d in ref.districts},
         "region": {r.code for r in ref.regions},
     }

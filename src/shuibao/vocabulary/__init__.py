@@ -170,7 +170,8 @@ def table(lang: str = "zh") -> dict:
 ANY_GROUPS = ("compliance", "qc_flag", "warning_level", "case_state", "case_step", "case_outcome", "credit_list",
               "credit_rule", "credit_evidence", "traffic_light", "project_status", "measure_kind", "measure",
               "treatment_status", "station_kind", "role", "district", "region", "unit_level", "erosion_grade",
-              "assessment_grade", "fee_category", "fee_basis", "case_source", "audit_action", "object_kind", "field")
+              "assessment_grade", "fee_category", "fee_basis", "case_source", "row_status", "assessment_indicator",
+              "audit_action", "object_kind", "field")
 
 
 def label_any(code, lang: str = "zh") -> str:

@@ -48,7 +48,7 @@ function labelOf(group, code) {  // the label of a stored code; a code without o
 const ANY_GROUPS = ["compliance", "qc_flag", "warning_level", "case_state", "case_step", "case_outcome", "credit_list",
   "credit_rule", "traffic_light", "project_status", "measure_kind", "measure", "treatment_status", "station_kind",
   "role", "district", "region", "unit_level", "erosion_grade", "assessment_grade", "fee_category", "fee_basis",
-  "case_source", "audit_action", "object_kind", "field"];
+  "case_source", "row_status", "assessment_indicator", "audit_action", "object_kind", "field"];
 function labelAny(code) {
   for (const g of ANY_GROUPS) { const t = (VOCAB.labels[g] || {})[code]; if (t != null) return t; }
   return String(code ?? "");
