@@ -4,7 +4,7 @@ Chromium), over the demo's records: no raw code, no Python repr, no untranslated
 The pages are enumerated from the application's routes, so a new page is visited without anyone adding it
 here; a page with a path parameter this test has no real id for fails, naming the parameter.  The text checked
 is what a person sees: the visible text nodes of the page, the options of its selects and its placeholders.
-Text inside ``translate="no"`` (records' names, titles, notes, file names, a CRS's name: data, not UI words)
+The evidence behind each assessment score (``details.evidence``) is opened first.  Text inside ``translate="no"`` (records' names, titles, notes, file names, a CRS's name: data, not UI words)
 is left out of the language and code checks; the repr check reads everything."""
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ def test_every_page_in_both_languages_shows_labels_not_codes(every_page_site):
                     page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
                     if url == "/map":
                         page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
+                    page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
                     shown = page.evaluate(VISIBLE_TEXT)
                     err = page.locator("#page-error")
                     found = problems_of(shown, lang)

@@ -290,10 +290,12 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
         total = by.get((code, "total"))
         if total is None:
             continue
-        row: dict[str, Any] = {"district_code": code, "district": name}
+        row: dict[str, Any] = {"district_code": code, "district": name, "evidence": {}}
         for ind in indicators:
             s = by.get((code, ind["key"]))
             row[ind["key"]] = None if s is None or s["value"] is None else s["score"]
+            if s is not None and s["evidence"]:
+                row["evidence"][ind["key"]] = s["evidence"]  # the records behind the score (ids, case numbers)
         row.update(total=total["score"], grade=total["evidence"].get("grade"),
                    points_with_data=total["evidence"].get("points_with_data"))
         rows.append(row)

@@ -66,12 +66,13 @@ const CODE_LIKE = /^[a-z][a-z0-9_.]*$/;
 function valueHtml(key, v) {
   if (v == null || v === "") return "—";
   const group = VOCAB.values[key];
-  if (Array.isArray(v)) return v.map(x => Array.isArray(x) ? x.map(y => valueHtml("", y)).join(" · ") : valueHtml(key, x)).join("、");
+  if (Array.isArray(v)) return v.map(x => Array.isArray(x) ? pairHtml(x) : valueHtml(key, x)).join(LANG === "en" ? ", " : "、");
   if (typeof v === "object") return recordHtml(v, labelAny);
   if (typeof v === "boolean") return esc(labelOf("boolean", String(v)));
   if (key === "district" || key === "district_code" || key === "district_codes")
-    return String(v).split(",").map(c => `<a href="/districts/${encodeURIComponent(c)}">${esc(labelOf("district", c))}</a>`).join("、");
-  if (key === "case") return `<a href="/cases/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
+    return String(v).split(",").map(c => `<a href="/districts/${encodeURIComponent(c)}">${esc(labelOf("district", c))}</a>`).join(LANG === "en" ? ", " : "、");
+  if (key === "case" || key === "cases") return `<a href="/cases/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
+  if (key === "monitoring_run" && typeof v === "number") return `<a href="/runs/${v}">#${v}</a>`;
   if (key === "project") return `<a href="/projects/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
   if (typeof v === "number") return esc(Number.isInteger(v) && !(VOCAB.units.field || {})[key] ? String(v) : fmt(v, Number.isInteger(v) ? 0 : 2));
   const known = group && (VOCAB.labels[group] || {})[v];
@@ -92,13 +93,16 @@ function caseCategory(c) {
   const confirmed = c.confirmed && (VOCAB.labels.compliance_confirmed || {})[c.category];
   return confirmed ? labelOf("compliance_confirmed", c.category) : labelOf("case_category", c.category);
 }
+// One entry of a list of [kind, id] pairs (a credit entry's evidence: ["case", 12]): the kind's label and the id
+function pairHtml(x) { return x.map(y => valueHtml("", y)).join(" · "); }
 // A record (an audit row's before/after, a project's event) as a labelled definition list, never a JSON dump.
 function recordHtml(obj, keyLabel = k => labelOf("field", k)) {
   if (obj == null) return "";
   if (typeof obj !== "object") return valueHtml("", obj);
   const rows = Object.entries(obj).map(([k, v]) => {
     const u = (VOCAB.units.field || {})[k];
-    return `<dt>${esc(keyLabel(k))}${u ? `（${esc(u)}）` : ""}</dt><dd>${valueHtml(k, v)}</dd>`;
+    const name = keyLabel(k);  // a key without a label is a record's own id (a station code): data
+    return `<dt${name === k ? ' translate="no"' : ""}>${esc(name)}${u ? `（${esc(u)}）` : ""}</dt><dd>${valueHtml(k, v)}</dd>`;
   });
   return `<dl class="record">${rows.join("")}</dl>`;
 }
