@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 
 import pytest
@@ -76,5 +77,12 @@ def test_leaves_from_records_with_their_evidence(db_url, tmp_path):
     total = by[("yubei", "total")]
     expected = 100 * (10 * 0.5 + 5 * by[("yubei", "fee_collection")]["value"]) / 15
     assert total["score"] == pytest.approx(expected, abs=1e-3)
-    long = list(csv.DictReader((tmp_path / "assess.csv").read_text(encoding="utf-8-sig").splitlines()))
+    text = (tmp_path / "assess.csv").read_text(encoding="utf-8-sig")
+    long = list(csv.DictReader(text.splitlines()))
     assert len(long) == 9 * 39 and (tmp_path / "assess.summary.csv").exists()
+    # for people: district names and 行政区划代码, indicator labels, evidence as labelled text with the case numbers
+    closure = next(r for r in long if r["区县"] == "渝北区" and r["考核指标"] == "案件销号率")
+    assert closure["行政区划代码"] == "500112"
+    label, _, cases_cited = closure["依据记录"].partition(": ")
+    assert label == "案件" and set(cases_cited.split("、")) == set(by[("yubei", "case_closure")]["evidence"]["cases"])
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\{|\[|\bNone\b", text), text[:300]

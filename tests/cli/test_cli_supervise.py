@@ -57,6 +57,14 @@ def test_import_compliance_case_credit(tmp_path, capsys):
     assert code == 0 and (tmp_path / "back.jpg").read_bytes() == photo.read_bytes()
     code, out, _ = _run(capsys, *base, "credit", "update", "--as-of", "2025-09-01", "--format", "json")
     assert code == 0 and json.loads(out)[0]["rule_id"] == "watch_confirmed_violation"
+    # the table is for people: the list's and rule's labels, the evidence as 案件 · id, never a repr or a code
+    code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01")
+    assert code == 0 and "重点关注名单" in out and "一年内经核实违法违规" in out and "案件 · " in out, out
+    assert "[[" not in out and "watch_list" not in out and "watch_confirmed_violation" not in out, out
+    assert "名单 List" in out  # headers: Chinese with the English after it (no --lang option yet)
+    code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01", "--format", "csv")
+    row = next(csv.DictReader(out.splitlines()))  # CSV keeps the codes for scripts, but no repr
+    assert row["list_kind"] == "watch_list" and row["evidence"].startswith("案件 · ") and "[" not in row["evidence"]
 
 
 def test_bad_uploads_exit_2_with_the_row_named(tmp_path, capsys):

@@ -37,12 +37,12 @@ def test_void_a_step_from_the_case_page(served):
         page.click("#login-submit")
         page.wait_for_url(server + "/dashboard*")
         page.goto(f"{server}/cases/{no}")
-        expect(page.locator("#case-state")).to_contain_text("dismissed")
+        expect(page.locator("#case-state")).to_have_text("核查不属实")  # the label, not the code dismissed
         page.click('.void-step[data-seq="2"]')  # no reason: refused, with the reason said
         expect(page.locator("#void-error")).to_contain_text("reason")
         page.fill('.void-reason[data-seq="2"]', "录入到错误的案件")
         page.click('.void-step[data-seq="2"]')
-        expect(page.locator("#case-state")).to_contain_text("open")
+        expect(page.locator("#case-state")).to_have_text("待核查")  # open
         row = page.locator('#timeline tr[data-seq="2"]')
         expect(row).to_have_class("voided")
         expect(row).to_contain_text("offb")

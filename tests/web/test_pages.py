@@ -5,6 +5,7 @@ CSV), treatment progress, stations, warnings — each checked against the record
 from __future__ import annotations
 
 import csv
+import re
 import io
 import os
 import shutil
@@ -18,6 +19,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select
 
 from shuibao.io.vector import VectorLayer, write_gpkg
+from shuibao.plan.reference import load_reference
 from shuibao.services.platform import auth
 from shuibao.services.supervision import cases, compliance, patches, projects
 from shuibao.services.governance import treatment as governance
@@ -257,10 +259,19 @@ def test_assessment_json_and_csv_match_the_assessment_service(site):
     assert got["yubei"]["rate_progress"] is not None and got["wanzhou"]["rate_progress"] is None
     r = c.get("/api/assessment.csv", headers=h, params={"year": 2023})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    table = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert {x["district_code"]: float(x["total"]) for x in table} == pytest.approx(
+    text = r.content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))  # labelled for people: names, not codes; no reprs
+    code_of = {d.name: d.code for d in load_reference().districts}
+    assert {code_of[x["区县"]]: float(x["总分"]) for x in table} == pytest.approx(
         {k: v["total"] for k, v in expected.items()})
-    assert next(x for x in table if x["district_code"] == "wanzhou")["rate_progress"] == ""
+    wanzhou = next(x for x in table if x["区县"] == "万州区")
+    assert wanzhou["行政区划代码"] == "500101" and wanzhou["水土保持率进展（30）"] == ""
+    assert {x["等级"] for x in table} <= {"优秀", "良好", "合格", "不合格"}
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\{'|\[\[|\bNone\b", text), text[:300]
+    en = list(csv.DictReader(io.StringIO(c.get("/api/assessment.csv", headers=h, params={"year": 2023, "lang": "en"})
+                                         .content.decode("utf-8-sig"))))
+    assert {x["District"] for x in en} >= {"Wanzhou", "Yubei"} and {x["Grade"] for x in en} <= {
+        "Excellent", "Good", "Pass", "Fail"}
 
 
 def test_progress_stations_and_warnings_reads(site):

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.table import Table
 
+from .. import vocabulary
 from ..spreadsheet import safe_row
 
 
@@ -62,14 +63,34 @@ def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def column_title(column: str) -> str:
+    """A table's column header: its Chinese label with the English after it (``名单 List``), else the key.
+    (The command line has no language option yet: its tables are in Chinese with English headers.)"""
+    if not vocabulary.has_label("field", column):
+        return column
+    zh, en = vocabulary.label("field", column, "zh"), vocabulary.label("field", column, "en")
+    u = vocabulary.unit("field", column)
+    return f"{zh} {en}" + (f" ({u})" if u else "")
+
+
+def _plain(value: Any) -> Any:
+    """A list or dict value as text for people (never a Python repr); other values as they are."""
+    return vocabulary.value_text("", value) if isinstance(value, (list, tuple, dict)) else value
+
+
 def emit_rows(title: str | None, columns: Sequence[str], rows: list[dict], fmt: Format, right: Iterable[str] = ()
               ) -> None:
-    """Rows (dicts) as a table, CSV or JSON, the columns picked in order."""
+    """Rows (dicts) as a table, CSV or JSON, the columns picked in order.  A table shows labels: headers from
+    the vocabulary's fields, codes as their Chinese labels; CSV keeps the keys and codes (for scripts) but
+    writes a list or a record as text, never a repr; JSON is the rows as they are."""
     if fmt == Format.json:
         print_json(rows)
         return
-    table = [[r.get(c) for c in columns] for r in rows]
-    (print_csv(columns, table) if fmt == Format.csv else print_table(title, columns, table, right=right))
+    if fmt == Format.csv:
+        print_csv(columns, [[_plain(r.get(c)) for c in columns] for r in rows])
+        return
+    table = [[None if r.get(c) is None else vocabulary.value_text(c, r.get(c)) for c in columns] for r in rows]
+    print_table(title, [column_title(c) for c in columns], table, right=[column_title(c) for c in right])
 
 
 def option_date(value: Optional[str], option: str) -> Optional[date]:

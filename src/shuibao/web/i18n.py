@@ -82,6 +82,14 @@ WORDS = {
     # the case page: corrections of the ledger
     "void": ("作废", "Void"), "void_reason": ("作废理由", "Reason for voiding"),
     "voided": ("已作废", "voided"), "correction": ("更正", "Correction"),
+    # records for people (the codes' labels are in shuibao/vocabulary/data/labels.csv)
+    "title": ("标题", "Title"), "evidence_records": ("依据", "Records"), "overdue": ("逾期", "Overdue"), "days": ("天", "days"),
+    "pp": ("个百分点", "percentage points"), "area_hm2": ("面积（hm²）", "Area (hm²)"),
+    "provenance": ("来源记录", "Provenance"), "crs": ("坐标系", "Coordinate system"), "scheme": ("考核方案", "Scheme"),
+    "no_data_note": ("“—”表示该区县没有该指标的数据，不是0分；按考核方案的设置，默认不计入（总分按有数据的指标折算为百分制）。",
+                     "'—' means the district has no data for that indicator, not a score of 0; by the scheme's "
+                     "setting it is left out by default (the total is scaled to 100 over the indicators "
+                     "with data)."),
 }
 
 

@@ -249,10 +249,23 @@ def export_assessment(db: str | None, assessment_id: int, out: Path) -> list[Pat
     """OUT.csv: one row per district and indicator (score, value, evidence); OUT.summary.csv: one per district."""
     if out.suffix.lower() != ".csv":
         raise InputError(f"-o {out}: expected a .csv file")
+    from shuibao import vocabulary as v
+    from shuibao.plan.reference import load_reference
+
     data = get_assessment(db, assessment_id)
-    long = [{**{k: r[k] for k in ("district_code", "indicator", "value", "score", "max_score")},
-             "evidence": json.dumps(r["evidence"], ensure_ascii=False)} for r in data["scores"]]
-    totals = [{"district_code": r["district_code"], "total": r["score"], "grade": r["evidence"]["grade"]}
+    adcodes = {d.code: d.adcode for d in load_reference().districts}
+    h = {k: v.label("field", k) for k in ("adcode", "district", "indicator", "value", "score", "max_score",
+                                            "total", "grade", "evidence_records")}
+    h["evidence"] = h.pop("evidence_records")
+    # labels for people (the 6-digit 行政区划代码 is the district's code); evidence as labelled text, not JSON
+    long = [{h["adcode"]: adcodes.get(r["district_code"]), h["district"]: v.label("district", r["district_code"]),
+             h["indicator"]: v.label("assessment_indicator", r["indicator"]), h["value"]: r["value"],
+             h["score"]: r["score"], h["max_score"]: r["max_score"], h["evidence"]: v.record_text(r["evidence"])}
+            for r in data["scores"]]
+    totals = [{h["adcode"]: adcodes.get(r["district_code"]), h["district"]: v.label("district", r["district_code"]),
+               h["total"]: r["score"], h["grade"]: r["evidence"]["grade"]}
               for r in data["scores"] if r["indicator"] == "total"]
-    return [write_csv_rows(out, ["district_code", "indicator", "value", "score", "max_score", "evidence"], long),
-            write_csv_rows(out.with_name(out.stem + ".summary.csv"), ["district_code", "total", "grade"], totals)]
+    cols = [h[k] for k in ("adcode", "district", "indicator", "value", "score", "max_score", "evidence")]
+    return [write_csv_rows(out, cols, long),
+            write_csv_rows(out.with_name(out.stem + ".summary.csv"), [h[k] for k in ("adcode", "district", "total",
+                                                                                   "grade")], totals)]

@@ -140,7 +140,8 @@ def project_overview(db: str | None, code: str, *, as_of: date | None = None) ->
 
 def _case_row(v) -> dict:
     return {"case_no": v.case_no, "title": v.header["title"], "district_code": v.header["district_code"],
-            "category": v.category, "category_zh": case_category_label(v.category, v.confirmed), "state": v.state,
+            "category": v.category, "confirmed": v.confirmed,
+            "category_zh": case_category_label(v.category, v.confirmed), "state": v.state,
             "state_zh": v.state_zh, "deadline": v.deadline, "overdue_days": v.overdue_days,
             "opened_on": v.events[0]["on_date"], "open": v.state != State.closed.value}
 
@@ -289,10 +290,12 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
         total = by.get((code, "total"))
         if total is None:
             continue
-        row: dict[str, Any] = {"district_code": code, "district": name}
+        row: dict[str, Any] = {"district_code": code, "district": name, "evidence": {}}
         for ind in indicators:
             s = by.get((code, ind["key"]))
             row[ind["key"]] = None if s is None or s["value"] is None else s["score"]
+            if s is not None and s["evidence"]:
+                row["evidence"][ind["key"]] = s["evidence"]  # the records behind the score (ids, case numbers)
         row.update(total=total["score"], grade=total["evidence"].get("grade"),
                    points_with_data=total["evidence"].get("points_with_data"))
         rows.append(row)
@@ -301,13 +304,25 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
             "recorded_by": head["recorded_by"], "indicators": indicators, "districts": rows}
 
 
-def assessment_csv(db: str | None, year: int | None = None) -> tuple[bytes, str]:
-    """The assessment table as CSV (UTF-8 with BOM for spreadsheet programs) and a file name."""
-    table = assessment_table(db, year)
-    cols = ["district_code", "district", *(i["key"] for i in table["indicators"]), "total", "grade"]
+def assessment_csv(db: str | None, year: int | None = None, lang: str = "zh") -> tuple[bytes, str]:
+    """The assessment table as CSV (UTF-8 with BOM for spreadsheet programs) and a file name: labelled headers
+    (with each indicator's points), the district's name and 6-digit 行政区划代码, grades as labels; a blank
+    score is "no records for that indicator" (see the page's note), not 0."""
+    from shuibao import vocabulary as v
+    from shuibao.plan.reference import load_reference
     from shuibao.spreadsheet import csv_chunks
 
-    return (b"".join(csv_chunks(cols, table["districts"], bom=True)),
+    table = assessment_table(db, year)
+    adcodes = {d.code: d.adcode for d in load_reference().districts}
+    inds = table["indicators"]
+    heads = {"adcode": v.label("field", "adcode", lang), "district": v.label("field", "district", lang),
+             **{i["key"]: f"{v.label('assessment_indicator', i['key'], lang)}（{i['points']:g}）" for i in inds},
+             "total": v.label("field", "total", lang), "grade": v.label("field", "grade", lang)}
+    rows = [{heads["adcode"]: adcodes.get(r["district_code"]), heads["district"]: v.label("district", r["district_code"], lang),
+             **{heads[i["key"]]: r[i["key"]] for i in inds},
+             heads["total"]: r["total"], heads["grade"]: v.label("assessment_grade", r["grade"], lang)}
+            for r in table["districts"]]
+    return (b"".join(csv_chunks(list(heads.values()), rows, bom=True)),
             f"assessment-{table['year']}-{table['assessment_id']}.csv")
 
 

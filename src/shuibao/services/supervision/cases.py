@@ -408,7 +408,7 @@ def list_cases(db: str | None, *, state: str | None = None, district: str | None
         if overdue and not v.overdue_days:
             continue
         rows.append({"case_no": v.case_no, "title": v.header["title"], "district_code": v.header["district_code"],
-                     "subject": v.subject, "category": v.category,
+                     "subject": v.subject, "category": v.category, "confirmed": v.confirmed,
                      "category_zh": case_category_label(v.category, v.confirmed), "state": v.state,
                      "state_zh": v.state_zh, "deadline": v.deadline, "overdue_days": v.overdue_days,
                      "opened_on": v.events[0]["on_date"], "steps": len(v.events)})

@@ -127,8 +127,10 @@ def assessment(who: Caller, database: Db, year: Year = None) -> dict:
 
 
 @router.get("/assessment.csv", summary="The district assessment of a year as CSV")
-def assessment_csv(who: Caller, database: Db, year: Year = None) -> Response:
-    content, name = overviews.assessment_csv(database, year)
+def assessment_csv(request: Request, who: Caller, database: Db, year: Year = None,
+                   lang: Annotated[str | None, Query(description="zh (default) or en: the labels' language")] = None
+                   ) -> Response:
+    content, name = overviews.assessment_csv(database, year, lang or request.cookies.get("shuibao_lang") or "zh")
     return Response(content, media_type="text/csv; charset=utf-8",
                     headers=attachment(name))
 

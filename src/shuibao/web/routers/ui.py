@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ... import vocabulary
 from ...errors import AuthenticationError
-from shuibao.services.platform import auth
 from shuibao.services.monitoring import run_rasters
 from ..deps import caller
 from ..i18n import words
@@ -41,17 +42,33 @@ def _page(request: Request, template: str, *, login_required: bool = True, **con
         if login_required:
             return RedirectResponse("/login", status_code=303)
     lang = _lang(request)
-    html = _ENV.get_template(template).render(w=words(lang), lang=lang, user=user, csp_nonce=csp_nonce(request),
-                                              role_zh=auth.ROLE_ZH.get(user.role, "") if user else "", **context)
+    html = _ENV.get_template(template).render(
+        w=words(lang), lang=lang, user=user, csp_nonce=csp_nonce(request), label=_labeller(lang),
+        codes_unit=vocabulary.unit, role_label=vocabulary.label("role", user.role, lang) if user else "", **context)
     response = HTMLResponse(html)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
     return response
 
 
+def _labeller(lang: str):
+    """``label(group, code)`` in the page's language, for the templates."""
+    return lambda group, code: vocabulary.label(group, code, lang)
+
+
+@router.get("/vocabulary.js")
+def vocabulary_js(request: Request) -> Response:
+    """The vocabulary in the page's language for the page scripts: ``window.VOCAB`` (see static/app.js ``L``)."""
+    table = vocabulary.table(_lang(request))
+    body = "window.VOCAB = " + json.dumps(table, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    return Response(body, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300", "Vary": "Cookie"})
+
+
 @router.get("/")
-def home() -> Response:
-    return RedirectResponse("/dashboard", status_code=303)
+def home(request: Request) -> Response:
+    query = request.url.query  # keeps ?lang=
+    return RedirectResponse("/dashboard" + (f"?{query}" if query else ""), status_code=303)
 
 
 @router.get("/login")

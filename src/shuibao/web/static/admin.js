@@ -1,5 +1,5 @@
 // The data-management page (/admin): each form posts to its endpoint (multipart or JSON) and shows the result
-// as JSON, or the error detail with every refused row.
+// as a labelled record, or the error detail with every refused row.
 function showRows(rows) {
   return (rows || []).map(r => `row ${r.row}${r.key ? " (" + r.key + ")" : ""}: ${r.status} — ${r.messages}`).join("\n");
 }
@@ -25,7 +25,7 @@ async function submitAdmin(form) {
     if (r.status === 401) { location.href = "/login"; return; }
     const payload = await r.json().catch(() => ({detail: r.statusText}));
     if (r.ok) {
-      result.textContent = JSON.stringify(payload, null, 2);
+      result.innerHTML = recordHtml(payload);  // the answer as a labelled record (app.js), not a JSON dump
     } else {
       const detail = typeof payload.detail === "string" ? payload.detail : JSON.stringify(payload.detail, null, 2);
       error.textContent = `${r.status}: ${detail}`;

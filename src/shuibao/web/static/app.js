@@ -36,7 +36,76 @@ function errorText(data) {  // FastAPI's 422 detail is a list of {loc, msg}; our
 function localDay() {  // today in the browser's time zone, as YYYY-MM-DD (toISOString would give the UTC day)
   const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 10);
 }
-function fmt(v, digits = 2) { return v == null ? "—" : Number(v).toFixed(digits); }
+// ---- labels and formats for people (the table is shuibao/vocabulary, served as /vocabulary.js → window.VOCAB)
+const VOCAB = window.VOCAB || {lang: "zh", labels: {}, units: {}, values: {}};
+const LANG = VOCAB.lang;
+function labelOf(group, code) {  // the label of a stored code; a code without one shows as stored (the tests catch it)
+  if (code == null || code === "") return "";
+  const g = VOCAB.labels[group];
+  return g && g[code] != null ? g[code] : String(code);
+}
+// groups searched for a code whose group the record does not say (the keys of a count, a list's entries)
+const ANY_GROUPS = ["compliance", "qc_flag", "warning_level", "case_state", "case_step", "case_outcome", "credit_list",
+  "credit_rule", "traffic_light", "project_status", "measure_kind", "measure", "treatment_status", "station_kind",
+  "role", "district", "region", "unit_level", "erosion_grade", "assessment_grade", "fee_category", "fee_basis",
+  "case_source", "row_status", "assessment_indicator", "audit_action", "object_kind", "field"];
+function labelAny(code) {
+  for (const g of ANY_GROUPS) { const t = (VOCAB.labels[g] || {})[code]; if (t != null) return t; }
+  return String(code ?? "");
+}
+const NUMBERS = new Intl.NumberFormat(LANG === "en" ? "en-US" : "zh-CN");
+function fmt(v, digits = 2) {  // thousands separators and a fixed number of decimals; "—" for no value
+  if (v == null || v === "" || Number.isNaN(Number(v))) return "—";
+  return Number(v).toLocaleString(LANG === "en" ? "en-US" : "zh-CN", {minimumFractionDigits: digits, maximumFractionDigits: digits});
+}
+function day(v) { return v ? String(v).slice(0, 10) : ""; }  // a date, never a timestamp
+function moment(v) { return v ? String(v).replace("T", " ").slice(0, 16) : ""; }  // YYYY-MM-DD HH:MM
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+const CODE_LIKE = /^[a-z][a-z0-9_.]*$/;
+// One value of a record for people: codes as labels, records as links, numbers with separators, lists joined.
+function valueHtml(key, v) {
+  if (v == null || v === "") return "—";
+  const group = VOCAB.values[key];
+  if (Array.isArray(v)) return v.map(x => Array.isArray(x) ? pairHtml(x) : valueHtml(key, x)).join(LANG === "en" ? ", " : "、");
+  if (typeof v === "object") return recordHtml(v, labelAny);
+  if (typeof v === "boolean") return esc(labelOf("boolean", String(v)));
+  if (key === "district" || key === "district_code" || key === "district_codes")
+    return String(v).split(",").map(c => `<a href="/districts/${encodeURIComponent(c)}">${esc(labelOf("district", c))}</a>`).join(LANG === "en" ? ", " : "、");
+  if (key === "case" || key === "cases") return `<a href="/cases/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
+  if (key === "monitoring_run" && typeof v === "number") return `<a href="/runs/${v}">#${v}</a>`;
+  if (key === "project") return `<a href="/projects/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
+  if (typeof v === "number") return esc(Number.isInteger(v) && !(VOCAB.units.field || {})[key] ? String(v) : fmt(v, Number.isInteger(v) ? 0 : 2));
+  const known = group && (VOCAB.labels[group] || {})[v];
+  if (known != null && known !== undefined && known !== false) return esc(known);
+  if (ISO_TIME.test(v)) return esc(moment(v));
+  if (CODE_LIKE.test(v) && labelAny(v) !== v) return esc(labelAny(v));
+  return `<span translate="no">${esc(v)}</span>`;  // free text or a record's id: data, not a UI word
+}
+// A coordinate reference system by name: "EPSG:4490" as given; a WKT by the name it carries
+function crsName(crs) {
+  if (!crs) return "";
+  const m = /^\s*(?:PROJCS|GEOGCS|PROJCRS|GEOGCRS|COMPD_CS|COMPOUNDCRS)\["([^"]+)"/.exec(crs);
+  const epsg = /AUTHORITY\["EPSG","(\d+)"\]\]\s*$/.exec(crs) || /ID\["EPSG",(\d+)\]\]\s*$/.exec(crs);
+  return m ? m[1] + (epsg ? ` (EPSG:${epsg[1]})` : "") : String(crs);
+}
+// A case's category: a confirmed violation drops its 疑似 (suspected), as supervision.model.case_category_label
+function caseCategory(c) {
+  const confirmed = c.confirmed && (VOCAB.labels.compliance_confirmed || {})[c.category];
+  return confirmed ? labelOf("compliance_confirmed", c.category) : labelOf("case_category", c.category);
+}
+// One entry of a list of [kind, id] pairs (a credit entry's evidence: ["case", 12]): the kind's label and the id
+function pairHtml(x) { return x.map(y => valueHtml("", y)).join(" · "); }
+// A record (an audit row's before/after, a project's event) as a labelled definition list, never a JSON dump.
+function recordHtml(obj, keyLabel = k => labelOf("field", k)) {
+  if (obj == null) return "";
+  if (typeof obj !== "object") return valueHtml("", obj);
+  const rows = Object.entries(obj).map(([k, v]) => {
+    const u = (VOCAB.units.field || {})[k];
+    const name = keyLabel(k);  // a key without a label is a record's own id (a station code): data
+    return `<dt${name === k ? ' translate="no"' : ""}>${esc(name)}${u ? `（${esc(u)}）` : ""}</dt><dd>${valueHtml(k, v)}</dd>`;
+  });
+  return `<dl class="record">${rows.join("")}</dl>`;
+}
 function esc(s) { return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c])); }
 const logout = document.getElementById("logout");
 if (logout) logout.addEventListener("click", async (e) => { e.preventDefault(); await fetch("/api/logout", {method: "POST"}); location.href = "/login"; });

@@ -4,7 +4,9 @@ function showError(err) {
   if (box) { box.textContent = String(err.message || err); box.hidden = false; }
 }
 function td(v) { return `<td>${esc(v ?? "")}</td>`; }
-function num(v, digits = 2) { return v == null ? "" : Number(v).toFixed(digits); }
+// a cell of data as recorded (a name, a title, a note): not a UI word, so not translated (translate="no")
+function tdData(v) { return `<td translate="no">${esc(v ?? "")}</td>`; }
+function num(v, digits = 2) { return v == null ? "" : fmt(v, digits); }  // thousands separators (app.js fmt)
 function sizeText(n) {
   if (n == null) return "";
   const units = ["B", "KiB", "MiB", "GiB"]; let i = 0;
@@ -12,10 +14,10 @@ function sizeText(n) {
   return (i ? n.toFixed(1) : String(n)) + " " + units[i];
 }
 function districtLink(code, name) {
-  return code ? `<a href="/districts/${encodeURIComponent(code)}">${esc(name || code)}</a>` : "";
+  return code ? `<a href="/districts/${encodeURIComponent(code)}">${esc(LANG === "en" || !name ? labelOf("district", code) : name)}</a>` : "";
 }
-function projectLink(code) { return `<a href="/projects/${encodeURIComponent(code)}">${esc(code)}</a>`; }
-function caseLink(no) { return `<a href="/cases/${encodeURIComponent(no)}">${esc(no)}</a>`; }
+function projectLink(code) { return `<a href="/projects/${encodeURIComponent(code)}" translate="no">${esc(code)}</a>`; }
+function caseLink(no) { return `<a href="/cases/${encodeURIComponent(no)}" translate="no">${esc(no)}</a>`; }
 function fill(selector, rows, render) {
   const body = document.querySelector(selector + " tbody");
   body.innerHTML = "";

@@ -1,0 +1,160 @@
+"""Every page of the web UI, in Chinese and in English, in a real browser (Playwright driving Debian's
+Chromium), over the demo's records: no raw code, no Python repr, no untranslated word.
+
+The pages are enumerated from the application's routes, so a new page is visited without anyone adding it
+here; a page with a path parameter this test has no real id for fails, naming the parameter.  The text checked
+is what a person sees: the visible text nodes of the page, the options of its selects and its placeholders.
+The evidence behind each assessment score (``details.evidence``) is opened first.  Text inside ``translate="no"`` (records' names, titles, notes, file names, a CRS's name: data, not UI words)
+is left out of the language and code checks; the repr check reads everything."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from shuibao import vocabulary
+from shuibao.services.platform import auth
+
+from .live import live_server
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("SHUIBAO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+USER, PASSWORD = "every-page", "quiet-harbour-6184"
+
+# not the bureau's UI: the vendored Swagger UI and ReDoc render the OpenAPI document (English API reference)
+NOT_UI = {"/docs", "/redoc", "/docs/oauth2-redirect", "/openapi.json", "/vocabulary.js", "/healthz"}  # /healthz: JSON
+NOT_UI_PREFIXES = ("/api", "/ogc", "/tiles", "/static")
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+REPR = re.compile(r"\bNone\b|\[\[|\{'|\{\"|\bTrue\b|\bFalse\b|\bNaN\b|\bundefined\b|\bnull\b|\[object Object\]")
+CJK = re.compile(r"[\u3400-\u9fff]")
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+# English a Chinese page may show: units and standard names (the standards' own spelling)
+ALLOWED_ENGLISH = {"OGC", "API", "CSV", "SHA", "EPSG", "CGCS", "GeoPackage", "GeoTIFF", "Leaflet", "XLSX", "Excel",
+                   "gpkg", "geojson", "zip", "csv", "tif", "xlsx", "json", "KiB", "MiB", "GiB"}
+# the stored codes that cannot be mistaken for an English word: any code with '_' or '.' in it
+CODE_TOKENS = {c for g, codes in vocabulary.entries().items() if g not in vocabulary.PLAN_GROUPS
+               for c in codes if re.fullmatch(r"[a-z]+[_.][a-z_.]+", c)}
+
+VISIBLE_TEXT = """() => {
+  const all = [], words = [];
+  const take = (t, el) => { t = (t || "").trim(); if (!t) return; all.push(t);
+                            if (!el.closest('[translate="no"]')) words.push(t); };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest("script,style,template,noscript")) continue;
+    if (!el.checkVisibility({visibilityProperty: true})) continue;
+    take(n.textContent, el);
+  }
+  for (const el of document.querySelectorAll("option")) take(el.textContent, el);
+  for (const el of document.querySelectorAll("[placeholder]")) take(el.getAttribute("placeholder"), el);
+  return {all, words};
+}"""
+
+
+def _routes(routes, prefix: str = ""):
+    """(path, methods) of every route, through included routers (FastAPI keeps them as included-router
+    entries whose ``original_router`` holds the routes) and plain ones."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _routes(inner.routes, prefix + (getattr(context, "prefix", "") or "") + (inner.prefix or ""))
+        else:
+            yield prefix + getattr(route, "path", ""), getattr(route, "methods", None) or set()
+
+
+def ui_pages(app) -> list[str]:
+    """Every GET page of the application (its path templates), from its routers."""
+    return sorted({path for path, methods in _routes(app.routes)
+                   if "GET" in methods and path not in NOT_UI and not path.startswith(NOT_UI_PREFIXES)})
+
+
+def real_ids(base: str, client) -> dict[str, str]:
+    """A real id for each path parameter, from the demo's records: the case with the most steps, the project
+    with the most records on its page, the newest run, a district."""
+    cases = client.get(base + "/api/cases").json()
+    case = max(cases, key=lambda c: (c["steps"], c["case_no"]))["case_no"]
+    projects = client.get(base + "/api/projects", params={"limit": 40}).json()["items"]
+
+    def richness(code: str) -> int:
+        d = client.get(base + f"/api/projects/{code}").json()
+        return sum(len(d[k]) for k in ("events", "findings", "cases", "fees", "acceptance"))
+
+    project = max((p["code"] for p in projects), key=richness)
+    run = str(client.get(base + "/api/runs").json()[-1]["id"])
+    return {"case_no": case, "code": project, "run": run, "name": "wanzhou"}
+
+
+def problems_of(text: dict, lang: str) -> list[str]:
+    found = []
+    everything, words = " ¶ ".join(text["all"]), " ¶ ".join(text["words"])
+    found += [f"Python/JS repr {m!r}" for m in REPR.findall(everything)]
+    found += [f"raw code {m!r}" for m in SNAKE.findall(words)]
+    found += [f"stored code {t!r}" for t in re.findall(r"[a-z][a-z_.]*[a-z]", words) if t in CODE_TOKENS]
+    if lang == "en":
+        found += [f"Chinese on the English page: {t!r}" for t in text["words"] if CJK.search(t)]
+    else:
+        found += [f"English on the Chinese page: {w!r} in {t!r}" for t in text["words"]
+                  for w in ENGLISH_WORD.findall(t) if w not in ALLOWED_ENGLISH]
+    return sorted(set(found))
+
+
+@pytest.fixture
+def every_page_site(demo, tmp_path):
+    """A copy of the demo's database (with supervision and governance records) and a city administrator."""
+    db = str(tmp_path / "pages.gpkg")
+    shutil.copy(demo, db)
+    auth.create_user(db, USER, PASSWORD, "city_admin")
+    return db
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
+def test_every_page_in_both_languages_shows_labels_not_codes(every_page_site):
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    with live_server(every_page_site) as base:
+        from shuibao.web import Settings, create_app
+
+        pages = ui_pages(create_app(Settings(db=every_page_site)))
+        with httpx.Client() as client:
+            assert client.post(base + "/api/login", json={"username": USER, "password": PASSWORD}).status_code == 200
+            ids = real_ids(base, client)
+        unknown = {p for page in pages for p in re.findall(r"\{(\w+)", page)} - set(ids)
+        assert unknown == set(), f"pages with a parameter this test has no real id for: {unknown}"
+        urls = [re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], p) for p in pages]
+        assert {"/dashboard", "/map", "/cases", "/audit", "/admin", "/assessment"} <= set(urls)  # the gathering works
+        failures: dict[str, list[str]] = {}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            script_errors: list[str] = []
+            page.on("pageerror", lambda e: script_errors.append(str(e)))
+            for lang in ("zh", "en"):  # the login page, logged out
+                page.goto(f"{base}/login?lang={lang}")
+                failures[f"/login?lang={lang}"] = problems_of(page.evaluate(VISIBLE_TEXT), lang)
+            page.goto(base + "/login?lang=zh")
+            page.fill("#username", USER)
+            page.fill("#password", PASSWORD)
+            page.click("#login-submit")
+            page.wait_for_url(base + "/dashboard")
+            for lang in ("zh", "en"):
+                for url in urls:
+                    page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
+                    if url == "/map":
+                        page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
+                    page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
+                    shown = page.evaluate(VISIBLE_TEXT)
+                    err = page.locator("#page-error")
+                    found = problems_of(shown, lang)
+                    if err.count() and err.is_visible():
+                        found.append(f"the page shows an error: {err.inner_text()!r}")
+                    failures[f"{url}?lang={lang}"] = found
+            browser.close()
+    failures = {k: v for k, v in failures.items() if v}
+    assert failures == {}, "\n".join(f"{k}: {v[:12]}" for k, v in failures.items())
+    assert script_errors == []
