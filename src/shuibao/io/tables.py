@@ -164,10 +164,16 @@ def write_csv(path: Path | str, table: Table) -> Path:
         out.write(",".join(_csv_field(c.key) for c in table.columns) + "\n")
         for values in _rows(table):
             out.write(",".join(_csv_field(_text(v, c)) for v, c in zip(values, table.columns)) + "\n")
-    text = json.dumps(csv_metadata(table, path.name), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    with atomic_path(metadata_path(path)) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_metadata(path, csv_metadata(table, path.name))
     return path
+
+
+def write_metadata(csv_path: Path | str, meta: dict) -> Path:
+    """A CSV's CSVW sidecar (:func:`metadata_path`), written atomically with sorted keys so bytes repeat."""
+    text = json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    with atomic_path(metadata_path(csv_path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return metadata_path(csv_path)
 
 
 def _number_format(col: Column) -> str:

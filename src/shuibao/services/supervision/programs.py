@@ -9,8 +9,6 @@ problems each open a case in the ledger.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
@@ -20,17 +18,15 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from shuibao.errors import InputError, raise_issues
-from shuibao.io.atomic import atomic_path
 from shuibao.io.features import read_features
-from shuibao.io.tables import metadata_path
-from shuibao.spreadsheet import safe_row
+from shuibao.io.tables import write_metadata
 from shuibao.store import Store
 from shuibao.store.repositories import case_ledger, programs as records, projects as project_records
 from shuibao.supervision import credit, draws, fees, traffic_light
 from shuibao.supervision.cases import Step, effective_events
 from shuibao.services.platform.auth import audit, command_line_principal
 from shuibao.services.supervision.cases import insert_case
-from shuibao.services.supervision.common import actor as who, district_lookup, dumps, now
+from shuibao.services.supervision.common import actor as who, district_lookup, dumps, now, write_csv_rows
 
 FEN = Decimal("0.01")
 
@@ -163,20 +159,13 @@ def publish_draw(db: str | None, draw_id: int, out: Path) -> Path:
         if head is None:
             raise InputError(f"draw {draw_id} does not exist")
         rows = records.draw_rows(conn, draw_id)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["project_code", "project_name", "builder", "inspectors", "inspected_on", "result", "findings"])
-    for row in rows:
-        w.writerow(safe_row(row))
-    with atomic_path(out) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")  # a BOM: Excel on a Chinese Windows reads it
+    columns = ["project_code", "project_name", "builder", "inspectors", "inspected_on", "result", "findings"]
+    write_csv_rows(out, columns, [dict(zip(columns, row)) for row in rows])
     # what the draw was (seed, population and its digest) beside the data, never as a comment line in it
-    meta = {"@context": "http://www.w3.org/ns/csvw", "url": out.name,
-            "dc:title": f"双随机一公开 抽查结果 draw {draw_id}", "shuibao:seed": head.seed,
-            "shuibao:population": head.population, "shuibao:population_sha256": head.population_digest,
-            "shuibao:drawn_on": f"{head.recorded_at:%Y-%m-%d}"}
-    with atomic_path(metadata_path(out)) as tmp:
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_metadata(out, {"@context": "http://www.w3.org/ns/csvw", "url": out.name,
+                         "dc:title": f"双随机一公开 抽查结果 draw {draw_id}", "shuibao:seed": head.seed,
+                         "shuibao:population": head.population, "shuibao:population_sha256": head.population_digest,
+                         "shuibao:drawn_on": f"{head.recorded_at:%Y-%m-%d}"})
     return out
 
 
