@@ -4,7 +4,7 @@
 # suite against both database backends.
 # This is exactly what CI runs (.ci/run).
 source "$(dirname "$0")/lib.sh"
-apt_install postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium saga
+apt_install postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium saga gdal-bin
 ensure_venv "dev"
 
 # The lint gates first: cheap, and a failure stops the script before the long test run.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 import struct
 
 import pyogrio
@@ -26,11 +28,21 @@ def gpkg(tmp_path):
 def test_file_is_a_geopackage(gpkg):
     con = sqlite3.connect(gpkg)
     assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 10400
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 10300  # GeoPackage 1.3.0
     contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
     assert contents["district_boundaries"] == "features" and contents["districts"] == "attributes"
     assert con.execute("SELECT count(*) FROM gpkg_spatial_ref_sys WHERE srs_id = 4490").fetchone()[0] == 1
     con.close()
+
+
+def test_ogrinfo_opens_the_store_without_a_warning(gpkg):
+    """The GDAL command-line tools a bureau's GIS staff use (ogrinfo, QGIS's GDAL) read the store silently."""
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        pytest.skip("ogrinfo not installed (apt install gdal-bin)")
+    done = subprocess.run([ogrinfo, "-ro", "-q", str(gpkg)], capture_output=True, text=True, check=True)
+    assert "Warning" not in done.stderr, done.stderr
+    assert "district_boundaries" in done.stdout
 
 
 def test_gdal_reads_the_layers(gpkg):

@@ -43,7 +43,8 @@ def _gpkg_integer(type_: BigInteger, compiler, **kw) -> str:
 
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
-USER_VERSION = 10400  # GeoPackage 1.4.0
+USER_VERSION = 10300  # GeoPackage 1.3.0: what GDAL < 3.7 (QGIS LTR on many bureau desktops) reads without a
+# "may only be partially supported" warning; nothing here needs 1.4 (OGC 12-128r18 changes only editorial items)
 
 _CORE_DDL = (
     """CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
