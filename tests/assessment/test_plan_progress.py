@@ -61,6 +61,7 @@ def test_cli_csv(demo):
     proc = subprocess.run(SHUIBAO + ["--db", demo, "report", "plan-progress", "--format", "csv"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert proc.stdout.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(proc.stdout.removeprefix("\ufeff"))))
     assert rows[0]["key"] == "conservation_rate" and rows[0]["value"] != ""
     assert {r["key"] for r in rows if r["value"] == ""} >= {"demonstration_parks", "eco_clean_watersheds"}

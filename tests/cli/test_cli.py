@@ -31,8 +31,8 @@ def test_version(capsys):
 
 def test_rates_csv_has_the_documented_columns_and_plan_values(capsys):
     code, out, _ = _run(capsys, "plan", "rates", "--format", "csv")
-    assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and out.startswith("\ufeff")  # a BOM, as every CSV Shuibao writes (Excel on Chinese Windows)
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert list(rows[0]) == ["unit", "level", "total_km2", "slight_km2", "rate_2020_pct", "target_2025_pct",
                              "gap_pp", "gap_km2"]
     by_unit = {r["unit"]: r for r in rows}

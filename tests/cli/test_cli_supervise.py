@@ -63,7 +63,8 @@ def test_import_compliance_case_credit(tmp_path, capsys):
     assert "[[" not in out and "watch_list" not in out and "watch_confirmed_violation" not in out, out
     assert "名单 List" in out  # headers: Chinese with the English after it (no --lang option yet)
     code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01", "--format", "csv")
-    row = next(csv.DictReader(out.splitlines()))  # CSV keeps the codes for scripts, but no repr
+    assert out.startswith("\ufeff")
+    row = next(csv.DictReader(out.removeprefix("\ufeff").splitlines()))  # CSV keeps the codes for scripts, but no repr
     assert row["list_kind"] == "watch_list" and row["evidence"].startswith("案件 · ") and "[" not in row["evidence"]
 
 

@@ -337,7 +337,7 @@ def test_cli(city, tmp_path):
     r = runner.invoke(scenario_app, ["list", "--format", "csv"], obj=state)
     assert r.exit_code == 0 and "命令行" in r.output
     r = runner.invoke(scenario_app, ["show", "latest", "--format", "csv"], obj=state)
-    assert r.exit_code == 0 and r.output.splitlines()[0].startswith("level,name,base_rate_pct,rate_pct")
+    assert r.exit_code == 0 and r.output.splitlines()[0].startswith("\ufefflevel,name,base_rate_pct,rate_pct")
     r = runner.invoke(scenario_app, ["show", "latest", "--format", "json"], obj=state)
     assert r.exit_code == 0 and '"recorded_by": "cli"' in r.output
     r = runner.invoke(scenario_app, ["run", "--name", "x", "--patch", "NOPE"], obj=state)

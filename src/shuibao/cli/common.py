@@ -53,6 +53,9 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
 
 
 def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """CSV on stdout, starting with a UTF-8 BOM like every CSV Shuibao writes: ``> file.csv`` then opens in
+    Excel on Chinese Windows without garbling; Python reads it with ``encoding="utf-8-sig"``."""
+    sys.stdout.write("\ufeff")
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for row in rows:
