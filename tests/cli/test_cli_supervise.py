@@ -61,7 +61,7 @@ def test_import_compliance_case_credit(tmp_path, capsys):
     code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01")
     assert code == 0 and "重点关注名单" in out and "一年内经核实违法违规" in out and "案件 · " in out, out
     assert "[[" not in out and "watch_list" not in out and "watch_confirmed_violation" not in out, out
-    assert "名单 List" in out  # headers: Chinese with the English after it (no --lang option yet)
+    assert "┃ 名单 " in out and "List" not in out  # headers in one language: Chinese by default (--lang en)
     code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01", "--format", "csv")
     row = next(csv.DictReader(out.splitlines()))  # CSV keeps the codes for scripts, but no repr
     assert row["list_kind"] == "watch_list" and row["evidence"].startswith("案件 · ") and "[" not in row["evidence"]
