@@ -71,7 +71,7 @@ def print_json(payload: Any) -> None:
 _LANG: str | None = None  # set by the root callback with the State (the vendored click has no public context)
 
 
-def set_lang(lang: str) -> None:
+def set_lang(lang: str | None) -> None:
     global _LANG
     _LANG = lang
 

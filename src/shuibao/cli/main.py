@@ -85,6 +85,7 @@ def main(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = State(db=db, verbose=verbose, quiet=quiet, lang=_lang(lang))
     set_lang(ctx.obj.lang)
+    ctx.call_on_close(lambda: set_lang(None))  # the next command in this process reads its own --lang
 
 
 def run(argv: list[str] | None = None) -> int:

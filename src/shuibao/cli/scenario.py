@@ -14,8 +14,9 @@ app = typer.Typer(help="Treatment scenarios (情景分析): planned patches' B/E
                        "district rates beside the baseline.", no_args_is_help=True)
 
 # the unit table's columns: the CSV's keys (stable, for scripts) and, where another name labels it, the field
-SHOW_COLUMNS: list = [("level", "unit_level"), ("name", "unit_name"), "base_rate_pct", "rate_pct", "d_rate_pp",
-                      "target_2025_pct", "base_gap_pp", "gap_pp", "base_loss_km2", "loss_km2", "d_loss_km2"]
+SHOW_COLUMNS: list = [("level", "unit_level"), ("name", "unit_name"), "base_rate_pct", ("rate_pct", "scenario_rate_pct"),
+                      "d_rate_pp", "target_2025_pct", "base_gap_pp", ("gap_pp", "scenario_gap_pp"), "base_loss_km2",
+                      ("loss_km2", "scenario_loss_km2"), "d_loss_km2"]
 SHOW_KEYS = [c if isinstance(c, str) else c[0] for c in SHOW_COLUMNS]
 
 

@@ -32,6 +32,14 @@ def _group(ctx: typer.Context,
 
 
 
+def _label(group: str, code) -> str:
+    """A code's label in the command's language (``--lang``), for the one-line summaries."""
+    from .. import vocabulary
+    from .common import current_lang
+
+    return vocabulary.label(group, code, current_lang())
+
+
 # ---------------------------------------------------------------------------------------------- projects
 @projects_app.command("import")
 def projects_import(ctx: typer.Context,
@@ -139,7 +147,7 @@ def compliance(ctx: typer.Context, period: Optional[str] = typer.Option(None, "-
     from shuibao.services.supervision.compliance import run_compliance
 
     r = run_compliance(ctx.obj.db, period=period, rules=rules, out=out, actor=ctx.obj.actor)
-    counts = ", ".join(f"{k} {v}" for k, v in r.counts.items())
+    counts = ", ".join(f"{_label('compliance', k)} {v}" for k, v in r.counts.items())
     typer.echo(f"analysis {r.analysis_id}: period {r.period}, rules {r.rules_version}: {counts}; "
                f"{r.project_findings} project finding(s)")
     for p in r.outputs:
@@ -197,7 +205,7 @@ def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
     v = add_step(ctx.obj.db, case_no, step, on=option_date(on, "--on") or date.today(), outcome=outcome,
                  deadline=option_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
                  category=category, actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: {v.state} ({v.state_zh})" + (f", deadline {v.deadline}" if v.deadline else ""))
+    typer.echo(f"{v.case_no}: {_label('case_state', v.state)}" + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
 @cases_app.command("void")
@@ -211,7 +219,7 @@ def cases_void(ctx: typer.Context, case_no: str,
 
     v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=option_date(on, "--on"), evidence=evidence,
                   actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: step {seq} voided; {v.state} ({v.state_zh})"
+    typer.echo(f"{v.case_no}: step {seq} voided; {_label('case_state', v.state)}"
                + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
@@ -228,7 +236,7 @@ def cases_correct(ctx: typer.Context, case_no: str,
 
     v = correct_step(ctx.obj.db, case_no, seq, on=option_date(on, "--on"), reason=reason, note=note,
                      deadline=option_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: step {seq} corrected; {v.state} ({v.state_zh})"
+    typer.echo(f"{v.case_no}: step {seq} corrected; {_label('case_state', v.state)}"
                + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
@@ -382,7 +390,7 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
                 if len(row) >= 2 and row[0] != "indicator"}
     r = submit_report(ctx.obj.db, project, period, option_date(period_end, "--period-end"), data, scheme=scheme,
                       actor=ctx.obj.actor)
-    typer.echo(f"{project} {period}: {r['total']:g} points, {r['colour']} ({r['colour_zh']})"
+    typer.echo(f"{project} {period}: {r['total']:g} points, {_label('traffic_light', r['colour'])}"
                + (f"; case {r['case_no']} opened" if r["case_no"] else ""))
 
 

@@ -133,7 +133,7 @@ def keys_list(ctx: typer.Context) -> None:
     from shuibao.services.platform.auth import list_api_keys
     from .common import Format, emit_rows, title
 
-    rows = [{**k, "collections": [c for c in k["collections"] if c], "active": "active" if k["active"] else "revoked"}
+    rows = [{**k, "collections": [c for c in k["collections"] if c], "active": "valid" if k["active"] else "revoked"}
             for k in list_api_keys(ctx.obj.db)]
     emit_rows(title("keys.list"), ["id", ("name", "department"), ("collections", "key_collections"),
                                    ("active", "account_state"), ("created_at", "issued_utc")], rows, Format.table,
