@@ -28,7 +28,7 @@ def test_import_compliance_case_credit(tmp_path, capsys):
     code, out, _ = _run(capsys, *base, "patches", "import", str(tmp_path / "patches.gpkg"))
     assert code == 0 and "2 patch(es)" in out
     code, out, _ = _run(capsys, *base, "compliance", "-o", str(tmp_path / "out.csv"))
-    assert code == 0 and "out_of_bounds 1" in out and "compliant 1" in out
+    assert code == 0 and "疑似超出防治责任范围 1" in out and "合规 1" in out  # the categories by their labels
     rows = list(csv.DictReader((tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert [(r["patch_id"], r["category"], r["category_zh"]) for r in rows] == [
         ("T1", "out_of_bounds", "疑似超出防治责任范围"), ("T2", "compliant", "合规")]
@@ -61,7 +61,7 @@ def test_import_compliance_case_credit(tmp_path, capsys):
     code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01")
     assert code == 0 and "重点关注名单" in out and "一年内经核实违法违规" in out and "案件 · " in out, out
     assert "[[" not in out and "watch_list" not in out and "watch_confirmed_violation" not in out, out
-    assert "名单 List" in out  # headers: Chinese with the English after it (no --lang option yet)
+    assert "┃ 名单 " in out and "List" not in out  # headers in one language: Chinese by default (--lang en)
     code, out, _ = _run(capsys, *base, "credit", "list", "--as-of", "2025-09-01", "--format", "csv")
     assert out.startswith("\ufeff")
     row = next(csv.DictReader(out.removeprefix("\ufeff").splitlines()))  # CSV keeps the codes for scripts, but no repr

@@ -331,9 +331,9 @@ def test_cli(city, tmp_path):
     runner = CliRunner()
     state = State(db=city.db, verbose=0, quiet=False, actor="cli")
     r = runner.invoke(scenario_app, ["run", "--name", "命令行", "--patch", "SC-01", "--patch", "SC-04",
-                                     "-o", str(tmp_path / "s")], obj=state)
+                                     "-o", str(tmp_path / "s")], obj=state, env={"COLUMNS": "400"})  # no folds
     assert r.exit_code == 0, r.output
-    assert "涪陵区" in r.output and "情景水保率" in r.output
+    assert "涪陵区" in r.output and "情景水土保持率 (%)" in r.output  # labels in Chinese, the default
     r = runner.invoke(scenario_app, ["list", "--format", "csv"], obj=state)
     assert r.exit_code == 0 and "命令行" in r.output
     r = runner.invoke(scenario_app, ["show", "latest", "--format", "csv"], obj=state)

@@ -72,6 +72,10 @@ def code_sets() -> dict[str, set[str]]:
     actions, kinds, prefixes = _audit_calls()
     assert "case." in prefixes  # the case steps are audited as case.<step>
     actions |= {f"case.{s.value}" for s in cases.Step if s is not cases.Step.open} | {"case.open"}
+    from shuibao.services.assessment.plan_targets import run_audit
+    from shuibao.services.monitoring import annual_run
+
+    audit = run_audit()
     rules = _toml("supervision/data/credit_rules.toml")["rules"]
     fees = _toml("supervision/data/fee_rates.toml")["entries"]
     return {
@@ -113,7 +117,21 @@ def code_sets() -> dict[str, set[str]]:
         "acceptance_result": {"pass", "fail"},
         "district": {d.code for d in ref.districts},
         "region": {r.code for r in ref.regions},
+        # the run page's records: every key and section a run spec may have (the template lists them all,
+        # optional ones commented out), the run's steps; the CLI's API-key listing and plan audit
+        "run_record": _spec_keys(),
+        "run_step": set(annual_run.STEPS) | {"soil_loss"},
+        "api_collection": set(auth.KEY_COLLECTIONS),
+        "plan_check": set(audit.summary()) - {"checks"},
+        "plan_check_rule": {c.rule for c in audit.checks},
     }
+
+
+def _spec_keys() -> set[str]:
+    from shuibao.services.monitoring.run_inputs import spec_template
+
+    keys = set(re.findall(r"^#?\s*([a-z][a-z0-9_]*)\s*=", spec_template(), re.M))
+    return keys | set(re.findall(r"^\[([a-z_]+)\]", spec_template(), re.M))
 
 
 @pytest.mark.parametrize("group", sorted(code_sets()))

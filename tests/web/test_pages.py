@@ -350,6 +350,7 @@ def test_the_pages_fill_in_a_browser(site):
             page.click(f"#runs a[href='/runs/{rid}']")
             expect(page.locator("#files a.product >> text=rasters/grade.tif")).to_have_count(1)
             expect(page.locator("#units tbody tr")).to_have_count(len(c_units(site)))
+            _check_run_records(page, site["db"], rid)
             page.goto(base + "/assessment")
             expect(page.locator("#assessment tbody tr")).to_have_count(len(site["assessed"]["districts"]))
             page.goto(base + "/projects/NOPE")
@@ -359,6 +360,32 @@ def test_the_pages_fill_in_a_browser(site):
     finally:
         srv.should_exit = True
         thread.join(5)
+
+
+def _check_run_records(page, db: str, rid: int) -> None:
+    """The run page shows its spec and provenance as labelled records: an input by its file name and the
+    first 12 hex digits of the file's own SHA-256 (hashed here), the parameters with their units, the grid's CRS
+    by the name pyproj gives it; never the server's folders."""
+    import hashlib
+
+    from pyproj import CRS
+    from playwright.sync_api import expect
+
+    from shuibao.services.reporting.overviews import run_detail
+
+    detail = run_detail(db, str(rid))
+    dem = Path(detail["spec"]["inputs"]["dem"])
+    digest = hashlib.sha256(dem.read_bytes()).hexdigest()[:12]
+    row = page.locator("#spec-inputs tbody tr", has_text="数字高程模型")
+    expect(row).to_contain_text(dem.name)
+    expect(row).to_contain_text(digest)
+    tolerance = detail["spec"]["parameters"]["tolerance_t_km2"]
+    expect(page.locator("#spec dl.record", has_text="容许土壤流失量（t/(km²·a)）")).to_contain_text(f"{tolerance:,.0f}")
+    expect(page.locator("#provenance")).to_contain_text(CRS.from_wkt(detail["grid"]["crs"]).name)
+    expect(page.locator("#steps > tbody > tr")).to_have_count(len(detail["provenance"]["steps"]))
+    shown = page.locator("main").inner_text()
+    assert str(dem.parent) not in shown and detail["spec"]["output"] not in shown
+    assert "{" not in page.locator("#spec").inner_text() + page.locator("#provenance").inner_text()
 
 
 def c_units(site) -> list[dict]:

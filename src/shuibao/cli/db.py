@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from shuibao.services.platform import database as service
-from .common import State, print_table
+from .common import State, column_title, print_table
 
 app = typer.Typer(help="Create, upgrade and inspect the database (embedded GeoPackage or PostGIS).",
                   no_args_is_help=True)
@@ -52,4 +52,6 @@ def status(ctx: typer.Context) -> None:
     if s.last_reference_load:
         typer.echo(f"reference data loaded: {s.last_reference_load}")
     if s.counts:
-        print_table(None, ("table", "rows"), sorted(s.counts.items()), right=("rows",))
+        # the tables by their schema names (identifiers for whoever runs the database), counts with separators
+        heads = [column_title("db_table"), column_title("row_count")]
+        print_table(None, heads, [(t, f"{n:,}") for t, n in sorted(s.counts.items())], right=heads[1:])

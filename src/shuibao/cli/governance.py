@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, emit_rows, option_date, print_json
+from .common import Format, emit_rows, option_date, print_json, title
 from .governance_farmland import sloping_farmland
 
 app = typer.Typer(help="Comprehensive governance (综合治理): treatment patches, progress against 专栏3.",
@@ -38,12 +38,14 @@ def governance_progress(ctx: typer.Context, year: Optional[int] = typer.Option(N
 
     p = progress(ctx.obj.db, year=year)
     if by == "district":
-        emit_rows(f"分区县治理进展（截至 {p['year']} 年）", ["district", "kind", "done_km2", "share_of_city_pct"],
+        emit_rows(title("governance.by_district", year=p["year"]),
+                  ["district", ("kind", "measure_kind"), "done_km2", "share_of_city_pct"],
               p["by_district"], fmt, right=["done_km2", "share_of_city_pct"])
     elif by == "year":
-        emit_rows("分年度治理面积", ["year", "kind", "status", "area_km2"], p["by_year"], fmt, right=["area_km2"])
+        emit_rows(title("governance.by_year"), ["year", ("kind", "measure_kind"), ("status", "treatment_status"), "area_km2"],
+                  p["by_year"], fmt, right=["area_km2"])
     else:
-        emit_rows(f"专栏3 治理进展（截至 {p['year']} 年，{p['patches']} 个图斑）",
+        emit_rows(title("governance.by_kind", year=p["year"], patches=p["patches"]),
               ["label", "unit", "target_2025", "done", "share_pct", "under_construction", "planned", "patches",
                "cost_wan"], p["by_kind"], fmt, right=["target_2025", "done", "share_pct", "under_construction",
                                                       "planned", "patches", "cost_wan"])
@@ -92,7 +94,7 @@ def warn_show(ctx: typer.Context, warning_id: int, fmt: Format = typer.Option(Fo
     """The sites and tasks of a stored warning."""
     from shuibao.services.stations.rain_warning import warning_hits
 
-    emit_rows(f"warning {warning_id}", ["level", "target_kind", "target_label", "district_code", "rain_mm",
+    emit_rows(title("warn.show", id=warning_id), ["level", "target_kind", "target_label", "district_code", "rain_mm",
                                     "task_due_on", "task"], warning_hits(ctx.obj.db, warning_id), fmt)
 
 
@@ -106,7 +108,7 @@ def assess_run(ctx: typer.Context, year: int = typer.Option(..., "--year"),
     from shuibao.services.assessment.responsibility import LEAVES, run_assessment
 
     r = run_assessment(ctx.obj.db, year, run=run, scheme_path=scheme, out=out, actor=ctx.obj.actor)
-    emit_rows(f"{year} 年度水土保持目标责任考核（考核 #{r['assessment_id']}，监测运行 #{r['monitoring_run']}）",
+    emit_rows(title("assess.run", year=year, id=r["assessment_id"], run=r["monitoring_run"]),
           ["district", *LEAVES, "total", "grade"], r["districts"], fmt, right=[*LEAVES, "total"])
     for p in r.get("outputs", []):
         typer.echo(str(p))
@@ -121,5 +123,5 @@ def assess_show(ctx: typer.Context, assessment_id: int, district: Optional[str] 
     rows = get_assessment(ctx.obj.db, assessment_id)["scores"]
     if district:
         rows = [r for r in rows if r["district_code"] == district]
-    emit_rows(f"assessment {assessment_id}", ["district_code", "indicator", "value", "score", "max_score", "evidence"],
+    emit_rows(title("assess.show", id=assessment_id), ["district_code", "indicator", "value", "score", "max_score", "evidence"],
           rows, fmt, right=["value", "score", "max_score"])

@@ -27,7 +27,7 @@ from . import stations as stations_commands
 from . import supervise as supervise_commands
 from . import terrain as terrain_commands
 from . import web as web_commands
-from .common import State
+from .common import State, set_lang
 
 app = typer.Typer(
     name="shuibao",
@@ -59,6 +59,15 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _lang(value: str) -> str:
+    """``--lang``: zh or en (en-GB and the like read as en); anything else is a usage error."""
+    from ..vocabulary import lang_of
+
+    if value.lower() not in ("zh", "en") and not value.lower().startswith(("zh-", "zh_", "en-", "en_")):
+        raise typer.BadParameter(f"{value!r}: give zh or en", param_hint="--lang")
+    return lang_of(value)
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -69,10 +78,14 @@ def main(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More output; -v shows tracebacks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    # --lang: the language of tables for people (titles, headers, labelled codes); CSV/JSON keep the codes
+    lang: str = typer.Option("zh", "--lang", envvar="SHUIBAO_LANG", help="Language of tables: zh (default) or en."),
 ) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = State(db=db, verbose=verbose, quiet=quiet)
+    ctx.obj = State(db=db, verbose=verbose, quiet=quiet, lang=_lang(lang))
+    set_lang(ctx.obj.lang)
+    ctx.call_on_close(lambda: set_lang(None))  # the next command in this process reads its own --lang
 
 
 def run(argv: list[str] | None = None) -> int:

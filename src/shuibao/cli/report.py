@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, print_csv, print_json, print_table
+from .common import Format, State, emit_rows, print_csv, print_json, title
 
 app = typer.Typer(help="Reports from stored data: the annual bulletin (水土保持公报).", no_args_is_help=True)
 
@@ -72,5 +72,10 @@ def plan_progress(ctx: typer.Context,
     table = [["" if r[c] is None else r[c] for c in COLUMNS] for r in rows]
     if fmt == Format.csv:
         print_csv(COLUMNS, table)
-    else:
-        print_table("“十四五”规划指标进展 plan progress", COLUMNS, table, right=["status_2020", "target_2025", "value"])
+    else:  # the table leaves out the indicator's code (key): its label is the row's name
+        emit_rows(title("report.plan_progress"), [("source", "plan_source"), ("item", "plan_item"),
+                                                  ("label", "plan_indicator"), "status_2020", "target_2025",
+                                                  ("unit", "plan_unit"), ("value", "plan_value"),
+                                                  ("status", "plan_progress_status"), ("evidence", "plan_evidence")],
+                  rows, fmt,
+                  right=["status_2020", "target_2025", "value"])

@@ -7,16 +7,17 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, print_csv, print_json, print_table
+from .common import Format, State, emit_rows, print_csv, print_json, title
+from .monitor import synthetic_note, unit_rows
 
 app = typer.Typer(help="Treatment scenarios (情景分析): planned patches' B/E/T applied to a monitoring run, "
                        "district rates beside the baseline.", no_args_is_help=True)
 
-LEVEL_ZH = {"district": "区县", "region": "区域", "three_gorges": "三峡库区", "city": "全市", "outside": "区县边界外"}
-SHOW_COLUMNS = [("level", "层级"), ("name", "区县/区域"), ("base_rate_pct", "基准水保率%"),
-                ("rate_pct", "情景水保率%"), ("d_rate_pp", "变化pp"), ("target_2025_pct", "2025目标%"),
-                ("base_gap_pp", "基准距目标pp"), ("gap_pp", "情景距目标pp"), ("base_loss_km2", "基准流失km²"),
-                ("loss_km2", "情景流失km²"), ("d_loss_km2", "流失变化km²")]
+# the unit table's columns: the CSV's keys (stable, for scripts) and, where another name labels it, the field
+SHOW_COLUMNS: list = [("level", "unit_level"), ("name", "unit_name"), "base_rate_pct", ("rate_pct", "scenario_rate_pct"),
+                      "d_rate_pp", "target_2025_pct", "base_gap_pp", ("gap_pp", "scenario_gap_pp"), "base_loss_km2",
+                      ("loss_km2", "scenario_loss_km2"), "d_loss_km2"]
+SHOW_KEYS = [c if isinstance(c, str) else c[0] for c in SHOW_COLUMNS]
 
 
 def _num(key: str, v):
@@ -60,8 +61,8 @@ def run(ctx: typer.Context,
                     "patches": r.patches, "units": r.units, "output": str(r.output) if r.output else None,
                     "timings_s": r.timings_s})
         return
-    _print_units(f"scenario {r.scenario_id}: {r.name} (baseline run {r.base_run_id})"
-                 + (" — SYNTHETIC 合成数据" if r.synthetic else ""), r.units, fmt, changed)
+    _print_units(title("scenario.run", id=r.scenario_id, name=r.name, base=r.base_run_id) + synthetic_note(r.synthetic),
+                 r.units, fmt, changed)
     if fmt == Format.csv:
         return
     city = r.unit("city", "city")
@@ -76,16 +77,14 @@ def run(ctx: typer.Context,
         typer.echo(f"outputs in {r.output}", err=True)
 
 
-def _print_units(title: str, units: list[dict], fmt: Format, changed: bool = False) -> None:
+def _print_units(heading: str, units: list[dict], fmt: Format, changed: bool = False) -> None:
     """Districts, regions, 三峡库区 and the city (``changed``: only the units whose grade areas changed)."""
     keep = [u for u in units if u["level"] != "outside"
             and (not changed or u["level"] == "city" or any(u[f"d_{k}"] for k in ("slight_km2", "loss_km2")))]
-    rows = [[LEVEL_ZH.get(u["level"], u["level"]) if k == "level" else _num(k, u[k]) for k, _ in SHOW_COLUMNS]
-            for u in keep]
     if fmt == Format.csv:
-        print_csv([k for k, _ in SHOW_COLUMNS], rows)
+        print_csv(SHOW_KEYS, [[_num(k, u[k]) for k in SHOW_KEYS] for u in keep])
     else:
-        print_table(title, [zh for _, zh in SHOW_COLUMNS], rows, right=[zh for _, zh in SHOW_COLUMNS[2:]])
+        emit_rows(heading, SHOW_COLUMNS, unit_rows(keep), fmt, right=SHOW_KEYS[2:])
 
 
 @app.command("list")
@@ -100,14 +99,15 @@ def list_(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format
         return
     cols = ["id", "name", "base_run", "year", "synthetic", "cells_changed", "base_rate_pct", "rate_pct",
             "target_2025_pct", "recorded_at"]
-    rows = [[s["id"], s["name"], s["base_run_id"], s["year"], "yes" if s["synthetic"] else "", s["cells_changed"],
-             _num("", s["base_rate_pct"]), _num("", s["rate_pct"]), _num("", s["target_2025_pct"]),
-             s["recorded_at"].strftime("%Y-%m-%d %H:%M") if s["recorded_at"] else ""] for s in items]
     if fmt == Format.csv:
-        print_csv(cols, rows)
+        print_csv(cols, [[s["id"], s["name"], s["base_run_id"], s["year"], "yes" if s["synthetic"] else "",
+                          s["cells_changed"], _num("", s["base_rate_pct"]), _num("", s["rate_pct"]),
+                          _num("", s["target_2025_pct"]),
+                          s["recorded_at"].strftime("%Y-%m-%d %H:%M") if s["recorded_at"] else ""] for s in items])
     else:
-        print_table("scenarios 情景" if items else "no scenarios yet", cols, rows,
-                    right=("id", "cells_changed", "base_rate_pct", "rate_pct", "target_2025_pct"))
+        emit_rows(title("scenario.list" if items else "scenario.list_empty"), cols,
+                  [{**s, "base_run": s["base_run_id"]} for s in items], fmt,
+                  right=("id", "cells_changed", "base_rate_pct", "rate_pct", "target_2025_pct"))
 
 
 @app.command()
@@ -124,8 +124,9 @@ def show(ctx: typer.Context, scenario_id: str = typer.Argument(..., help="Scenar
         print_json({"scenario": info, "base_run": s["base"].__dict__, "selection": s["selection"],
                     "units": s["units"]})
         return
-    _print_units(f"scenario {info['id']}: {info['name']} (baseline run {info['base_run_id']}: {s['base'].name})"
-                 + (" — SYNTHETIC 合成数据" if s["synthetic"] else ""), s["units"], fmt, changed)
+    _print_units(title("scenario.show", id=info["id"], name=info["name"], base=info["base_run_id"],
+                       base_name=s["base"].name) + synthetic_note(s["synthetic"]), s["units"], fmt, changed)
     if fmt == Format.table:
-        cols = ["patch_code", "measure", "status", "cells", "cells_applied", "cells_changed", "cells_raising"]
-        print_table("patches 图斑", cols, [[p.get(c) for c in cols] for p in s["patches"]], right=cols[3:])
+        cols = ["patch_code", "measure", ("status", "treatment_status"), "cells", "cells_applied", "cells_changed",
+                "cells_raising"]
+        emit_rows(title("scenario.patches"), cols, s["patches"], fmt, right=cols[3:])

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, emit_rows
+from .. import vocabulary
+from .common import Format, State, current_lang, emit_rows, title
 
 app = typer.Typer(help="Monitoring stations (监测站点): registry, observations, QC, erosivity, rain for the "
                        "monitoring run.", no_args_is_help=True)
@@ -51,7 +52,8 @@ def stations_list(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "
     """Registered stations."""
     from shuibao.services.stations.records import list_stations
 
-    emit_rows("监测站点 stations", ["code", "name", "kind", "district_code", "lon", "lat", "elevation_m", "status",
+    emit_rows(title("stations.list"), ["code", "name", ("kind", "station_kind"), "district_code", "lon", "lat",
+                                       "elevation_m", ("status", "station_status"),
                              "plan_item", "established_on"], list_stations(ctx.obj.db), fmt)
 
 
@@ -79,7 +81,7 @@ def stations_qc(ctx: typer.Context, station: Optional[str] = typer.Option(None, 
     """Every flagged observation (gap, missing, negative, impossible, spike, duplicate)."""
     from shuibao.services.stations.records import qc_report
 
-    emit_rows(f"QC {variable}", ["station", "date", "value", "flag", "note", "source_row", "import_id"],
+    emit_rows(title("stations.qc", variable=vocabulary.label("variable", variable, current_lang())), ["station", "date", "value", "flag", "note", "source_row", "import_id"],
           qc_report(ctx.obj.db, station=station, year=year, variable=variable), fmt, right=["value"])
 
 
@@ -95,8 +97,9 @@ def stations_summary(ctx: typer.Context, year: int = typer.Argument(...), variab
             r["completeness"] = round(r["completeness"], 3)
             r["total"] = round(r["total"], 1)
             r["r"] = None if r["r"] is None else round(r["r"], 1)
-    emit_rows(f"{year} {variable}", ["station", "name", "kind", "days_ok", "gaps", "flagged", "no_record",
-                                 "completeness", "complete", "total", "max_daily", "days_ge_50", "r"], rows, fmt,
+    emit_rows(title("stations.summary", year=year, variable=vocabulary.label("variable", variable, current_lang())),
+              ["station", "name", ("kind", "station_kind"), "days_ok", "gaps", "flagged", "no_record",
+                                 "completeness", "complete", ("total", "variable_total"), "max_daily", "days_ge_50", "r"], rows, fmt,
           right=["days_ok", "gaps", "flagged", "no_record", "completeness", "total", "max_daily", "days_ge_50", "r"])
 
 

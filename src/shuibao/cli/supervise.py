@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, emit_rows, option_date, print_json
+from .common import Format, State, emit_rows, option_date, print_json, title
 from .supervise_detect import detect
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
@@ -30,6 +30,14 @@ def _group(ctx: typer.Context,
     ctx.obj.actor = actor
 
 
+
+
+def _label(group: str, code) -> str:
+    """A code's label in the command's language (``--lang``), for the one-line summaries."""
+    from .. import vocabulary
+    from .common import current_lang
+
+    return vocabulary.label(group, code, current_lang())
 
 
 # ---------------------------------------------------------------------------------------------- projects
@@ -64,7 +72,7 @@ def projects_list(ctx: typer.Context, status: Optional[str] = typer.Option(None,
     rows = list_projects(ctx.obj.db, status=status, district=district)
     for r in rows:
         r["area_hm2"] = None if r["area_m2"] is None else round(r["area_m2"] / 1e4, 2)
-    emit_rows("生产建设项目 projects", ["code", "name", "builder", "industry", "district_codes", "status",
+    emit_rows(title("projects.list"), ["code", "name", "builder", "industry", "district_codes", "status",
                                  "approval_date", "area_version", "area_hm2"], rows, fmt, right=["area_hm2"])
 
 
@@ -92,8 +100,14 @@ def projects_history(ctx: typer.Context, code: str, fmt: Format = typer.Option(F
     """Every recorded change of a project (append-only)."""
     from shuibao.services.supervision.projects import project_history
 
-    emit_rows(f"{code} history", ["id", "event", "before_json", "after_json", "note", "recorded_at", "recorded_by"],
-          project_history(ctx.obj.db, code), fmt)
+    rows = project_history(ctx.obj.db, code)
+    if fmt == Format.table:  # before/after as labelled records, not JSON text
+        import json
+
+        rows = [{**r, **{k: json.loads(r[k]) if isinstance(r.get(k), str) and r[k][:1] in "{[" else r.get(k)
+                         for k in ("before_json", "after_json")}} for r in rows]
+    emit_rows(title("projects.history", code=code), ["id", "event", "before_json", "after_json", "note", "recorded_at",
+                                                     "recorded_by"], rows, fmt)
 
 
 # ---------------------------------------------------------------------------------------------- patches
@@ -119,7 +133,7 @@ def patches_periods(ctx: typer.Context, fmt: Format = typer.Option(Format.table,
     """Stored periods with their patch counts and areas."""
     from shuibao.services.supervision.patches import list_periods
 
-    emit_rows("扰动图斑 periods", ["period", "patches", "area_m2", "first_image", "last_image"],
+    emit_rows(title("patches.periods"), ["period", "patches", "area_m2", "first_image", "last_image"],
           list_periods(ctx.obj.db), fmt, right=["patches", "area_m2"])
 
 
@@ -133,7 +147,7 @@ def compliance(ctx: typer.Context, period: Optional[str] = typer.Option(None, "-
     from shuibao.services.supervision.compliance import run_compliance
 
     r = run_compliance(ctx.obj.db, period=period, rules=rules, out=out, actor=ctx.obj.actor)
-    counts = ", ".join(f"{k} {v}" for k, v in r.counts.items())
+    counts = ", ".join(f"{_label('compliance', k)} {v}" for k, v in r.counts.items())
     typer.echo(f"analysis {r.analysis_id}: period {r.period}, rules {r.rules_version}: {counts}; "
                f"{r.project_findings} project finding(s)")
     for p in r.outputs:
@@ -191,7 +205,7 @@ def cases_step(ctx: typer.Context, case_no: str, step: str = typer.Argument(
     v = add_step(ctx.obj.db, case_no, step, on=option_date(on, "--on") or date.today(), outcome=outcome,
                  deadline=option_date(deadline, "--deadline"), note=note, evidence=evidence, subject=subject,
                  category=category, actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: {v.state} ({v.state_zh})" + (f", deadline {v.deadline}" if v.deadline else ""))
+    typer.echo(f"{v.case_no}: {_label('case_state', v.state)}" + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
 @cases_app.command("void")
@@ -205,7 +219,7 @@ def cases_void(ctx: typer.Context, case_no: str,
 
     v = void_step(ctx.obj.db, case_no, seq, reason=reason, on=option_date(on, "--on"), evidence=evidence,
                   actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: step {seq} voided; {v.state} ({v.state_zh})"
+    typer.echo(f"{v.case_no}: step {seq} voided; {_label('case_state', v.state)}"
                + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
@@ -222,7 +236,7 @@ def cases_correct(ctx: typer.Context, case_no: str,
 
     v = correct_step(ctx.obj.db, case_no, seq, on=option_date(on, "--on"), reason=reason, note=note,
                      deadline=option_date(deadline, "--deadline"), evidence=evidence, actor=ctx.obj.actor)
-    typer.echo(f"{v.case_no}: step {seq} corrected; {v.state} ({v.state_zh})"
+    typer.echo(f"{v.case_no}: step {seq} corrected; {_label('case_state', v.state)}"
                + (f", deadline {v.deadline}" if v.deadline else ""))
 
 
@@ -236,7 +250,25 @@ def cases_list(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--
     from shuibao.services.supervision.cases import list_cases
 
     rows = list_cases(ctx.obj.db, state=state, district=district, overdue=overdue, as_of=option_date(as_of, "--as-of"))
-    emit_rows("台账 cases", CASE_COLUMNS, rows, fmt, right=["overdue_days"])
+    if fmt == Format.table:  # the category and state by their labels in the table's language (CSV: CASE_COLUMNS)
+        rows = [{**r, "category_label": _category(r)} for r in rows]
+        emit_rows(title("cases.list"), ["case_no", "title", "district_code", "subject",
+                                        ("category_label", "case_category_label"), "state", "deadline",
+                                        "overdue_days"], rows, fmt, right=["overdue_days"])
+        return
+    emit_rows(None, CASE_COLUMNS, rows, fmt)
+
+
+def _category(row: dict) -> str:
+    """A case's category in the table's language: a confirmed violation drops its 疑似 (suspected), as
+    supervision.model.case_category_label does."""
+    from .. import vocabulary
+    from .common import current_lang
+
+    lang = current_lang()
+    if row.get("confirmed") and vocabulary.has_label("compliance_confirmed", row["category"]):
+        return vocabulary.label("compliance_confirmed", row["category"], lang)
+    return vocabulary.label("case_category", row["category"], lang)
 
 
 @cases_app.command("show")
@@ -250,13 +282,17 @@ def cases_show(ctx: typer.Context, case_no: str, fmt: Format = typer.Option(Form
                     "overdue_days": v.overdue_days, "subject": v.subject, "category": v.category,
                     "events": v.events})
         return
-    typer.echo(f"{v.case_no} {v.header['title']}: {v.state_zh} ({v.state})"
+    from .. import vocabulary
+    from .common import current_lang
+
+    typer.echo(f"{v.case_no} {v.header['title']}: {vocabulary.label('case_state', v.state, current_lang())}"
                + (f", deadline {v.deadline}" + (f", {v.overdue_days} days overdue" if v.overdue_days else "")
                   if v.deadline else ""))
     rows = [{**e, "evidence": ", ".join(f["name"] for f in e["evidence"]), "correction": _correction(e)}
             for e in v.events]
-    emit_rows(None, ["seq", "on_date", "step_zh", "outcome", "deadline", "note", "evidence", "recorded_by",
-                 "correction"], rows, fmt)
+    emit_rows(title("cases.show", case_no=v.case_no),
+              ["seq", "on_date", "step" if fmt == Format.table else "step_zh", "outcome", "deadline", "note",
+               "evidence", "recorded_by", "correction"], rows, fmt)
 
 
 def _correction(event: dict) -> str:
@@ -354,7 +390,7 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
                 if len(row) >= 2 and row[0] != "indicator"}
     r = submit_report(ctx.obj.db, project, period, option_date(period_end, "--period-end"), data, scheme=scheme,
                       actor=ctx.obj.actor)
-    typer.echo(f"{project} {period}: {r['total']:g} points, {r['colour']} ({r['colour_zh']})"
+    typer.echo(f"{project} {period}: {r['total']:g} points, {_label('traffic_light', r['colour'])}"
                + (f"; case {r['case_no']} opened" if r["case_no"] else ""))
 
 
@@ -427,7 +463,8 @@ def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--a
     """Assessments with paid and outstanding amounts."""
     from shuibao.services.supervision.programs import fee_ledger
 
-    emit_rows("补偿费 fees", ["assessment_id", "project_code", "builder", "category", "due_on", "amount_yuan", "paid_yuan",
+    emit_rows(title("fees.list"), ["assessment_id", "project_code", "builder", ("category", "fee_category"), "due_on",
+                                   "amount_yuan", "paid_yuan",
                        "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, option_date(as_of, "--as-of")), fmt,
           right=["amount_yuan", "paid_yuan", "outstanding_yuan", "overdue_days"])
 
@@ -440,7 +477,7 @@ def credit_update(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, 
     from shuibao.services.supervision.programs import update_credit
 
     rows = update_credit(ctx.obj.db, as_of=option_date(as_of, "--as-of"), rules=rules, actor=ctx.obj.actor)
-    emit_rows("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
+    emit_rows(title("credit.list"), ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason"], rows, fmt)
 
 
 @credit_app.command("list")
@@ -451,7 +488,8 @@ def credit_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "-
     from shuibao.services.supervision.programs import credit_lists
 
     rows = credit_lists(ctx.obj.db, as_of=option_date(as_of, "--as-of"), list_kind=list_kind)
-    emit_rows("信用名单 credit lists", ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason", "evidence"],
+    emit_rows(title("credit.list"), ["list_kind", "subject", "rule_id", "valid_from", "valid_to", "reason",
+                                     ("evidence", "credit_evidence_list")],
           rows, fmt)
 
 

@@ -78,13 +78,12 @@ def users_add(ctx: typer.Context, username: str,
 def users_list(ctx: typer.Context) -> None:
     """The users: role, district, whether active, last login."""
     from shuibao.services.platform.auth import list_users
-    from .common import print_table
+    from .common import Format, emit_rows, title
 
-    rows = list_users(ctx.obj.db)
-    print_table("用户 Users", ["用户名", "姓名", "角色", "区县", "状态", "最近登录 (UTC)"],
-                [(u["username"], u["display_name"], u["role_zh"], u["district"] or "—",
-                  "启用" if u["active"] else "停用",
-                  f"{u['last_login_at']:%Y-%m-%d %H:%M}" if u["last_login_at"] else "从未登录") for u in rows])
+    rows = [{**u, "active": "active" if u["active"] else "inactive", "last_login_at": u["last_login_at"] or "never"}
+            for u in list_users(ctx.obj.db)]
+    emit_rows(title("users.list"), ["username", "display_name", "role", "district", ("active", "account_state"),
+                                    ("last_login_at", "last_login_utc")], rows, Format.table)
 
 
 @app.command("deactivate")
@@ -131,13 +130,14 @@ def keys_issue(ctx: typer.Context, department: str = typer.Argument(..., help="W
 @keys.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """The API keys: id, department, collections, whether active (never the key)."""
-    from shuibao.services.platform.auth import KEY_COLLECTIONS, list_api_keys
-    from .common import print_table
+    from shuibao.services.platform.auth import list_api_keys
+    from .common import Format, emit_rows, title
 
-    print_table("API keys", ["ID", "部门", "可读取", "状态", "签发 (UTC)"],
-                [(k["id"], k["name"], "、".join(KEY_COLLECTIONS.get(c, c) for c in k["collections"] if c),
-                  "有效" if k["active"] else "已撤销", f"{k['created_at']:%Y-%m-%d %H:%M}")
-                 for k in list_api_keys(ctx.obj.db)], right=["ID"])
+    rows = [{**k, "collections": [c for c in k["collections"] if c], "active": "valid" if k["active"] else "revoked"}
+            for k in list_api_keys(ctx.obj.db)]
+    emit_rows(title("keys.list"), ["id", ("name", "department"), ("collections", "key_collections"),
+                                   ("active", "account_state"), ("created_at", "issued_utc")], rows, Format.table,
+              right=["id"])
 
 
 @keys.command("revoke")

@@ -86,6 +86,19 @@ WORDS = {
     "title": ("标题", "Title"), "evidence_records": ("依据", "Records"), "overdue": ("逾期", "Overdue"), "days": ("天", "days"),
     "pp": ("个百分点", "percentage points"), "area_hm2": ("面积（hm²）", "Area (hm²)"),
     "provenance": ("来源记录", "Provenance"), "crs": ("坐标系", "Coordinate system"), "scheme": ("考核方案", "Scheme"),
+    # run page records: the spec and provenance of a run as labelled records (labels of their keys in the
+    # vocabulary's run_record group)
+    "run_basics": ("基本信息", "The run"), "run_inputs": ("输入数据", "Inputs"),
+    "run_parameters": ("模型参数", "Parameters"), "run_tables": ("自定义查找表", "Own lookup tables"),
+    "run_execution": ("执行方式", "Execution"), "run_software": ("软件", "Software"),
+    "run_grid": ("网格", "Grid"), "run_steps": ("计算步骤", "Steps"), "run_grades": ("侵蚀强度分级", "Erosion grades"),
+    "run_input": ("输入", "Input"), "run_default": ("默认", "default"),
+    "run_shipped_tables": ("使用平台内置的查找表", "The shipped lookup tables"),
+    "run_districts_store": ("数据库中的区县边界", "District boundaries in the database"),
+    "run_reused": ("沿用上次结果", "Reused"), "run_seconds": ("用时（秒）", "Time (s)"),
+    "run_outputs": ("输出文件数", "Files written"), "run_result": ("结果", "Result"),
+    "run_validate": ("校验用时（秒）", "Validation (s)"), "run_raw_json": ("下载原始记录（供专业人员）", "Raw record, JSON (for experts)"),
+    "run_loss_grades": ("计入水土流失的强度", "Grades counted as soil loss"), "run_code": ("编码", "Code"),
     "no_data_note": ("“—”表示该区县没有该指标的数据，不是0分；按考核方案的设置，默认不计入（总分按有数据的指标折算为百分制）。",
                      "'—' means the district has no data for that indicator, not a score of 0; by the scheme's "
                      "setting it is left out by default (the total is scaled to 100 over the indicators "
