@@ -113,7 +113,9 @@ def test_the_language_comes_from_shuibao_lang_and_a_bad_one_is_a_usage_error(cap
 def test_csv_keeps_the_english_column_codes_and_the_stored_codes_in_either_language(capsys, db):
     for lang in ("zh", "en"):
         assert run(["--db", db, "--lang", lang, "monitor", "show", "latest", "-f", "csv"]) == 0
-        rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+        out = capsys.readouterr().out
+        assert out.startswith("\ufeff")  # the BOM every CSV starts with
+        rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
         assert list(rows[0]) == ["level", "name", "total_km2", "slight_km2", "loss_km2", "rate_pct", "target_2025_pct",
                                  "gap_pp"]
         assert rows[0]["level"] == "district" and "city" in {r["level"] for r in rows}
