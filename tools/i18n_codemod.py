@@ -62,11 +62,14 @@ class Names:
             return fname
         return ""
 
-    def name_for(self, node: cst.BaseExpression) -> str:
+    def name_for(self, node: cst.BaseExpression, before: str = "") -> str:
         code = self.module.code_for_node(node).strip()
         if code in self.by_code:
             return self.by_code[code]
-        name = self._guess(node).lstrip("_")
+        name = self._guess(node).strip("_")
+        said = before.rstrip().rsplit(" ", 1)[-1].lower()
+        if not name and isinstance(node, cst.BinaryOperation) and said in ("row", "line", "rows", "lines"):
+            name = said.rstrip("s")  # ``row {i + 2}`` (the header is row 1): the row number
         if not name or not IDENT.match(name) or keyword.iskeyword(name) or name in ("self", "cls"):
             self.generated += 1
             name = f"value{self.generated}"
@@ -103,7 +106,7 @@ def _template_part(node: cst.BaseExpression, names: Names) -> cst.SimpleString:
                     raise Unconvertible("nested format spec")
                 spec = ":" + "".join(s.value for s in part.format_spec)  # type: ignore[union-attr]
             conv = f"!{part.conversion}" if part.conversion else ""
-            text.append("{" + names.name_for(part.expression) + conv + spec + "}")
+            text.append("{" + names.name_for(part.expression, "".join(text)) + conv + spec + "}")
         prefix = node.prefix.replace("f", "").replace("F", "")
         quote = node.start[len(node.prefix):]
         return cst.SimpleString(f"{prefix}{quote}{''.join(text)}{quote}")

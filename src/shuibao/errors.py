@@ -60,8 +60,18 @@ class Text:
     def __contains__(self, text: str) -> bool:  # ``"x" in err.args[0]`` as for a str
         return text in str(self)
 
+    # compared, hashed and sorted by the English text, so a message equals the str it replaced
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (Text, str)) and str(self) == str(other)
 
-@dataclass(frozen=True, eq=True)
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __lt__(self, other: object) -> bool:
+        return str(self) < str(other)
+
+
+@dataclass(frozen=True, eq=False)
 class Message(Text):
     """One translatable message: an English ``template`` (str.format syntax, named fields) and its ``fields``.
 
@@ -90,7 +100,7 @@ def N_(template: str, /, **fields: Any) -> Message:  # noqa: N802 - gettext's co
     return Message(template, tuple(fields.items()))
 
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True, eq=False)
 class Joined(Text):
     """Parts (texts, issues or plain strings such as separators) rendered one after another."""
 

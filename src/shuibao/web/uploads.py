@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import Request, UploadFile
 
-from ..errors import AuthenticationError, ShuibaoError
+from ..errors import AuthenticationError, ShuibaoError, N_
 from .deps import caller
 from .errors import UploadTooLarge
 
@@ -33,7 +33,7 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
             if size > limit:
-                raise UploadTooLarge(f"{what} {upload.filename}: larger than {limit / 2**20:.3g} MiB")
+                raise UploadTooLarge(N_("{what} {filename}: larger than {value1:.3g} MiB", what=what, filename=upload.filename, value1=limit / 2**20))
             fh.write(chunk)
     return target
 

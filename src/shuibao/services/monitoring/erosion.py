@@ -29,7 +29,7 @@ from shuibao.erosion.engine import TerrainParams, compute_terrain, condition_dem
 from shuibao.erosion.inputs import read_daily_rain, read_soil_table, require
 from shuibao.erosion.params import CsleInputs, CsleParams
 from shuibao.erosion.validation import require_sound
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.io import raster as rio
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.io.steps import sha256, write_json_atomic
@@ -61,7 +61,7 @@ def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | 
         dem = rio.reproject_raster(dem, cast(str, target_crs or dem.grid.crs), resolution=resolution_m)
     rio.require_projected_metres(dem.grid, "DEM", path)
     if not dem.valid.any():
-        raise InputError(f"DEM: {path} has no valid cells")
+        raise InputError(N_("DEM: {path} has no valid cells", path=path))
     named = f"{path} (reprojected to the target CRS)" if given else path
     rio.require_area_preserving(dem.grid, dem.valid, "DEM", named)
     rio.require_vertical_metres(dem, "DEM")
@@ -106,7 +106,7 @@ def terrain_step(step: str, dem_path: Path | str, out: Path | str, *, routing: s
         result, timings = compute_terrain(dem.data, valid, grid, params or TerrainParams())
         rio.write_float(out, result.ls, valid, grid, tags=tags, band_name="LS factor (CSLE)")
         return {"timings_s": timings}
-    raise InputError(f"unknown terrain step {step!r}")
+    raise InputError(N_("unknown terrain step {step!r}", step=step))
 
 
 # --------------------------------------------------------------------------- CSLE

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.plan.reference import load_reference
 from shuibao.stations.erosivity import R_UNIT, annual_erosivity, days_in_year
 from shuibao.stations.qc import GAP, check_series, gap_days, load_qc_rules
@@ -64,9 +64,9 @@ def _read_csv(path: Path, role: str) -> tuple[list[str], list[dict]]:
             reader = csv.DictReader(fh)
             return [f.strip() for f in reader.fieldnames or []], list(reader)
     except FileNotFoundError:
-        raise InputError(f"{role}: {path} does not exist") from None
+        raise InputError(N_("{role}: {path} does not exist", role=role, path=path)) from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{role}: {path} is not a UTF-8 CSV file ({exc})") from None
+        raise InputError(N_("{role}: {path} is not a UTF-8 CSV file ({exc})", role=role, path=path, exc=exc)) from None
 
 
 def _columns(fields: list[str], spec: dict[str, tuple[str, ...]], required, problems: list[str]) -> dict[str, str]:
@@ -198,8 +198,8 @@ def register_planned_stations(db: str | None) -> int:
     for s in load_reference().stations:
         kind = PLAN_KINDS.get(s.kind)
         if kind is None:
-            raise InputError(f"专栏4 item {s.item} ({s.label}): kind {s.kind!r} has no station kind; "
-                             f"known: {', '.join(PLAN_KINDS)}")
+            raise InputError(N_("专栏4 item {item} ({label}): kind {kind!r} has no station kind; "
+                             "known: {PLAN_KINDS}", item=s.item, label=s.label, kind=s.kind, PLAN_KINDS=', '.join(PLAN_KINDS)))
         for n in range(1, s.count + 1):
             planned.append(dict(code=f"PLAN-{s.item}-{s.district_code}-{n}", kind=kind, status="planned",
                                 name=f"{s.label}{KIND_ZH[kind]}" + (f"{n}" if s.count > 1 else "") + "（规划）",
@@ -375,7 +375,7 @@ def qc_report(db: str | None, *, station: str | None = None, year: int | None = 
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         if station is not None and not station_rows.station_registered(conn, station):
-            raise InputError(f"station {station!r} is not registered")
+            raise InputError(N_("station {station!r} is not registered", station=station))
         rows = station_rows.flagged_observations(conn, variable, year, station)
         for imp_id, text in station_rows.observation_reports(conn, variable):
             for r in json.loads(text):

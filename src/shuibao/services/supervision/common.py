@@ -12,7 +12,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, Issue, issues_error
+from shuibao.errors import InputError, Issue, issues_error, N_
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -97,7 +97,7 @@ def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport]
     issues = [Issue("file", "", p) for p in problems]
     issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", "; ".join(r.messages)) for r in bad]
     context = f"({len(bad)} of {total} {unit} {verb})" if bad else ""
-    err = issues_error(issues, f"{role}: {path}: nothing was imported", context=context,
+    err = issues_error(issues, N_("{role}: {path}: nothing was imported", role=role, path=path), context=context,
                        limit=len(problems) + SHOW, hint="\n".join(hints))
     assert isinstance(err, InputError)
     return with_rows(err, problems, bad)
@@ -123,4 +123,4 @@ def as_date(value, what: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise InputError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+        raise InputError(N_("{what}: {value!r} is not a date (expected YYYY-MM-DD)", what=what, value=value)) from None
