@@ -57,6 +57,10 @@ class Names:
                 return f"n_{inner}" if inner else "count"
             if (fname in WRAPPERS or fname == "join") and node.args:
                 return self._guess(node.args[0].value)
+            if fname == "get" and node.args and isinstance(node.args[0].value, cst.SimpleString):  # d.get("key")
+                key = node.args[0].value.evaluated_value
+                if isinstance(key, str) and IDENT.match(key):
+                    return key
             if isinstance(func, cst.Attribute) and not node.args:  # path.as_posix(), text.strip()
                 return self._guess(func.value)
             return fname

@@ -15,7 +15,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..core.csle import ErosivityResult, erosivity_daily, erosivity_daily_seasonal
-from ..errors import InputError, raise_issues, N_
+from ..errors import InputError, raise_issues, N_, Text
 
 MAX_DAILY_RAIN_MM = 1000.0  # above any recorded daily total in China; catches unit mistakes (0.1 mm counts)
 
@@ -31,7 +31,7 @@ class StationSeries:
     rain_mm: np.ndarray
 
 
-def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems: list[str]) -> dict[str, dict]:
+def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems: list[Text | str]) -> dict[str, dict]:
     """The rows grouped by station (coordinates, dates, rain); every bad row is a problem."""
     series: dict[str, dict] = {}
     for n, row in enumerate(rows, start=2):
@@ -68,7 +68,7 @@ def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems:
     return series
 
 
-def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], label: str = "--rain"
+def read_daily_rain(path: Path | str, target_crs: str, problems: list[Text | str], label: str = "--rain"
                     ) -> list[StationSeries]:
     """Read ``station,date,rain_mm`` plus ``x,y`` (in the DEM's CRS) or ``lon,lat`` (CGCS2000 degrees)."""
     path = Path(path)
@@ -162,7 +162,7 @@ class SoilTable:
     organic_carbon: np.ndarray
 
 
-def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-table") -> SoilTable | None:
+def read_soil_table(path: Path | str, problems: list[Text | str], label: str = "--soil-table") -> SoilTable | None:
     """``code,sand_pct,silt_pct,clay_pct`` and ``organic_carbon_pct`` or ``organic_matter_pct`` (USDA texture)."""
     path = Path(path)
     if not path.is_file():
@@ -205,6 +205,6 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
     return SoilTable(np.array(codes), *(np.array(cols[k]) for k in ("sand", "silt", "clay", "oc")))
 
 
-def require(problems: list[str]) -> None:
+def require(problems: list[Text | str]) -> None:
     """Raise one InputError listing every problem found, if any."""
     raise_issues(problems, "", context=N_("with the inputs"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import csle
-from ..errors import FactorError, N_
+from ..errors import FactorError, N_, Text
 from . import tables
 from .params import CsleInputs, CsleParams
 
@@ -45,7 +45,7 @@ def require_sound(name: str, values: np.ndarray, valid: np.ndarray, grid, hint: 
                       "Nothing was graded.", name=name, value1=n_neg + n_nan + n_inf, kinds=kinds, row=row, col=col, x=x, y=y, crs_name=_crs_name(grid.crs), hint=hint))
 
 
-def check_request(inputs: CsleInputs, params: CsleParams, problems: list[str]) -> None:
+def check_request(inputs: CsleInputs, params: CsleParams, problems: list[Text | str]) -> None:
     """Each factor has a source, and the parameters name known choices."""
     if inputs.r is None and inputs.rain is None and inputs.annual_rain is None:
         problems.append(N_("R: give an R raster (--r), daily rainfall of stations (--rain) or annual rainfall (--annual-rain)"))
@@ -61,7 +61,7 @@ def check_request(inputs: CsleInputs, params: CsleParams, problems: list[str]) -
         problems.append(N_("R: unknown model {r_model!r}; expected one of {R_MODELS}", r_model=params.r_model, R_MODELS=', '.join(csle.R_MODELS)))
 
 
-def check_rotation_zone(loaded: dict, zone: str | None, problems: list[str]) -> None:
+def check_rotation_zone(loaded: dict, zone: str | None, problems: list[Text | str]) -> None:
     """The T table's rotation zone (轮作区): the one asked for must exist; ``loaded`` gets ``t_zone`` and the
     zone's table."""
     tt = loaded["t_table"]
@@ -74,7 +74,7 @@ def check_rotation_zone(loaded: dict, zone: str | None, problems: list[str]) -> 
         loaded["t_table"] = tt.for_zone(loaded["t_zone"])
 
 
-def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, problems: list[str]) -> None:
+def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, problems: list[Text | str]) -> None:
     """Every land-use code present has a B, and every cropland code a T (in the run's rotation zone)."""
     if "b_table" in loaded and loaded["b_table"].unknown(codes):
         problems.append(N_("land use: {landuse} has class code(s) {unknown} that "
@@ -88,35 +88,35 @@ def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, proble
                             f"{landuse}" + (f" in rotation zone {loaded['t_zone']}" if loaded['t_zone'] else ""))
 
 
-def check_measure_codes(codes: np.ndarray, e_table, measures: object, problems: list[str]) -> None:
+def check_measure_codes(codes: np.ndarray, e_table, measures: object, problems: list[Text | str]) -> None:
     unknown = e_table.unknown(codes)
     if unknown:
         problems.append(N_("measures: {measures} has code(s) {unknown} that {path} does not list", measures=measures, unknown=unknown, path=e_table.path))
 
 
-def check_ndvi(vals: np.ndarray, ndvi: object, problems: list[str]) -> None:
+def check_ndvi(vals: np.ndarray, ndvi: object, problems: list[Text | str]) -> None:
     if vals.size and (np.nanmin(vals) < -1.0001 or np.nanmax(vals) > 1.0001):
         problems.append(N_("NDVI: {ndvi} has values from {nanmin:g} to {nanmax:g}; "
                         "NDVI lies in [-1, 1] (scaled products need dividing, e.g. by 10000)", ndvi=ndvi, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_fvc(vals: np.ndarray, fvc: object, problems: list[str]) -> None:
+def check_fvc(vals: np.ndarray, fvc: object, problems: list[Text | str]) -> None:
     if vals.size and (np.nanmin(vals) < 0 or np.nanmax(vals) > 1.0001):
         problems.append(N_("FVC: {fvc} must lie in [0, 1], found {nanmin:g}…{nanmax:g}", fvc=fvc, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_k(vals: np.ndarray, k: object, problems: list[str]) -> None:
+def check_k(vals: np.ndarray, k: object, problems: list[Text | str]) -> None:
     if np.nanmin(vals) < 0 or np.nanmax(vals) > 1:
         problems.append(N_("K: {k} has values {nanmin:g}…{nanmax:g}; expected SI "
                         "units t·hm²·h/(hm²·MJ·mm), typically 0.001–0.1", k=k, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_nonnegative(vals: np.ndarray, role: str, path: object, problems: list[str]) -> None:
+def check_nonnegative(vals: np.ndarray, role: str, path: object, problems: list[Text | str]) -> None:
     if np.nanmin(vals) < 0:
         problems.append(N_("{role}: {path} has negative values", role=role, path=path))
 
 
-def check_soil_codes(codes: np.ndarray, table, soil: object, soil_table: object, problems: list[str]) -> None:
+def check_soil_codes(codes: np.ndarray, table, soil: object, soil_table: object, problems: list[Text | str]) -> None:
     unknown = sorted(set(codes.tolist()) - set(table.codes.tolist()))
     if unknown:
         problems.append(N_("soil: {soil} has code(s) {unknown} that {soil_table} does not list", soil=soil, unknown=unknown, soil_table=soil_table))

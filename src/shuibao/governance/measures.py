@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..datafiles import header, read_toml
-from ..errors import ReferenceDataError, raise_issues, N_
+from ..errors import ReferenceDataError, raise_issues, N_, Text
 
 _KEYS = {"key", "name_zh", "b", "e_code", "t"}
 
@@ -50,7 +50,7 @@ class Measures:
 def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = None) -> Measures:
     """Read the measure table; every problem at once.  ``e_codes``: the codes the E table knows, if checked."""
     p, doc = read_toml(path, "measures.toml", "shuibao.governance")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, _note = header(doc, problems)
     items = doc.get("measures")
     out: list[Measure] = []

@@ -31,7 +31,7 @@ from rasterio.features import rasterize, shapes
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import InputError, Issue, raise_issues, N_
+from ..errors import InputError, Issue, raise_issues, N_, Text
 from ..grid import GridSpec
 from .atomic import atomic_path
 from .formats import vector_source
@@ -177,7 +177,7 @@ def read_polygons(path: Path | str, role: str, *, layer: str | None = None,
             geoms = shapely.force_2d(shapely.from_wkb(wkb))
         except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
             raise InputError(N_("{role}: {p} layer {layer!r} cannot be read ({exc})", role=role, p=p, layer=layer, exc=exc)) from exc
-    problems: list[str] = []
+    problems: list[Text | str] = []
     if not meta["crs"]:
         problems.append(N_("no CRS; assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)"))
     available = [str(n) for n in meta["fields"]]

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import InputError, raise_issues, N_
+from ..errors import InputError, raise_issues, N_, Text
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _closest(key: str, known) -> str:
     return f" (did you mean {m[0]!r}?)" if m else f" (known: {', '.join(known)})"
 
 
-def _typed(value: Any, spec: ParamSpec, where: str, problems: list[str]) -> Any:
+def _typed(value: Any, spec: ParamSpec, where: str, problems: list[Text | str]) -> Any:
     kind = spec.kind
     if kind is bool:
         ok = isinstance(value, bool)
@@ -191,7 +191,7 @@ def _typed(value: Any, spec: ParamSpec, where: str, problems: list[str]) -> Any:
     return value
 
 
-def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: list[str]) -> dict[str, Any]:
+def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: list[Text | str]) -> dict[str, Any]:
     known = {s.key: s for s in specs}
     out = {s.key: s.default for s in specs}
     for key, value in section.items():
@@ -202,7 +202,7 @@ def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: l
     return out
 
 
-def _grid(grid: dict, problems: list[str]) -> tuple[Any, Any]:
+def _grid(grid: dict, problems: list[Text | str]) -> tuple[Any, Any]:
     """The [grid] section: a projected CRS in metres and a cell size, both optional."""
     for key in grid:
         if key not in ("crs", "resolution_m"):
@@ -233,7 +233,7 @@ def load_spec(path: Path | str) -> RunSpec:
         raise InputError(N_("{path}: not valid TOML: {exc}", path=path, exc=exc)) from exc
     except UnicodeDecodeError as exc:
         raise InputError(N_("{path}: not UTF-8 text ({exc})", path=path, exc=exc)) from exc
-    problems: list[str] = []
+    problems: list[Text | str] = []
     base = path.parent.resolve()
     for key in doc:
         if key not in _SECTIONS:
@@ -282,7 +282,7 @@ def load_spec(path: Path | str) -> RunSpec:
     return spec
 
 
-def _file(value: Any, where: str, base: Path, problems: list[str]) -> Path | None:
+def _file(value: Any, where: str, base: Path, problems: list[Text | str]) -> Path | None:
     if not isinstance(value, str) or not value.strip():
         problems.append(N_("{where}: expected a file path, found {value!r}", where=where, value=value))
         return None
@@ -293,7 +293,7 @@ def _file(value: Any, where: str, base: Path, problems: list[str]) -> Path | Non
     return p
 
 
-def _polygons(value: Any, key: str, base: Path, problems: list[str]) -> PolygonInput | None:
+def _polygons(value: Any, key: str, base: Path, problems: list[Text | str]) -> PolygonInput | None:
     where = f"[inputs] {key}"
     if isinstance(value, str):
         value = {"path": value}
@@ -320,7 +320,7 @@ def _polygons(value: Any, key: str, base: Path, problems: list[str]) -> PolygonI
     return PolygonInput(p, layer if isinstance(layer, str) else None, fields) if p else None
 
 
-def _inputs(section: dict, base: Path, spec: RunSpec, problems: list[str]) -> None:
+def _inputs(section: dict, base: Path, spec: RunSpec, problems: list[Text | str]) -> None:
     known = {s.key for s in INPUTS}
     for key, value in section.items():
         if key not in known:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ..errors import ReferenceDataError, raise_issues, N_
+from ..errors import ReferenceDataError, raise_issues, N_, Text
 from .model import Category, NOT_PROJECT_KIND, ProjectStatus
 
 
@@ -97,7 +97,7 @@ def load_rules(path: Path | str | None = None) -> ComplianceRules:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ReferenceDataError(N_("{name}: not valid TOML ({exc})", name=name, exc=exc)) from exc
-    problems: list[str] = []
+    problems: list[Text | str] = []
     prm = doc.get("parameters", {})
     match = doc.get("matching", {})
 

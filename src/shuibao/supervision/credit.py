@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
-from ..errors import ReferenceDataError, raise_issues, N_
+from ..errors import ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 LISTS = {"watch_list": "重点关注名单", "blacklist": "失信黑名单"}
@@ -131,7 +131,7 @@ def _check_param(value, check: str) -> bool:
     return ok and (value > 0 if check == "positive" else value >= 0)
 
 
-def _rule(n: int, item, problems: list[str]) -> CreditRule | None:
+def _rule(n: int, item, problems: list[Text | str]) -> CreditRule | None:
     where = f"rules #{n}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
     if not isinstance(item, dict):
         problems.append(N_("{where}: expected a table", where=where))
@@ -175,7 +175,7 @@ def _rule(n: int, item, problems: list[str]) -> CreditRule | None:
 def load_rules(path: Path | str | None = None) -> RuleSet:
     """Read and check the credit rules; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "credit_rules.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
     allowed = ("version", "source", "verified", "note", "rules")
     problems += [f"{k}: unknown key (expected one of {', '.join(allowed)})" for k in doc if k not in allowed]
@@ -200,7 +200,7 @@ def _is_date(value) -> bool:
 
 
 def _check_records(cases, reports, fees, as_of) -> None:
-    problems = [] if _is_date(as_of) else [f"as_of: expected a date, found {as_of!r}"]
+    problems: list[Text | str] = [] if _is_date(as_of) else [f"as_of: expected a date, found {as_of!r}"]
     for label, records, cls in (("case", cases, CaseRecord), ("report", reports, ReportRecord),
                                 ("fee", fees, FeeRecord)):
         ids = []

@@ -37,7 +37,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..errors import raise_issues, N_
+from ..errors import raise_issues, N_, Text
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
                      count: int | None = None, ratio: float | None = None, per_project: int = 2,
                      max_load: int | None = None) -> Draw:
     """Draw ``count`` (or ``ratio`` of the) projects and assign ``per_project`` inspectors to each."""
-    problems = [p for p in (_check_seed(seed),) if p]
+    problems: list[Text | str] = [p for p in (_check_seed(seed),) if p]
     for p in projects:
         if isinstance(p.id, bool) or not isinstance(p.id, int):
             problems.append(N_("project {id!r}: id must be an integer", id=p.id))
@@ -204,7 +204,7 @@ def sample(ids: Sequence[int], *, ratio: float, seed: int, minimum: int = 1) -> 
     arithmetic for the ceiling), chosen by ``Generator(PCG64(seed)).choice`` from
     the ids sorted ascending; returned sorted.  Input order does not matter.
     """
-    problems = [p for p in (_check_ratio(ratio), _check_seed(seed)) if p]
+    problems: list[Text | str] = [p for p in (_check_ratio(ratio), _check_seed(seed)) if p]
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
         problems.append(N_("minimum: expected a non-negative integer, found {minimum!r}", minimum=minimum))
     if _dupes(ids):

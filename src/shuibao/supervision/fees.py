@@ -31,7 +31,7 @@ from numbers import Real
 from pathlib import Path
 from typing import cast
 
-from ..errors import InputError, ReferenceDataError, raise_issues, N_
+from ..errors import InputError, ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 BASES = {"area_m2": "m²", "volume_m3": "m³", "output_t": "t", "well_area_m2_year": "m²·a"}
@@ -143,7 +143,7 @@ def _date(value) -> date | None:
     return None
 
 
-def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
+def _entry(n: int, item, problems: list[Text | str]) -> RateEntry | None:
     where = f"entries #{n}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
     if not isinstance(item, dict):
         problems.append(N_("{where}: expected a table", where=where))
@@ -181,7 +181,7 @@ def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
 def load_rate_table(path: Path | str | None = None) -> RateTable:
     """Read and check a fee-rate table; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "fee_rates.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
     problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
                  for k in doc if k not in _TOP_KEYS]
@@ -239,7 +239,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
 def assess(table: RateTable, category: str, quantity, *, on_date: date,
            exemption: str | None = None) -> Assessment:
     """The fee for ``quantity`` (in the category's basis unit) charged on ``on_date``."""
-    problems: list[str] = []
+    problems: list[Text | str] = []
     if category not in table.categories:
         problems.append(N_("fee category {category!r} is unknown; valid: {categories}", category=category, categories=', '.join(table.categories)))
     ex = None

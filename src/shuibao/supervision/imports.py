@@ -23,7 +23,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from .model import CHANGE_TYPES, DISTURBANCE_KINDS, PROJECT_STATUS_ZH, AREA_KINDS, ProjectStatus
-from shuibao.errors import N_
+from shuibao.errors import N_, Text
 
 CHONGQING_LONLAT = (105.0, 28.0, 110.5, 32.5)
 """A box around Chongqing (lon/lat, with margin): features outside it point to a wrong CRS."""
@@ -111,7 +111,7 @@ class ValidatedLayer:
     records: list[dict]
     geoms: list  # MultiPolygons in EPSG:4490, or None for attribute-only rows
     reports: list[FeatureReport]
-    problems: list[str]
+    problems: list[Text | str]
     source_crs: str | None
 
     @property
@@ -254,7 +254,7 @@ def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs
     (a project without an area) rather than rejected.
     """
     defaults = dict(defaults or {})
-    problems: list[str] = []
+    problems: list[Text | str] = []
     cols, missing = resolve_fields(list(fields), specs, defaults)
     if missing:
         problems.append(N_("missing field(s) {missing}; the file has: {value1}", missing=', '.join(missing), value1=', '.join(fields) or 'no fields'))

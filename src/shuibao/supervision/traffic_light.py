@@ -33,7 +33,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TypeGuard
 
-from ..errors import InputError, ReferenceDataError, raise_issues, N_
+from ..errors import InputError, ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 COLOURS_ZH = {"green": "绿", "yellow": "黄", "red": "红"}
@@ -92,7 +92,7 @@ def _fmt(value: Decimal) -> str:
 def load_scheme(path: Path | str | None = None) -> Scheme:
     """Read and check a traffic-light scheme; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "traffic_light.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
     problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
                  for k in doc if k not in _TOP_KEYS]
@@ -166,7 +166,7 @@ def evaluate(scheme: Scheme, scores: Mapping[str, float]) -> Evaluation:
     """
     if not isinstance(scores, Mapping):
         raise InputError(N_("scores: expected a mapping of indicator → points, found {name}", name=type(scores).__name__))
-    problems: list[str] = []
+    problems: list[Text | str] = []
     given: dict[str, Decimal] = {}
     for label, value in scores.items():
         ind = scheme.indicator(label) if isinstance(label, str) else None

@@ -22,7 +22,7 @@ from shuibao.core.zonal import present_codes
 from shuibao.datafiles import CsvTable
 from shuibao.erosion import tables as erosion_tables
 from shuibao.erosion.engine import TerrainParams
-from shuibao.errors import InputError, ReferenceDataError, ShuibaoError, raise_issues, N_
+from shuibao.errors import InputError, ReferenceDataError, ShuibaoError, raise_issues, N_, Text
 from shuibao.grid import GridSpec
 from shuibao.io import vector
 from shuibao.io import raster as rio
@@ -96,7 +96,7 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
     return inputs, params
 
 
-def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int, tuple[int, str]]:
+def _classes(spec: RunSpec, ref: PlanReference, problems: list[Text | str]) -> dict[int, tuple[int, str]]:
     """Land-use code → (表2 class, name); by default the engine's codes (GB/T 21010-2017 second-level codes
     and 表2's eight first-level classes, ``erosion/data/landuse_codes.csv`` or the run's own table)."""
     if spec.landuse_classes is None:
@@ -123,7 +123,7 @@ def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int
         return {}
 
 
-def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str]) -> tuple[list, list, str]:
+def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[Text | str]) -> tuple[list, list, str]:
     """Zones and their polygons (EPSG:4490) from the store or the user's file."""
     if spec.districts is None:
         try:
@@ -173,7 +173,7 @@ def _polygon_raster(polys: vector.PolygonSet, values, grid: GridSpec, dtype, fil
     return lut[labels]
 
 
-def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[str]) -> None:
+def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[Text | str]) -> None:
     src = spec.measures
     assert isinstance(src, PolygonInput)  # the caller checked
     e_field, t_field = src.fields.get("e_field", "measure_code"), src.fields.get("t_field")
@@ -204,7 +204,7 @@ def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, prob
         data["t_override"] = _polygon_raster(polys, t, grid, np.float32, np.nan)
 
 
-def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSpec, problems: list[str]) -> None:
+def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSpec, problems: list[Text | str]) -> None:
     """At least one district must reach the grid (else everything would be "outside the districts")."""
     if not geoms:
         return
@@ -217,7 +217,7 @@ def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSp
                         "({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f} in its CRS); wrong CRS or wrong file?", source=source, left=left, bottom=bottom, right=right, top=top))
 
 
-def _watersheds(spec: RunSpec, problems: list[str]) -> vector.PolygonSet | None:
+def _watersheds(spec: RunSpec, problems: list[Text | str]) -> vector.PolygonSet | None:
     """The user's small-watershed polygons, each with a unique id of 1–40 characters (none: delineated)."""
     if spec.watersheds is None:
         return None
@@ -246,7 +246,7 @@ def _absorb(problems: list, exc: InputError) -> None:
 
 
 def _plan_classes(spec: RunSpec, ref: PlanReference, inputs: CsleInputs, landuse: np.ndarray, valid: np.ndarray,
-                  classes: dict, problems: list[str]) -> tuple[np.ndarray, dict]:
+                  classes: dict, problems: list[Text | str]) -> tuple[np.ndarray, dict]:
     """Every land-use code present maps to a 表2 class; the grid is rolled up to those classes (uint8)."""
     present = set(present_codes(landuse, valid).tolist())
     if max(present, default=0) > 65535 or min(present, default=0) < 0:
@@ -290,7 +290,7 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
     """Parse the spec and check every input; one :class:`InputError` lists every problem."""
     spec = load_spec(spec_path)
     ref = load_reference()
-    problems: list[str] = []
+    problems: list[Text | str] = []
     inputs, params = _csle(spec)
     classes = _classes(spec, ref, problems)
     zones, zone_geoms, district_source = _zones(spec, ref, db, problems)

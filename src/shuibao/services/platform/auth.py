@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection
 
-from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues, N_
+from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues, N_, Text
 from shuibao.store import Store
 from shuibao.store.repositories import accounts, audit as audit_records
 from shuibao.services.platform import passwords
@@ -201,7 +201,7 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
 
     by = require(writer(by), "admin")
     username = (username or "").strip()
-    problems = username_problems(username) + passwords.problems(password, username)
+    problems: list[Text | str] = [*username_problems(username), *passwords.problems(password, username)]
     if role not in ROLES or role == "external":
         problems.append(N_("role {role!r}: expected one of {value1}", role=role, value1=', '.join(r for r in ROLES if r != 'external')))
     with Store(db) as store, store.transaction() as conn:

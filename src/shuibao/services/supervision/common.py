@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, Issue, issues_error, N_
+from shuibao.errors import Text, InputError, Issue, issues_error, N_
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -61,7 +62,7 @@ def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
     return path
 
 
-def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
+def write_report(path: Path | None, reports: list[FeatureReport], problems: Sequence[Text | str]) -> None:
     """The per-feature report as CSV (file-level problems first, as row 0)."""
     if path is not None:
         rows = [{"row": 0, "key": "", "status": "file", "messages": p} for p in problems] + report_rows(reports)
@@ -90,7 +91,7 @@ def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) 
                    verb="rejected", hints=[hint])
 
 
-def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport], total: int, *, unit: str,
+def refusal(role: str, path: Path, problems: Sequence[Text | str], bad: list[FeatureReport], total: int, *, unit: str,
             verb: str, hints: list[str]) -> InputError:
     """One refused import in the one "N problem(s)" format: the file's problems, then each refused row (the
     first :data:`SHOW` listed, all counted and all in ``err.rows``), then what to do next."""
@@ -103,7 +104,7 @@ def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport]
     return with_rows(err, problems, bad)
 
 
-def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:
+def with_rows(err: InputError, problems: Sequence[Text | str], bad: list[FeatureReport]) -> InputError:
     """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
     # rows is no declared field of InputError: the web answers it where an error carries it
     err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]  # type: ignore[attr-defined]

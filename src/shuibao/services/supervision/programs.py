@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, raise_issues, N_
+from shuibao.errors import InputError, raise_issues, N_, Text
 from shuibao.io.features import read_features
 from shuibao.io.tables import write_metadata
 from shuibao.store import Store
@@ -73,7 +73,7 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
         store.require_current(conn)
         lookup = district_lookup(conn)
         rows: list[dict] = []
-        problems: list[str] = []
+        problems: list[Text | str] = []
         for i, (code, name, district) in enumerate(zip(layer.fields["code"], layer.fields["name"],
                                                        layer.fields["district"]), start=1):
             if not code or not name or str(district) not in lookup:

@@ -85,7 +85,8 @@ def tile_on_the_grid(request: Request) -> None:
     try:
         z, x, y = int(p["z"]), int(p.get("x", 0)), int(p.get("y", 0))
     except ValueError:
-        raise InputError(N_("tile {get}/{get2}/{get3}: expected whole numbers", get=p.get('z'), get2=p.get('x'), get3=p.get('y'))) from None
+        raise InputError(N_("tile {z}/{x}/{y}: expected whole numbers", z=p.get('z'), x=p.get('x'),
+                                            y=p.get('y'))) from None
     if not 0 <= z <= MAX_ZOOM:
         raise InputError(N_("zoom {z}: expected 0–{MAX_ZOOM}", z=z, MAX_ZOOM=MAX_ZOOM))
     if not (0 <= x < 2**z and 0 <= y < 2**z):
