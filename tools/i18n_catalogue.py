@@ -39,7 +39,7 @@ def extract(root: Path = SOURCES) -> Found:
     errors = error_classes()
     found = Found()
     for path in sources(root):
-        rel = path.relative_to(ROOT).as_posix()
+        rel = (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.relative_to(root)).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
@@ -116,13 +116,13 @@ def problems(found: Found, catalog: Catalog) -> list[str]:
         elif not entry.string:
             out.append(f"{at}: no Chinese translation: {template!r}")
         elif fields_of(entry.string) != fields_of(template):
-            out.append(f"{at}: the translation's fields {sorted(fields_of(entry.string))} differ from "
+            out.append(f"{at}: fields differ: the translation's fields {sorted(fields_of(entry.string))} differ from "
                        f"{sorted(fields_of(template))}: {template!r}")
     return out
 
 
 def untranslated(found: Found, catalog: Catalog, under: Path | None) -> Catalog:
-    prefix = under.resolve().relative_to(ROOT).as_posix() + "/" if under else ""
+    prefix = under.resolve().relative_to(ROOT).as_posix() + ("/" if under.is_dir() else "") if under else ""
     out = new_catalog(catalog)
     for message in catalog:
         if not message.id or message.string:

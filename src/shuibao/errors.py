@@ -35,7 +35,8 @@ def catalogue(lang: str) -> dict[str, str]:
         return {}
     with path.open("rb") as fh:
         cat = read_po(fh, locale=locale)
-    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    return {m.id: m.string for m in cat
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
 
 
 def _render(part: object, lang: str) -> str:
@@ -240,7 +241,7 @@ class Issues(list):
     def add(self, where: str, field: str, message: Text | str) -> None:
         self.append(Issue(where, field, message))
 
-    def raise_if_any(self, subject: Text | str, *, context: str = "", error: type[ShuibaoError] = InputError) -> None:
+    def raise_if_any(self, subject: Text | str, *, context: Text | str = "", error: type[ShuibaoError] = InputError) -> None:
         if self:
             raise_issues(self, subject, context=context, error=error)
 

@@ -18,6 +18,14 @@ from .. import vocabulary
 from ..spreadsheet import safe_row
 
 
+def cli_language() -> str:
+    """The language of the CLI's messages (错误信息的语言): ``SHUIBAO_LANG`` (zh or en), default zh."""
+    import os
+
+    lang = os.environ.get("SHUIBAO_LANG", "zh").strip().lower()[:2]
+    return lang if lang in ("zh", "en") else "zh"
+
+
 @dataclass
 class State:
     db: str | None

@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from ..errors import ShuibaoError
+from ..errors import ShuibaoError, render_error
 from . import db as db_commands
 from . import demo as demo_command
 from . import erosion as erosion_commands
@@ -27,7 +27,7 @@ from . import stations as stations_commands
 from . import supervise as supervise_commands
 from . import terrain as terrain_commands
 from . import web as web_commands
-from .common import State
+from .common import State, cli_language
 
 app = typer.Typer(
     name="shuibao",
@@ -84,7 +84,8 @@ def run(argv: list[str] | None = None) -> int:
     except ShuibaoError as exc:
         if verbose:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        lang = cli_language()
+        typer.echo(("错误：" if lang == "zh" else "error: ") + render_error(exc, lang), err=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
