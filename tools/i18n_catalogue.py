@@ -23,7 +23,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from i18n_sites import ROOT, SOURCES, call_name, error_classes, is_plain_text, message_args, sources  # noqa: E402
+from i18n_sites import (  # noqa: E402
+    ROOT, SOURCES, assigned_messages, call_name, error_classes, is_plain_text, message_args, sources,
+)
 
 CATALOGUE = SOURCES / "locale" / "zh_CN" / "LC_MESSAGES" / "shuibao.po"
 
@@ -41,6 +43,10 @@ def extract(root: Path = SOURCES) -> Found:
     for path in sources(root):
         rel = (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.relative_to(root)).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if path != SOURCES / "errors.py":
+                for arg in assigned_messages(node):
+                    if is_plain_text(arg):
+                        found.plain.append(f"{rel}:{arg.lineno}: English-only message (wrap it in N_(...))")
             if not isinstance(node, ast.Call):
                 continue
             if call_name(node.func) == ("", "N_") and node.args:

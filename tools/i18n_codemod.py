@@ -162,29 +162,63 @@ class Rewrite(cst.CSTTransformer):
             return out + [i for i, a in enumerate(call.args) if a.keyword and a.keyword.value in ISSUE_KEYWORDS]
         return []
 
+    def _convert(self, original: cst.CSTNode, value: cst.BaseExpression) -> cst.BaseExpression | None:
+        """``N_(template, fields)`` for a literal message, None (listed for a hand fix when odd) otherwise."""
+        if not is_literal(value):
+            if isinstance(value, cst.BinaryOperation):
+                self.skipped.append(self._where(original, "not a literal: " + self.module.code_for_node(value)[:80]))
+            return None
+        names = Names(self.module)
+        try:
+            template = _template(value, names)
+        except Unconvertible as why:
+            self.skipped.append(self._where(original, str(why)))
+            return None
+        n_args = [cst.Arg(template)] + [
+            cst.Arg(expr, keyword=cst.Name(name), equal=cst.AssignEqual(cst.SimpleWhitespace(""),
+                                                                        cst.SimpleWhitespace("")))
+            for name, expr in names.values.items()]
+        n_args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                  for a in n_args[:-1]] + n_args[-1:]
+        self.changed += 1
+        return cst.Call(cst.Name("N_"), n_args)
+
+    def _listed(self, original: cst.CSTNode, value: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(value, cst.List):
+            return value.with_changes(elements=[e.with_changes(value=self._convert(original, e.value) or e.value)
+                                                if isinstance(e, cst.Element) else e for e in value.elements])
+        if isinstance(value, cst.ListComp):
+            return value.with_changes(elt=self._convert(original, value.elt) or value.elt)
+        if isinstance(value, cst.IfExp):
+            return value.with_changes(body=self._listed(original, value.body), orelse=self._listed(original, value.orelse))
+        return value
+
+    @staticmethod
+    def _is_list_name(target: cst.BaseExpression) -> bool:
+        return isinstance(target, cst.Name) and target.value in ISSUE_LISTS
+
+    def leave_AugAssign(self, original: cst.AugAssign, updated: cst.AugAssign) -> cst.AugAssign:
+        if self._is_list_name(updated.target):
+            return updated.with_changes(value=self._listed(original, updated.value))
+        return updated
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if any(self._is_list_name(t.target) for t in updated.targets):
+            return updated.with_changes(value=self._listed(original, updated.value))
+        return updated
+
+    def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:
+        if updated.value is not None and self._is_list_name(updated.target):
+            return updated.with_changes(value=self._listed(original, updated.value))
+        return updated
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         args = list(updated.args)
         for i in self._message_indexes(updated):
-            value = args[i].value
-            if not is_literal(value):
-                if isinstance(value, (cst.BinaryOperation, cst.Call)) and "format" in self.module.code_for_node(value)[:200] \
-                        or isinstance(value, cst.BinaryOperation):
-                    self.skipped.append(self._where(original, "not a literal: " + self.module.code_for_node(value)[:80]))
+            new = self._convert(original, args[i].value)
+            if new is None:
                 continue
-            names = Names(self.module)
-            try:
-                template = _template(value, names)
-            except Unconvertible as why:
-                self.skipped.append(self._where(original, str(why)))
-                continue
-            n_args = [cst.Arg(template)] + [
-                cst.Arg(expr, keyword=cst.Name(name), equal=cst.AssignEqual(cst.SimpleWhitespace(""),
-                                                                            cst.SimpleWhitespace("")))
-                for name, expr in names.values.items()]
-            n_args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                      for a in n_args[:-1]] + n_args[-1:]
-            args[i] = args[i].with_changes(value=cst.Call(cst.Name("N_"), n_args))
-            self.changed += 1
+            args[i] = args[i].with_changes(value=new)
         return updated.with_changes(args=args)
 
     def _where(self, node: cst.CSTNode, why: str) -> str:

@@ -76,6 +76,30 @@ def message_args(call: ast.Call, errors: frozenset[str]) -> list[ast.expr]:
     return out
 
 
+def listed_messages(node: ast.expr) -> list[ast.expr]:
+    """The items of a list display, comprehension or ``a if c else b`` of them given to a problems list."""
+    if isinstance(node, ast.List):
+        return list(node.elts)
+    if isinstance(node, ast.ListComp):
+        return [node.elt]
+    if isinstance(node, ast.IfExp):
+        return listed_messages(node.body) + listed_messages(node.orelse)
+    return []
+
+
+def assigned_messages(node: ast.AST) -> list[ast.expr]:
+    """The messages of ``problems += [...]`` / ``problems = [...]`` / ``problems: list[...] = [...]``."""
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    elif isinstance(node, ast.Assign):
+        targets = node.targets
+    else:
+        return []
+    if node.value is None or not any(isinstance(t, ast.Name) and t.id in ISSUE_LISTS for t in targets):
+        return []
+    return listed_messages(node.value)
+
+
 def is_plain_text(node: ast.expr) -> bool:
     """A str literal, an f-string, ``"…".format(…)``, ``"…" % …`` or ``+`` of them: English-only text."""
     if isinstance(node, ast.Constant):

@@ -12,6 +12,7 @@ the gettext catalogue ``shuibao/locale/zh_CN/LC_MESSAGES/shuibao.po`` (see docs/
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,8 +93,7 @@ class Message(Text):
             return self.template.format(**values)
 
     def transform(self, fn: Callable[[str], str]) -> Message:
-        return Message(self.template, tuple((k, v.transform(fn) if isinstance(v, Text) else
-                                             fn(v) if isinstance(v, str) else v) for k, v in self.fields))
+        return Message(self.template, tuple((k, _transform_value(v, fn)) for k, v in self.fields))
 
 
 def N_(template: str, /, **fields: Any) -> Message:  # noqa: N802 - gettext's conventional marker name
@@ -111,15 +111,25 @@ class Joined(Text):
         return "".join(_render(p, lang) for p in self.parts)
 
     def transform(self, fn: Callable[[str], str]) -> Joined:
-        return Joined(tuple(p.transform(fn) if isinstance(p, (Text, Issue)) else fn(p) if isinstance(p, str) else p
-                            for p in self.parts))
+        return Joined(tuple(_transform_value(p, fn) for p in self.parts))
+
+
+def _transform_value(value: object, fn: Callable[[str], str]) -> object:
+    """``fn`` applied to a field: into a message, through a path or another error's text; numbers stay as they are."""
+    if isinstance(value, (Text, Issue)):
+        return value.transform(fn)
+    if isinstance(value, ShuibaoError) and value.args and isinstance(value.args[0], Text):
+        return value.args[0].transform(fn)
+    if isinstance(value, (str, os.PathLike, BaseException)):
+        return fn(str(value))
+    return value
 
 
 def as_text(message: object, fn: Callable[[str], str]) -> object:
     """``fn`` applied to a plain message, or to every plain value of a :class:`Text`."""
     if isinstance(message, (Text, Issue)):
         return message.transform(fn)
-    return fn(message) if isinstance(message, str) else message
+    return _transform_value(message, fn)
 
 
 def render_error(err: BaseException, lang: str = "zh") -> str:

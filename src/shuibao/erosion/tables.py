@@ -157,9 +157,11 @@ def b_table(path: Path | str | None = None, cover_path: Path | str | None = None
             continue
         param = t.text(i, "parameter", optional=True) if has_param else ""
         if not param:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: method {method} needs "
-                                     + ("the cover group of its cover-class table" if method == "fvc_class"
-                                        else "its formula, e.g. 0.6508 - 0.3436*log10(f)"))
+            raise ReferenceDataError(
+                N_("{path}, row {row}, column parameter: method {method} needs the cover group of its cover-class "
+                   "table", path=t.path, row=i + 2, method=method) if method == "fvc_class" else
+                N_("{path}, row {row}, column parameter: method {method} needs its formula, e.g. "
+                   "0.6508 - 0.3436*log10(f)", path=t.path, row=i + 2, method=method))
         if method == "formula":
             try:
                 csle.check_b_formula(param)
@@ -225,8 +227,10 @@ def t_table(path: Path | str | None = None) -> TillageTable:
         zone = t.text(i, "zone") if zoned else ""
         key = (zone, int(v))
         if key in rows:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}: code {int(v)} is listed twice"
-                                     + (f" for zone {zone}" if zone else ""))
+            raise ReferenceDataError(
+                N_("{path}, row {row}: code {code} is listed twice for zone {zone}", path=t.path, row=i + 2,
+                   code=int(v), zone=zone) if zone else
+                N_("{path}, row {row}: code {code} is listed twice", path=t.path, row=i + 2, code=int(v)))
         rows[key] = t.float(i, "t", minimum=0, maximum=1)
     return TillageTable(t.path, tuple(dict.fromkeys(z for z, _ in rows)), rows)
 

@@ -66,9 +66,11 @@ def check_rotation_zone(loaded: dict, zone: str | None, problems: list[Text | st
     zone's table."""
     tt = loaded["t_table"]
     if zone is not None and zone not in tt.zones:
-        problems.append(f"T: rotation zone {zone!r} is not in {tt.path} "
-                        + (f"(it has {', '.join(tt.zones)})" if any(tt.zones) else "(a table without zones: "
-                           "leave rotation_zone unset)"))
+        problems.append(
+            N_("T: rotation zone {zone!r} is not in {path} (it has {zones})", zone=zone, path=tt.path,
+               zones=", ".join(tt.zones)) if any(tt.zones) else
+            N_("T: rotation zone {zone!r} is not in {path} (a table without zones: leave rotation_zone unset)",
+               zone=zone, path=tt.path))
     else:
         loaded["t_zone"] = zone if zone is not None else (tt.zones[0] if tt.zones else "")
         loaded["t_table"] = tt.for_zone(loaded["t_zone"])
@@ -84,8 +86,12 @@ def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, proble
         cropland = [c for c in codes.tolist() if c in known and known[c].plan_class == 1]
         missing = loaded["t_table"].unknown(cropland)
         if missing:
-            problems.append(f"T: {loaded['t_table'].path} has no T for the cropland code(s) {missing} of "
-                            f"{landuse}" + (f" in rotation zone {loaded['t_zone']}" if loaded['t_zone'] else ""))
+            problems.append(
+                N_("T: {path} has no T for the cropland code(s) {missing} of {landuse} in rotation zone {zone}",
+                   path=loaded['t_table'].path, missing=missing, landuse=landuse, zone=loaded['t_zone'])
+                if loaded['t_zone'] else
+                N_("T: {path} has no T for the cropland code(s) {missing} of {landuse}",
+                   path=loaded['t_table'].path, missing=missing, landuse=landuse))
 
 
 def check_measure_codes(codes: np.ndarray, e_table, measures: object, problems: list[Text | str]) -> None:

@@ -62,7 +62,7 @@ def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = 
         if not isinstance(item, dict):
             problems.append(N_("{where}: expected a table", where=where))
             continue
-        problems += [f"{where}, {k}: unknown field" for k in item if k not in _KEYS]
+        problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in _KEYS]
         key, name = item.get("key"), item.get("name_zh")
         if not isinstance(key, str) or not key or not isinstance(name, str) or not name:
             problems.append(N_("{where}: key and name_zh are required strings", where=where))
@@ -78,7 +78,7 @@ def load_measures(path: Path | str | None = None, *, e_codes: set[int] | None = 
             problems.append(N_("{where}, e_code: {code!r} is not a code of the E table", where=where, code=code))
         out.append(Measure(key, name, item.get("b"), code, item.get("t")))
     keys = [m.key for m in out]
-    problems += [f"measure key {k!r} is used twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    problems += [N_("measure key {k!r} is used twice", k=k) for k in sorted({k for k in keys if keys.count(k) > 1})]
     raise_issues(problems, str(p), error=ReferenceDataError)
     return Measures(version, source, verified, tuple(out), p)
 

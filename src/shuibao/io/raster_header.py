@@ -69,8 +69,10 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
         ints = [i for i in bands if i <= src.count and not np.issubdtype(np.dtype(src.dtypes[i - 1]), np.floating)]
         unmasked = all(MaskFlags.all_valid in src.mask_flag_enums[i - 1] for i in ints) if masks_count else True
         if ints and src.nodata is None and unmasked:
-            issues.add(role, "", N_("{p} is an integer raster without a nodata value{value1}; "
-                       "declare one (e.g. gdal_edit.py -a_nodata 0) so holes can be told from data", p=p, value1=' or mask' if masks_count else ''))
+            issues.add(role, "", N_("{p} is an integer raster without a nodata value or mask; declare one (e.g. "
+                                    "gdal_edit.py -a_nodata 0) so holes can be told from data", p=p) if masks_count else
+                       N_("{p} is an integer raster without a nodata value; declare one (e.g. gdal_edit.py -a_nodata "
+                          "0) so holes can be told from data", p=p))
         h.synthetic = is_synthetic(tags[None])
     return h
 

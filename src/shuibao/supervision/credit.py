@@ -137,7 +137,7 @@ def _rule(n: int, item, problems: list[Text | str]) -> CreditRule | None:
         problems.append(N_("{where}: expected a table", where=where))
         return None
     before = len(problems)
-    problems += [f"{where}, {k}: unknown field" for k in item if k not in _RULE_KEYS]
+    problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in _RULE_KEYS]
     for k in ("id", "description_zh"):
         if not isinstance(item.get(k), str) or not item[k].strip():
             problems.append(N_("{where}, {k}: required, a non-empty string", where=where, k=k))
@@ -152,7 +152,7 @@ def _rule(n: int, item, problems: list[Text | str]) -> CreditRule | None:
         problems.append(N_("{where}, parameters: expected a [rules.parameters] table", where=where))
     else:
         spec = _PARAMS[kind]
-        problems += [f"{where}, parameters.{k}: not a parameter of kind {kind} (expected {', '.join(spec)})"
+        problems += [N_("{where}, parameters.{k}: not a parameter of kind {kind} (expected {spec})", where=where, k=k, kind=kind, spec=', '.join(spec))
                      for k in params if k not in spec]
         for name, (check, required) in spec.items():
             if name not in params:
@@ -178,14 +178,14 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
     problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
     allowed = ("version", "source", "verified", "note", "rules")
-    problems += [f"{k}: unknown key (expected one of {', '.join(allowed)})" for k in doc if k not in allowed]
+    problems += [N_("{k}: unknown key (expected one of {allowed})", k=k, allowed=', '.join(allowed)) for k in doc if k not in allowed]
     raw = doc.get("rules")
     if not isinstance(raw, list) or not raw:
         problems.append(N_("rules: required, a list of [[rules]] tables"))
         raw = []
     rules = [r for r in (_rule(n, item, problems) for n, item in enumerate(raw, start=1)) if r is not None]
     ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
-    problems += [f"rules: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [N_("rules: duplicate id {i!r}", i=i) for i in sorted({i for i in ids if ids.count(i) > 1})]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return RuleSet(version, source, verified, note, tuple(rules), p)
@@ -200,7 +200,7 @@ def _is_date(value) -> bool:
 
 
 def _check_records(cases, reports, fees, as_of) -> None:
-    problems: list[Text | str] = [] if _is_date(as_of) else [f"as_of: expected a date, found {as_of!r}"]
+    problems: list[Text | str] = [] if _is_date(as_of) else [N_("as_of: expected a date, found {as_of!r}", as_of=as_of)]
     for label, records, cls in (("case", cases, CaseRecord), ("report", reports, ReportRecord),
                                 ("fee", fees, FeeRecord)):
         ids = []
@@ -222,12 +222,12 @@ def _check_records(cases, reports, fees, as_of) -> None:
                                              or isinstance(r.outstanding, bool)
                                    or not Decimal(r.outstanding).is_finite() or r.outstanding < 0):
                 problems.append(N_("fee {rid}, outstanding: expected a non-negative Decimal, found {outstanding!r}", rid=rid, outstanding=r.outstanding))
-        problems += [f"duplicate {label} id {i}" for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]
+        problems += [N_("duplicate {label} id {i}", label=label, i=i) for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]
     seen = defaultdict(list)
     for r in reports:
         if isinstance(r, ReportRecord):
             seen[(r.project_id, r.period_end)].append(r.report_id)
-    problems += [f"reports {', '.join(map(str, v))}: same project {k[0]} and period_end {k[1]}"
+    problems += [N_("reports {reports}: same project {project} and period_end {period_end}", reports=', '.join(map(str, v)), project=k[0], period_end=k[1])
                  for k, v in seen.items() if len(v) > 1]
     if problems:
         raise_issues(problems, N_("credit evaluation"))

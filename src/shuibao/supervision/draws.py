@@ -105,7 +105,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
             problems.append(N_("project {id!r}: id must be an integer", id=p.id))
         if not isinstance(p.district_codes, (set, frozenset)) or not all(isinstance(c, str) for c in p.district_codes):
             problems.append(N_("project {id!r}: district_codes must be a frozenset of district code strings", id=p.id))
-    problems += [f"inspector {i.id!r}: id and district_code must be strings" for i in inspectors
+    problems += [N_("inspector {id!r}: id and district_code must be strings", id=i.id) for i in inspectors
                  if not isinstance(i.id, str) or not isinstance(i.district_code, str)]
     raise_issues(problems, N_("random inspection draw"))
     projects = sorted(projects, key=lambda p: p.id)

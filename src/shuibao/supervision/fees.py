@@ -149,7 +149,7 @@ def _entry(n: int, item, problems: list[Text | str]) -> RateEntry | None:
         problems.append(N_("{where}: expected a table", where=where))
         return None
     before = len(problems)
-    problems += [f"{where}, {k}: unknown field" for k in item if k not in _ENTRY_KEYS]
+    problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in _ENTRY_KEYS]
     for k in ("id", "name_zh", "source"):
         if not isinstance(item.get(k), str) or not item[k].strip():
             problems.append(N_("{where}, {k}: required, a non-empty string", where=where, k=k))
@@ -183,7 +183,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
     p, doc = _read_toml(path, "fee_rates.toml")
     problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
-    problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
+    problems += [N_("{k}: unknown key (expected one of {TOP_KEYS})", k=k, TOP_KEYS=', '.join(sorted(_TOP_KEYS)))
                  for k in doc if k not in _TOP_KEYS]
     status = doc.get("status")
     if status not in STATUSES:
@@ -194,7 +194,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
         raw = []
     entries = [e for e in (_entry(n, item, problems) for n, item in enumerate(raw, start=1)) if e is not None]
     ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
-    problems += [f"entries: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [N_("entries: duplicate id {i!r}", i=i) for i in sorted({i for i in ids if ids.count(i) > 1})]
     for category in dict.fromkeys(e.category for e in entries):
         mine = sorted((e for e in entries if e.category == category), key=lambda e: e.effective_from)
         bases = sorted({e.basis for e in mine})
@@ -216,7 +216,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
         if not isinstance(item, dict):
             problems.append(N_("{where}: expected a table with key, name_zh, source", where=where))
             continue
-        problems += [f"{where}, {k}: unknown field" for k in item if k not in ("key", "name_zh", "source")]
+        problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in ("key", "name_zh", "source")]
         name, src = item.get("name_zh"), item.get("source", "")
         ok = isinstance(key, str) and bool(_KEY.match(key))
         if not ok:
@@ -230,7 +230,7 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
         if ok:
             exemptions.append(Exemption(cast(str, key), cast(str, name).strip(), src.strip()))  # ok: both str
     keys = [x.key for x in exemptions]
-    problems += [f"exemptions: duplicate key {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    problems += [N_("exemptions: duplicate key {k!r}", k=k) for k in sorted({k for k in keys if keys.count(k) > 1})]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return RateTable(version, cast(str, status), source, verified, note, tuple(entries), tuple(exemptions), p)

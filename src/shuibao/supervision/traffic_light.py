@@ -94,7 +94,7 @@ def load_scheme(path: Path | str | None = None) -> Scheme:
     p, doc = _read_toml(path, "traffic_light.toml")
     problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
-    problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
+    problems += [N_("{k}: unknown key (expected one of {TOP_KEYS})", k=k, TOP_KEYS=', '.join(sorted(_TOP_KEYS)))
                  for k in doc if k not in _TOP_KEYS]
 
     indicators: list[Indicator] = []
@@ -151,7 +151,7 @@ def load_scheme(path: Path | str | None = None) -> Scheme:
         problems.append(N_("red_if_zero: expected a list of indicator keys, found {red!r}", red=red))
         red = []
     known = {i.key for i in indicators}
-    problems += [f"red_if_zero: {k!r} is not an indicator key" for k in red if known and k not in known]
+    problems += [N_("red_if_zero: {k!r} is not an indicator key", k=k) for k in red if known and k not in known]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return Scheme(version, source, verified, note, tuple(indicators), green, yellow, tuple(red), p)

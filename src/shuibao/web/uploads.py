@@ -61,15 +61,18 @@ def hide_folder(exc: ShuibaoError, folder: Path) -> None:
             text = text.replace(prefix + "/a/", "").replace(prefix + "/", "").replace(prefix, "the upload")
         return text
 
-    exc.args = tuple(cut(a) for a in exc.args)
+    from shuibao.errors import as_text  # a Message: the cut applies to each of its plain values
+
+    exc.args = tuple(as_text(a, cut) for a in exc.args)
     if getattr(exc, "issues", None):  # a validator's problems, answered as items: the same cut
         from shuibao.errors import Issue
 
-        exc.issues = tuple(Issue(cut(i.where), cut(i.field), cut(i.message)) for i in exc.issues)
+        exc.issues = tuple(Issue(cut(i.where), cut(i.field), as_text(i.message, cut))  # type: ignore[arg-type]
+                           for i in exc.issues)
     for row in getattr(exc, "rows", None) or []:
         if isinstance(row, dict):
             for key, value in row.items():
-                row[key] = cut(value)
+                row[key] = as_text(value, cut)
 
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields beside the file

@@ -22,7 +22,7 @@ from shuibao.core.zonal import present_codes
 from shuibao.datafiles import CsvTable
 from shuibao.erosion import tables as erosion_tables
 from shuibao.erosion.engine import TerrainParams
-from shuibao.errors import InputError, ReferenceDataError, ShuibaoError, raise_issues, N_, Text
+from shuibao.errors import Joined, InputError, ReferenceDataError, ShuibaoError, raise_issues, N_, Text
 from shuibao.grid import GridSpec
 from shuibao.io import vector
 from shuibao.io import raster as rio
@@ -231,10 +231,11 @@ def _watersheds(spec: RunSpec, problems: list[Text | str]) -> vector.PolygonSet 
         bad = [i + 1 for i, v in enumerate(ids) if not v or len(v) > 40]
         dupes = sorted({v for v in ids if v and ids.count(v) > 1})
         if bad or dupes:
-            problems.append(f"[inputs] watersheds: {spec.watersheds.path} field {f.get('id_field', 'code')} "
-                            "needs a unique id of 1–40 characters per polygon"
-                            + (f"; empty or too long in features {bad[:5]}" if bad else "")
-                            + (f"; repeated: {dupes[:5]}" if dupes else ""))
+            problems.append(Joined((
+                N_("[inputs] watersheds: {path} field {id_field} needs a unique id of 1–40 characters per polygon",
+                   path=spec.watersheds.path, id_field=f.get('id_field', 'code')),
+                N_("; empty or too long in features {bad}", bad=bad[:5]) if bad else "",
+                N_("; repeated: {dupes}", dupes=dupes[:5]) if dupes else "")))
     except InputError as exc:
         _absorb(problems, exc)
     return sheds

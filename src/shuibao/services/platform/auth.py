@@ -215,7 +215,8 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
             problems.append(N_("a district officer needs --district"))
         taken = accounts.username_taken(conn, username)
         if taken:
-            problems.append(f"username {username!r} is taken" + (f" (by {taken!r})" if taken != username else ""))
+            problems.append(N_("username {username!r} is taken (by {taken!r})", username=username, taken=taken)
+                            if taken != username else N_("username {username!r} is taken", username=username))
         raise_issues(problems, N_("user"))
         uid = accounts.insert_user(
             conn, username=username, display_name=(display_name or "").strip() or username,

@@ -277,8 +277,9 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
         years = assessment_rows.assessed_years(conn)
         districts = reference.districts_in_order(conn)
     if aid is None:
-        raise NotFoundError("no assessment is stored" + (f" for {year}" if year is not None else "")
-                            + ": run `shuibao assess run YEAR` first")
+        raise NotFoundError(N_("no assessment is stored for {year}: run `shuibao assess run YEAR` first", year=year)
+                            if year is not None else
+                            N_("no assessment is stored: run `shuibao assess run YEAR` first"))
     data = get_assessment(db, aid)
     head, scores = data["head"], data["scores"]
     scheme = json.loads(head["scheme_json"])
@@ -349,7 +350,8 @@ def warning_of_day(db: str | None, day: date | None = None) -> dict:
         store.require_current(conn)
         wid = warning_rows.newest_warning_id(conn, day)
         if wid is None:
-            raise NotFoundError("no warning is stored" + (f" for {day.isoformat()}" if day else ""))
+            raise NotFoundError(N_("no warning is stored for {day}", day=day.isoformat()) if day else
+                                N_("no warning is stored"))
         head = warning_rows.warning_head(conn, wid)
         footprints = warning_rows.footprint_levels(conn, wid)
     head["parameters"] = json.loads(head.pop("parameters_json"))

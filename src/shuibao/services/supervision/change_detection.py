@@ -32,7 +32,7 @@ from rasterio.enums import MaskFlags
 from shuibao import __version__
 from shuibao.core import change
 from shuibao.core.labelling import CONNECTIVITIES, patch_sizes
-from shuibao.errors import InputError, Issue, Issues, N_
+from shuibao.errors import Joined, InputError, Issue, Issues, N_
 from shuibao.grid import GridSpec
 from shuibao.io.raster_header import RasterHeader, crs_text, grid_differences, inspect_raster
 from shuibao.io.steps import sha256, write_json_atomic
@@ -70,11 +70,12 @@ class BandOrder:
         twice = sorted({t for t in names if t != "-" and names.count(t) > 1})
         missing = [t for t in BAND_NAMES[:3] if t not in names]
         if unknown or twice or missing:
-            raise InputError(f"--bands {text!r}: expected the bands in file order, named red, nir, swir and "
-                             f"optionally blue, '-' to skip one (e.g. 'blue,-,red,nir,swir')"
-                             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-                             + (f"; named twice: {', '.join(twice)}" if twice else "")
-                             + (f"; missing: {', '.join(missing)}" if missing else ""))
+            raise InputError(Joined((
+                N_("--bands {text!r}: expected the bands in file order, named red, nir, swir and optionally blue, "
+                   "'-' to skip one (e.g. 'blue,-,red,nir,swir')", text=text),
+                N_("; unknown: {unknown}", unknown=", ".join(unknown)) if unknown else "",
+                N_("; named twice: {twice}", twice=", ".join(twice)) if twice else "",
+                N_("; missing: {missing}", missing=", ".join(missing)) if missing else "")))
         pos = {t: i + 1 for i, t in enumerate(names) if t != "-"}
         return cls(pos["red"], pos["nir"], pos["swir"], pos.get("blue"))
 

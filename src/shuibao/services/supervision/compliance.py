@@ -112,8 +112,9 @@ def resolve_analysis(conn: Connection, analysis: int | None, period: str | None)
         return analysis
     rid = compliance_records.latest_analysis(conn, period)
     if rid is None:
-        raise InputError("no compliance analysis is stored" + (f" for period {period!r}" if period else "")
-                         + ": run `shuibao supervise compliance` first")
+        raise InputError(N_("no compliance analysis is stored for period {period!r}: run `shuibao supervise "
+                            "compliance` first", period=period) if period else
+                         N_("no compliance analysis is stored: run `shuibao supervise compliance` first"))
     return rid
 
 
