@@ -108,3 +108,19 @@ def test_a_transform_reaches_paths_and_nested_messages():
     cut = msg.transform(lambda text: text.replace("/tmp/x/", ""))
     assert str(cut) == "a.tif: the body is not valid JSON: b"
     assert cut.render("zh") == "a.tif: 请求体不是有效的 JSON：b"
+
+
+def test_a_translators_fragment_merges_and_a_changed_field_is_refused(tmp_path):
+    catalog = i18n_catalogue.load()
+    fragment = i18n_catalogue.untranslated(i18n_catalogue.extract(), catalog, ROOT / "src/shuibao/grid.py")
+    ids = [m.id for m in fragment if m.id]
+    assert ids and all(not catalog.get(i).string for i in ids)
+    template = ids[0]
+    fragment.get(template).string = "（中文）" + " ".join("{%s}" % f for f in sorted(i18n_catalogue.fields_of(template)))
+    path = tmp_path / "grid.po"
+    i18n_catalogue.save(fragment, path)
+    assert i18n_catalogue.merge(catalog, path) == [] and catalog.get(template).string.startswith("（中文）")
+    fragment.get(template).string = "（中文）{nope}"
+    i18n_catalogue.save(fragment, path)
+    catalog = i18n_catalogue.load()
+    assert len(i18n_catalogue.merge(catalog, path)) == 1 and not catalog.get(template).string

@@ -65,7 +65,7 @@ def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
 def write_report(path: Path | None, reports: list[FeatureReport], problems: Sequence[Text | str]) -> None:
     """The per-feature report as CSV (file-level problems first, as row 0)."""
     if path is not None:
-        rows = [{"row": 0, "key": "", "status": "file", "messages": p} for p in problems] + report_rows(reports)
+        rows = [{"row": 0, "key": "", "status": "file", "messages": str(p)} for p in problems] + report_rows(reports)
         write_csv_rows(path, ["row", "key", "status", "messages"], rows)
 
 
