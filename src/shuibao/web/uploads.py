@@ -9,9 +9,10 @@ from pathlib import Path
 
 from fastapi import Request, UploadFile
 
-from ..errors import AuthenticationError, ShuibaoError, N_
+from ..errors import AuthenticationError, ShuibaoError, N_, Text
 from .deps import caller
 from .errors import UploadTooLarge
+from .i18n import request_language
 
 
 def upload_limit(request: Request) -> int:
@@ -99,14 +100,18 @@ class UploadGuard:
         except ValueError:
             declared = -1
         if declared > limit:
-            return await _refuse(send, 413, f"upload of {declared / 2**20:.3g} MiB: larger than "
-                                            f"{(limit - FORM_OVERHEAD) / 2**20:.3g} MiB")
+            return await _refuse(send, 413, N_("upload of {size:.3g} MiB: larger than {limit:.3g} MiB",
+                                               size=declared / 2**20, limit=(limit - FORM_OVERHEAD) / 2**20),
+                                 lang=request_language(request))
         if scope["path"] not in ANONYMOUS_POSTS:
             try:
                 caller(request)  # cached; a store read on a miss
             except AuthenticationError as exc:
-                return await _refuse(send, 401, str(exc), {b"www-authenticate": b'Bearer realm="shuibao"'})
-        received, too_large = 0, f"request body: larger than {(limit - FORM_OVERHEAD) / 2**20:.3g} MiB"
+                return await _refuse(send, 401, exc.message, {b"www-authenticate": b'Bearer realm="shuibao"'},
+                                     lang=request_language(request))
+        received = 0
+        too_large = N_("request body: larger than {limit:.3g} MiB", limit=(limit - FORM_OVERHEAD) / 2**20)
+        lang = request_language(request)
 
         async def counted():
             nonlocal received
@@ -120,15 +125,18 @@ class UploadGuard:
             if received <= limit:
                 return await send(message)
             if message["type"] == "http.response.start":  # whatever the route made of the cut body: 413
-                await _refuse(send, 413, too_large)
+                await _refuse(send, 413, too_large, lang=lang)
 
         await self.app(scope, counted, answered)
 
 
-async def _refuse(send, status: int, detail: str, headers: dict | None = None) -> None:
+async def _refuse(send, status: int, detail: Text | str, headers: dict | None = None, *, lang: str = "en") -> None:
     import json
 
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    answer = {"detail": detail.render(lang) if isinstance(detail, Text) else detail}
+    if lang != "en" and isinstance(detail, Text):
+        answer["detail_en"] = str(detail)
+    body = json.dumps(answer, ensure_ascii=False).encode()
     extra = list((headers or {}).items())
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
