@@ -130,3 +130,13 @@ def area(tmp_path_factory) -> Path:
     write_scene(greener, folder / "inputs-2", stations=5, years=(2022, 2023))
     write_districts_file(folder, scene)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Tests match the English messages: the CLI (SHUIBAO_LANG) and web error answers default to English here;
+    a test of the Chinese rendering sets zh itself (tests/test_messages.py)."""
+    monkeypatch.setenv("SHUIBAO_LANG", "en")
+    from shuibao.web import i18n
+
+    monkeypatch.setattr(i18n, "ERROR_LANGUAGE", "en")

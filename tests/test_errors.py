@@ -13,7 +13,7 @@ def test_issue_text_joins_where_field_and_message():
 
 def test_every_issue_is_listed_once_under_one_header():
     text = format_issues([Issue("a.csv", "row 2", "empty"), "b is wrong"], "run.toml", context="in the run spec")
-    assert text.splitlines() == ["run.toml: 2 problem(s) in the run spec:", "  - a.csv row 2: empty", "  - b is wrong"]
+    assert str(text).splitlines() == ["run.toml: 2 problem(s) in the run spec:", "  - a.csv row 2: empty", "  - b is wrong"]
 
 
 def test_raise_keeps_the_issues_and_the_error_class():

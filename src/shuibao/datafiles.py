@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
-from .errors import Issues, ReferenceDataError
+from .errors import Issues, ReferenceDataError, N_
 
 PLAN_DATA_ENV = "SHUIBAO_PLAN_DATA"
 """Environment variable naming a folder that replaces the plan's shipped reference CSVs."""
@@ -28,7 +28,7 @@ def plan_data_dir() -> Path:
     if override:
         path = Path(override)
         if not path.is_dir():
-            raise ReferenceDataError(f"{PLAN_DATA_ENV}={override}: not a folder")
+            raise ReferenceDataError(N_("{PLAN_DATA_ENV}={override}: not a folder", PLAN_DATA_ENV=PLAN_DATA_ENV, override=override))
         return path
     return Path(str(resources.files("shuibao.plan") / "data"))
 
@@ -44,37 +44,37 @@ class CsvTable:
                 missing = [c for c in required if c not in (reader.fieldnames or [])]
                 if missing:
                     raise ReferenceDataError(
-                        f"{self.path}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}"
+                        N_("{path}: missing column(s) {missing}; expected {required}", path=self.path, missing=', '.join(missing), required=', '.join(required))
                     )
                 self.rows = list(reader)
         except FileNotFoundError as exc:
-            raise ReferenceDataError(f"{self.path}: reference data file not found") from exc
+            raise ReferenceDataError(N_("{path}: reference data file not found", path=self.path)) from exc
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise ReferenceDataError(f"{self.path}: not a UTF-8 CSV file ({exc})") from exc
+            raise ReferenceDataError(N_("{path}: not a UTF-8 CSV file ({exc})", path=self.path, exc=exc)) from exc
 
     def number(self, i: int, column: str, *, optional: bool = False) -> Decimal | None:
         text = (self.rows[i].get(column) or "").strip()
         if not text:
             if optional:
                 return None
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: value is empty, a number was expected")
+            raise ReferenceDataError(N_("{path}, row {row}, column {column}: value is empty, a number was expected", path=self.path, row=i + 2, column=column))
         try:
             value = Decimal(text)
         except InvalidOperation as exc:
             raise ReferenceDataError(
-                f"{self.path}, row {i + 2}, column {column}: {text!r} is not a number"
+                N_("{path}, row {row}, column {column}: {text!r} is not a number", path=self.path, row=i + 2, column=column, text=text)
             ) from exc
         if not value.is_finite():
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: {text!r} is not finite")
+            raise ReferenceDataError(N_("{path}, row {row}, column {column}: {text!r} is not finite", path=self.path, row=i + 2, column=column, text=text))
         return value
 
     def text(self, i: int, column: str, *, choices: tuple[str, ...] | None = None, optional: bool = False) -> str:
         value = (self.rows[i].get(column) or "").strip()
         if not value and not optional:
-            raise ReferenceDataError(f"{self.path}, row {i + 2}, column {column}: value is empty")
+            raise ReferenceDataError(N_("{path}, row {row}, column {column}: value is empty", path=self.path, row=i + 2, column=column))
         if choices is not None and value and value not in choices:
             raise ReferenceDataError(
-                f"{self.path}, row {i + 2}, column {column}: {value!r} is not one of {', '.join(choices)}"
+                N_("{path}, row {row}, column {column}: {value!r} is not one of {choices}", path=self.path, row=i + 2, column=column, value=value, choices=', '.join(choices))
             )
         return value
 
@@ -88,7 +88,7 @@ class CsvTable:
             return None
         if (minimum is not None and value < Decimal(str(minimum))) or (maximum is not None and value > Decimal(str(maximum))):
             raise ReferenceDataError(
-                f"{self.path}, row {i + 2}, column {column}: {value} is outside [{minimum}, {maximum}]"
+                N_("{path}, row {row}, column {column}: {value} is outside [{minimum}, {maximum}]", path=self.path, row=i + 2, column=column, value=value, minimum=minimum, maximum=maximum)
             )
         return float(value)
 
@@ -100,13 +100,13 @@ def read_toml(path: Path | str | None, default: str, package: str = "shuibao.sup
     try:
         return p, tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ReferenceDataError(f"{p}: reference data file not found") from exc
+        raise ReferenceDataError(N_("{p}: reference data file not found", p=p)) from exc
     except UnicodeDecodeError as exc:
-        raise ReferenceDataError(f"{p}: not UTF-8 text ({exc})") from exc
+        raise ReferenceDataError(N_("{p}: not UTF-8 text ({exc})", p=p, exc=exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ReferenceDataError(f"{p}: not valid TOML: {exc}") from exc
+        raise ReferenceDataError(N_("{p}: not valid TOML: {exc}", p=p, exc=exc)) from exc
     except OSError as exc:
-        raise ReferenceDataError(f"{p}: cannot be read ({exc})") from exc
+        raise ReferenceDataError(N_("{p}: cannot be read ({exc})", p=p, exc=exc)) from exc
 
 
 def _problem(problems: list, field: str, message: str) -> None:
@@ -115,7 +115,7 @@ def _problem(problems: list, field: str, message: str) -> None:
     if isinstance(problems, Issues):
         problems.add("", field, message)
     else:
-        problems.append(f"{field}: {message}")
+        problems.append(N_("{field}: {message}", field=field, message=message))
 
 
 def header(doc: dict, problems: list) -> tuple[str, str, bool, str]:

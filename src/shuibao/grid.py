@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import hypot
 
-from .errors import InputError
+from .errors import InputError, N_
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,13 @@ class GridSpec:
     def __post_init__(self) -> None:
         rows, cols = self.shape
         if rows <= 0 or cols <= 0:
-            raise InputError(f"grid shape must be positive, got {self.shape}")
+            raise InputError(N_("grid shape must be positive, got {shape}", shape=self.shape))
         a, b, _, d, e, _ = self.transform
         if b != 0 or d != 0:
-            raise InputError("rotated grids are not supported: transform terms b and d must be 0")
+            raise InputError(N_("rotated grids are not supported: transform terms b and d must be 0"))
         if a <= 0 or e >= 0:
             raise InputError(
-                f"expected a north-up grid (positive cell width, negative cell height), got a={a}, e={e}"
+                N_("expected a north-up grid (positive cell width, negative cell height), got a={a}, e={e}", a=a, e=e)
             )
 
     @property

@@ -12,6 +12,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+from .errors import Text
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -25,6 +27,8 @@ def _is_number(text: str) -> bool:
 
 def safe_cell(value):
     """``value`` as a CSV cell that is never evaluated (text beginning like a formula gets a leading ')."""
+    if isinstance(value, Text):  # a message (shuibao.errors.N_): its English text, guarded like any text
+        value = str(value)
     if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
         return "'" + value
     return value

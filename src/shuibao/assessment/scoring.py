@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Issues, ReferenceDataError
+from ..errors import Issues, ReferenceDataError, N_
 from ..datafiles import header, read_toml
 
 LEAVES = ("rate_progress", "treatment_completion", "approval_coverage", "case_closure", "inspections_done",
@@ -49,28 +49,28 @@ def load_scheme(path: Path | str | None = None) -> Scheme:
     for n, item in enumerate(doc.get("indicators") or [], start=1):
         key = item.get("key") if isinstance(item, dict) else None
         if key not in LEAVES:
-            problems.add("", f"indicators #{n}", f"key {key!r} is not one the platform computes ({', '.join(LEAVES)})")
+            problems.add("", f"indicators #{n}", N_("key {key!r} is not one the platform computes ({LEAVES})", key=key, LEAVES=', '.join(LEAVES)))
             continue
         pts, zb = item.get("points"), item.get("zero_below", 0.0)
         if isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts <= 0:
-            problems.add("", f"indicators #{n} ({key})", "points must be > 0")
+            problems.add("", f"indicators #{n} ({key})", N_("points must be > 0"))
             continue
         if isinstance(zb, bool) or not isinstance(zb, (int, float)) or not 0 <= zb <= 1:
-            problems.add("", f"indicators #{n} ({key})", "zero_below must be in [0, 1]")
+            problems.add("", f"indicators #{n} ({key})", N_("zero_below must be in [0, 1]"))
             continue
         inds.append(Indicator(key, str(item.get("block", "")), str(item.get("name_zh", key)), float(pts), float(zb)))
     if inds and abs(sum(i.points for i in inds) - 100) > 1e-9:
-        problems.add("", "indicators", f"points add up to {sum(i.points for i in inds):g}, expected 100")
+        problems.add("", "indicators", N_("points add up to {sum:g}, expected 100", sum=sum(i.points for i in inds)))
     keys = [i.key for i in inds]
     for k in sorted({k for k in keys if keys.count(k) > 1}):
-        problems.add("", f"indicator {k!r}", "appears twice")
+        problems.add("", f"indicator {k!r}", N_("appears twice"))
     grades = sorted(((str(g.get("name_zh")), float(g.get("min", 0))) for g in doc.get("grades") or []),
                     key=lambda g: -g[1])
     if not grades or grades[-1][1] > 0:
-        problems.add("", "grades", "the bands must reach down to min = 0")
+        problems.add("", "grades", N_("the bands must reach down to min = 0"))
     missing = doc.get("missing", "exclude")
     if missing not in ("exclude", "zero"):
-        problems.add("", f"missing = {missing!r}", "expected 'exclude' or 'zero'")
+        problems.add("", f"missing = {missing!r}", N_("expected 'exclude' or 'zero'"))
     problems.raise_if_any(str(p), error=ReferenceDataError)
     return Scheme(version, tuple(inds), tuple(grades), missing, p)
 

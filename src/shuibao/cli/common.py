@@ -21,6 +21,12 @@ from .. import vocabulary
 from ..spreadsheet import safe_row
 
 
+def cli_language() -> str:
+    """The language of the CLI's messages (错误信息的语言): the root ``--lang``, else ``SHUIBAO_LANG`` (zh or
+    en), default zh — the same choice as its tables (:func:`current_lang`)."""
+    return current_lang()
+
+
 @dataclass
 class State:
     db: str | None

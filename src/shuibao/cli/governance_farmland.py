@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, N_
 
 
 def _codes(text: str) -> tuple[int, ...]:
@@ -20,8 +20,8 @@ def _codes(text: str) -> tuple[int, ...]:
     except ValueError:
         codes = ()
     if not codes:
-        raise InputError(f"--cropland-codes {text!r}: expected whole land-use codes separated by commas, e.g. '1' "
-                         "(表2's 耕地) or '11,12' (paddy and dry land of GB/T 21010)")
+        raise InputError(N_("--cropland-codes {text!r}: expected whole land-use codes separated by commas, e.g. '1' "
+                         "(表2's 耕地) or '11,12' (paddy and dry land of GB/T 21010)", text=text))
     return codes
 
 

@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from .. import __version__
-from ..errors import ShuibaoError
+from ..errors import ShuibaoError, render_error
 from . import db as db_commands
 from . import demo as demo_command
 from . import erosion as erosion_commands
@@ -27,7 +27,7 @@ from . import stations as stations_commands
 from . import supervise as supervise_commands
 from . import terrain as terrain_commands
 from . import web as web_commands
-from .common import State, set_lang
+from .common import State, cli_language, set_lang
 
 app = typer.Typer(
     name="shuibao",
@@ -84,20 +84,21 @@ def main(
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = State(db=db, verbose=verbose, quiet=quiet, lang=_lang(lang))
-    set_lang(ctx.obj.lang)
-    ctx.call_on_close(lambda: set_lang(None))  # the next command in this process reads its own --lang
+    set_lang(ctx.obj.lang)  # run() resets it: the next command in this process reads its own --lang
 
 
 def run(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     verbose = any(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
+    set_lang(None)
     try:
         app(args=args, prog_name="shuibao", standalone_mode=False)
     except ShuibaoError as exc:
         if verbose:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        lang = cli_language()
+        typer.echo(("错误：" if lang == "zh" else "error: ") + render_error(exc, lang), err=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -113,6 +114,8 @@ def run(argv: list[str] | None = None) -> int:
             exc.show()
             return code
         raise
+    finally:
+        set_lang(None)
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .common import Format, State, emit_rows, print_csv, print_json, title
+from shuibao.errors import N_
 
 app = typer.Typer(help="Reports from stored data: the annual bulletin (水土保持公报).", no_args_is_help=True)
 
@@ -50,7 +51,7 @@ def district(ctx: typer.Context,
 
     state: State = ctx.obj
     if bool(names) == all_:
-        raise InputError("name one or more districts, or give --all (not both)")
+        raise InputError(N_("name one or more districts, or give --all (not both)"))
     for path in write_district_reports(state.db, run, None if all_ else list(names), compare, out, pdf=pdf):
         if path.suffix != ".svg":
             typer.echo(str(path))

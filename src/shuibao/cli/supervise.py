@@ -10,6 +10,7 @@ import typer
 
 from .common import Format, State, emit_rows, option_date, print_json, title
 from .supervise_detect import detect
+from shuibao.errors import N_
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
                   no_args_is_help=True)
@@ -373,12 +374,12 @@ def reports_submit(ctx: typer.Context, project: str, period: str = typer.Argumen
     try:
         text = scores.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"--scores {scores}: {exc.strerror}") from None
+        raise InputError(N_("--scores {scores}: {strerror}", scores=scores, strerror=exc.strerror)) from None
     if scores.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"--scores {scores}: not valid JSON ({exc})") from None
+            raise InputError(N_("--scores {scores}: not valid JSON ({exc})", scores=scores, exc=exc)) from None
     else:
         def number(v: str):
             try:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, N_
 
 
 def detect(ctx: typer.Context,
@@ -43,7 +43,7 @@ def detect(ctx: typer.Context,
         try:
             when = date.fromisoformat(after_date.strip())
         except ValueError:
-            raise InputError(f"--after-date {after_date!r}: expected a date as YYYY-MM-DD, e.g. 2024-09-25") from None
+            raise InputError(N_("--after-date {after_date!r}: expected a date as YYYY-MM-DD, e.g. 2024-09-25", after_date=after_date)) from None
     params = DetectionParams(t_ndvi=t_ndvi, t_bsi=t_bsi, opening_cells=opening, min_area_m2=min_area_m2,
                              min_ndvi_before=None if no_ndvi_floor else min_ndvi_before,
                              bands=BandOrder.parse(bands))

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 from typer.core import TyperGroup
+from shuibao.errors import N_
 
 app = typer.Typer(help="Accounts of the web platform: users (roles) and read-only API keys.", no_args_is_help=True)
 
@@ -45,8 +46,8 @@ def serve(ctx: typer.Context, host: Optional[str] = typer.Option(None, "--host",
 
         from ..web import Settings
     except ImportError as exc:
-        raise ShuibaoError(f"the web platform needs its extra ({exc.name} is missing): "
-                           "pip install -e '.[web]'") from exc
+        raise ShuibaoError(N_("the web platform needs its extra ({name} is missing): "
+                           "pip install -e '.[web]'", name=exc.name)) from exc
     from shuibao.services.platform.database import require_current
 
     settings = Settings.from_env(db=ctx.obj.db, host=host, port=port)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import csle
-from ..errors import FactorError
+from ..errors import FactorError, N_
 from ..grid import GridSpec
 from .inputs import SoilTable, StationSeries, erosivity_range_warnings, station_erosivity
 from .params import CsleParams
@@ -69,9 +69,9 @@ def b_factor(landuse: np.ndarray, fvc: np.ndarray, bt, valid: np.ndarray) -> np.
         bad = valid & (b > 1)
         if bad.any():
             codes = sorted(set(np.unique(landuse[bad]).tolist()) & set(bt.formulas))
-            raise FactorError(f"B: the formula of land-use code(s) {codes} in {bt.path} gives B above 1 on "
-                              f"{int(bad.sum())} cells (e.g. {bt.formulas[codes[0]]!r} at FVC "
-                              f"{float(fvc[bad][0]):.3f}); bound it with min(…, 1). Nothing was graded")
+            raise FactorError(N_("B: the formula of land-use code(s) {codes} in {path} gives B above 1 on "
+                              "{bad} cells (e.g. {value1!r} at FVC "
+                              "{value2:.3f}); bound it with min(…, 1). Nothing was graded", codes=codes, path=bt.path, bad=int(bad.sum()), value1=bt.formulas[codes[0]], value2=float(fvc[bad][0])))
     return b
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core import csle
 from ..core.zonal import present_codes
-from ..errors import InputError
+from ..errors import InputError, N_
 from .params import CsleParams
 
 MIN_BARE_CELLS = 1000  # fewer bare cells than this cannot place a 5th percentile: fall back (and say so)
@@ -41,8 +41,8 @@ def _soil_end(ndvi: np.ndarray, pool, bare_codes: list, veg_codes: list, params:
                         "reads sparse cover as bare and raises B; give ndvi_soil (a bare-soil NDVI of your "
                         "imagery) for a small area")
     if not m.any():
-        raise InputError("B: no bare or vegetated cells (by the land-use code table) to take the bare-soil NDVI "
-                         "from; give ndvi_soil and ndvi_veg, or the codes in a landuse_codes table")
+        raise InputError(N_("B: no bare or vegetated cells (by the land-use code table) to take the bare-soil NDVI "
+                         "from; give ndvi_soil and ndvi_veg, or the codes in a landuse_codes table"))
     lo = csle.ndvi_percentile(ndvi, m, params.soil_percentile)
     info["ndvi_soil_from"] = {"percentile": params.soil_percentile, "landuse_codes": used, "cells": int(m.sum()),
                               "fallback_without_bare_land": fallback}
@@ -90,16 +90,16 @@ def fvc_from_ndvi(ndvi: np.ndarray, landuse: np.ndarray, valid: np.ndarray, code
     if hi is None:
         m = pool(veg_codes)
         if not m.any():
-            raise InputError("B: no vegetated cells (by the land-use code table) to take the full-cover NDVI from; "
-                             "give ndvi_veg, or the codes in a landuse_codes table")
+            raise InputError(N_("B: no vegetated cells (by the land-use code table) to take the full-cover NDVI from; "
+                             "give ndvi_veg, or the codes in a landuse_codes table"))
         hi = csle.ndvi_percentile(ndvi, m, params.veg_percentile)
         info["ndvi_veg_from"] = {"percentile": params.veg_percentile, "landuse_codes": veg_codes,
                                  "cells": int(m.sum())}
     else:
         info["ndvi_veg_from"] = "parameter"
     if not hi > lo:
-        raise InputError(f"B: the NDVI end-members give no range (soil {lo:.4f} ≥ vegetation {hi:.4f}); "
-                         "set ndvi_soil and ndvi_veg")
+        raise InputError(N_("B: the NDVI end-members give no range (soil {lo:.4f} ≥ vegetation {hi:.4f}); "
+                         "set ndvi_soil and ndvi_veg", lo=lo, hi=hi))
     fvc, lo, hi = csle.fvc_dimidiate(ndvi, valid, lo, hi)
     out = {"ndvi_soil": lo, "ndvi_veg": hi, "scope": params.fvc_endmember_scope, **info}
     if params.fvc_endmember_scope == "per_class" and params.ndvi_veg is None:

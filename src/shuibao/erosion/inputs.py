@@ -15,7 +15,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..core.csle import ErosivityResult, erosivity_daily, erosivity_daily_seasonal
-from ..errors import InputError, raise_issues
+from ..errors import InputError, raise_issues, N_, Text
 
 MAX_DAILY_RAIN_MM = 1000.0  # above any recorded daily total in China; catches unit mistakes (0.1 mm counts)
 
@@ -31,49 +31,49 @@ class StationSeries:
     rain_mm: np.ndarray
 
 
-def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems: list[str]) -> dict[str, dict]:
+def _station_rows(rows: list[dict], source: str, xcol: str, ycol: str, problems: list[Text | str]) -> dict[str, dict]:
     """The rows grouped by station (coordinates, dates, rain); every bad row is a problem."""
     series: dict[str, dict] = {}
     for n, row in enumerate(rows, start=2):
         where = f"{source}, row {n}"
         sid = (row.get("station") or "").strip()
         if not sid:
-            problems.append(f"{where}: empty station")
+            problems.append(N_("{where}: empty station", where=where))
             continue
         try:
             d = date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
-            problems.append(f"{where}: date {row.get('date')!r} is not YYYY-MM-DD")
+            problems.append(N_("{where}: date {get!r} is not YYYY-MM-DD", where=where, get=row.get('date')))
             continue
         try:
             rain = float(row["rain_mm"])
             x = float(row[xcol])
             y = float(row[ycol])
         except (TypeError, ValueError):
-            problems.append(f"{where}: rain_mm, {xcol} and {ycol} must be numbers")
+            problems.append(N_("{where}: rain_mm, {xcol} and {ycol} must be numbers", where=where, xcol=xcol, ycol=ycol))
             continue
         if not np.isfinite(rain) or rain < 0:
-            problems.append(f"{where}: rain_mm {row['rain_mm']} is negative or not finite (station {sid}, {d})")
+            problems.append(N_("{where}: rain_mm {rain_mm} is negative or not finite (station {sid}, {d})", where=where, rain_mm=row['rain_mm'], sid=sid, d=d))
             continue
         if rain > MAX_DAILY_RAIN_MM:
-            problems.append(f"{where}: rain_mm {rain} exceeds {MAX_DAILY_RAIN_MM:.0f} mm in a day; "
-                            "are the values in 0.1 mm?")
+            problems.append(N_("{where}: rain_mm {rain} exceeds {MAX_DAILY_RAIN_MM:.0f} mm in a day; "
+                            "are the values in 0.1 mm?", where=where, rain=rain, MAX_DAILY_RAIN_MM=MAX_DAILY_RAIN_MM))
             continue
         s = series.setdefault(sid, {"xy": (x, y), "dates": [], "rain": [], "row": n})
         if s["xy"] != (x, y):
-            problems.append(f"{where}: station {sid} has coordinates {x}, {y} here but {s['xy']} in row {s['row']}")
+            problems.append(N_("{where}: station {sid} has coordinates {x}, {y} here but {xy} in row {row}", where=where, sid=sid, x=x, y=y, xy=s['xy'], row=s['row']))
             continue
         s["dates"].append(d)
         s["rain"].append(rain)
     return series
 
 
-def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], label: str = "--rain"
+def read_daily_rain(path: Path | str, target_crs: str, problems: list[Text | str], label: str = "--rain"
                     ) -> list[StationSeries]:
     """Read ``station,date,rain_mm`` plus ``x,y`` (in the DEM's CRS) or ``lon,lat`` (CGCS2000 degrees)."""
     path = Path(path)
     if not path.is_file():
-        problems.append(f"{label}: {path} does not exist")
+        problems.append(N_("{label}: {path} does not exist", label=label, path=path))
         return []
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -81,25 +81,25 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], labe
             fields = set(reader.fieldnames or [])
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
-        problems.append(f"{label}: {path} is not a UTF-8 CSV file ({exc})")
+        problems.append(N_("{label}: {path} is not a UTF-8 CSV file ({exc})", label=label, path=path, exc=exc))
         return []
     if "x" in fields and "y" in fields:
         xcol, ycol, geographic = "x", "y", False
     elif "lon" in fields and "lat" in fields:
         xcol, ycol, geographic = "lon", "lat", True
     else:
-        problems.append(f"{label}: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {sorted(fields)}")
+        problems.append(N_("{label}: {path} needs columns x,y (DEM CRS) or lon,lat (degrees), found {fields}", label=label, path=path, fields=sorted(fields)))
         return []
     missing = [c for c in ("station", "date", "rain_mm") if c not in fields]
     if missing:
-        problems.append(f"{label}: {path} is missing column(s) {', '.join(missing)}")
+        problems.append(N_("{label}: {path} is missing column(s) {missing}", label=label, path=path, missing=', '.join(missing)))
         return []
     before = len(problems)
     series = _station_rows(rows, f"{label}: {path}", xcol, ycol, problems)
     if len(problems) > before:
         return []
     if not series:
-        problems.append(f"{label}: {path} has no records")
+        problems.append(N_("{label}: {path} has no records", label=label, path=path))
         return []
     out = []
     to_target = Transformer.from_crs("EPSG:4490", CRS.from_user_input(target_crs), always_xy=True) if geographic \
@@ -107,7 +107,7 @@ def read_daily_rain(path: Path | str, target_crs: str, problems: list[str], labe
     for sid, s in series.items():
         dates = s["dates"]
         if len(set(dates)) != len(dates):
-            problems.append(f"{label}: {path}: station {sid} has duplicate dates")
+            problems.append(N_("{label}: {path}: station {sid} has duplicate dates", label=label, path=path, sid=sid))
             continue
         x, y = s["xy"]
         if to_target is not None:
@@ -137,7 +137,7 @@ def station_erosivity(series: list[StationSeries], params: dict[str, float], mod
                                 beta_a=params["beta_a"], beta_b=params["beta_b"], beta_c=params["beta_c"],
                                 alpha_a=params["alpha_a"], alpha_b=params["alpha_b"])
         else:
-            raise InputError(f"unknown R model {model!r}; expected zhang2002 or xie2016_seasonal")
+            raise InputError(N_("unknown R model {model!r}; expected zhang2002 or xie2016_seasonal", model=model))
         out.append((s, r))
     return out
 
@@ -162,11 +162,11 @@ class SoilTable:
     organic_carbon: np.ndarray
 
 
-def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-table") -> SoilTable | None:
+def read_soil_table(path: Path | str, problems: list[Text | str], label: str = "--soil-table") -> SoilTable | None:
     """``code,sand_pct,silt_pct,clay_pct`` and ``organic_carbon_pct`` or ``organic_matter_pct`` (USDA texture)."""
     path = Path(path)
     if not path.is_file():
-        problems.append(f"{label}: {path} does not exist")
+        problems.append(N_("{label}: {path} does not exist", label=label, path=path))
         return None
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -175,8 +175,8 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
     need = {"code", "sand_pct", "silt_pct", "clay_pct"}
     om = "organic_carbon_pct" if "organic_carbon_pct" in fields else "organic_matter_pct"
     if not need <= fields or om not in fields:
-        problems.append(f"{label}: {path} needs columns code, sand_pct, silt_pct, clay_pct and "
-                        "organic_carbon_pct or organic_matter_pct")
+        problems.append(N_("{label}: {path} needs columns code, sand_pct, silt_pct, clay_pct and "
+                        "organic_carbon_pct or organic_matter_pct", label=label, path=path))
         return None
     codes: list[int] = []
     cols: dict[str, list[float]] = {k: [] for k in ("sand", "silt", "clay", "oc")}
@@ -186,11 +186,11 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
             code = int(row["code"])
             sand, silt, clay, org = (float(row[c]) for c in ("sand_pct", "silt_pct", "clay_pct", om))
         except (TypeError, ValueError):
-            problems.append(f"{label}: {path}, row {n}: code must be an integer and the fractions numbers")
+            problems.append(N_("{label}: {path}, row {n}: code must be an integer and the fractions numbers", label=label, path=path, n=n))
             continue
         if min(sand, silt, clay, org) < 0 or abs(sand + silt + clay - 100) > 2:
-            problems.append(f"{label}: {path}, row {n}: sand+silt+clay = {sand + silt + clay:g} %, "
-                            "expected 100 ± 2 and no negative values")
+            problems.append(N_("{label}: {path}, row {n}: sand+silt+clay = {value1:g} %, "
+                            "expected 100 ± 2 and no negative values", label=label, path=path, n=n, value1=sand + silt + clay))
             continue
         codes.append(code)
         cols["sand"].append(sand)
@@ -200,11 +200,11 @@ def read_soil_table(path: Path | str, problems: list[str], label: str = "--soil-
     if len(problems) > before:
         return None
     if len(set(codes)) != len(codes):
-        problems.append(f"{label}: {path}: duplicate codes")
+        problems.append(N_("{label}: {path}: duplicate codes", label=label, path=path))
         return None
     return SoilTable(np.array(codes), *(np.array(cols[k]) for k in ("sand", "silt", "clay", "oc")))
 
 
-def require(problems: list[str]) -> None:
+def require(problems: list[Text | str]) -> None:
     """Raise one InputError listing every problem found, if any."""
-    raise_issues(problems, "", context="with the inputs")
+    raise_issues(problems, "", context=N_("with the inputs"))

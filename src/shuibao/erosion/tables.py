@@ -31,7 +31,7 @@ from ..core import csle
 from ..core.csle import B_METHODS
 from ..core.lsfactor import MExponentTable, SlopeFactorTable
 from ..datafiles import CsvTable
-from ..errors import ReferenceDataError
+from ..errors import ReferenceDataError, N_
 
 
 def _open(path: Path | str | None, default: str, required: tuple[str, ...]) -> CsvTable:
@@ -40,7 +40,7 @@ def _open(path: Path | str | None, default: str, required: tuple[str, ...]) -> C
         return CsvTable(default, required, Path(str(resources.files("shuibao.erosion") / "data")))
     p = Path(path)
     if not p.is_file():
-        raise ReferenceDataError(f"{p}: table file not found")
+        raise ReferenceDataError(N_("{p}: table file not found", p=p))
     return CsvTable(p.name, required, p.parent)
 
 
@@ -52,23 +52,23 @@ def m_table(path: Path | str | None = None) -> MExponentTable:
         u = t.float(i, "upper_deg", optional=True, minimum=0, maximum=90)
         if u is None:
             if i != len(t) - 1:
-                raise ReferenceDataError(f"{t.path}, row {i + 2}: only the last class may have no upper bound")
+                raise ReferenceDataError(N_("{path}, row {row}: only the last class may have no upper bound", path=t.path, row=i + 2))
             continue
         upper.append(u)
         closed.append(t.text(i, "closed", choices=("0", "1")) == "1")
     if len(values) != len(upper) + 1:
-        raise ReferenceDataError(f"{t.path}: the last row must be the open class (empty upper_deg)")
+        raise ReferenceDataError(N_("{path}: the last row must be the open class (empty upper_deg)", path=t.path))
     try:
         return MExponentTable(tuple(upper), tuple(closed), tuple(values))
     except ValueError as exc:
-        raise ReferenceDataError(f"{t.path}: {exc}") from exc
+        raise ReferenceDataError(N_("{path}: {exc}", path=t.path, exc=exc)) from exc
 
 
 def s_table(path: Path | str | None = None) -> SlopeFactorTable:
     t = _open(path, "s_factor.csv", ("lower_deg", "a", "b"))
     lower = [t.float(i, "lower_deg", minimum=0, maximum=90) for i in range(len(t))]
     if not lower or lower[0] != 0 or lower != sorted(lower):
-        raise ReferenceDataError(f"{t.path}: lower_deg must start at 0 and increase")
+        raise ReferenceDataError(N_("{path}: lower_deg must start at 0 and increase", path=t.path))
     return SlopeFactorTable(tuple(lower[1:]), tuple(t.float(i, "a") for i in range(len(t))),
                             tuple(t.float(i, "b") for i in range(len(t))))
 
@@ -93,11 +93,11 @@ def _codes(t: CsvTable, column: str) -> np.ndarray:
     for i in range(len(t)):
         v = t.number(i, column)
         if v != v.to_integral_value():
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column {column}: {v} is not an integer code")
+            raise ReferenceDataError(N_("{path}, row {row}, column {column}: {v} is not an integer code", path=t.path, row=i + 2, column=column, v=v))
         codes.append(int(v))
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:
-        raise ReferenceDataError(f"{t.path}: duplicate code(s) {dupes} in column {column}")
+        raise ReferenceDataError(N_("{path}: duplicate code(s) {dupes} in column {column}", path=t.path, dupes=dupes, column=column))
     return np.array(codes, dtype=np.int64)
 
 
@@ -130,7 +130,7 @@ def landuse_codes(path: Path | str | None = None) -> dict[int, LandUseCode]:
     out = {}
     for i, code in enumerate(codes.tolist()):
         if not 0 < code < 65536:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column code: {code} must lie in 1–65535")
+            raise ReferenceDataError(N_("{path}, row {row}, column code: {code} must lie in 1–65535", path=t.path, row=i + 2, code=code))
         out[code] = LandUseCode(code, t.text(i, "gbt_code"), t.text(i, "name"), t.text(i, "name_en"),
                                 int(t.float(i, "plan_class", minimum=1, maximum=8)),
                                 t.text(i, "cover_group", choices=COVER_GROUPS),
@@ -157,21 +157,23 @@ def b_table(path: Path | str | None = None, cover_path: Path | str | None = None
             continue
         param = t.text(i, "parameter", optional=True) if has_param else ""
         if not param:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: method {method} needs "
-                                     + ("the cover group of its cover-class table" if method == "fvc_class"
-                                        else "its formula, e.g. 0.6508 - 0.3436*log10(f)"))
+            raise ReferenceDataError(
+                N_("{path}, row {row}, column parameter: method {method} needs the cover group of its cover-class "
+                   "table", path=t.path, row=i + 2, method=method) if method == "fvc_class" else
+                N_("{path}, row {row}, column parameter: method {method} needs its formula, e.g. "
+                   "0.6508 - 0.3436*log10(f)", path=t.path, row=i + 2, method=method))
         if method == "formula":
             try:
                 csle.check_b_formula(param)
             except ValueError as exc:
-                raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: {exc}") from None
+                raise ReferenceDataError(N_("{path}, row {row}, column parameter: {exc}", path=t.path, row=i + 2, exc=exc)) from None
             formulas[code] = param
             continue
         if groups is None:
             groups = cover_classes(cover_path)
         if param not in groups:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column parameter: cover group {param!r} is not in "
-                                     f"the cover-class table (it has {', '.join(sorted(groups))})")
+            raise ReferenceDataError(N_("{path}, row {row}, column parameter: cover group {param!r} is not in "
+                                     "the cover-class table (it has {groups})", path=t.path, row=i + 2, param=param, groups=', '.join(sorted(groups))))
         cover[code] = groups[param]
     return ClassTable(t.path, codes, values, methods, cover, formulas)
 
@@ -189,12 +191,12 @@ def cover_classes(path: Path | str | None = None) -> dict[str, csle.CoverClasses
     for group, rs in rows.items():
         rs.sort()
         if rs[0][0] != 0 or rs[-1][1] != 100 or any(a[1] != b[0] for a, b in zip(rs, rs[1:])):
-            raise ReferenceDataError(f"{t.path}: the cover classes of group {group!r} must run from 0 to 100 % "
-                                     "without gaps or overlaps (each class's fvc_min_pct = the previous fvc_max_pct)")
+            raise ReferenceDataError(N_("{path}: the cover classes of group {group!r} must run from 0 to 100 % "
+                                     "without gaps or overlaps (each class's fvc_min_pct = the previous fvc_max_pct)", path=t.path, group=group))
         try:
             out[group] = csle.CoverClasses(tuple(r[1] for r in rs[:-1]), tuple(r[2] for r in rs))
         except ValueError as exc:
-            raise ReferenceDataError(f"{t.path}, group {group!r}: {exc}") from None
+            raise ReferenceDataError(N_("{path}, group {group!r}: {exc}", path=t.path, group=group, exc=exc)) from None
     return out
 
 
@@ -221,12 +223,14 @@ def t_table(path: Path | str | None = None) -> TillageTable:
     for i in range(len(t)):
         v = t.number(i, "landuse_code")
         if v != v.to_integral_value():
-            raise ReferenceDataError(f"{t.path}, row {i + 2}, column landuse_code: {v} is not an integer code")
+            raise ReferenceDataError(N_("{path}, row {row}, column landuse_code: {v} is not an integer code", path=t.path, row=i + 2, v=v))
         zone = t.text(i, "zone") if zoned else ""
         key = (zone, int(v))
         if key in rows:
-            raise ReferenceDataError(f"{t.path}, row {i + 2}: code {int(v)} is listed twice"
-                                     + (f" for zone {zone}" if zone else ""))
+            raise ReferenceDataError(
+                N_("{path}, row {row}: code {code} is listed twice for zone {zone}", path=t.path, row=i + 2,
+                   code=int(v), zone=zone) if zone else
+                N_("{path}, row {row}: code {code} is listed twice", path=t.path, row=i + 2, code=int(v)))
         rows[key] = t.float(i, "t", minimum=0, maximum=1)
     return TillageTable(t.path, tuple(dict.fromkeys(z for z, _ in rows)), rows)
 
@@ -253,15 +257,15 @@ def r_model(path: Path | str | None = None, model: str | None = None) -> dict[st
     t = _open(path, "r_model.csv", ("parameter", "value"))
     params = {t.text(i, "parameter"): t.float(i, "value") for i in range(len(t))}
     if model is not None and model not in R_MODEL_PARAMETERS:
-        raise ReferenceDataError(f"unknown R model {model!r}; expected one of {', '.join(R_MODEL_PARAMETERS)}")
+        raise ReferenceDataError(N_("unknown R model {model!r}; expected one of {R_MODEL_PARAMETERS}", model=model, R_MODEL_PARAMETERS=', '.join(R_MODEL_PARAMETERS)))
     needed = R_MODEL_PARAMETERS["zhang2002"] | {"annual_a", "annual_b"}
     if model is not None:
         needed |= R_MODEL_PARAMETERS[model]
     missing = needed - set(params)
     if missing:
-        raise ReferenceDataError(f"{t.path}: missing parameter(s) {', '.join(sorted(missing))}")
+        raise ReferenceDataError(N_("{path}: missing parameter(s) {missing}", path=t.path, missing=', '.join(sorted(missing))))
     if ("range_low" in params) != ("range_high" in params) or params.get("range_low", 0) > params.get("range_high", 1):
-        raise ReferenceDataError(f"{t.path}: range_low and range_high go together, range_low ≤ range_high")
+        raise ReferenceDataError(N_("{path}: range_low and range_high go together, range_low ≤ range_high", path=t.path))
     return params
 
 
@@ -270,5 +274,5 @@ def grade_bounds(path: Path | str | None = None) -> tuple[float, ...]:
     t = _open(path, "grades.csv", ("code", "lower_t_km2"))
     bounds = [t.float(i, "lower_t_km2") for i in range(len(t)) if t.text(i, "lower_t_km2") not in ("tolerance", "0")]
     if len(bounds) != 4 or bounds != sorted(bounds):
-        raise ReferenceDataError(f"{t.path}: expected four increasing bounds above the tolerance")
+        raise ReferenceDataError(N_("{path}: expected four increasing bounds above the tolerance", path=t.path))
     return tuple(bounds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import csle
-from ..errors import FactorError
+from ..errors import FactorError, N_, Text
 from . import tables
 from .params import CsleInputs, CsleParams
 
@@ -40,83 +40,89 @@ def require_sound(name: str, values: np.ndarray, valid: np.ndarray, grid, hint: 
     x = grid.transform[2] + (col + 0.5) * grid.cell_width
     y = grid.transform[5] - (row + 0.5) * grid.cell_height
     kinds = ", ".join(f"{n} {what}" for n, what in ((n_neg, "negative"), (n_nan, "NaN"), (n_inf, "infinite")) if n)
-    raise FactorError(f"{name}: {n_neg + n_nan + n_inf} cell(s) with data are negative, NaN or infinite ({kinds}); "
-                      f"first at row {row}, column {col} (x {x:.1f}, y {y:.1f} in {_crs_name(grid.crs)}); {hint}. "
-                      "Nothing was graded.")
+    raise FactorError(N_("{name}: {value1} cell(s) with data are negative, NaN or infinite ({kinds}); "
+                      "first at row {row}, column {col} (x {x:.1f}, y {y:.1f} in {crs_name}); {hint}. "
+                      "Nothing was graded.", name=name, value1=n_neg + n_nan + n_inf, kinds=kinds, row=row, col=col, x=x, y=y, crs_name=_crs_name(grid.crs), hint=hint))
 
 
-def check_request(inputs: CsleInputs, params: CsleParams, problems: list[str]) -> None:
+def check_request(inputs: CsleInputs, params: CsleParams, problems: list[Text | str]) -> None:
     """Each factor has a source, and the parameters name known choices."""
     if inputs.r is None and inputs.rain is None and inputs.annual_rain is None:
-        problems.append("R: give an R raster (--r), daily rainfall of stations (--rain) or annual rainfall (--annual-rain)")
+        problems.append(N_("R: give an R raster (--r), daily rainfall of stations (--rain) or annual rainfall (--annual-rain)"))
     if inputs.k is None and inputs.soil is None:
-        problems.append("K: give a K raster (--k) or a soil raster with its table (--soil, --soil-table)")
+        problems.append(N_("K: give a K raster (--k) or a soil raster with its table (--soil, --soil-table)"))
     if inputs.soil is not None and inputs.soil_table is None:
-        problems.append("K: --soil needs --soil-table (code, sand_pct, silt_pct, clay_pct, organic_carbon_pct)")
+        problems.append(N_("K: --soil needs --soil-table (code, sand_pct, silt_pct, clay_pct, organic_carbon_pct)"))
     if inputs.ndvi is None and inputs.fvc is None:
-        problems.append("B: give NDVI (--ndvi) or vegetation cover (--fvc)")
+        problems.append(N_("B: give NDVI (--ndvi) or vegetation cover (--fvc)"))
     if params.fvc_endmember_scope not in ("pooled", "per_class"):
-        problems.append(f"B: fvc_endmember_scope {params.fvc_endmember_scope!r}; expected pooled or per_class")
+        problems.append(N_("B: fvc_endmember_scope {fvc_endmember_scope!r}; expected pooled or per_class", fvc_endmember_scope=params.fvc_endmember_scope))
     if params.r_model not in csle.R_MODELS:
-        problems.append(f"R: unknown model {params.r_model!r}; expected one of {', '.join(csle.R_MODELS)}")
+        problems.append(N_("R: unknown model {r_model!r}; expected one of {R_MODELS}", r_model=params.r_model, R_MODELS=', '.join(csle.R_MODELS)))
 
 
-def check_rotation_zone(loaded: dict, zone: str | None, problems: list[str]) -> None:
+def check_rotation_zone(loaded: dict, zone: str | None, problems: list[Text | str]) -> None:
     """The T table's rotation zone (轮作区): the one asked for must exist; ``loaded`` gets ``t_zone`` and the
     zone's table."""
     tt = loaded["t_table"]
     if zone is not None and zone not in tt.zones:
-        problems.append(f"T: rotation zone {zone!r} is not in {tt.path} "
-                        + (f"(it has {', '.join(tt.zones)})" if any(tt.zones) else "(a table without zones: "
-                           "leave rotation_zone unset)"))
+        problems.append(
+            N_("T: rotation zone {zone!r} is not in {path} (it has {zones})", zone=zone, path=tt.path,
+               zones=", ".join(tt.zones)) if any(tt.zones) else
+            N_("T: rotation zone {zone!r} is not in {path} (a table without zones: leave rotation_zone unset)",
+               zone=zone, path=tt.path))
     else:
         loaded["t_zone"] = zone if zone is not None else (tt.zones[0] if tt.zones else "")
         loaded["t_table"] = tt.for_zone(loaded["t_zone"])
 
 
-def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, problems: list[str]) -> None:
+def check_landuse_codes(codes: np.ndarray, loaded: dict, landuse: object, problems: list[Text | str]) -> None:
     """Every land-use code present has a B, and every cropland code a T (in the run's rotation zone)."""
     if "b_table" in loaded and loaded["b_table"].unknown(codes):
-        problems.append(f"land use: {landuse} has class code(s) {loaded['b_table'].unknown(codes)} that "
-                        f"{loaded['b_table'].path} does not list")
+        problems.append(N_("land use: {landuse} has class code(s) {unknown} that "
+                        "{path} does not list", landuse=landuse, unknown=loaded['b_table'].unknown(codes), path=loaded['b_table'].path))
     known = loaded.get("landuse_codes", {})
     if "t_table" in loaded and isinstance(loaded["t_table"], tables.ClassTable):
         cropland = [c for c in codes.tolist() if c in known and known[c].plan_class == 1]
         missing = loaded["t_table"].unknown(cropland)
         if missing:
-            problems.append(f"T: {loaded['t_table'].path} has no T for the cropland code(s) {missing} of "
-                            f"{landuse}" + (f" in rotation zone {loaded['t_zone']}" if loaded['t_zone'] else ""))
+            problems.append(
+                N_("T: {path} has no T for the cropland code(s) {missing} of {landuse} in rotation zone {zone}",
+                   path=loaded['t_table'].path, missing=missing, landuse=landuse, zone=loaded['t_zone'])
+                if loaded['t_zone'] else
+                N_("T: {path} has no T for the cropland code(s) {missing} of {landuse}",
+                   path=loaded['t_table'].path, missing=missing, landuse=landuse))
 
 
-def check_measure_codes(codes: np.ndarray, e_table, measures: object, problems: list[str]) -> None:
+def check_measure_codes(codes: np.ndarray, e_table, measures: object, problems: list[Text | str]) -> None:
     unknown = e_table.unknown(codes)
     if unknown:
-        problems.append(f"measures: {measures} has code(s) {unknown} that {e_table.path} does not list")
+        problems.append(N_("measures: {measures} has code(s) {unknown} that {path} does not list", measures=measures, unknown=unknown, path=e_table.path))
 
 
-def check_ndvi(vals: np.ndarray, ndvi: object, problems: list[str]) -> None:
+def check_ndvi(vals: np.ndarray, ndvi: object, problems: list[Text | str]) -> None:
     if vals.size and (np.nanmin(vals) < -1.0001 or np.nanmax(vals) > 1.0001):
-        problems.append(f"NDVI: {ndvi} has values from {np.nanmin(vals):g} to {np.nanmax(vals):g}; "
-                        "NDVI lies in [-1, 1] (scaled products need dividing, e.g. by 10000)")
+        problems.append(N_("NDVI: {ndvi} has values from {nanmin:g} to {nanmax:g}; "
+                        "NDVI lies in [-1, 1] (scaled products need dividing, e.g. by 10000)", ndvi=ndvi, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_fvc(vals: np.ndarray, fvc: object, problems: list[str]) -> None:
+def check_fvc(vals: np.ndarray, fvc: object, problems: list[Text | str]) -> None:
     if vals.size and (np.nanmin(vals) < 0 or np.nanmax(vals) > 1.0001):
-        problems.append(f"FVC: {fvc} must lie in [0, 1], found {np.nanmin(vals):g}…{np.nanmax(vals):g}")
+        problems.append(N_("FVC: {fvc} must lie in [0, 1], found {nanmin:g}…{nanmax:g}", fvc=fvc, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_k(vals: np.ndarray, k: object, problems: list[str]) -> None:
+def check_k(vals: np.ndarray, k: object, problems: list[Text | str]) -> None:
     if np.nanmin(vals) < 0 or np.nanmax(vals) > 1:
-        problems.append(f"K: {k} has values {np.nanmin(vals):g}…{np.nanmax(vals):g}; expected SI "
-                        "units t·hm²·h/(hm²·MJ·mm), typically 0.001–0.1")
+        problems.append(N_("K: {k} has values {nanmin:g}…{nanmax:g}; expected SI "
+                        "units t·hm²·h/(hm²·MJ·mm), typically 0.001–0.1", k=k, nanmin=np.nanmin(vals), nanmax=np.nanmax(vals)))
 
 
-def check_nonnegative(vals: np.ndarray, role: str, path: object, problems: list[str]) -> None:
+def check_nonnegative(vals: np.ndarray, role: str, path: object, problems: list[Text | str]) -> None:
     if np.nanmin(vals) < 0:
-        problems.append(f"{role}: {path} has negative values")
+        problems.append(N_("{role}: {path} has negative values", role=role, path=path))
 
 
-def check_soil_codes(codes: np.ndarray, table, soil: object, soil_table: object, problems: list[str]) -> None:
+def check_soil_codes(codes: np.ndarray, table, soil: object, soil_table: object, problems: list[Text | str]) -> None:
     unknown = sorted(set(codes.tolist()) - set(table.codes.tolist()))
     if unknown:
-        problems.append(f"soil: {soil} has code(s) {unknown} that {soil_table} does not list")
+        problems.append(N_("soil: {soil} has code(s) {unknown} that {soil_table} does not list", soil=soil, unknown=unknown, soil_table=soil_table))

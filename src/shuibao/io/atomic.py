@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DiskFullError, ShuibaoError
+from ..errors import DiskFullError, ShuibaoError, N_
 
 
 @contextmanager
@@ -38,9 +38,9 @@ def atomic_path(path: Path | str, suffix: str = ".tmp") -> Iterator[Path]:
             if os.path.exists(leftover):
                 os.unlink(leftover)
         if full:
-            raise DiskFullError(f"{path.parent}: disk full while writing {path.name} (no space left on device); "
+            raise DiskFullError(N_("{parent}: disk full while writing {name} (no space left on device); "
                                 "free space there, or choose another output folder, and run again — finished "
-                                "files are kept and nothing was half-written") from exc
+                                "files are kept and nothing was half-written", parent=path.parent, name=path.name)) from exc
         raise
 
 

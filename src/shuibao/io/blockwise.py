@@ -23,7 +23,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from ..errors import InputError
+from ..errors import InputError, N_
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class BlockRunner:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise InputError("[execution] engine = \"dask\" needs dask.distributed: pip install 'shuibao[dask]'") \
+            raise InputError(N_("[execution] engine = \"dask\" needs dask.distributed: pip install 'shuibao[dask]'")) \
                 from exc
         ex = self.executor
         if ex.scheduler == "local":
@@ -86,7 +86,7 @@ class BlockRunner:
             try:
                 self._client = Client(ex.scheduler, timeout="10s")
             except OSError as exc:
-                raise InputError(f"[execution] scheduler: cannot reach {ex.scheduler!r} ({exc})") from exc
+                raise InputError(N_("[execution] scheduler: cannot reach {scheduler!r} ({exc})", scheduler=ex.scheduler, exc=exc)) from exc
         return self._client
 
     def map(self, fn: Callable, n_rows: int, *, paths: Mapping[str, Path | str] | None = None,
@@ -108,7 +108,7 @@ class BlockRunner:
                 out.append(fn(**blocks, **kwargs))
             return out
         if ex.engine != "dask":
-            raise InputError(f"[execution] engine: {ex.engine!r} is not one of memory, dask")
+            raise InputError(N_("[execution] engine: {engine!r} is not one of memory, dask", engine=ex.engine))
         client = self._dask()
         futures = [client.submit(_task, fn, paths, r0, r1, kwargs, pure=False) for r0, r1 in windows]
         return client.gather(futures)

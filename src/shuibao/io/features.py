@@ -17,7 +17,7 @@ import pyogrio.raw
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from ..errors import InputError
+from ..errors import InputError, N_
 from .formats import vector_source
 
 
@@ -46,19 +46,19 @@ def read_features(path: Path | str, role: str, *, layer: str | None = None) -> F
         try:
             layers = pyogrio.list_layers(src.gdal)
         except DataSourceError as exc:
-            raise InputError(f"{role}: {p} is not a file GDAL can read as features ({_said(exc, src, p)})") from exc
+            raise InputError(N_("{role}: {p} is not a file GDAL can read as features ({said})", role=role, p=p, said=_said(exc, src, p))) from exc
         names = [str(n) for n, _ in layers]
         if layer is None:
             if len(names) != 1:
-                raise InputError(f"{role}: {p} has {len(names)} layers ({', '.join(names)}); name one with --layer")
+                raise InputError(N_("{role}: {p} has {n_names} layers ({names}); name one with --layer", role=role, p=p, n_names=len(names), names=', '.join(names)))
             layer = names[0]
         elif layer not in names:
-            raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names)}")
+            raise InputError(N_("{role}: {p} has no layer {layer!r}; its layers are: {names}", role=role, p=p, layer=layer, names=', '.join(names)))
         has_geometry = dict(layers)[layer] is not None
         try:
             meta, _, wkb, values = _read(src, layer, has_geometry)
         except (DataSourceError, DataLayerError) as exc:
-            raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({_said(exc, src, p)})") from exc
+            raise InputError(N_("{role}: {p} layer {layer!r} cannot be read ({said})", role=role, p=p, layer=layer, said=_said(exc, src, p))) from exc
     fields = {str(n): v.tolist() for n, v in zip(meta["fields"], values)}
     n = len(next(iter(values))) if len(values) else (len(wkb) if wkb is not None else 0)
     if has_geometry and wkb is not None:
@@ -150,9 +150,9 @@ def write_features(path: Path | str, layers: list[FeatureSet], crs: str, *, geom
     p = Path(path)
     driver = DRIVERS.get(p.suffix.lower())
     if driver is None:
-        raise InputError(f"{p}: unknown vector format; use .gpkg, .geojson or .shp")
+        raise InputError(N_("{p}: unknown vector format; use .gpkg, .geojson or .shp", p=p))
     if driver != "GPKG" and len(layers) != 1:
-        raise InputError(f"{p}: a {driver} file holds one layer; use .gpkg for {len(layers)}")
+        raise InputError(N_("{p}: a {driver} file holds one layer; use .gpkg for {n_layers}", p=p, driver=driver, n_layers=len(layers)))
     options = {"layer_options": {"ENCODING": "UTF-8"}} if driver == "ESRI Shapefile" else {}
     common = dict(driver=driver, geometry_type=geometry_type, crs=crs,
                   promote_to_multi=geometry_type.startswith("Multi"), **options)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import InputError, Issues
+from ..errors import InputError, Issues, N_
 
 VECTOR_ACCEPTED = "a GeoPackage (.gpkg), GeoJSON (.geojson), a zipped ESRI Shapefile (.zip) or a CSV table (.csv)"
 RASTER_ACCEPTED = "a GeoTIFF (.tif)"
@@ -52,7 +52,7 @@ class VectorSource:
 
 
 def _refuse(role: str, path: Path, found: str, accepted: str) -> InputError:
-    return InputError(f"{role}: {path} holds {found}, which is not accepted; use {accepted}")
+    return InputError(N_("{role}: {path} holds {found}, which is not accepted; use {accepted}", role=role, path=path, found=found, accepted=accepted))
 
 
 def _head(path: Path) -> bytes:
@@ -113,7 +113,7 @@ def _kind_for(p: Path, role: str, accepted: str, allowed: set[str]) -> str:
     kind = detect(p)
     named = SUFFIX_KIND.get(p.suffix.lower())
     if named is not None and named != kind and not (named == "geojson" and kind == "json"):
-        raise InputError(f"{role}: {p} is named {p.suffix} but holds {_found(kind)}; use {accepted}")
+        raise InputError(N_("{role}: {p} is named {suffix} but holds {found}; use {accepted}", role=role, p=p, suffix=p.suffix, found=_found(kind), accepted=accepted))
     if kind not in allowed and not (kind == "json" and "geojson" in allowed):
         raise _refuse(role, p, _found(kind), accepted)
     return kind
@@ -125,9 +125,9 @@ def _check_geojson(p: Path, role: str) -> None:
         with open(p, "rb") as fh:
             doc = json.load(fh)
     except RecursionError:
-        raise InputError(f"{role}: {p} is JSON nested too deeply to be GeoJSON") from None
+        raise InputError(N_("{role}: {p} is JSON nested too deeply to be GeoJSON", role=role, p=p)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{role}: {p} is not valid JSON ({exc}); use {VECTOR_ACCEPTED}") from None
+        raise InputError(N_("{role}: {p} is not valid JSON ({exc}); use {VECTOR_ACCEPTED}", role=role, p=p, exc=exc, VECTOR_ACCEPTED=VECTOR_ACCEPTED)) from None
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind not in ("FeatureCollection", "Feature"):
         found = f"a JSON object of type {kind!r}" if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
@@ -143,7 +143,7 @@ def _check_gpkg(p: Path, role: str) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"{role}: {p} is not a readable GeoPackage ({exc})") from None
+        raise InputError(N_("{role}: {p} is not a readable GeoPackage ({exc})", role=role, p=p, exc=exc)) from None
     odd = [name for name, sql in rows if "using rtree" not in " ".join(sql.lower().split())]
     if odd:
         raise _refuse(role, p, f"a GeoPackage with virtual table(s) {', '.join(odd)} (only R-tree indexes)",
@@ -153,7 +153,7 @@ def _check_gpkg(p: Path, role: str) -> None:
 def _check_shp(p: Path, role: str) -> None:
     with open(p, "rb") as fh:
         if fh.read(4) != SHP_MAGIC:
-            raise InputError(f"{role}: {p} is not an ESRI Shapefile (its header lacks the file code 9994)")
+            raise InputError(N_("{role}: {p} is not an ESRI Shapefile (its header lacks the file code 9994)", role=role, p=p))
 
 
 def _safe_member(name: str) -> PurePosixPath | None:
@@ -182,7 +182,7 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
     try:
         archive = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{role}: {p} is not a readable zip archive ({exc})") from None
+        raise InputError(N_("{role}: {p} is not a readable zip archive ({exc})", role=role, p=p, exc=exc)) from None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()
                    and not m.filename.startswith("__MACOSX/")]  # macOS resource forks: not part of the data
@@ -194,13 +194,13 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
             safe = _safe_member(m.filename)
             mode = m.external_attr >> 16
             if safe is None:
-                problems.add("zip entry", repr(m.filename), "not a plain relative name")
+                problems.add("zip entry", repr(m.filename), N_("not a plain relative name"))
             elif stat.S_ISLNK(mode):
-                problems.add("zip entry", repr(m.filename), "a symbolic link")
+                problems.add("zip entry", repr(m.filename), N_("a symbolic link"))
             elif Path(safe.name).suffix.lower() not in SHAPEFILE_PARTS:
-                problems.add("zip entry", repr(m.filename), "not part of a shapefile")
-        problems.raise_if_any(f"{role}: {p}", context="in the zip archive (a zipped shapefile holds only its "
-                              f"parts: {', '.join(sorted(SHAPEFILE_PARTS))})")
+                problems.add("zip entry", repr(m.filename), N_("not part of a shapefile"))
+        problems.raise_if_any(N_("{role}: {p}", role=role, p=p), context=N_("in the zip archive (a zipped shapefile holds only its "
+                              "parts: {SHAPEFILE_PARTS})", SHAPEFILE_PARTS=', '.join(sorted(SHAPEFILE_PARTS))))
         shps = [m for m in members if m.filename.lower().endswith(".shp")]
         if len(shps) != 1:
             raise _refuse(role, p, f"a zip archive with {len(shps)} .shp files", "a zip holding exactly one shapefile")
@@ -208,12 +208,12 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
         names = {PurePosixPath(m.filename).name.lower() for m in members}
         for part in (".shx", ".dbf"):
             if f"{stem.name}{part}".lower() not in names:
-                raise InputError(f"{role}: {p}: the shapefile {shps[0].filename} has no {part} in the zip")
+                raise InputError(N_("{role}: {p}: the shapefile {filename} has no {part} in the zip", role=role, p=p, filename=shps[0].filename, part=part))
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise _refuse(role, p, f"a zip archive that inflates to {sum(m.file_size for m in members) / 2**30:.1f} "
                           f"GiB (more than {MAX_ZIP_BYTES / 2**30:g} GiB)", VECTOR_ACCEPTED)
         if len(names) != len(members):
-            raise InputError(f"{role}: {p}: the zip holds two files of the same name in different folders")
+            raise InputError(N_("{role}: {p}: the zip holds two files of the same name in different folders", role=role, p=p))
         written = 0
         for m in members:
             most = MAX_ZIP_RATIO * max(m.compress_size, 1024)
@@ -227,8 +227,8 @@ def _unzip_shapefile(p: Path, role: str, folder: Path) -> Path:
                 raise _refuse(role, p, f"a zip archive whose {m.filename} inflates more than {MAX_ZIP_RATIO}× or "
                               f"beyond {MAX_ZIP_BYTES / 2**30:g} GiB in all (a zip bomb?)", VECTOR_ACCEPTED) from None
             except (RuntimeError, NotImplementedError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-                raise InputError(f"{role}: {p}: {m.filename} cannot be extracted ({exc}); zip it again without "
-                                 "a password, with the usual deflate compression") from None
+                raise InputError(N_("{role}: {p}: {filename} cannot be extracted ({exc}); zip it again without "
+                                 "a password, with the usual deflate compression", role=role, p=p, filename=m.filename, exc=exc)) from None
     shp = folder / PurePosixPath(shps[0].filename).name
     _check_shp(shp, role)
     return shp
@@ -247,7 +247,7 @@ def vector_source(path: Path | str, role: str, *, tables: bool = True) -> Iterat
         ", a zipped", " or a zipped")
     kind = _kind_for(p, role, accepted, allowed)
     if kind == "shapefile" and p.suffix.lower() != ".shp":
-        raise InputError(f"{role}: {p} is a shapefile's .shp part without its name; zip the shapefile's parts")
+        raise InputError(N_("{role}: {p} is a shapefile's .shp part without its name; zip the shapefile's parts", role=role, p=p))
     if kind == "zip":
         with tempfile.TemporaryDirectory(prefix="shuibao-zip-") as tmp:
             yield VectorSource(str(_unzip_shapefile(p, role, Path(tmp))), "shapefile", {})

@@ -45,7 +45,7 @@ from rasterio.transform import Affine
 from pyproj import CRS as ProjCRS, Geod, Proj, Transformer
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
-from ..errors import InputError
+from ..errors import InputError, N_
 from .atomic import atomic_path
 from .formats import RASTER_DRIVER, check_raster
 from ..grid import GridSpec
@@ -91,33 +91,33 @@ def open_check(path: Path | str, role: str):
     try:
         return rasterio.open(p, driver=RASTER_DRIVER)
     except RasterioIOError as exc:
-        raise InputError(f"{role}: {p} is not a readable raster ({exc})") from exc
+        raise InputError(N_("{role}: {p} is not a readable raster ({exc})", role=role, p=p, exc=exc)) from exc
 
 
 def unreadable(path: Path | str, role: str, exc: Exception) -> InputError:
     """A raster whose header opens but whose data does not read (a truncated copy, a damaged tile)."""
     cause = exc.__cause__ or exc.__context__
     detail = " ".join(str(cause or exc).split()) or type(exc).__name__
-    return InputError(f"{role}: {path} cannot be read: its data is truncated or damaged ({detail}); "
-                      "copy the file again or re-export it")
+    return InputError(N_("{role}: {path} cannot be read: its data is truncated or damaged ({detail}); "
+                      "copy the file again or re-export it", role=role, path=path, detail=detail))
 
 
 def read_raster(path: Path | str, role: str, *, band: int = 1) -> Raster:
     """Read one band with its validity mask, applying the nodata policy."""
     with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"), open_check(path, role) as src:  # decode tiles on all cores
         if band > src.count:
-            raise InputError(f"{role}: {path} has {src.count} band(s), band {band} requested")
+            raise InputError(N_("{role}: {path} has {count} band(s), band {band} requested", role=role, path=path, count=src.count, band=band))
         try:
             data = src.read(band)
         except (RasterioIOError, CPLE_BaseError) as exc:
             raise unreadable(path, role, exc) from exc
         nodata = src.nodata
         if src.crs is None:
-            raise InputError(f"{role}: {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)")
+            raise InputError(N_("{role}: {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)", role=role, path=path))
         if nodata is None and not np.issubdtype(data.dtype, np.floating):
             raise InputError(
-                f"{role}: {path} is an integer raster without a nodata value; declare one "
-                "(e.g. gdal_edit.py -a_nodata 0) so holes can be told from data"
+                N_("{role}: {path} is an integer raster without a nodata value; declare one "
+                "(e.g. gdal_edit.py -a_nodata 0) so holes can be told from data", role=role, path=path)
             )
         valid = np.ones(data.shape, dtype=bool) if nodata is None or np.isnan(nodata) else data != nodata
         if np.issubdtype(data.dtype, np.floating):
@@ -158,13 +158,13 @@ def require_projected_metres(grid: GridSpec, role: str, path: Path | str) -> Non
     crs = CRS.from_user_input(grid.crs)
     if crs.is_geographic:
         raise InputError(
-            f"{role}: {path} is in a geographic CRS ({crs.to_string()}); slopes and areas need a projected CRS "
+            N_("{role}: {path} is in a geographic CRS ({crs}); slopes and areas need a projected CRS "
             "in metres. Reproject it (e.g. to CGCS2000 / 3-degree Gauss-Kruger, EPSG:4545 for 108° E) or pass "
-            "--target-crs ([grid] crs in a run spec) to convert it explicitly"
+            "--target-crs ([grid] crs in a run spec) to convert it explicitly", role=role, path=path, crs=crs.to_string())
         )
     unit = (crs.linear_units or "").lower()
     if unit not in METRE_UNITS:
-        raise InputError(f"{role}: {path} has linear units {crs.linear_units!r}; metres are required")
+        raise InputError(N_("{role}: {path} has linear units {linear_units!r}; metres are required", role=role, path=path, linear_units=crs.linear_units))
 
 
 def _is_mercator(crs: ProjCRS) -> bool:
@@ -219,15 +219,15 @@ def require_area_preserving(grid: GridSpec, valid: np.ndarray | None, role: str,
     if _is_mercator(crs):
         read = np.degrees(np.arctan(np.tan(np.radians(20.0)) / k))
         raise InputError(
-            f"{role}: {path} is in a Mercator projection ({crs.name}), which is neither equal-area nor true to "
-            f"scale away from the equator: {where}, so every area would be that much too large, and lengths are "
-            f"up to {k:.3f}× ground, so slopes read low (a 20° slope reads {read:.1f}°). Web Mercator is for tiles, "
-            f"not measurement; {PROJECTION_ADVICE}")
+            N_("{role}: {path} is in a Mercator projection ({name}), which is neither equal-area nor true to "
+            "scale away from the equator: {where}, so every area would be that much too large, and lengths are "
+            "up to {k:.3f}× ground, so slopes read low (a 20° slope reads {read:.1f}°). Web Mercator is for tiles, "
+            "not measurement; {PROJECTION_ADVICE}", role=role, path=path, name=crs.name, where=where, k=k, read=read, PROJECTION_ADVICE=PROJECTION_ADVICE))
     if not max(hi - 1.0, 1.0 - lo) <= tolerance:  # NaN (PROJ could not measure the projection) refuses too
         raise InputError(
-            f"{role}: {path} is in {crs.name}, which does not keep ground areas over this grid: {where}, beyond "
-            f"the {tolerance * 100:g} % this program accepts (areas are summed as cells × cell area). A Gauss-"
-            f"Kruger/UTM zone keeps areas only near its central meridian; {PROJECTION_ADVICE}")
+            N_("{role}: {path} is in {name}, which does not keep ground areas over this grid: {where}, beyond "
+            "the {value1:g} % this program accepts (areas are summed as cells × cell area). A Gauss-"
+            "Kruger/UTM zone keeps areas only near its central meridian; {PROJECTION_ADVICE}", role=role, path=path, name=crs.name, where=where, value1=tolerance * 100, PROJECTION_ADVICE=PROJECTION_ADVICE))
     return lo, hi
 
 
@@ -248,7 +248,7 @@ def ground_resolution(grid: GridSpec) -> float:
 
 def require_vertical_metres(raster: Raster, role: str) -> None:
     if raster.units and raster.units.strip().lower() not in METRE_UNITS:
-        raise InputError(f"{role}: {raster.path} declares elevation units {raster.units!r}; metres are required")
+        raise InputError(N_("{role}: {path} declares elevation units {units!r}; metres are required", role=role, path=raster.path, units=raster.units))
 
 
 def reproject_raster(raster: Raster, target_crs: str, *, categorical: bool = False,
@@ -316,8 +316,8 @@ def align(raster: Raster, target: GridSpec, role: str, *, categorical: bool = Fa
     l, b, r, t = transform_bounds(src_crs, dst_crs, *raster.grid.bounds)
     tl, tb, tr, tt = target.bounds
     if r <= tl or l >= tr or t <= tb or b >= tt:
-        raise InputError(f"{role}: {raster.path} does not overlap the DEM grid (its extent in the DEM's CRS is "
-                         f"{l:.0f}, {b:.0f}, {r:.0f}, {t:.0f}; the DEM covers {tl:.0f}, {tb:.0f}, {tr:.0f}, {tt:.0f})")
+        raise InputError(N_("{role}: {path} does not overlap the DEM grid (its extent in the DEM's CRS is "
+                         "{l:.0f}, {b:.0f}, {r:.0f}, {t:.0f}; the DEM covers {tl:.0f}, {tb:.0f}, {tr:.0f}, {tt:.0f})", role=role, path=raster.path, l=l, b=b, r=r, t=t, tl=tl, tb=tb, tr=tr, tt=tt))
     src = np.where(raster.valid, raster.data, np.nan).astype(np.float64)
     dst = np.full(target.shape, np.nan, dtype=np.float64)
     reproject(src, dst, src_transform=_affine(raster.grid), src_crs=src_crs, src_nodata=np.nan,
@@ -336,8 +336,8 @@ def _require_cover(valid: np.ndarray, target_valid: np.ndarray | None, raster: R
     missing = int(np.count_nonzero(target_valid & ~valid))
     if missing:
         share = missing / max(int(target_valid.sum()), 1) * 100
-        raise InputError(f"{role}: {raster.path} leaves {missing} valid DEM cells ({share:.2f} %) without data; "
-                         "supply a raster that covers the whole DEM")
+        raise InputError(N_("{role}: {path} leaves {missing} valid DEM cells ({share:.2f} %) without data; "
+                         "supply a raster that covers the whole DEM", role=role, path=raster.path, missing=missing, share=share))
 
 
 def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: float | int | None,
@@ -357,7 +357,7 @@ def write_cog(path: Path | str, data: np.ndarray, grid: GridSpec, *, nodata: flo
     """
     codec = (os.environ.get("SHUIBAO_COG_COMPRESS") or compress or "DEFLATE").upper()
     if codec not in ("DEFLATE", "ZSTD", "LZW"):
-        raise InputError(f"COG compression {codec!r}: expected DEFLATE, ZSTD or LZW (SHUIBAO_COG_COMPRESS)")
+        raise InputError(N_("COG compression {codec!r}: expected DEFLATE, ZSTD or LZW (SHUIBAO_COG_COMPRESS)", codec=codec))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = {

@@ -14,7 +14,7 @@ from rasterio.crs import CRS
 from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 
-from ..errors import InputError, Issue, Issues
+from ..errors import InputError, Issue, Issues, N_
 from .formats import RASTER_DRIVER, check_raster
 from .raster import METRE_UNITS
 from .synthetic import is_synthetic
@@ -48,7 +48,7 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
     """
     p = Path(path)
     if not p.exists():
-        issues.add(role, "", f"{p} does not exist")
+        issues.add(role, "", N_("{p} does not exist", p=p))
         return None
     try:
         src = rasterio.open(check_raster(p, role), driver=RASTER_DRIVER)  # GeoTIFF only (formats.py)
@@ -56,7 +56,7 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
         issues.append(Issue("", "", str(exc)))
         return None
     except RasterioIOError as exc:
-        issues.add(role, "", f"{p} is not a readable raster ({exc})")
+        issues.add(role, "", N_("{p} is not a readable raster ({exc})", p=p, exc=exc))
         return None
     with src:
         tags: dict[str | None, dict] = {None: src.tags(), **{ns: src.tags(ns=ns) for ns in tag_domains}}
@@ -65,24 +65,26 @@ def inspect_raster(path: Path | str, role: str, issues: Issues, *, metres_for: s
         _check_crs(h, issues, metres_for, reproject_hint)
         a, b, _, d, e, _ = h.transform
         if b != 0 or d != 0 or a <= 0 or e >= 0:
-            issues.add(role, "", f"{p} is not a north-up grid (transform {h.transform}); warp it first")
+            issues.add(role, "", N_("{p} is not a north-up grid (transform {transform}); warp it first", p=p, transform=h.transform))
         ints = [i for i in bands if i <= src.count and not np.issubdtype(np.dtype(src.dtypes[i - 1]), np.floating)]
         unmasked = all(MaskFlags.all_valid in src.mask_flag_enums[i - 1] for i in ints) if masks_count else True
         if ints and src.nodata is None and unmasked:
-            issues.add(role, "", f"{p} is an integer raster without a nodata value{' or mask' if masks_count else ''}; "
-                       "declare one (e.g. gdal_edit.py -a_nodata 0) so holes can be told from data")
+            issues.add(role, "", N_("{p} is an integer raster without a nodata value or mask; declare one (e.g. "
+                                    "gdal_edit.py -a_nodata 0) so holes can be told from data", p=p) if masks_count else
+                       N_("{p} is an integer raster without a nodata value; declare one (e.g. gdal_edit.py -a_nodata "
+                          "0) so holes can be told from data", p=p))
         h.synthetic = is_synthetic(tags[None])
     return h
 
 
 def _check_crs(h: RasterHeader, issues: Issues, metres_for: str | None, reproject_hint: str) -> None:
     if h.crs is None:
-        issues.add(h.role, "", f"{h.path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)")
+        issues.add(h.role, "", N_("{path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4545)", path=h.path))
     elif metres_for is not None and h.crs.is_geographic:
-        issues.add(h.role, "", f"{h.path} is in a geographic CRS ({h.crs.to_string()}); {metres_for} need a "
-                   f"projected CRS in metres: reproject it (e.g. {reproject_hint})")
+        issues.add(h.role, "", N_("{path} is in a geographic CRS ({crs}); {metres_for} need a "
+                   "projected CRS in metres: reproject it (e.g. {reproject_hint})", path=h.path, crs=h.crs.to_string(), metres_for=metres_for, reproject_hint=reproject_hint))
     elif metres_for is not None and (h.crs.linear_units or "").lower() not in METRE_UNITS:
-        issues.add(h.role, "", f"{h.path} has linear units {h.crs.linear_units!r}; metres are required")
+        issues.add(h.role, "", N_("{path} has linear units {linear_units!r}; metres are required", path=h.path, linear_units=h.crs.linear_units))
 
 
 def grid_differences(a: RasterHeader, b: RasterHeader) -> list[str]:

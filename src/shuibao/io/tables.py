@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, N_
 from .atomic import atomic_path
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
@@ -63,13 +63,13 @@ class Table:
 
 def _number(value, table: Table, col: Column, row: int) -> float | int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"table {table.name}: row {row + 1}, column {col.key!r} is {value!r}; "
-                         f"expected a number (decimals={col.decimals})")
+        raise InputError(N_("table {name}: row {row}, column {key!r} is {value!r}; "
+                         "expected a number (decimals={decimals})", name=table.name, row=row + 1, key=col.key, value=value, decimals=col.decimals))
     if isinstance(value, numbers.Integral):
         return int(value)
     value = float(value)
     if math.isinf(value):
-        raise InputError(f"table {table.name}: row {row + 1}, column {col.key!r} is {value}; expected a finite number")
+        raise InputError(N_("table {name}: row {row}, column {key!r} is {value}; expected a finite number", name=table.name, row=row + 1, key=col.key, value=value))
     return value
 
 
@@ -96,15 +96,15 @@ def _cell(value, table: Table, col: Column, row: int):
         return int(value) if float(value).is_integer() else float(value)
     if isinstance(value, str):
         return value
-    raise InputError(f"table {table.name}: row {row + 1}, column {col.key!r} is a {type(value).__name__} "
-                     f"({value!r}); expected text or a number")
+    raise InputError(N_("table {name}: row {row}, column {key!r} is a {name2} "
+                     "({value!r}); expected text or a number", name=table.name, row=row + 1, key=col.key, name2=type(value).__name__, value=value))
 
 
 def _rows(table: Table) -> Iterator[list]:
     for i, row in enumerate(table.rows):
         missing = [c.key for c in table.columns if c.key not in row]
         if missing:
-            raise InputError(f"table {table.name}: row {i + 1} has no value for column(s) {', '.join(missing)}")
+            raise InputError(N_("table {name}: row {row} has no value for column(s) {missing}", name=table.name, row=i + 1, missing=', '.join(missing)))
         yield [_cell(row[c.key], table, c, i) for c in table.columns]
 
 
@@ -194,10 +194,10 @@ def _sheet(wb, table: Table) -> None:
 
     name = table.sheet_name
     if not table.name.isascii():
-        raise InputError(f"table name {table.name!r}: expected ASCII characters (it is the file stem)")
+        raise InputError(N_("table name {name!r}: expected ASCII characters (it is the file stem)", name=table.name))
     if not 0 < len(name) <= SHEET_NAME_MAX or any(ch in name for ch in "[]:*?/\\"):
-        raise InputError(f"table {table.name}: sheet name {name!r}: expected 1–{SHEET_NAME_MAX} characters "
-                         "without []:*?/\\")
+        raise InputError(N_("table {name}: sheet name {name2!r}: expected 1–{SHEET_NAME_MAX} characters "
+                         "without []:*?/\\", name=table.name, name2=name, SHEET_NAME_MAX=SHEET_NAME_MAX))
     ws = wb.create_sheet(name)
     ws.append([table.title + (" — 合成数据 SYNTHETIC" if table.synthetic else "")])
     ws["A1"].font = Font(bold=True, size=12)
@@ -212,8 +212,8 @@ def _sheet(wb, table: Table) -> None:
         try:
             ws.append(values)
         except IllegalCharacterError as exc:
-            raise InputError(f"table {table.name}: row {i + 1} holds a control character Excel cannot store "
-                             f"({exc})") from exc
+            raise InputError(N_("table {name}: row {row} holds a control character Excel cannot store "
+                             "({exc})", name=table.name, row=i + 1, exc=exc)) from exc
         row = 4 + i  # not ws.max_row: openpyxl recomputes it over every cell (quadratic on 10⁴ rows)
         for j, value in enumerate(values):
             cell = ws.cell(row, j + 1)
@@ -242,7 +242,7 @@ def write_xlsx(path: Path | str, tables: list[Table], *, timestamp: datetime) ->
     path = Path(path)
     names = [t.sheet_name for t in tables]
     if len(set(names)) != len(names):
-        raise InputError(f"{path.name}: sheet names must be distinct, got {', '.join(names)}")
+        raise InputError(N_("{name}: sheet names must be distinct, got {names}", name=path.name, names=', '.join(names)))
     wb = Workbook()
     wb.remove(wb.active)
     for table in tables:

@@ -31,7 +31,7 @@ from rasterio.features import rasterize, shapes
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import InputError, Issue, raise_issues
+from ..errors import InputError, Issue, raise_issues, N_, Text
 from ..grid import GridSpec
 from .atomic import atomic_path
 from .formats import vector_source
@@ -54,7 +54,7 @@ def to_crs(geoms: Sequence[BaseGeometry], src_crs: str, dst_crs: str) -> list[Ba
 def zone_labels(geoms: Sequence[BaseGeometry], geoms_crs: str, grid: GridSpec) -> np.ndarray:
     """int32 labels on ``grid``: 1 + the index of the polygon holding each cell centre, 0 elsewhere."""
     if grid.crs is None:
-        raise InputError("the grid has no CRS; zones cannot be placed on it")
+        raise InputError(N_("the grid has no CRS; zones cannot be placed on it"))
     projected = to_crs(geoms, geoms_crs, grid.crs)
     a, b, c, d, e, f = grid.transform
     shapes = [(g, i + 1) for i, g in enumerate(projected) if g is not None and not g.is_empty]
@@ -79,12 +79,12 @@ def polygonize(labels: np.ndarray, grid: GridSpec, dst_crs: str | None = None) -
     """
     labels = np.asarray(labels)
     if labels.shape != grid.shape:
-        raise InputError(f"label raster shape {labels.shape} does not match the grid {grid.shape}")
+        raise InputError(N_("label raster shape {shape} does not match the grid {shape2}", shape=labels.shape, shape2=grid.shape))
     if not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(f"label raster: expected integer labels, got {labels.dtype}")
+        raise InputError(N_("label raster: expected integer labels, got {dtype}", dtype=labels.dtype))
     if labels.dtype != np.int32:
         if labels.size and (labels.max() > np.iinfo(np.int32).max or labels.min() < np.iinfo(np.int32).min):
-            raise InputError("label raster: labels must fit in int32")
+            raise InputError(N_("label raster: labels must fit in int32"))
         labels = labels.astype(np.int32)
     a, b, c, d, e, f = grid.transform
     parts: dict[int, list] = {}
@@ -97,7 +97,7 @@ def polygonize(labels: np.ndarray, grid: GridSpec, dst_crs: str | None = None) -
     geoms = [shapely.MultiPolygon(parts[k]) for k in keys]
     if dst_crs is not None:
         if grid.crs is None:
-            raise InputError("the grid has no CRS; zone polygons cannot be reprojected")
+            raise InputError(N_("the grid has no CRS; zone polygons cannot be reprojected"))
         geoms = to_crs(geoms, grid.crs, dst_crs)
     return dict(zip(keys, geoms))
 
@@ -162,44 +162,44 @@ def read_polygons(path: Path | str, role: str, *, layer: str | None = None,
         try:
             layers = pyogrio.list_layers(src)
         except DataSourceError as exc:
-            raise InputError(f"{role}: {p} is not a vector file GDAL can read ({exc})") from exc
+            raise InputError(N_("{role}: {p} is not a vector file GDAL can read ({exc})", role=role, p=p, exc=exc)) from exc
         names = [str(n) for n, _ in layers]
         if layer is None:
             spatial = [str(n) for n, t in layers if t is not None]
             if len(spatial) != 1:
-                raise InputError(f"{role}: {p} has {len(spatial)} layers with geometry "
-                                 f"({', '.join(spatial) or 'none'}); name the one to use")
+                raise InputError(N_("{role}: {p} has {n_spatial} layers with geometry "
+                                 "({value1}); name the one to use", role=role, p=p, n_spatial=len(spatial), value1=', '.join(spatial) or 'none'))
             layer = spatial[0]
         elif layer not in names:
-            raise InputError(f"{role}: {p} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}")
+            raise InputError(N_("{role}: {p} has no layer {layer!r}; its layers are: {value1}", role=role, p=p, layer=layer, value1=', '.join(names) or 'none'))
         try:
             meta, _, wkb, values = pyogrio.raw.read(src, layer=layer)
             geoms = shapely.force_2d(shapely.from_wkb(wkb))
         except (DataSourceError, DataLayerError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"{role}: {p} layer {layer!r} cannot be read ({exc})") from exc
-    problems: list[str] = []
+            raise InputError(N_("{role}: {p} layer {layer!r} cannot be read ({exc})", role=role, p=p, layer=layer, exc=exc)) from exc
+    problems: list[Text | str] = []
     if not meta["crs"]:
-        problems.append("no CRS; assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)")
+        problems.append(N_("no CRS; assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)"))
     available = [str(n) for n in meta["fields"]]
     attributes = {n: v.tolist() for n, v in zip(available, values)}
     raw = dict(attributes)
     missing = [f"{n!r} ({k})" for n, k in fields.items() if n not in available]
     if missing:
-        problems.append(f"field(s) {', '.join(missing)} missing; the layer has: {', '.join(available) or 'no fields'}")
+        problems.append(N_("field(s) {missing} missing; the layer has: {value1}", missing=', '.join(missing), value1=', '.join(available) or 'no fields'))
     for name, kind in fields.items():
         if name in available:
             attributes[name], bad = _convert(raw[name], kind)
             if len(bad):
                 shown = ", ".join(repr(raw[name][i]) for i in bad[:SHOW_ROWS])
-                problems.append(f"field {name!r} should be {kind}: rows {_rows(bad)} hold {shown}")
+                problems.append(N_("field {name!r} should be {kind}: rows {rows} hold {shown}", name=name, kind=kind, rows=_rows(bad), shown=shown))
     types = shapely.get_type_id(geoms)
     empty = np.flatnonzero((types < 0) | shapely.is_empty(geoms))
     if len(empty):
-        problems.append(f"empty or missing geometries in rows {_rows(empty)}")
+        problems.append(N_("empty or missing geometries in rows {rows}", rows=_rows(empty)))
     wrong = np.flatnonzero((types >= 0) & ~np.isin(types, (POLYGON, MULTIPOLYGON)) & ~shapely.is_empty(geoms))
     if len(wrong):
         kinds = sorted({g.geom_type for g in geoms[wrong]})
-        problems.append(f"geometries that are not polygons ({', '.join(kinds)}) in rows {_rows(wrong)}")
+        problems.append(N_("geometries that are not polygons ({kinds}) in rows {rows}", kinds=', '.join(kinds), rows=_rows(wrong)))
     repaired = 0
     if not problems:
         invalid = np.flatnonzero(~shapely.is_valid(geoms))
@@ -208,7 +208,7 @@ def read_polygons(path: Path | str, role: str, *, layer: str | None = None,
             geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
             collapsed = invalid[shapely.is_empty(geoms[invalid])]
             if len(collapsed):
-                problems.append(f"polygons with no area left after repair in rows {_rows(collapsed)}")
+                problems.append(N_("polygons with no area left after repair in rows {rows}", rows=_rows(collapsed)))
     # each problem names the layer, so a validator that reads several layers can list them with its own
     raise_issues([Issue(f"{role}: {p} layer {layer!r}", "", m) for m in problems], "")
     multi = [g if shapely.get_type_id(g) == MULTIPOLYGON else shapely.MultiPolygon([g]) for g in geoms]
@@ -252,19 +252,19 @@ def _field(layer: VectorLayer, name: str, values: list) -> tuple[np.ndarray, np.
     first = next(f for f in family if f is not None)
     row = next((i for i, k in enumerate(kinds) if family[i] and k not in ("bool", "int", "float", "text")), None)
     row = row if row is not None else next(i for i, f in enumerate(family) if f not in (None, first))
-    raise InputError(f"layer {layer.name}: column {name!r} row {row + 1} is {values[row]!r} "
-                     f"({type(values[row]).__name__}); expected one type per column: int, float, bool or text")
+    raise InputError(N_("layer {name}: column {name2!r} row {row} is {value1!r} "
+                     "({name3}); expected one type per column: int, float, bool or text", name=layer.name, name2=name, row=row + 1, value1=values[row], name3=type(values[row]).__name__))
 
 
 def _prepare(layer: VectorLayer) -> tuple[np.ndarray, list, list, list]:
     n = len(layer.geoms)
     bad = [i for i, g in enumerate(layer.geoms) if g is not None and not isinstance(g, BaseGeometry)]
     if bad:
-        raise InputError(f"layer {layer.name}: rows {_rows(np.array(bad))} are not shapely geometries")
+        raise InputError(N_("layer {name}: rows {rows} are not shapely geometries", name=layer.name, rows=_rows(np.array(bad))))
     data, masks = [], []
     for name, values in layer.columns.items():
         if len(values) != n:
-            raise InputError(f"layer {layer.name}: column {name!r} has {len(values)} values for {n} geometries")
+            raise InputError(N_("layer {name}: column {name2!r} has {n_values} values for {n} geometries", name=layer.name, name2=name, n_values=len(values), n=n))
         array, mask = _field(layer, name, list(values))
         data.append(array)
         masks.append(mask)
@@ -298,7 +298,7 @@ def write_gpkg(path: Path | str, layers: list[VectorLayer], *, timestamp: dateti
     path = Path(path)
     names = [layer.name for layer in layers]
     if not layers or len(set(names)) != len(names):
-        raise InputError(f"{path}: expected at least one layer and distinct layer names, got {names}")
+        raise InputError(N_("{path}: expected at least one layer and distinct layer names, got {names}", path=path, names=names))
     prepared = [_prepare(layer) for layer in layers]  # refuse bad columns before writing anything
     when = timestamp.astimezone(UTC) if timestamp.tzinfo else timestamp
     stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

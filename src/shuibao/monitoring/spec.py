@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import InputError, raise_issues
+from ..errors import InputError, raise_issues, N_, Text
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _closest(key: str, known) -> str:
     return f" (did you mean {m[0]!r}?)" if m else f" (known: {', '.join(known)})"
 
 
-def _typed(value: Any, spec: ParamSpec, where: str, problems: list[str]) -> Any:
+def _typed(value: Any, spec: ParamSpec, where: str, problems: list[Text | str]) -> Any:
     kind = spec.kind
     if kind is bool:
         ok = isinstance(value, bool)
@@ -178,47 +178,47 @@ def _typed(value: Any, spec: ParamSpec, where: str, problems: list[str]) -> Any:
     else:
         ok = isinstance(value, str)
     if not ok:
-        problems.append(f"{where}: expected {kind.__name__}, found {value!r}")
+        problems.append(N_("{where}: expected {name}, found {value!r}", where=where, name=kind.__name__, value=value))
         return spec.default
     if kind is float:
         value = float(value)
     if spec.choices and value not in spec.choices:
-        problems.append(f"{where}: {value!r} is not one of {', '.join(spec.choices)}")
+        problems.append(N_("{where}: {value!r} is not one of {choices}", where=where, value=value, choices=', '.join(spec.choices)))
     if spec.minimum is not None and kind in (int, float) and value < spec.minimum:
-        problems.append(f"{where}: {value} is below the minimum {spec.minimum} {spec.units}")
+        problems.append(N_("{where}: {value} is below the minimum {minimum} {units}", where=where, value=value, minimum=spec.minimum, units=spec.units))
     if spec.maximum is not None and kind in (int, float) and value > spec.maximum:
-        problems.append(f"{where}: {value} is above the maximum {spec.maximum} {spec.units}")
+        problems.append(N_("{where}: {value} is above the maximum {maximum} {units}", where=where, value=value, maximum=spec.maximum, units=spec.units))
     return value
 
 
-def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: list[str]) -> dict[str, Any]:
+def _options(section: dict, specs: tuple[ParamSpec, ...], name: str, problems: list[Text | str]) -> dict[str, Any]:
     known = {s.key: s for s in specs}
     out = {s.key: s.default for s in specs}
     for key, value in section.items():
         if key not in known:
-            problems.append(f"[{name}] {key}: unknown key{_closest(key, known)}")
+            problems.append(N_("[{name}] {key}: unknown key{closest}", name=name, key=key, closest=_closest(key, known)))
             continue
         out[key] = _typed(value, known[key], f"[{name}] {key}", problems)
     return out
 
 
-def _grid(grid: dict, problems: list[str]) -> tuple[Any, Any]:
+def _grid(grid: dict, problems: list[Text | str]) -> tuple[Any, Any]:
     """The [grid] section: a projected CRS in metres and a cell size, both optional."""
     for key in grid:
         if key not in ("crs", "resolution_m"):
-            problems.append(f"[grid] {key}: unknown key{_closest(key, ('crs', 'resolution_m'))}")
+            problems.append(N_("[grid] {key}: unknown key{closest}", key=key, closest=_closest(key, ('crs', 'resolution_m'))))
     crs, resolution = grid.get("crs"), grid.get("resolution_m")
     if crs is not None:
         from pyproj import CRS  # the check needs PROJ; imported here to keep the module light
         try:
             parsed = CRS.from_user_input(crs)
             if parsed.is_geographic:
-                problems.append(f"[grid] crs: {crs!r} is geographic; slopes and areas need a projected CRS in metres")
+                problems.append(N_("[grid] crs: {crs!r} is geographic; slopes and areas need a projected CRS in metres", crs=crs))
         except Exception as exc:  # noqa: BLE001 - pyproj raises its own CRSError
-            problems.append(f"[grid] crs: {crs!r} is not a CRS PROJ knows ({exc})")
+            problems.append(N_("[grid] crs: {crs!r} is not a CRS PROJ knows ({exc})", crs=crs, exc=exc))
     if resolution is not None and (not isinstance(resolution, (int, float)) or isinstance(resolution, bool)
                                    or not 1 <= resolution <= 10_000):
-        problems.append(f"[grid] resolution_m: expected a cell size in metres (1–10000), found {resolution!r}")
+        problems.append(N_("[grid] resolution_m: expected a cell size in metres (1–10000), found {resolution!r}", resolution=resolution))
     return crs, resolution
 
 
@@ -226,36 +226,36 @@ def load_spec(path: Path | str) -> RunSpec:
     """Parse and check a run spec; one :class:`InputError` lists every problem found."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: run spec not found")
+        raise InputError(N_("{path}: run spec not found", path=path))
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+        raise InputError(N_("{path}: not valid TOML: {exc}", path=path, exc=exc)) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc})") from exc
-    problems: list[str] = []
+        raise InputError(N_("{path}: not UTF-8 text ({exc})", path=path, exc=exc)) from exc
+    problems: list[Text | str] = []
     base = path.parent.resolve()
     for key in doc:
         if key not in _SECTIONS:
-            problems.append(f"[{key}]: unknown section{_closest(key, _SECTIONS)}")
+            problems.append(N_("[{key}]: unknown section{closest}", key=key, closest=_closest(key, _SECTIONS)))
         elif not isinstance(doc[key], dict):
-            problems.append(f"{key}: expected a [{key}] table")
+            problems.append(N_("{key}: expected a [{key}] table", key=key))
     sect: dict[str, dict] = {s: cast(dict, doc.get(s)) if isinstance(doc.get(s), dict) else {} for s in _SECTIONS}
 
     run = sect["run"]
     for key in run:
         if key not in ("name", "year", "output", "synthetic"):
-            problems.append(f"[run] {key}: unknown key{_closest(key, ('name', 'year', 'output', 'synthetic'))}")
+            problems.append(N_("[run] {key}: unknown key{closest}", key=key, closest=_closest(key, ('name', 'year', 'output', 'synthetic'))))
     name, year, output = run.get("name"), run.get("year"), run.get("output")
     if not isinstance(name, str) or not name.strip():
-        problems.append("[run] name: required, a title such as \"重庆市 2025 年水土流失动态监测\"")
+        problems.append(N_("[run] name: required, a title such as \"重庆市 2025 年水土流失动态监测\""))
     if not isinstance(year, int) or isinstance(year, bool) or not 1950 <= year <= 2100:
-        problems.append(f"[run] year: required, a year such as 2025 (found {year!r})")
+        problems.append(N_("[run] year: required, a year such as 2025 (found {year!r})", year=year))
     if not isinstance(output, str) or not output.strip():
-        problems.append("[run] output: required, the output folder (relative to the spec)")
+        problems.append(N_("[run] output: required, the output folder (relative to the spec)"))
     synthetic = run.get("synthetic", False)
     if not isinstance(synthetic, bool):
-        problems.append(f"[run] synthetic: expected true or false, found {synthetic!r}")
+        problems.append(N_("[run] synthetic: expected true or false, found {synthetic!r}", synthetic=synthetic))
 
     crs, resolution = _grid(sect["grid"], problems)
 
@@ -267,64 +267,64 @@ def load_spec(path: Path | str) -> RunSpec:
     spec.parameters = _options(sect["parameters"], PARAMETERS, "parameters", problems)
     if spec.parameters["ndvi_soil"] is not None and spec.parameters["ndvi_veg"] is not None \
             and spec.parameters["ndvi_soil"] >= spec.parameters["ndvi_veg"]:
-        problems.append("[parameters] ndvi_soil must be below ndvi_veg")
+        problems.append(N_("[parameters] ndvi_soil must be below ndvi_veg"))
     spec.execution = _options(sect["execution"], EXECUTION, "execution", problems)
     for key, value in sect["tables"].items():
         if key not in TABLES:
-            problems.append(f"[tables] {key}: unknown table{_closest(key, TABLES)}")
+            problems.append(N_("[tables] {key}: unknown table{closest}", key=key, closest=_closest(key, TABLES)))
         elif not isinstance(value, str):
-            problems.append(f"[tables] {key}: expected a path, found {value!r}")
+            problems.append(N_("[tables] {key}: expected a path, found {value!r}", key=key, value=value))
         elif not (base / value).is_file():
-            problems.append(f"[tables] {key}: {base / value} does not exist")
+            problems.append(N_("[tables] {key}: {value1} does not exist", key=key, value1=base / value))
         else:
             spec.tables[key] = base / value
-    raise_issues(problems, str(path), context="in the run spec")
+    raise_issues(problems, str(path), context=N_("in the run spec"))
     return spec
 
 
-def _file(value: Any, where: str, base: Path, problems: list[str]) -> Path | None:
+def _file(value: Any, where: str, base: Path, problems: list[Text | str]) -> Path | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(f"{where}: expected a file path, found {value!r}")
+        problems.append(N_("{where}: expected a file path, found {value!r}", where=where, value=value))
         return None
     p = base / value
     if not p.exists():
-        problems.append(f"{where}: {p} does not exist")
+        problems.append(N_("{where}: {p} does not exist", where=where, p=p))
         return None
     return p
 
 
-def _polygons(value: Any, key: str, base: Path, problems: list[str]) -> PolygonInput | None:
+def _polygons(value: Any, key: str, base: Path, problems: list[Text | str]) -> PolygonInput | None:
     where = f"[inputs] {key}"
     if isinstance(value, str):
         value = {"path": value}
     if not isinstance(value, dict):
-        problems.append(f"{where}: expected a path or a table {{path = …, layer = …}}, found {value!r}")
+        problems.append(N_("{where}: expected a path or a table {{path = …, layer = …}}, found {value!r}", where=where, value=value))
         return None
     allowed = POLYGON_FIELDS[key]
     for k in value:
         if k not in allowed:
-            problems.append(f"{where}.{k}: unknown key{_closest(k, allowed)}")
+            problems.append(N_("{where}.{k}: unknown key{closest}", where=where, k=k, closest=_closest(k, allowed)))
     p = _file(value.get("path"), f"{where}.path", base, problems)
     layer = value.get("layer")
     if layer is not None and not isinstance(layer, str):
-        problems.append(f"{where}.layer: expected a layer name, found {layer!r}")
+        problems.append(N_("{where}.layer: expected a layer name, found {layer!r}", where=where, layer=layer))
     defaults = {"e_field": "measure_code", "code_field": "code", "id_field": "code", "name_field": None,
                 "t_field": None}
     fields = {}
     for f in allowed[2:]:
         v = value.get(f, defaults[f])
         if v is not None and not isinstance(v, str):
-            problems.append(f"{where}.{f}: expected an attribute name, found {v!r}")
+            problems.append(N_("{where}.{f}: expected an attribute name, found {v!r}", where=where, f=f, v=v))
         elif v is not None:
             fields[f] = v
     return PolygonInput(p, layer if isinstance(layer, str) else None, fields) if p else None
 
 
-def _inputs(section: dict, base: Path, spec: RunSpec, problems: list[str]) -> None:
+def _inputs(section: dict, base: Path, spec: RunSpec, problems: list[Text | str]) -> None:
     known = {s.key for s in INPUTS}
     for key, value in section.items():
         if key not in known:
-            problems.append(f"[inputs] {key}: unknown input{_closest(key, known)}")
+            problems.append(N_("[inputs] {key}: unknown input{closest}", key=key, closest=_closest(key, known)))
         elif key == "districts":
             if value != "store":
                 spec.districts = _polygons(value, key, base, problems)
@@ -345,15 +345,15 @@ def _inputs(section: dict, base: Path, spec: RunSpec, problems: list[str]) -> No
     have = set(section)
     for need in ("dem", "landuse"):
         if need not in have:
-            problems.append(f"[inputs] {need}: required")
+            problems.append(N_("[inputs] {need}: required", need=need))
     groups = (("R", ("rain", "r", "annual_rain")), ("K", ("soil", "k")), ("B", ("ndvi", "fvc")))
     for factor, keys in groups:
         given = [k for k in keys if k in have]
         if not given:
-            problems.append(f"[inputs] {factor} factor: give one of {', '.join(keys)}")
+            problems.append(N_("[inputs] {factor} factor: give one of {keys}", factor=factor, keys=', '.join(keys)))
         elif len(given) > 1:
-            problems.append(f"[inputs] {factor} factor: give only one of {', '.join(given)}")
+            problems.append(N_("[inputs] {factor} factor: give only one of {given}", factor=factor, given=', '.join(given)))
     if "soil" in have and "soil_table" not in have:
-        problems.append("[inputs] soil_table: required with soil (code,sand_pct,silt_pct,clay_pct,organic_carbon_pct)")
+        problems.append(N_("[inputs] soil_table: required with soil (code,sand_pct,silt_pct,clay_pct,organic_carbon_pct)"))
     if "soil_table" in have and "soil" not in have:
-        problems.append("[inputs] soil_table: given without soil")
+        problems.append(N_("[inputs] soil_table: given without soil"))

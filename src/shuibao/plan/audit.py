@@ -297,11 +297,11 @@ def _numbering_checks(ref: PlanReference) -> Iterator[Check]:
     for table, numbers in sequences.items():
         gaps = _gaps(numbers)
         dupes = sorted({n for n in numbers if numbers.count(n) > 1})
-        problems = [f"missing {', '.join(map(str, gaps))}"] if gaps else []
-        problems += [f"repeated {', '.join(map(str, dupes))}"] if dupes else []
+        flaws = [f"missing {', '.join(map(str, gaps))}"] if gaps else []
+        flaws += [f"repeated {', '.join(map(str, dupes))}"] if dupes else []
         yield Check("numbering", table, "序号", "序号", f"{min(numbers)}–{max(numbers)} ({len(numbers)} items)",
-                    f"{min(numbers)}–{max(numbers)} without gaps", "inconsistent" if problems else "ok",
-                    "; ".join(problems))
+                    f"{min(numbers)}–{max(numbers)} without gaps", "inconsistent" if flaws else "ok",
+                    "; ".join(flaws))
 
 
 def _narrative_checks(ref: PlanReference) -> Iterator[Check]:

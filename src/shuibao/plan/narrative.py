@@ -12,7 +12,7 @@ import ast
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ..errors import ReferenceDataError
+from ..errors import ReferenceDataError, N_
 from .interval import Interval
 from .reference import LOSS_GRADES, PlanReference
 
@@ -61,11 +61,11 @@ class NarrativeEvaluator:
             for r in self.ref.schedule2:
                 if r.label == label or (r.row_kind != "district" and f"{r.region_label}{r.label}" == label):
                     return getattr(r, column)
-            raise ReferenceDataError(f"narrative expression: 附表2 has no row {label!r}")
+            raise ReferenceDataError(N_("narrative expression: 附表2 has no row {label!r}", label=label))
         for lu in self.ref.table2:
             if lu.label == label:
                 return lu.loss_km2 if column == "loss_km2" else lu.area_km2[column.removesuffix("_km2")]
-        raise ReferenceDataError(f"narrative expression: 表2 has no row {label!r}")
+        raise ReferenceDataError(N_("narrative expression: 表2 has no row {label!r}", label=label))
 
     def functions(self) -> dict[str, Callable[..., tuple[Decimal, Interval]]]:
         def printed(v: Decimal | None) -> tuple[Decimal, Interval]:
@@ -88,7 +88,7 @@ class NarrativeEvaluator:
             for row in self.ref.table1:
                 if row.key == key:
                     return printed(Decimal(row.actual))
-            raise ReferenceDataError(f"narrative expression: 表1 has no row {key!r}")
+            raise ReferenceDataError(N_("narrative expression: 表1 has no row {key!r}", key=key))
 
         def stations(kind: str) -> tuple[Decimal, Interval]:
             n = Decimal(sum(s.count for s in self.ref.stations if s.kind == kind))
@@ -109,7 +109,7 @@ class NarrativeEvaluator:
         try:
             tree = ast.parse(expression, mode="eval")
         except SyntaxError as exc:
-            raise ReferenceDataError(f"narrative_figures.csv: cannot parse expression {expression!r}") from exc
+            raise ReferenceDataError(N_("narrative_figures.csv: cannot parse expression {expression!r}", expression=expression)) from exc
         funcs = self.functions()
 
         def ev(node: ast.AST):
@@ -138,11 +138,11 @@ class NarrativeEvaluator:
                     and not node.keywords:
                 return funcs[node.func.id](*[ev(a) for a in node.args])
             raise ReferenceDataError(
-                f"narrative_figures.csv: expression {expression!r} uses something other than numbers, "
-                f"+ - * / and the functions {', '.join(sorted(funcs))}"
+                N_("narrative_figures.csv: expression {expression!r} uses something other than numbers, "
+                "+ - * / and the functions {funcs}", expression=expression, funcs=', '.join(sorted(funcs)))
             )
 
         result = ev(tree)
         if not isinstance(result, tuple):
-            raise ReferenceDataError(f"narrative_figures.csv: expression {expression!r} is not a number")
+            raise ReferenceDataError(N_("narrative_figures.csv: expression {expression!r} is not a number", expression=expression))
         return result

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..datafiles import CsvTable as _Rows
 from ..datafiles import plan_data_dir
-from ..errors import ReferenceDataError, UnknownUnitError
+from ..errors import ReferenceDataError, UnknownUnitError, N_
 
 GRADES = ("slight", "light", "moderate", "intense", "very_intense", "severe")
 """SL 190-2007 water-erosion grades in order: 微度, 轻度, 中度, 强烈, 极强烈, 剧烈."""
@@ -246,8 +246,8 @@ class PlanReference:
         hit = self._by_name.get(k) or self._by_name.get(k.lower())
         if hit is None:
             raise UnknownUnitError(
-                f"unknown district {key!r}: expected one of the plan's 39 units by name (e.g. 涪陵区), "
-                "code (e.g. fuling) or adcode (e.g. 500102); see `shuibao plan districts`"
+                N_("unknown district {key!r}: expected one of the plan's 39 units by name (e.g. 涪陵区), "
+                "code (e.g. fuling) or adcode (e.g. 500102); see `shuibao plan districts`", key=key)
             )
         return hit
 
@@ -255,7 +255,7 @@ class PlanReference:
         for r in self.regions:
             if code in (r.code, r.name):
                 return r
-        raise UnknownUnitError(f"unknown region {code!r}: expected one of {', '.join(r.code for r in self.regions)}")
+        raise UnknownUnitError(N_("unknown region {code!r}: expected one of {value1}", code=code, value1=', '.join(r.code for r in self.regions)))
 
     def members(self, region_code: str) -> tuple[District, ...]:
         return tuple(d for d in self.districts if d.region == region_code)
@@ -267,19 +267,19 @@ class PlanReference:
         for row in self.schedule1:
             if row.label == label:
                 return row
-        raise UnknownUnitError(f"附表1 has no row labelled {label!r}")
+        raise UnknownUnitError(N_("附表1 has no row labelled {label!r}", label=label))
 
     def erosion_of(self, district: District) -> ErosionRow:
         for row in self.schedule1:
             if row.row_kind == "district" and row.seq == district.seq:
                 return row
-        raise UnknownUnitError(f"附表1 has no row {district.seq} for {district.name}")
+        raise UnknownUnitError(N_("附表1 has no row {seq} for {name}", seq=district.seq, name=district.name))
 
     def target_of(self, district: District) -> TargetRow:
         for row in self.schedule2:
             if row.row_kind == "district" and row.seq == district.seq:
                 return row
-        raise UnknownUnitError(f"附表2 has no row {district.seq} for {district.name}")
+        raise UnknownUnitError(N_("附表2 has no row {seq} for {name}", seq=district.seq, name=district.name))
 
 
 def _int(text: str) -> int | None:
@@ -315,7 +315,7 @@ def _load(folder: Path) -> PlanReference:
     for i in range(len(d)):
         adcode = d.text(i, "adcode", optional=True) or None
         if adcode is not None and not (len(adcode) == 6 and adcode.isdigit()):
-            raise ReferenceDataError(f"{d.path}, row {i + 2}, column adcode: {adcode!r} is not a 6-digit code")
+            raise ReferenceDataError(N_("{path}, row {row}, column adcode: {adcode!r} is not a 6-digit code", path=d.path, row=i + 2, adcode=adcode))
         districts.append(District(
             seq=int(d.number(i, "seq")), code=d.text(i, "code"), name=d.text(i, "name"),
             full_name=d.text(i, "full_name"), name_en=d.text(i, "name_en"), adcode=adcode,
@@ -329,10 +329,10 @@ def _load(folder: Path) -> PlanReference:
     codes = [x.code for x in districts]
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:
-        raise ReferenceDataError(f"{d.path}: duplicate district code(s) {', '.join(dupes)}")
+        raise ReferenceDataError(N_("{path}: duplicate district code(s) {dupes}", path=d.path, dupes=', '.join(dupes)))
     for x in districts:
         if x.parent_code and x.parent_code not in codes:
-            raise ReferenceDataError(f"{d.path}: {x.name} has unknown parent_code {x.parent_code!r}")
+            raise ReferenceDataError(N_("{path}: {name} has unknown parent_code {parent_code!r}", path=d.path, name=x.name, parent_code=x.parent_code))
 
     schedule1 = _load_erosion(_Rows("schedule1_erosion_2020.csv", ("source", "seq", "label", "row_kind",
                                                                    "total_km2", "slight_km2", "loss_km2"), folder))
@@ -374,7 +374,7 @@ def _load(folder: Path) -> PlanReference:
     for i in range(len(s)):
         code = s.text(i, "district_code")
         if code not in codes:
-            raise ReferenceDataError(f"{s.path}, row {i + 2}, column district_code: unknown district {code!r}")
+            raise ReferenceDataError(N_("{path}, row {row}, column district_code: unknown district {code!r}", path=s.path, row=i + 2, code=code))
         stations.append(PlannedStation(s.text(i, "source"), s.text(i, "item"), code, s.text(i, "label"),
                                        s.text(i, "kind"), int(s.number(i, "count"))))
 
@@ -423,9 +423,9 @@ def _check_structure(ref: PlanReference, districts_path: Path) -> None:
     s2_seqs = {row.seq for row in ref.schedule2 if row.row_kind == "district"}
     for x in ref.districts:
         if x.seq not in s1_seqs:
-            raise ReferenceDataError(f"{districts_path}: {x.name} (seq {x.seq}) has no row in 附表1")
+            raise ReferenceDataError(N_("{districts_path}: {name} (seq {seq}) has no row in 附表1", districts_path=districts_path, name=x.name, seq=x.seq))
         if x.seq not in s2_seqs:
-            raise ReferenceDataError(f"{districts_path}: {x.name} (seq {x.seq}) has no row in 附表2")
+            raise ReferenceDataError(N_("{districts_path}: {name} (seq {seq}) has no row in 附表2", districts_path=districts_path, name=x.name, seq=x.seq))
 
 
 def load_reference(folder: Path | str | None = None) -> PlanReference:

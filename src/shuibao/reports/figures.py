@@ -26,7 +26,7 @@ from matplotlib.patches import PathPatch, Patch, Polygon, Rectangle  # noqa: E40
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from ..core.csle import GRADE_COLOURS  # noqa: E402
-from ..errors import DataError  # noqa: E402
+from ..errors import DataError, N_  # noqa: E402
 from ..io.atomic import atomic_path  # noqa: E402
 from ..plan.map_classes import ClassScale  # noqa: E402
 
@@ -50,8 +50,8 @@ def require_cjk_font() -> str:
         for family in CJK_FONTS:
             if family in names:
                 return family
-    raise DataError("no CJK font for the report's Chinese labels: install one, e.g. "
-                    "`apt-get install fonts-wqy-zenhei` (scripts/check.sh and scripts/demo.sh do)")
+    raise DataError(N_("no CJK font for the report's Chinese labels: install one, e.g. "
+                    "`apt-get install fonts-wqy-zenhei` (scripts/check.sh and scripts/demo.sh do)"))
 
 
 def _setup() -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, Issues, ReferenceDataError
+from ..errors import InputError, Issues, ReferenceDataError, N_
 from ..datafiles import header, read_toml
 
 FLAG_ORDER = ("duplicate", "missing", "negative", "impossible", "spike", "ok")
@@ -69,8 +69,8 @@ class QcRules:
         try:
             return self.rules[variable]
         except KeyError:
-            raise InputError(f"variable {variable!r} has no QC rule in {self.path}; "
-                             f"known: {', '.join(sorted(self.rules))}") from None
+            raise InputError(N_("variable {variable!r} has no QC rule in {path}; "
+                             "known: {rules}", variable=variable, path=self.path, rules=', '.join(sorted(self.rules)))) from None
 
 
 def load_qc_rules(path: Path | str | None = None) -> QcRules:
@@ -80,36 +80,36 @@ def load_qc_rules(path: Path | str | None = None) -> QcRules:
     version, source, verified, note = header(doc, problems)
     variables = doc.get("variables")
     if not isinstance(variables, dict) or not variables:
-        problems.add("", "variables", "expected [variables.<name>] tables")
+        problems.add("", "variables", N_("expected [variables.<name>] tables"))
         variables = {}
     rules: dict[str, QcRule] = {}
     for name, item in variables.items():
         where = f"variables.{name}"
         if not isinstance(item, dict):
-            problems.add("", where, "expected a table")
+            problems.add("", where, N_("expected a table"))
             continue
         for k in item:
             if k not in _FIELDS:
-                problems.add("", f"{where}.{k}", "unknown field")
+                problems.add("", f"{where}.{k}", N_("unknown field"))
         before = len(problems)
         if not isinstance(item.get("unit"), str) or not item["unit"].strip():
-            problems.add("", f"{where}.unit", "required, a non-empty string")
+            problems.add("", f"{where}.unit", N_("required, a non-empty string"))
         for key in ("max_value", "spike_factor", "spike_min"):
             if key not in item:
-                problems.add("", f"{where}.{key}", "required")
+                problems.add("", f"{where}.{key}", N_("required"))
         for key in _NUMBERS:
             v = item.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
                                   or v < 0):
-                problems.add("", f"{where}.{key}", f"{v!r} is not a finite number ≥ 0")
+                problems.add("", f"{where}.{key}", N_("{v!r} is not a finite number ≥ 0", v=v))
         q, c = item.get("quantile", 99.0), item.get("min_completeness", 0.9)
         if isinstance(q, (int, float)) and not 0 < q <= 100:
-            problems.add("", f"{where}.quantile", f"{q!r} is not a percentile in (0, 100]")
+            problems.add("", f"{where}.quantile", N_("{q!r} is not a percentile in (0, 100]", q=q))
         if isinstance(c, (int, float)) and not 0 <= c <= 1:
-            problems.add("", f"{where}.min_completeness", f"{c!r} is not a share in [0, 1]")
+            problems.add("", f"{where}.min_completeness", N_("{c!r} is not a share in [0, 1]", c=c))
         n = item.get("min_wet_days", 30)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            problems.add("", f"{where}.min_wet_days", f"{n!r} is not a whole number ≥ 1")
+            problems.add("", f"{where}.min_wet_days", N_("{n!r} is not a whole number ≥ 1", n=n))
         if len(problems) == before:
             rules[name] = QcRule(name, item["unit"].strip(), **{k: float(item[k]) for k in _NUMBERS if k in item},
                                  min_wet_days=n)

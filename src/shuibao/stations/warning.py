@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Issues, ReferenceDataError
+from ..errors import Issues, ReferenceDataError, N_
 from ..datafiles import header, read_toml
 
 TASKS = {
@@ -64,21 +64,21 @@ def load_warning_rules(path: Path | str | None = None) -> WarningRules:
         try:
             lv = Level(str(item["key"]), str(item["name_zh"]), float(item["threshold_mm"]), int(item["task_days"]))
         except (KeyError, TypeError, ValueError):
-            problems.add("", f"levels #{n}", "needs key, name_zh, threshold_mm (number) and task_days (integer)")
+            problems.add("", f"levels #{n}", N_("needs key, name_zh, threshold_mm (number) and task_days (integer)"))
             continue
         if lv.threshold_mm <= 0 or lv.task_days < 0:
-            problems.add("", f"levels #{n} ({lv.key})", "threshold_mm must be > 0 and task_days ≥ 0")
+            problems.add("", f"levels #{n} ({lv.key})", N_("threshold_mm must be > 0 and task_days ≥ 0"))
         levels.append(lv)
     if not levels:
-        problems.add("", "levels", "at least one [[levels]] table is needed")
+        problems.add("", "levels", N_("at least one [[levels]] table is needed"))
     thresholds = [lv.threshold_mm for lv in levels]
     if thresholds != sorted(thresholds) or len(set(thresholds)) != len(thresholds):
-        problems.add("", "levels", f"thresholds must increase, found {thresholds}")
+        problems.add("", "levels", N_("thresholds must increase, found {thresholds}", thresholds=thresholds))
     numbers = {}
     for key, lo in (("high_grade_min", 1), ("station_grid_m", 1), ("idw_power", 0), ("station_radius_m", 1)):
         v = doc.get(key)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
-            problems.add("", f"{key} = {v!r}", f"expected a number ≥ {lo}")
+            problems.add("", f"{key} = {v!r}", N_("expected a number ≥ {lo}", lo=lo))
             v = lo
         numbers[key] = v
     problems.raise_if_any(str(p), error=ReferenceDataError)

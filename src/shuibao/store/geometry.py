@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import UserDefinedType
 
-from ..errors import StoreError
+from ..errors import StoreError, N_
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -38,13 +38,13 @@ def to_gpkg_blob(geom: BaseGeometry, srs_id: int) -> bytes:
 def from_gpkg_blob(blob: bytes) -> tuple[BaseGeometry, int]:
     """Decode a GeoPackage binary blob into (geometry, srs_id)."""
     if len(blob) < 8 or blob[:2] != b"GP":
-        raise StoreError("geometry value is not a GeoPackage blob (missing 'GP' magic)")
+        raise StoreError(N_("geometry value is not a GeoPackage blob (missing 'GP' magic)"))
     flags = blob[3]
     little = flags & 1
     srs_id = struct.unpack("<i" if little else ">i", blob[4:8])[0]
     envelope = (flags >> 1) & 0b111
     if envelope not in _ENVELOPE_BYTES:
-        raise StoreError(f"geometry blob has an invalid envelope indicator {envelope}")
+        raise StoreError(N_("geometry blob has an invalid envelope indicator {envelope}", envelope=envelope))
     return shapely.from_wkb(bytes(blob[8 + _ENVELOPE_BYTES[envelope]:])), srs_id
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from .. import __version__
-from ..errors import InputError, SchemaVersionError, StoreError
+from ..errors import InputError, SchemaVersionError, StoreError, N_
 from . import gpkg, latest, schema
 from .migrations import LATEST, MIGRATIONS
 from .versions import v0001_reference
@@ -60,16 +60,16 @@ def to_url(target: str) -> URL:
     try:
         url = make_url(target)
     except ArgumentError as exc:
-        raise InputError(f"--db {target!r}: not a valid database URL ({exc})") from exc
+        raise InputError(N_("--db {target!r}: not a valid database URL ({exc})", target=target, exc=exc)) from exc
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgis"):
         return url.set(drivername="postgresql+psycopg")
     if url.drivername in ("sqlite", "sqlite+pysqlite", "gpkg"):
         if not url.database or url.database == ":memory:":
-            raise InputError(f"--db {target!r}: the embedded store needs a file path, e.g. sqlite:///shuibao.gpkg")
+            raise InputError(N_("--db {target!r}: the embedded store needs a file path, e.g. sqlite:///shuibao.gpkg", target=target))
         return url.set(drivername="sqlite")
     raise InputError(
-        f"--db {target!r}: unsupported database {url.drivername!r}; use a file path (embedded GeoPackage) "
-        "or postgresql+psycopg://user@host/dbname"
+        N_("--db {target!r}: unsupported database {drivername!r}; use a file path (embedded GeoPackage) "
+        "or postgresql+psycopg://user@host/dbname", target=target, drivername=url.drivername)
     )
 
 
@@ -104,25 +104,25 @@ class Store:
         try:
             self.engine = self._cached_engine()
         except NoSuchModuleError as exc:
-            raise StoreError(f"{self.location}: the driver is missing; `pip install shuibao[postgis]`") from exc
+            raise StoreError(N_("{location}: the driver is missing; `pip install shuibao[postgis]`", location=self.location)) from exc
         except ModuleNotFoundError as exc:
-            raise StoreError(f"{self.location}: the driver is missing ({exc.name}); "
-                             "`pip install shuibao[postgis]`") from exc
+            raise StoreError(N_("{location}: the driver is missing ({name}); "
+                             "`pip install shuibao[postgis]`", location=self.location, name=exc.name)) from exc
 
     # ---------------------------------------------------------------- engine
     def _check_sqlite_file(self, create: bool) -> None:
         path = Path(self.url.database or "")
         if path.exists():
             if path.is_dir():
-                raise StoreError(f"{path}: is a folder; --db expects a .gpkg file")
+                raise StoreError(N_("{path}: is a folder; --db expects a .gpkg file", path=path))
             with open(path, "rb") as fh:
                 head = fh.read(16)
             if head and head != SQLITE_MAGIC:
-                raise StoreError(f"{path}: not a Shuibao database (not an SQLite/GeoPackage file)")
+                raise StoreError(N_("{path}: not a Shuibao database (not an SQLite/GeoPackage file)", path=path))
         elif not create:
-            raise StoreError(f"{path}: database does not exist; create it with `shuibao db init --db {path}`")
+            raise StoreError(N_("{path}: database does not exist; create it with `shuibao db init --db {path}`", path=path))
         elif not path.parent.exists():
-            raise StoreError(f"{path}: folder {path.parent} does not exist")
+            raise StoreError(N_("{path}: folder {parent} does not exist", path=path, parent=path.parent))
 
     def _make_engine(self) -> Engine:
         if self.backend == "sqlite":
@@ -186,15 +186,15 @@ class Store:
         msg = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
         low = msg.lower()
         if "database is locked" in low or "database table is locked" in low:
-            return StoreError(f"{self.location}: the database is locked by another process "
-                              f"(waited {BUSY_TIMEOUT_MS // 1000} s); close the other writer and retry")
+            return StoreError(N_("{location}: the database is locked by another process "
+                              "(waited {value1} s); close the other writer and retry", location=self.location, value1=BUSY_TIMEOUT_MS // 1000))
         if "not a database" in low or "malformed" in low or "corrupt" in low:
-            return StoreError(f"{self.location}: the database file is corrupt ({msg}); restore it from a backup")
+            return StoreError(N_("{location}: the database file is corrupt ({msg}); restore it from a backup", location=self.location, msg=msg))
         if "connection" in low and self.backend == "postgresql":
-            return StoreError(f"cannot connect to {self.location}: {msg}")
+            return StoreError(N_("cannot connect to {location}: {msg}", location=self.location, msg=msg))
         if "readonly" in low or "read-only" in low:
-            return StoreError(f"{self.location}: the database is read-only ({msg})")
-        return StoreError(f"{self.location}: database error: {msg}")
+            return StoreError(N_("{location}: the database is read-only ({msg})", location=self.location, msg=msg))
+        return StoreError(N_("{location}: database error: {msg}", location=self.location, msg=msg))
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
@@ -266,8 +266,8 @@ class Store:
         current = max(done, default=0)
         if current > LATEST:
             raise SchemaVersionError(
-                f"{self.location}: schema version {current} is newer than this Shuibao "
-                f"({__version__}, schema {LATEST}); upgrade Shuibao"
+                N_("{location}: schema version {current} is newer than this Shuibao "
+                "({version}, schema {LATEST}); upgrade Shuibao", location=self.location, current=current, version=__version__, LATEST=LATEST)
             )
         return done
 
@@ -289,20 +289,20 @@ class Store:
     def require_current(self, conn: Connection) -> None:
         """Refuse to work on a database whose schema is not the one this code expects (every migration applied)."""
         if not inspect(conn).has_table(schema.schema_migrations.name):
-            raise SchemaVersionError(f"{self.location}: not initialised; run `shuibao db init`")
+            raise SchemaVersionError(N_("{location}: not initialised; run `shuibao db init`", location=self.location))
         m = schema.schema_migrations.c.version
         version, count = conn.execute(select(func.max(m), func.count(func.distinct(m)))).one()
         if version is None:
-            raise SchemaVersionError(f"{self.location}: not initialised; run `shuibao db init`")
+            raise SchemaVersionError(N_("{location}: not initialised; run `shuibao db init`", location=self.location))
         if version > LATEST:
             raise SchemaVersionError(
-                f"{self.location}: schema version {version} is newer than this Shuibao ({LATEST}); upgrade Shuibao"
+                N_("{location}: schema version {version} is newer than this Shuibao ({LATEST}); upgrade Shuibao", location=self.location, version=version, LATEST=LATEST)
             )
         if version < LATEST or count < len(MIGRATIONS):
             missing = [mg.version for mg in MIGRATIONS if mg.version not in self.applied_versions(conn)]
             raise SchemaVersionError(
-                f"{self.location}: schema version {version}, this Shuibao needs {LATEST} "
-                f"(migration(s) {', '.join(map(str, missing))} not applied); run `shuibao db upgrade`"
+                N_("{location}: schema version {version}, this Shuibao needs {LATEST} "
+                "(migration(s) {map} not applied); run `shuibao db upgrade`", location=self.location, version=version, LATEST=LATEST, map=', '.join(map(str, missing)))
             )
 
     def status(self) -> StoreStatus:

@@ -33,7 +33,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ReferenceDataError
+from ..errors import ReferenceDataError, N_
 
 
 class Step(StrEnum):
@@ -120,12 +120,12 @@ def load_case_rules(path: Path | str | None = None) -> CaseRules:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ReferenceDataError(f"{name}: not valid TOML ({exc})") from exc
+        raise ReferenceDataError(N_("{name}: not valid TOML ({exc})", name=name, exc=exc)) from exc
     days = doc.get("deadline_days", {})
     bad = [f"{k} = {v!r}" for k, v in days.items()
            if k not in {s.value for s in State} or isinstance(v, bool) or not isinstance(v, int) or v < 0]
     if bad or not isinstance(doc.get("version"), str):
-        raise ReferenceDataError(f"{name}: deadline_days needs state = whole days ≥ 0 and a version; bad: {bad}")
+        raise ReferenceDataError(N_("{name}: deadline_days needs state = whole days ≥ 0 and a version; bad: {bad}", name=name, bad=bad))
     return CaseRules(doc["version"], dict(days))
 
 

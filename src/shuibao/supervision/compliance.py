@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ..errors import ReferenceDataError, raise_issues
+from ..errors import ReferenceDataError, raise_issues, N_, Text
 from .model import Category, NOT_PROJECT_KIND, ProjectStatus
 
 
@@ -91,40 +91,40 @@ def load_rules(path: Path | str | None = None) -> ComplianceRules:
     else:
         p = Path(path)
         if not p.is_file():
-            raise ReferenceDataError(f"{p}: compliance rule file not found")
+            raise ReferenceDataError(N_("{p}: compliance rule file not found", p=p))
         name, text = str(p), p.read_text(encoding="utf-8")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ReferenceDataError(f"{name}: not valid TOML ({exc})") from exc
-    problems: list[str] = []
+        raise ReferenceDataError(N_("{name}: not valid TOML ({exc})", name=name, exc=exc)) from exc
+    problems: list[Text | str] = []
     prm = doc.get("parameters", {})
     match = doc.get("matching", {})
 
     def number(key: str, lo: float, hi: float) -> float:
         v = prm.get(key)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-            problems.append(f"parameters.{key} = {v!r}: expected a number in [{lo}, {hi}]")
+            problems.append(N_("parameters.{key} = {v!r}: expected a number in [{lo}, {hi}]", key=key, v=v, lo=lo, hi=hi))
             return 0.0
         return float(v)
 
     def flag(key: str) -> bool:
         v = prm.get(key)
         if not isinstance(v, bool):
-            problems.append(f"parameters.{key} = {v!r}: expected true or false")
+            problems.append(N_("parameters.{key} = {v!r}: expected true or false", key=key, v=v))
         return bool(v)
 
     def statuses(key: str) -> frozenset[str]:
         v = prm.get(key)
         known = {s.value for s in ProjectStatus}
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v) or set(v) - known:
-            problems.append(f"parameters.{key} = {v!r}: expected a list of {', '.join(sorted(known))}")
+            problems.append(N_("parameters.{key} = {v!r}: expected a list of {known}", key=key, v=v, known=', '.join(sorted(known))))
             return frozenset()
         return frozenset(v)
 
     for key in ("version", "source"):
         if not isinstance(doc.get(key), str) or not doc.get(key):
-            problems.append(f"{key}: expected a non-empty string")
+            problems.append(N_("{key}: expected a non-empty string", key=key))
     rules: dict[str, Any] = dict(
         tolerance_share=number("tolerance_share", 0, 1),
         schematic_tolerance_share=number("schematic_tolerance_share", 0, 1),
@@ -137,11 +137,11 @@ def load_rules(path: Path | str | None = None) -> ComplianceRules:
     kinds = match.get("any_project_kinds", [])
     groups = match.get("groups", [])
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-        problems.append(f"matching.any_project_kinds = {kinds!r}: expected a list of strings")
+        problems.append(N_("matching.any_project_kinds = {kinds!r}: expected a list of strings", kinds=kinds))
         kinds = []
     if not isinstance(groups, list) or not all(isinstance(g, list) and all(isinstance(x, str) for x in g)
                                                for g in groups):
-        problems.append(f"matching.groups = {groups!r}: expected a list of lists of industry names")
+        problems.append(N_("matching.groups = {groups!r}: expected a list of lists of industry names", groups=groups))
         groups = []
     if problems:
         raise_issues(problems, name, error=ReferenceDataError)

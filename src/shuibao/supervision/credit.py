@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
-from ..errors import ReferenceDataError, raise_issues
+from ..errors import ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 LISTS = {"watch_list": "重点关注名单", "blacklist": "失信黑名单"}
@@ -131,39 +131,39 @@ def _check_param(value, check: str) -> bool:
     return ok and (value > 0 if check == "positive" else value >= 0)
 
 
-def _rule(n: int, item, problems: list[str]) -> CreditRule | None:
+def _rule(n: int, item, problems: list[Text | str]) -> CreditRule | None:
     where = f"rules #{n}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
     if not isinstance(item, dict):
-        problems.append(f"{where}: expected a table")
+        problems.append(N_("{where}: expected a table", where=where))
         return None
     before = len(problems)
-    problems += [f"{where}, {k}: unknown field" for k in item if k not in _RULE_KEYS]
+    problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in _RULE_KEYS]
     for k in ("id", "description_zh"):
         if not isinstance(item.get(k), str) or not item[k].strip():
-            problems.append(f"{where}, {k}: required, a non-empty string")
+            problems.append(N_("{where}, {k}: required, a non-empty string", where=where, k=k))
     if item.get("list") not in LISTS:
-        problems.append(f"{where}, list: {item.get('list')!r} is not one of {', '.join(LISTS)}")
+        problems.append(N_("{where}, list: {get!r} is not one of {LISTS}", where=where, get=item.get('list'), LISTS=', '.join(LISTS)))
     if not _check_param(item.get("validity_days"), "positive"):
-        problems.append(f"{where}, validity_days: expected a positive integer, found {item.get('validity_days')!r}")
+        problems.append(N_("{where}, validity_days: expected a positive integer, found {get!r}", where=where, get=item.get('validity_days')))
     kind, params = item.get("kind"), item.get("parameters", {})
     if kind not in _PARAMS:
-        problems.append(f"{where}, kind: {kind!r} is not one of {', '.join(_PARAMS)}")
+        problems.append(N_("{where}, kind: {kind!r} is not one of {PARAMS}", where=where, kind=kind, PARAMS=', '.join(_PARAMS)))
     elif not isinstance(params, dict):
-        problems.append(f"{where}, parameters: expected a [rules.parameters] table")
+        problems.append(N_("{where}, parameters: expected a [rules.parameters] table", where=where))
     else:
         spec = _PARAMS[kind]
-        problems += [f"{where}, parameters.{k}: not a parameter of kind {kind} (expected {', '.join(spec)})"
+        problems += [N_("{where}, parameters.{k}: not a parameter of kind {kind} (expected {spec})", where=where, k=k, kind=kind, spec=', '.join(spec))
                      for k in params if k not in spec]
         for name, (check, required) in spec.items():
             if name not in params:
                 if required:
-                    problems.append(f"{where}, parameters.{name}: required for kind {kind}")
+                    problems.append(N_("{where}, parameters.{name}: required for kind {kind}", where=where, name=name, kind=kind))
             elif not _check_param(params[name], check):
-                problems.append(f"{where}, parameters.{name}: expected {_EXPECTED[check]}, found {params[name]!r}")
+                problems.append(N_("{where}, parameters.{name}: expected {value1}, found {value2!r}", where=where, name=name, value1=_EXPECTED[check], value2=params[name]))
         if kind == "red_reports" and params.get("consecutive") is True and "window_days" in params:
-            problems.append(f"{where}, parameters.window_days: has no meaning with consecutive = true")
+            problems.append(N_("{where}, parameters.window_days: has no meaning with consecutive = true", where=where))
         if kind == "red_reports" and params.get("consecutive") is not True and "window_days" not in params:
-            problems.append(f"{where}, parameters.window_days: required unless consecutive = true")
+            problems.append(N_("{where}, parameters.window_days: required unless consecutive = true", where=where))
     if len(problems) > before:
         return None
     values = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
@@ -175,17 +175,17 @@ def _rule(n: int, item, problems: list[str]) -> CreditRule | None:
 def load_rules(path: Path | str | None = None) -> RuleSet:
     """Read and check the credit rules; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "credit_rules.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
     allowed = ("version", "source", "verified", "note", "rules")
-    problems += [f"{k}: unknown key (expected one of {', '.join(allowed)})" for k in doc if k not in allowed]
+    problems += [N_("{k}: unknown key (expected one of {allowed})", k=k, allowed=', '.join(allowed)) for k in doc if k not in allowed]
     raw = doc.get("rules")
     if not isinstance(raw, list) or not raw:
-        problems.append("rules: required, a list of [[rules]] tables")
+        problems.append(N_("rules: required, a list of [[rules]] tables"))
         raw = []
     rules = [r for r in (_rule(n, item, problems) for n, item in enumerate(raw, start=1)) if r is not None]
     ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
-    problems += [f"rules: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [N_("rules: duplicate id {i!r}", i=i) for i in sorted({i for i in ids if ids.count(i) > 1})]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return RuleSet(version, source, verified, note, tuple(rules), p)
@@ -200,37 +200,37 @@ def _is_date(value) -> bool:
 
 
 def _check_records(cases, reports, fees, as_of) -> None:
-    problems = [] if _is_date(as_of) else [f"as_of: expected a date, found {as_of!r}"]
+    problems: list[Text | str] = [] if _is_date(as_of) else [N_("as_of: expected a date, found {as_of!r}", as_of=as_of)]
     for label, records, cls in (("case", cases, CaseRecord), ("report", reports, ReportRecord),
                                 ("fee", fees, FeeRecord)):
         ids = []
         for r in records:
             if not isinstance(r, cls):
-                problems.append(f"{label} records: expected {cls.__name__}, found {type(r).__name__}")
+                problems.append(N_("{label} records: expected {name}, found {name2}", label=label, name=cls.__name__, name2=type(r).__name__))
                 continue
             rid = getattr(r, fields(cls)[0].name)
             ids.append(rid)
             if not isinstance(r.subject, str) or not r.subject.strip():
-                problems.append(f"{label} {rid}: subject is empty")
+                problems.append(N_("{label} {rid}: subject is empty", label=label, rid=rid))
             for name in _DATES[cls]:
                 v = getattr(r, name)
                 if not _is_date(v) and not (v is None and cls is CaseRecord):
-                    problems.append(f"{label} {rid}, {name}: expected a date, found {v!r}")
+                    problems.append(N_("{label} {rid}, {name}: expected a date, found {v!r}", label=label, rid=rid, name=name, v=v))
             if isinstance(r, ReportRecord) and r.colour not in COLOURS:
-                problems.append(f"report {rid}, colour: {r.colour!r} is not one of {', '.join(COLOURS)}")
+                problems.append(N_("report {rid}, colour: {colour!r} is not one of {COLOURS}", rid=rid, colour=r.colour, COLOURS=', '.join(COLOURS)))
             if isinstance(r, FeeRecord) and (not isinstance(r.outstanding, (Decimal, int))
                                              or isinstance(r.outstanding, bool)
                                    or not Decimal(r.outstanding).is_finite() or r.outstanding < 0):
-                problems.append(f"fee {rid}, outstanding: expected a non-negative Decimal, found {r.outstanding!r}")
-        problems += [f"duplicate {label} id {i}" for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]
+                problems.append(N_("fee {rid}, outstanding: expected a non-negative Decimal, found {outstanding!r}", rid=rid, outstanding=r.outstanding))
+        problems += [N_("duplicate {label} id {i}", label=label, i=i) for i in sorted({i for i in ids if ids.count(i) > 1}, key=str)]
     seen = defaultdict(list)
     for r in reports:
         if isinstance(r, ReportRecord):
             seen[(r.project_id, r.period_end)].append(r.report_id)
-    problems += [f"reports {', '.join(map(str, v))}: same project {k[0]} and period_end {k[1]}"
+    problems += [N_("reports {reports}: same project {project} and period_end {period_end}", reports=', '.join(map(str, v)), project=k[0], period_end=k[1])
                  for k, v in seen.items() if len(v) > 1]
     if problems:
-        raise_issues(problems, "credit evaluation")
+        raise_issues(problems, N_("credit evaluation"))
 
 
 def _in_window(dated: list[tuple[date, int]], n: int, window_days: int, kind: str):

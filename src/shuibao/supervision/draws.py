@@ -37,7 +37,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..errors import raise_issues
+from ..errors import raise_issues, N_, Text
 
 
 @dataclass(frozen=True)
@@ -99,31 +99,31 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
                      count: int | None = None, ratio: float | None = None, per_project: int = 2,
                      max_load: int | None = None) -> Draw:
     """Draw ``count`` (or ``ratio`` of the) projects and assign ``per_project`` inspectors to each."""
-    problems = [p for p in (_check_seed(seed),) if p]
+    problems: list[Text | str] = [p for p in (_check_seed(seed),) if p]
     for p in projects:
         if isinstance(p.id, bool) or not isinstance(p.id, int):
-            problems.append(f"project {p.id!r}: id must be an integer")
+            problems.append(N_("project {id!r}: id must be an integer", id=p.id))
         if not isinstance(p.district_codes, (set, frozenset)) or not all(isinstance(c, str) for c in p.district_codes):
-            problems.append(f"project {p.id!r}: district_codes must be a frozenset of district code strings")
-    problems += [f"inspector {i.id!r}: id and district_code must be strings" for i in inspectors
+            problems.append(N_("project {id!r}: district_codes must be a frozenset of district code strings", id=p.id))
+    problems += [N_("inspector {id!r}: id and district_code must be strings", id=i.id) for i in inspectors
                  if not isinstance(i.id, str) or not isinstance(i.district_code, str)]
-    raise_issues(problems, "random inspection draw")
+    raise_issues(problems, N_("random inspection draw"))
     projects = sorted(projects, key=lambda p: p.id)
     inspectors = sorted(inspectors, key=lambda i: i.id)
     n_total = len(projects)
     if (count is None) == (ratio is None):
-        problems.append("give exactly one of count and ratio")
+        problems.append(N_("give exactly one of count and ratio"))
     elif count is not None and (isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= n_total):
-        problems.append(f"count: expected an integer in [0, {n_total}] (the number of projects), found {count!r}")
+        problems.append(N_("count: expected an integer in [0, {n_total}] (the number of projects), found {count!r}", n_total=n_total, count=count))
     elif ratio is not None and _check_ratio(ratio):
         problems.append(cast(str, _check_ratio(ratio)))  # the message just tested
     for name, value in (("per_project", per_project), ("max_load", max_load)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            problems.append(f"{name}: expected a positive integer, found {value!r}")
+            problems.append(N_("{name}: expected a positive integer, found {value!r}", name=name, value=value))
     for what, ids in (("project", [p.id for p in projects]), ("inspector", [i.id for i in inspectors])):
         if _dupes(ids):
-            problems.append(f"duplicate {what} id(s): {', '.join(map(str, _dupes(ids)))}")
-    raise_issues(problems, "random inspection draw")
+            problems.append(N_("duplicate {what} id(s): {map}", what=what, map=', '.join(map(str, _dupes(ids)))))
+    raise_issues(problems, N_("random inspection draw"))
 
     n = count if count is not None else _n_from_ratio(cast(float, ratio), n_total)  # exactly one is given
     rng = np.random.Generator(np.random.PCG64(int(seed)))
@@ -135,7 +135,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
     if short:
         raise_issues([f"cannot staff project {projects[j].id} {projects[j].name!r}: {len(eligible[j])} inspector(s) "
                       f"are based outside its district(s) {', '.join(sorted(projects[j].district_codes))}, "
-                      f"{per_project} needed" for j in short], "random inspection draw")
+                      f"{per_project} needed" for j in short], N_("random inspection draw"))
 
     cap = max_load if max_load is not None else math.inf
     load = [0] * len(inspectors)
@@ -157,7 +157,7 @@ def draw_inspections(projects: Sequence[DrawProject], inspectors: Sequence[Inspe
         raise_issues([f"cannot staff project {projects[j].id} {projects[j].name!r}: its {len(eligible[j])} eligible "
                       f"inspector(s) cannot take it without exceeding max_load {max_load} ({n} projects × "
                       f"{per_project} inspectors needed, {len(inspectors)} inspectors)"
-                      for j in sorted(failed, key=lambda j: projects[j].id)], "random inspection draw")
+                      for j in sorted(failed, key=lambda j: projects[j].id)], N_("random inspection draw"))
 
     assignments = tuple(sorted(
         (Assignment(projects[j].id, tuple(sorted(inspectors[k].id for k in team[j]))) for j in picked),
@@ -204,12 +204,12 @@ def sample(ids: Sequence[int], *, ratio: float, seed: int, minimum: int = 1) -> 
     arithmetic for the ceiling), chosen by ``Generator(PCG64(seed)).choice`` from
     the ids sorted ascending; returned sorted.  Input order does not matter.
     """
-    problems = [p for p in (_check_ratio(ratio), _check_seed(seed)) if p]
+    problems: list[Text | str] = [p for p in (_check_ratio(ratio), _check_seed(seed)) if p]
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
-        problems.append(f"minimum: expected a non-negative integer, found {minimum!r}")
+        problems.append(N_("minimum: expected a non-negative integer, found {minimum!r}", minimum=minimum))
     if _dupes(ids):
-        problems.append(f"duplicate id(s): {', '.join(map(str, _dupes(ids)))}")
-    raise_issues(problems, "verification sample")
+        problems.append(N_("duplicate id(s): {map}", map=', '.join(map(str, _dupes(ids)))))
+    raise_issues(problems, N_("verification sample"))
     population = sorted(ids)
     k = min(len(population), max(minimum, math.ceil(Decimal(str(ratio)) * len(population))))
     if k == 0:

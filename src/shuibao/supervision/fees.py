@@ -31,7 +31,7 @@ from numbers import Real
 from pathlib import Path
 from typing import cast
 
-from ..errors import InputError, ReferenceDataError, raise_issues
+from ..errors import InputError, ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 BASES = {"area_m2": "m²", "volume_m3": "m³", "output_t": "t", "well_area_m2_year": "m²·a"}
@@ -91,13 +91,13 @@ class RateTable:
         """The category's entry in force on ``on_date``; InputError if none is."""
         entries = [e for e in self.entries if e.category == category]
         if not entries:
-            raise InputError(f"fee category {category!r} is unknown; valid: {', '.join(self.categories)}")
+            raise InputError(N_("fee category {category!r} is unknown; valid: {categories}", category=category, categories=', '.join(self.categories)))
         for e in entries:
             if e.in_force(on_date):
                 return e
         covered = "; ".join(e.period() for e in sorted(entries, key=lambda e: e.effective_from))
-        raise InputError(f"fee category {category!r}: no rate in force on {on_date} in table {self.version} "
-                         f"(the table covers {covered}, end dates exclusive)")
+        raise InputError(N_("fee category {category!r}: no rate in force on {on_date} in table {version} "
+                         "(the table covers {covered}, end dates exclusive)", category=category, on_date=on_date, version=self.version, covered=covered))
 
 
 @dataclass(frozen=True)
@@ -143,34 +143,34 @@ def _date(value) -> date | None:
     return None
 
 
-def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
+def _entry(n: int, item, problems: list[Text | str]) -> RateEntry | None:
     where = f"entries #{n}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
     if not isinstance(item, dict):
-        problems.append(f"{where}: expected a table")
+        problems.append(N_("{where}: expected a table", where=where))
         return None
     before = len(problems)
-    problems += [f"{where}, {k}: unknown field" for k in item if k not in _ENTRY_KEYS]
+    problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in _ENTRY_KEYS]
     for k in ("id", "name_zh", "source"):
         if not isinstance(item.get(k), str) or not item[k].strip():
-            problems.append(f"{where}, {k}: required, a non-empty string")
+            problems.append(N_("{where}, {k}: required, a non-empty string", where=where, k=k))
     category, basis = item.get("category"), item.get("basis")
     if not isinstance(category, str) or not _KEY.match(category):
-        problems.append(f"{where}, category: expected a lower-case key such as 'general', found {category!r}")
+        problems.append(N_("{where}, category: expected a lower-case key such as 'general', found {category!r}", where=where, category=category))
     if basis not in BASES:
-        problems.append(f"{where}, basis: {basis!r} is not one of {', '.join(BASES)}")
+        problems.append(N_("{where}, basis: {basis!r} is not one of {BASES}", where=where, basis=basis, BASES=', '.join(BASES)))
     rate = _decimal(item.get("rate"))
     if rate is None or rate < 0:
-        problems.append(f"{where}, rate: expected a non-negative number of 元 such as \"1.1\", "
-                        f"found {item.get('rate')!r}")
+        problems.append(N_("{where}, rate: expected a non-negative number of 元 such as \"1.1\", "
+                        "found {get!r}", where=where, get=item.get('rate')))
     start, end = _date(item.get("effective_from")), _date(item.get("effective_to"))
     if start is None:
-        problems.append(f"{where}, effective_from: expected a date such as 2017-07-01, "
-                        f"found {item.get('effective_from')!r}")
+        problems.append(N_("{where}, effective_from: expected a date such as 2017-07-01, "
+                        "found {get!r}", where=where, get=item.get('effective_from')))
     if "effective_to" in item and end is None:
-        problems.append(f"{where}, effective_to: expected a date such as 2020-01-01, "
-                        f"found {item.get('effective_to')!r}")
+        problems.append(N_("{where}, effective_to: expected a date such as 2020-01-01, "
+                        "found {get!r}", where=where, get=item.get('effective_to')))
     if start is not None and end is not None and end <= start:
-        problems.append(f"{where}: effective_to {end} must be after effective_from {start}")
+        problems.append(N_("{where}: effective_to {end} must be after effective_from {start}", where=where, end=end, start=start))
     if len(problems) > before:
         return None
     # each field was checked above (a problem returned None)
@@ -181,56 +181,56 @@ def _entry(n: int, item, problems: list[str]) -> RateEntry | None:
 def load_rate_table(path: Path | str | None = None) -> RateTable:
     """Read and check a fee-rate table; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "fee_rates.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
-    problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
+    problems += [N_("{k}: unknown key (expected one of {TOP_KEYS})", k=k, TOP_KEYS=', '.join(sorted(_TOP_KEYS)))
                  for k in doc if k not in _TOP_KEYS]
     status = doc.get("status")
     if status not in STATUSES:
-        problems.append(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+        problems.append(N_("status: {status!r} is not one of {STATUSES}", status=status, STATUSES=', '.join(STATUSES)))
     raw = doc.get("entries")
     if not isinstance(raw, list) or not raw:
-        problems.append("entries: required, a list of [[entries]] tables")
+        problems.append(N_("entries: required, a list of [[entries]] tables"))
         raw = []
     entries = [e for e in (_entry(n, item, problems) for n, item in enumerate(raw, start=1)) if e is not None]
     ids = [item["id"].strip() for item in raw if isinstance(item, dict) and isinstance(item.get("id"), str)]
-    problems += [f"entries: duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [N_("entries: duplicate id {i!r}", i=i) for i in sorted({i for i in ids if ids.count(i) > 1})]
     for category in dict.fromkeys(e.category for e in entries):
         mine = sorted((e for e in entries if e.category == category), key=lambda e: e.effective_from)
         bases = sorted({e.basis for e in mine})
         if len(bases) > 1:
-            problems.append(f"category {category}: entries use different bases ({', '.join(bases)})")
+            problems.append(N_("category {category}: entries use different bases ({bases})", category=category, bases=', '.join(bases)))
         for a, b in zip(mine, mine[1:]):
             if a.effective_to is None or a.effective_to > b.effective_from:
-                problems.append(f"category {category}: entries {a.id} ({a.period()}) and {b.id} ({b.period()}) "
-                                "overlap; end the earlier one (effective_to) on or before the later one starts")
+                problems.append(N_("category {category}: entries {id} ({a}) and {id2} ({b}) "
+                                "overlap; end the earlier one (effective_to) on or before the later one starts", category=category, id=a.id, a=a.period(), id2=b.id, b=b.period()))
 
     exemptions: list[Exemption] = []
     raw_ex = doc.get("exemptions", [])
     if not isinstance(raw_ex, list):
-        problems.append("exemptions: expected a list of [[exemptions]] tables")
+        problems.append(N_("exemptions: expected a list of [[exemptions]] tables"))
         raw_ex = []
     for n, item in enumerate(raw_ex, start=1):
         key = item.get("key") if isinstance(item, dict) else None
         where = f"exemptions #{n}" + (f" ({key})" if isinstance(key, str) else "")
         if not isinstance(item, dict):
-            problems.append(f"{where}: expected a table with key, name_zh, source")
+            problems.append(N_("{where}: expected a table with key, name_zh, source", where=where))
             continue
-        problems += [f"{where}, {k}: unknown field" for k in item if k not in ("key", "name_zh", "source")]
+        problems += [N_("{where}, {k}: unknown field", where=where, k=k) for k in item if k not in ("key", "name_zh", "source")]
         name, src = item.get("name_zh"), item.get("source", "")
         ok = isinstance(key, str) and bool(_KEY.match(key))
         if not ok:
-            problems.append(f"{where}, key: expected a lower-case key such as 'military', found {key!r}")
+            problems.append(N_("{where}, key: expected a lower-case key such as 'military', found {key!r}", where=where, key=key))
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}, name_zh: required, a non-empty string")
+            problems.append(N_("{where}, name_zh: required, a non-empty string", where=where))
             ok = False
         if not isinstance(src, str):
-            problems.append(f"{where}, source: expected a string")
+            problems.append(N_("{where}, source: expected a string", where=where))
             ok = False
         if ok:
             exemptions.append(Exemption(cast(str, key), cast(str, name).strip(), src.strip()))  # ok: both str
     keys = [x.key for x in exemptions]
-    problems += [f"exemptions: duplicate key {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    problems += [N_("exemptions: duplicate key {k!r}", k=k) for k in sorted({k for k in keys if keys.count(k) > 1})]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return RateTable(version, cast(str, status), source, verified, note, tuple(entries), tuple(exemptions), p)
@@ -239,26 +239,26 @@ def load_rate_table(path: Path | str | None = None) -> RateTable:
 def assess(table: RateTable, category: str, quantity, *, on_date: date,
            exemption: str | None = None) -> Assessment:
     """The fee for ``quantity`` (in the category's basis unit) charged on ``on_date``."""
-    problems: list[str] = []
+    problems: list[Text | str] = []
     if category not in table.categories:
-        problems.append(f"fee category {category!r} is unknown; valid: {', '.join(table.categories)}")
+        problems.append(N_("fee category {category!r} is unknown; valid: {categories}", category=category, categories=', '.join(table.categories)))
     ex = None
     if exemption is not None:
         ex = next((x for x in table.exemptions if x.key == exemption), None)
         if ex is None:
             valid = ", ".join(x.key for x in table.exemptions) or "none in this table"
-            problems.append(f"exemption {exemption!r} is unknown; valid: {valid}")
+            problems.append(N_("exemption {exemption!r} is unknown; valid: {valid}", exemption=exemption, valid=valid))
     q = _decimal(quantity) if not isinstance(quantity, str) else None
     if q is None:
-        problems.append(f"quantity: expected a finite number, found {quantity!r}")
+        problems.append(N_("quantity: expected a finite number, found {quantity!r}", quantity=quantity))
     elif q < 0:
-        problems.append(f"quantity: {quantity} is negative")
+        problems.append(N_("quantity: {quantity} is negative", quantity=quantity))
     if isinstance(on_date, datetime):
         on_date = on_date.date()
     if not isinstance(on_date, date):
-        problems.append(f"on_date: expected a date, found {on_date!r}")
+        problems.append(N_("on_date: expected a date, found {on_date!r}", on_date=on_date))
     if problems:
-        raise_issues(problems, "fee assessment")
+        raise_issues(problems, N_("fee assessment"))
     assert q is not None  # a missing quantity was a problem raised above
     entry = table.entry_for(category, on_date)
     billable = Decimal(1) if entry.basis == "area_m2" and 0 < q < 1 else q

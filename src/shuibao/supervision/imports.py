@@ -23,6 +23,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from .model import CHANGE_TYPES, DISTURBANCE_KINDS, PROJECT_STATUS_ZH, AREA_KINDS, ProjectStatus
+from shuibao.errors import N_, Text
 
 CHONGQING_LONLAT = (105.0, 28.0, 110.5, 32.5)
 """A box around Chongqing (lon/lat, with margin): features outside it point to a wrong CRS."""
@@ -110,7 +111,7 @@ class ValidatedLayer:
     records: list[dict]
     geoms: list  # MultiPolygons in EPSG:4490, or None for attribute-only rows
     reports: list[FeatureReport]
-    problems: list[str]
+    problems: list[Text | str]
     source_crs: str | None
 
     @property
@@ -253,22 +254,22 @@ def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs
     (a project without an area) rather than rejected.
     """
     defaults = dict(defaults or {})
-    problems: list[str] = []
+    problems: list[Text | str] = []
     cols, missing = resolve_fields(list(fields), specs, defaults)
     if missing:
-        problems.append(f"missing field(s) {', '.join(missing)}; the file has: {', '.join(fields) or 'no fields'}")
+        problems.append(N_("missing field(s) {missing}; the file has: {value1}", missing=', '.join(missing), value1=', '.join(fields) or 'no fields'))
     transformer = None
     if has_geometry:
         if not crs:
-            problems.append("no CRS: assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)")
+            problems.append(N_("no CRS: assign one (e.g. ogr2ogr -a_srs EPSG:4545 out.gpkg in.gpkg)"))
         else:
             try:
                 transformer = _to_storage(crs)
             except CRSError as exc:
-                problems.append(f"CRS {crs!r} is not understood ({exc})")
+                problems.append(N_("CRS {crs!r} is not understood ({exc})", crs=crs, exc=exc))
                 crs = None
     elif geometry_required:
-        problems.append("the file has no geometry; expected polygons (GeoPackage, Shapefile or GeoJSON)")
+        problems.append(N_("the file has no geometry; expected polygons (GeoPackage, Shapefile or GeoJSON)"))
     n = len(geoms)
     reports, records, out_geoms = [], [], []
     key_col = cols.get(key_field)

@@ -33,7 +33,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TypeGuard
 
-from ..errors import InputError, ReferenceDataError, raise_issues
+from ..errors import InputError, ReferenceDataError, raise_issues, N_, Text
 from ..datafiles import header as _header, read_toml as _read_toml
 
 COLOURS_ZH = {"green": "绿", "yellow": "黄", "red": "红"}
@@ -92,66 +92,66 @@ def _fmt(value: Decimal) -> str:
 def load_scheme(path: Path | str | None = None) -> Scheme:
     """Read and check a traffic-light scheme; every problem is reported in one ReferenceDataError."""
     p, doc = _read_toml(path, "traffic_light.toml")
-    problems: list[str] = []
+    problems: list[Text | str] = []
     version, source, verified, note = _header(doc, problems)
-    problems += [f"{k}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})"
+    problems += [N_("{k}: unknown key (expected one of {TOP_KEYS})", k=k, TOP_KEYS=', '.join(sorted(_TOP_KEYS)))
                  for k in doc if k not in _TOP_KEYS]
 
     indicators: list[Indicator] = []
     raw = doc.get("indicators")
     if not isinstance(raw, list) or not raw:
-        problems.append("indicators: required, a list of [[indicators]] tables with key, name_zh, points")
+        problems.append(N_("indicators: required, a list of [[indicators]] tables with key, name_zh, points"))
         raw = []
     for n, item in enumerate(raw, start=1):
         where = f"indicators #{n}"
         if not isinstance(item, dict):
-            problems.append(f"{where}: expected a table with key, name_zh, points")
+            problems.append(N_("{where}: expected a table with key, name_zh, points", where=where))
             continue
         key, name, points = item.get("key"), item.get("name_zh"), item.get("points")
         where = f"indicators #{n} ({key})" if isinstance(key, str) else where
         bad = [k for k in item if k not in ("key", "name_zh", "points")]
         if bad:
-            problems.append(f"{where}: unknown field(s) {', '.join(bad)}")
+            problems.append(N_("{where}: unknown field(s) {bad}", where=where, bad=', '.join(bad)))
         if not isinstance(key, str) or not _KEY.match(key):
-            problems.append(f"{where}, key: expected a lower-case identifier such as 'soil_loss', found {key!r}")
+            problems.append(N_("{where}, key: expected a lower-case identifier such as 'soil_loss', found {key!r}", where=where, key=key))
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}, name_zh: required, the indicator's Chinese name")
+            problems.append(N_("{where}, name_zh: required, the indicator's Chinese name", where=where))
         if not _is_number(points) or points <= 0:
-            problems.append(f"{where}, points: expected a positive number, found {points!r}")
+            problems.append(N_("{where}, points: expected a positive number, found {points!r}", where=where, points=points))
         if isinstance(key, str) and isinstance(name, str) and _is_number(points) and points > 0:
             indicators.append(Indicator(key, name.strip(), float(points)))
     for attr in ("key", "name_zh"):
         values = [getattr(i, attr) for i in indicators]
         dupes = sorted({v for v in values if values.count(v) > 1})
         if dupes:
-            problems.append(f"indicators: duplicate {attr}(s) {', '.join(dupes)}")
+            problems.append(N_("indicators: duplicate {attr}(s) {dupes}", attr=attr, dupes=', '.join(dupes)))
     total = sum((Decimal(str(i.points)) for i in indicators), Decimal(0))
     if indicators and len(indicators) == len(raw) and total != 100:
-        problems.append(f"indicators: points sum to {_fmt(total)}, expected 100")
+        problems.append(N_("indicators: points sum to {fmt}, expected 100", fmt=_fmt(total)))
 
     th = doc.get("thresholds")
     green = yellow = math.nan
     if not isinstance(th, dict):
-        problems.append("thresholds: required, a [thresholds] table with green and yellow")
+        problems.append(N_("thresholds: required, a [thresholds] table with green and yellow"))
     else:
         for k in th:
             if k not in ("green", "yellow", "verified", "note"):
-                problems.append(f"thresholds, {k}: unknown field (expected green, yellow, verified, note)")
+                problems.append(N_("thresholds, {k}: unknown field (expected green, yellow, verified, note)", k=k))
         g, y = th.get("green"), th.get("yellow")
         for name, value in (("green", g), ("yellow", y)):
             if not _is_number(value):
-                problems.append(f"thresholds, {name}: expected a number, found {value!r}")
+                problems.append(N_("thresholds, {name}: expected a number, found {value!r}", name=name, value=value))
         if _is_number(g) and _is_number(y):
             green, yellow = float(g), float(y)
             if not 0 < yellow < green <= 100:
-                problems.append(f"thresholds: expected 0 < yellow < green ≤ 100, found yellow {y}, green {g}")
+                problems.append(N_("thresholds: expected 0 < yellow < green ≤ 100, found yellow {y}, green {g}", y=y, g=g))
 
     red = doc.get("red_if_zero", [])
     if not isinstance(red, list) or not all(isinstance(k, str) for k in red):
-        problems.append(f"red_if_zero: expected a list of indicator keys, found {red!r}")
+        problems.append(N_("red_if_zero: expected a list of indicator keys, found {red!r}", red=red))
         red = []
     known = {i.key for i in indicators}
-    problems += [f"red_if_zero: {k!r} is not an indicator key" for k in red if known and k not in known]
+    problems += [N_("red_if_zero: {k!r} is not an indicator key", k=k) for k in red if known and k not in known]
     if problems:
         raise_issues(problems, str(p), error=ReferenceDataError)
     return Scheme(version, source, verified, note, tuple(indicators), green, yellow, tuple(red), p)
@@ -165,31 +165,31 @@ def evaluate(scheme: Scheme, scores: Mapping[str, float]) -> Evaluation:
     range) are reported together in one InputError.
     """
     if not isinstance(scores, Mapping):
-        raise InputError(f"scores: expected a mapping of indicator → points, found {type(scores).__name__}")
-    problems: list[str] = []
+        raise InputError(N_("scores: expected a mapping of indicator → points, found {name}", name=type(scores).__name__))
+    problems: list[Text | str] = []
     given: dict[str, Decimal] = {}
     for label, value in scores.items():
         ind = scheme.indicator(label) if isinstance(label, str) else None
         if ind is None:
             keys = ", ".join(i.key for i in scheme.indicators)
-            problems.append(f"{label!r}: unknown indicator (expected a key or Chinese name: {keys})")
+            problems.append(N_("{label!r}: unknown indicator (expected a key or Chinese name: {keys})", label=label, keys=keys))
             continue
         if ind.key in given:
-            problems.append(f"{ind.key} ({ind.name_zh}): given twice (by key and by name)")
+            problems.append(N_("{key} ({name_zh}): given twice (by key and by name)", key=ind.key, name_zh=ind.name_zh))
             continue
         if not _is_number(value):
-            problems.append(f"{ind.key} ({ind.name_zh}): {value!r} is not a number")
+            problems.append(N_("{key} ({name_zh}): {value!r} is not a number", key=ind.key, name_zh=ind.name_zh, value=value))
             given[ind.key] = Decimal(0)
             continue
         score = Decimal(str(value))
         if score < 0 or score > Decimal(str(ind.points)):
-            problems.append(f"{ind.key} ({ind.name_zh}): {value} is outside [0, {ind.points:g}]")
+            problems.append(N_("{key} ({name_zh}): {value} is outside [0, {points:g}]", key=ind.key, name_zh=ind.name_zh, value=value, points=ind.points))
         given[ind.key] = score
     missing = [f"{i.key} ({i.name_zh})" for i in scheme.indicators if i.key not in given]
     if missing:
-        problems.append(f"missing indicator(s): {', '.join(missing)}")
+        problems.append(N_("missing indicator(s): {missing}", missing=', '.join(missing)))
     if problems:
-        raise_issues(problems, "monitoring-report scores")
+        raise_issues(problems, N_("monitoring-report scores"))
 
     total = sum(given.values(), Decimal(0))
     shown = _fmt(total)

@@ -8,7 +8,7 @@ import time
 
 from fastapi import Request
 
-from ..errors import AuthenticationError, PermissionDeniedError
+from ..errors import AuthenticationError, PermissionDeniedError, N_
 from shuibao.services.platform import auth
 
 COOKIE = "shuibao_session"
@@ -91,7 +91,7 @@ def caller(request: Request) -> auth.Principal:
     db = request.app.state.settings.db
     kind, secret = credentials(request)
     if not secret:
-        raise AuthenticationError("log in first (POST /api/login), or send an API key")
+        raise AuthenticationError(N_("log in first (POST /api/login), or send an API key"))
     who = _cached(db, kind, secret, auth.resolve_api_key if kind == "key" else auth.resolve_session)
     ctx = auth.REQUEST.get()
     if ctx is not None:
@@ -111,7 +111,7 @@ def key_scope(request: Request, who: auth.Principal) -> None:
     if needed == "":
         what = REFUSED.get(path, f"{request.method} {actual}")
         verb = "read" if request.method in ("GET", "HEAD") else "write through"  # keys are read-only
-        raise PermissionDeniedError(f"API keys of other departments may not {verb} {what}")
+        raise PermissionDeniedError(N_("API keys of other departments may not {verb} {what}", verb=verb, what=what))
     if needed and needed.startswith("{"):
         needed = request.path_params.get(needed[1:-1], "")
     if needed:

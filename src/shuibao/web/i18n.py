@@ -109,3 +109,26 @@ WORDS = {
 def words(lang: str) -> dict[str, str]:
     i = 1 if lang == "en" else 0
     return {k: v[i] for k, v in WORDS.items()}
+
+
+LANG_COOKIE = "shuibao_lang"
+ERROR_LANGUAGE: str | None = None  # tests pin English; None: the order of :func:`request_language`
+
+
+def request_language(request) -> str:
+    """The language of an answer's messages: ``?lang``, the UI's cookie, then Accept-Language, then
+    ``SHUIBAO_LANGUAGE`` (the settings' ``language``, default zh)."""
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in ("zh", "en"):
+        return cookie
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in ("zh", "en"):
+            return tag
+    if ERROR_LANGUAGE is not None:
+        return ERROR_LANGUAGE
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "language", "zh") or "zh"

@@ -6,7 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from ..errors import Issues
+from ..errors import Issues, N_
 
 
 @dataclass(frozen=True)
@@ -45,25 +45,25 @@ class Settings:
             try:
                 values[name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
             except ValueError:
-                problems.add("", f"SHUIBAO_{name.upper()}={raw!r}", f"expected {kind.__name__}")
+                problems.add("", f"SHUIBAO_{name.upper()}={raw!r}", N_("expected {name}", name=kind.__name__))
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values.get("language", "zh") not in ("zh", "en"):
-            problems.add("", "SHUIBAO_LANGUAGE", "expected zh or en")
+            problems.add("", "SHUIBAO_LANGUAGE", N_("expected zh or en"))
         url = values.get("public_url")
         if url is not None:
             from urllib.parse import urlsplit
 
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-                problems.add("", f"SHUIBAO_PUBLIC_URL={url!r}", "expected http(s)://host[:port][/path]")
+                problems.add("", f"SHUIBAO_PUBLIC_URL={url!r}", N_("expected http(s)://host[:port][/path]"))
             else:
                 values["public_url"] = url.rstrip("/")
         try:
             trusted_networks(values.get("trusted_proxies", ""))
         except ValueError as exc:
-            problems.add("", "SHUIBAO_TRUSTED_PROXIES", f"{exc} (expected addresses or networks like 10.0.0.0/8, "
-                         "separated by commas)")
-        problems.raise_if_any("settings")
+            problems.add("", "SHUIBAO_TRUSTED_PROXIES", N_("{exc} (expected addresses or networks like 10.0.0.0/8, "
+                         "separated by commas)", exc=exc))
+        problems.raise_if_any(N_("settings"))
         return cls(**values)
 
     @property

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from fastapi import Request, UploadFile
 
-from ..errors import AuthenticationError, ShuibaoError
+from ..errors import AuthenticationError, ShuibaoError, N_, Text
 from .deps import caller
 from .errors import UploadTooLarge
+from .i18n import request_language
 
 
 def upload_limit(request: Request) -> int:
@@ -33,7 +34,7 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int, *, what: str
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
             if size > limit:
-                raise UploadTooLarge(f"{what} {upload.filename}: larger than {limit / 2**20:.3g} MiB")
+                raise UploadTooLarge(N_("{what} {filename}: larger than {value1:.3g} MiB", what=what, filename=upload.filename, value1=limit / 2**20))
             fh.write(chunk)
     return target
 
@@ -61,15 +62,18 @@ def hide_folder(exc: ShuibaoError, folder: Path) -> None:
             text = text.replace(prefix + "/a/", "").replace(prefix + "/", "").replace(prefix, "the upload")
         return text
 
-    exc.args = tuple(cut(a) for a in exc.args)
+    from shuibao.errors import as_text  # a Message: the cut applies to each of its plain values
+
+    exc.args = tuple(as_text(a, cut) for a in exc.args)
     if getattr(exc, "issues", None):  # a validator's problems, answered as items: the same cut
         from shuibao.errors import Issue
 
-        exc.issues = tuple(Issue(cut(i.where), cut(i.field), cut(i.message)) for i in exc.issues)
+        exc.issues = tuple(Issue(cut(i.where), cut(i.field), as_text(i.message, cut))  # type: ignore[arg-type]
+                           for i in exc.issues)
     for row in getattr(exc, "rows", None) or []:
         if isinstance(row, dict):
             for key, value in row.items():
-                row[key] = cut(value)
+                row[key] = as_text(value, cut)
 
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields beside the file
@@ -96,14 +100,18 @@ class UploadGuard:
         except ValueError:
             declared = -1
         if declared > limit:
-            return await _refuse(send, 413, f"upload of {declared / 2**20:.3g} MiB: larger than "
-                                            f"{(limit - FORM_OVERHEAD) / 2**20:.3g} MiB")
+            return await _refuse(send, 413, N_("upload of {size:.3g} MiB: larger than {limit:.3g} MiB",
+                                               size=declared / 2**20, limit=(limit - FORM_OVERHEAD) / 2**20),
+                                 lang=request_language(request))
         if scope["path"] not in ANONYMOUS_POSTS:
             try:
                 caller(request)  # cached; a store read on a miss
             except AuthenticationError as exc:
-                return await _refuse(send, 401, str(exc), {b"www-authenticate": b'Bearer realm="shuibao"'})
-        received, too_large = 0, f"request body: larger than {(limit - FORM_OVERHEAD) / 2**20:.3g} MiB"
+                return await _refuse(send, 401, exc.message, {b"www-authenticate": b'Bearer realm="shuibao"'},
+                                     lang=request_language(request))
+        received = 0
+        too_large = N_("request body: larger than {limit:.3g} MiB", limit=(limit - FORM_OVERHEAD) / 2**20)
+        lang = request_language(request)
 
         async def counted():
             nonlocal received
@@ -117,15 +125,18 @@ class UploadGuard:
             if received <= limit:
                 return await send(message)
             if message["type"] == "http.response.start":  # whatever the route made of the cut body: 413
-                await _refuse(send, 413, too_large)
+                await _refuse(send, 413, too_large, lang=lang)
 
         await self.app(scope, counted, answered)
 
 
-async def _refuse(send, status: int, detail: str, headers: dict | None = None) -> None:
+async def _refuse(send, status: int, detail: Text | str, headers: dict | None = None, *, lang: str = "en") -> None:
     import json
 
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    answer = {"detail": detail.render(lang) if isinstance(detail, Text) else detail}
+    if lang != "en" and isinstance(detail, Text):
+        answer["detail_en"] = str(detail)
+    body = json.dumps(answer, ensure_ascii=False).encode()
     extra = list((headers or {}).items())
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

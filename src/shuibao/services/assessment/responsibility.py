@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from shuibao.assessment.scoring import LEAVES as _LEAVES, load_scheme, score_district
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.store import Store
 from shuibao.store.repositories import assessment as rows_of, cases as case_rows, reference, stations as station_rows
 from shuibao.services.supervision.case_views import case_views
@@ -238,7 +238,7 @@ def get_assessment(db: str | None, assessment_id: int) -> dict:
         store.require_current(conn)
         head = rows_of.assessment_head(conn, assessment_id)
         if head is None:
-            raise InputError(f"assessment {assessment_id} does not exist")
+            raise InputError(N_("assessment {assessment_id} does not exist", assessment_id=assessment_id))
         scores = rows_of.scores_of(conn, assessment_id)
     for r in scores:
         r["evidence"] = json.loads(r.pop("evidence_json"))
@@ -248,7 +248,7 @@ def get_assessment(db: str | None, assessment_id: int) -> dict:
 def export_assessment(db: str | None, assessment_id: int, out: Path) -> list[Path]:
     """OUT.csv: one row per district and indicator (score, value, evidence); OUT.summary.csv: one per district."""
     if out.suffix.lower() != ".csv":
-        raise InputError(f"-o {out}: expected a .csv file")
+        raise InputError(N_("-o {out}: expected a .csv file", out=out))
     from shuibao import vocabulary as v
     from shuibao.plan.reference import load_reference
 

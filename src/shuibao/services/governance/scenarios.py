@@ -52,7 +52,7 @@ from rasterio.windows import Window
 
 from shuibao import __version__
 from shuibao.erosion import tables as erosion_tables
-from shuibao.errors import DataError, InputError, raise_issues
+from shuibao.errors import DataError, InputError, raise_issues, N_
 from shuibao.governance import scenario as arithmetic
 from shuibao.governance.measures import Measure, Measures, load_measures
 from shuibao.governance.progress import STATUSES
@@ -132,30 +132,30 @@ def _check_files(run_id: int, folder: Path, provenance: dict, rels: list[str], u
     """Each file must exist and (except ``unhashed``) have the SHA-256 the run recorded
     (:func:`~shuibao.services.monitoring.runs.recorded_outputs`); one DataError lists every problem."""
     if not folder.is_dir():
-        raise DataError(f"run {run_id}: its output folder {folder} no longer exists (moved or deleted?); a scenario "
+        raise DataError(N_("run {run_id}: its output folder {folder} no longer exists (moved or deleted?); a scenario "
                         "reads the run's factor rasters and counts from there — move the folder back or run the "
-                        "monitoring again")
+                        "monitoring again", run_id=run_id, folder=folder))
     recorded = recorded_outputs(provenance)
     problems, checked, missing = [], {}, False
     for rel in (*rels, *unhashed):
         path = folder / rel
         want = recorded.get(rel)
         if not path.is_file():
-            problems.append(f"{rel} is missing")
+            problems.append(N_("{rel} is missing", rel=rel))
             missing = True
         elif rel in unhashed:
             continue
         elif want is None:
-            problems.append(f"{rel}: the run's provenance records no checksum for it")
+            problems.append(N_("{rel}: the run's provenance records no checksum for it", rel=rel))
         elif (got := sha256(path)) != want:
-            problems.append(f"{rel} has changed since the run (SHA-256 {got[:12]}…, recorded {want[:12]}…; "
-                            "a later run written to the same folder?)")
+            problems.append(N_("{rel} has changed since the run (SHA-256 {value1}…, recorded {value2}…; "
+                            "a later run written to the same folder?)", rel=rel, value1=got[:12], value2=want[:12]))
         else:
             checked[rel] = got
     hint = "; running the run's spec again restores missing files (finished steps are reused)" if missing else ""
-    raise_issues(problems, f"run {run_id}", error=DataError,
-                 context=f"with the files in {folder}: they are not the run's any more, so a scenario cannot use "
-                         f"them{hint}")
+    raise_issues(problems, N_("run {run_id}", run_id=run_id), error=DataError,
+                 context=N_("with the files in {folder}: they are not the run's any more, so a scenario cannot use "
+                         "them{hint}", folder=folder, hint=hint))
     return checked
 
 
@@ -166,8 +166,8 @@ def _grid(run_id: int, path: Path, provenance: dict) -> GridSpec:
         shape, transform = (src.height, src.width), (t.a, t.b, t.c, t.d, t.e, t.f)
     g = provenance.get("grid", {})
     if list(shape) != list(g.get("shape", shape)) or list(transform) != list(g.get("transform", transform)):
-        raise DataError(f"run {run_id}: {path} is on grid {shape} {transform}, the run recorded {g.get('shape')} "
-                        f"{g.get('transform')}")
+        raise DataError(N_("run {run_id}: {path} is on grid {shape} {transform}, the run recorded {get} "
+                        "{get2}", run_id=run_id, path=path, shape=shape, transform=transform, get=g.get('shape'), get2=g.get('transform')))
     return GridSpec(shape, transform, g.get("crs") or rio.read_raster(path, "grade").grid.crs)
 
 
@@ -179,7 +179,7 @@ def _zones(run_id: int, folder: Path, ref: PlanReference, stored_units: list[dic
     zones = []
     for label, code in enumerate(layer.attributes["code"], start=1):
         if code not in covers:
-            raise DataError(f"run {run_id}: district {code!r} of {folder / _GPKG} is not among the run's stored units")
+            raise DataError(N_("run {run_id}: district {code!r} of {value1} is not among the run's stored units", run_id=run_id, code=code, value1=folder / _GPKG))
         zones.append(make_zone(label, tuple(ref.district(n) for n in covers[code].split("|"))))
     return zones
 
@@ -193,9 +193,9 @@ def _e_table(run_id: int, spec: dict, provenance: dict) -> tuple[erosion_tables.
     p = Path(path)
     want = provenance.get("inputs", {}).get("table:e_table", {}).get("sha256")
     if not p.is_file():
-        raise DataError(f"run {run_id}: its E table {p} no longer exists; the measures' E values come from it")
+        raise DataError(N_("run {run_id}: its E table {p} no longer exists; the measures' E values come from it", run_id=run_id, p=p))
     if want is not None and sha256(p) != want:
-        raise DataError(f"run {run_id}: its E table {p} has changed since the run")
+        raise DataError(N_("run {run_id}: its E table {p} has changed since the run", run_id=run_id, p=p))
     return erosion_tables.e_table(p), str(p)
 
 
@@ -217,16 +217,16 @@ def _load_base(db: str | None, base_run: str, ref: PlanReference) -> _Base:
     zone_loss = np.asarray(raw["zone_loss"], dtype=np.float64)
     zones = _zones(info.id, folder, ref, run["units"])
     if zone_grade.shape != (len(zones) + 1, 7):
-        raise DataError(f"run {info.id}: {folder / _COUNTS} counts {zone_grade.shape[0] - 1} zones, its districts "
-                        f"layer {len(zones)}")
+        raise DataError(N_("run {id}: {value1} counts {value2} zones, its districts "
+                        "layer {n_zones}", id=info.id, value1=folder / _COUNTS, value2=zone_grade.shape[0] - 1, n_zones=len(zones)))
     # the counts must give back the stored table exactly, else the folder is not this run's
     cell_km2 = grid.cell_area / 1e6
     mine = {(r.level, r.code): r.record() for r in unit_rows(ref, zones, zone_grade, zone_loss, cell_km2)}
     for u in run["units"]:
         r = mine.get((u["level"], u["code"]))
         if r is None or not all(_same(r[k], u[k]) for k in (*_AREA_KEYS, "rate_pct", "target_2025_pct")):
-            raise DataError(f"run {info.id}: the unit table rebuilt from {folder / _COUNTS} differs from the stored "
-                            f"one at {u['level']} {u['code']} ({u['name']}); the output folder is not this run's")
+            raise DataError(N_("run {id}: the unit table rebuilt from {value1} differs from the stored "
+                            "one at {level} {code} ({name}); the output folder is not this run's", id=info.id, value1=folder / _COUNTS, level=u['level'], code=u['code'], name=u['name']))
     spec = json.loads(_spec_json(db, info.id))
     erosion = provenance.get("steps", {}).get("erosion", {}).get("result", {}).get("parameters", {})
     bounds = tuple(float(v) for v in erosion.get("grade_bounds_t_km2") or erosion_tables.grade_bounds())
@@ -277,21 +277,21 @@ def _select(db: str | None, statuses, patch_codes, measures: Measures) -> list[d
     statuses = (statuses,) if isinstance(statuses, str) else tuple(statuses or ())
     bad = [s for s in statuses if s not in STATUSES]
     if bad or not statuses:
-        raise InputError(f"status {', '.join(map(repr, bad)) or '(none)'}: expected one or more of "
-                         f"{', '.join(STATUSES)}")
+        raise InputError(N_("status {value1}: expected one or more of "
+                         "{STATUSES}", value1=', '.join(map(repr, bad)) or '(none)', STATUSES=', '.join(STATUSES)))
     codes = None if patch_codes is None else list(dict.fromkeys(str(c).strip() for c in patch_codes))
     if codes is not None and not codes:
-        raise InputError("no patch codes given: name at least one patch, or select by status")
+        raise InputError(N_("no patch codes given: name at least one patch, or select by status"))
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         patches = treatment_geoms(conn, statuses=tuple(statuses), codes=codes)
     if not patches:
-        raise InputError(f"no treatment patches selected: the store holds none in status {', '.join(statuses)} "
-                         "(import them with the treatment import first)")
+        raise InputError(N_("no treatment patches selected: the store holds none in status {statuses} "
+                         "(import them with the treatment import first)", statuses=', '.join(statuses)))
     unknown = sorted({p["measure"] for p in patches if measures.get(p["measure"]) is None})
     if unknown:
-        raise InputError(f"measure(s) {', '.join(unknown)} of the selected patches are not in {measures.path}; "
-                         f"it lists {', '.join(measures.keys)}")
+        raise InputError(N_("measure(s) {unknown} of the selected patches are not in {path}; "
+                         "it lists {keys}", unknown=', '.join(unknown), path=measures.path, keys=', '.join(measures.keys)))
     return patches
 
 
@@ -301,8 +301,8 @@ def _check_out(out: Path | None, base: _Base) -> Path | None:
     out = Path(out)
     inside = {base.folder.resolve(), *(base.folder.resolve() / d for d in ("rasters", ".work", "tables"))}
     if out.resolve() in inside:
-        raise InputError(f"output folder {out}: that is run {base.info.id}'s own folder; a scenario writes "
-                         "soil_loss.tif and grade.tif, which would overwrite the run's — choose another folder")
+        raise InputError(N_("output folder {out}: that is run {id}'s own folder; a scenario writes "
+                         "soil_loss.tif and grade.tif, which would overwrite the run's — choose another folder", out=out, id=base.info.id))
     return out
 
 
@@ -315,9 +315,9 @@ def _burn(patches: list[dict], base: _Base, grade_all: np.ndarray) -> tuple[list
     covered = [int(c.size) for c in cells]
     if not any(covered):
         listing = ", ".join(f"{p['patch_code']}: 0" for p in patches[:20])
-        raise InputError(f"the {len(patches)} selected patch(es) cover no cell with data of run {base.info.id}'s grid "
-                         f"({grid.shape[0]}×{grid.shape[1]} cells of {grid.cell_width:g} m) — cells per patch: "
-                         f"{listing}; are they outside the run's area, or smaller than a cell?")
+        raise InputError(N_("the {n_patches} selected patch(es) cover no cell with data of run {id}'s grid "
+                         "({value1}×{value2} cells of {cell_width:g} m) — cells per patch: "
+                         "{listing}; are they outside the run's area, or smaller than a cell?", n_patches=len(patches), id=base.info.id, value1=grid.shape[0], value2=grid.shape[1], cell_width=grid.cell_width, listing=listing))
     return cells, covered
 
 
@@ -333,8 +333,8 @@ def _base_cells(base: _Base, uniq: np.ndarray, grade_all: np.ndarray):
     again = arithmetic.soil_loss(base_f, base_a.dtype, FACTORS)
     if not arithmetic.bit_equal(again, base_a) \
             or not np.array_equal(arithmetic.grade(again, base.tolerance, base.bounds), base_g):
-        raise DataError(f"run {base.info.id}: its factor rasters do not reproduce its soil loss and grades on the "
-                        "cells under the patches; the scenario would not be comparable with the run")
+        raise DataError(N_("run {id}: its factor rasters do not reproduce its soil loss and grades on the "
+                        "cells under the patches; the scenario would not be comparable with the run", id=base.info.id))
     return base_f, base_a, base_g, zone
 
 
@@ -389,7 +389,7 @@ def run_scenario(db: str | None, *, base_run: str | int = "latest", name: str, p
 
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InputError("a scenario needs a name of 1–200 characters")
+        raise InputError(N_("a scenario needs a name of 1–200 characters"))
     ref = load_reference()
     base = _load_base(db, str(base_run), ref)
     out = _check_out(out, base)
@@ -462,12 +462,12 @@ def _resolve(conn, ref) -> int:
     if str(ref) == "latest":
         sid = repo.latest_scenario_id(conn)
         if sid is None:
-            raise InputError("no scenario is stored yet: run `shuibao scenario run` first")
+            raise InputError(N_("no scenario is stored yet: run `shuibao scenario run` first"))
         return int(sid)
     if not (str(ref).isascii() and str(ref).isdigit()):
-        raise InputError(f"scenario {ref!r}: expected a scenario id (see `shuibao scenario list`) or 'latest'")
+        raise InputError(N_("scenario {ref!r}: expected a scenario id (see `shuibao scenario list`) or 'latest'", ref=ref))
     if not repo.scenario_exists(conn, int(ref)):
-        raise InputError(f"scenario {ref}: no such scenario (see `shuibao scenario list`)")
+        raise InputError(N_("scenario {ref}: no such scenario (see `shuibao scenario list`)", ref=ref))
     return int(ref)
 
 

@@ -50,7 +50,7 @@ from rasterio.warp import transform_bounds
 from shuibao import __version__
 from shuibao.core.labelling import append_labels, label_patches
 from shuibao.core.terrain import slope_degrees
-from shuibao.errors import InputError, Issue, Issues, ShuibaoError
+from shuibao.errors import InputError, Issue, Issues, ShuibaoError, N_
 from shuibao.governance import sloping_farmland as rule
 from shuibao.governance.sloping_farmland import (
     DEFAULT_MIN_AREA_M2,
@@ -128,7 +128,7 @@ def _inspect_dem(path: Path | str, issues: Issues) -> RasterHeader | None:
     units = (h.units[0] or "").strip().lower() if h is not None and h.units else ""
     if units and units not in METRE_UNITS:
         assert h is not None  # units come from h
-        issues.add("DEM", "", f"{h.path} declares elevation units {h.units[0]!r}; metres are required")
+        issues.add("DEM", "", N_("{path} declares elevation units {value1!r}; metres are required", path=h.path, value1=h.units[0]))
     return h
 
 
@@ -138,13 +138,13 @@ def _check_overlap(dem: RasterHeader, lu: RasterHeader, issues: Issues) -> None:
     try:
         l, b, r, t = transform_bounds(lu.crs, dem.crs, *header_bounds(lu))
     except (CRSError, ValueError, rasterio.errors.RasterioError) as exc:
-        issues.add(lu.role, "", f"{lu.path} cannot be placed in the DEM's CRS ({exc})")
+        issues.add(lu.role, "", N_("{path} cannot be placed in the DEM's CRS ({exc})", path=lu.path, exc=exc))
         return
     tl, tb, tr, tt = header_bounds(dem)
     if not (r > tl and l < tr and t > tb and b < tt):
-        issues.add(lu.role, "", f"{lu.path} does not overlap the DEM {dem.path} (its extent in the DEM's CRS is "
-                   f"{l:.0f}, {b:.0f}, {r:.0f}, {t:.0f}; the DEM covers {tl:.0f}, {tb:.0f}, {tr:.0f}, {tt:.0f}); "
-                   "wrong file or wrong CRS?")
+        issues.add(lu.role, "", N_("{path} does not overlap the DEM {path2} (its extent in the DEM's CRS is "
+                   "{l:.0f}, {b:.0f}, {r:.0f}, {t:.0f}; the DEM covers {tl:.0f}, {tb:.0f}, {tr:.0f}, {tt:.0f}); "
+                   "wrong file or wrong CRS?", path=lu.path, path2=dem.path, l=l, b=b, r=r, t=t, tl=tl, tb=tb, tr=tr, tt=tt))
 
 
 def _polygons(path: Path | None, role: str, issues: Issues, fields: dict | None = None):
@@ -163,10 +163,10 @@ def _store_districts(db: str, issues: Issues) -> _Districts | None:
     try:
         rows, location = stored_boundaries(db)
     except InputError as exc:  # readable, but without boundaries: the message says what to do
-        issues.add("districts", "", f"the store {exc}")
+        issues.add("districts", "", N_("the store {exc}", exc=exc))
         return None
     except ShuibaoError as exc:
-        issues.add("districts", "", f"the store {db} cannot be read ({exc})")
+        issues.add("districts", "", N_("the store {db} cannot be read ({exc})", db=db, exc=exc))
         return None
     digest = hashlib.sha256(b"".join(r["district_code"].encode() + r["geom"].wkb for r in rows)).hexdigest()
     return _Districts(f"store {location}", [r["district_code"] for r in rows], [r["name"] for r in rows],
@@ -193,8 +193,8 @@ def _file_districts(path: Path, code_field: str, issues: Issues) -> _Districts |
         names[d.code] = d.name
     if bad:
         shown = ", ".join(bad[:5]) + (f" … ({len(bad)} in all)" if len(bad) > 5 else "")
-        issues.add("districts", "", f"{path}: {shown} name(s) none of the plan's districts (use a code, adcode or "
-                   "name as `shuibao plan districts` lists)")
+        issues.add("districts", "", N_("{path}: {shown} name(s) none of the plan's districts (use a code, adcode or "
+                   "name as `shuibao plan districts` lists)", path=path, shown=shown))
         return None
     codes = list(groups)
     geoms = [shapely.union_all(groups[c]) if len(groups[c]) > 1 else groups[c][0] for c in codes]
@@ -218,7 +218,7 @@ def _validate(dem, landuse, out: Path, db, districts, district_field, water_sour
     """Every problem with the inputs and parameters, in one InputError; else the inputs' headers and polygons."""
     issues = Issues(Issue("", "", p) for p in rule.parameter_problems(*params))
     if out.suffix.lower() != ".gpkg":
-        issues.add("output", "", f"{out} should end in .gpkg (a GeoPackage is written)")
+        issues.add("output", "", N_("{out} should end in .gpkg (a GeoPackage is written)", out=out))
     d_h = _inspect_dem(dem, issues)
     l_h = inspect_raster(landuse, "land use", issues)
     if d_h is not None and l_h is not None:
@@ -227,12 +227,12 @@ def _validate(dem, landuse, out: Path, db, districts, district_field, water_sour
     basic = _polygons(Path(basic_farmland) if basic_farmland is not None else None, "basic farmland", issues)
     zones = None
     if db is not None and districts is not None:
-        issues.add("districts", "", "give either a store (db) or a districts polygon file, not both")
+        issues.add("districts", "", N_("give either a store (db) or a districts polygon file, not both"))
     elif districts is not None:
         zones = _file_districts(Path(districts), district_field, issues)
     elif db is not None:
         zones = _store_districts(db, issues)
-    issues.raise_if_any("sloping farmland", context="with the inputs")
+    issues.raise_if_any(N_("sloping farmland"), context=N_("with the inputs"))
     assert d_h is not None and l_h is not None and d_h.crs is not None
     return _Inputs(d_h, l_h, water, basic, zones)
 

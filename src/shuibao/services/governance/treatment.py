@@ -15,7 +15,7 @@ from pathlib import Path
 import shapely
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.governance.measures import load_measures
 from shuibao.governance.progress import (
     STATUS_ZH,
@@ -127,7 +127,7 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
         write_report(report, checked.reports, checked.problems)
         if not checked.ok or not checked.records:
             if not checked.records:
-                checked.problems.append("the file holds no features")
+                checked.problems.append(N_("the file holds no features"))
             raise refuse("treatment patches", path, checked, report)
         at = now()
         import_id = record_import(conn, "treatment", path, src.layer, checked, None, at, by)
@@ -195,15 +195,15 @@ def sample_patches(db: str | None, *, ratio: float, seed: int, status: str | Non
                    year: int | None = None, actor: str | None = None) -> dict:
     """A reproducible sample (1–10 %) of treatment patches for re-check (复核), stored with its population."""
     if not 0.01 <= ratio <= 0.10:
-        raise InputError(f"ratio {ratio}: the re-check sample is 1–10 % of the patches (0.01–0.10)")
+        raise InputError(N_("ratio {ratio}: the re-check sample is 1–10 % of the patches (0.01–0.10)", ratio=ratio))
     if status and status not in STATUSES:
-        raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}")
+        raise InputError(N_("status {status!r}: expected one of {STATUSES}", status=status, STATUSES=', '.join(STATUSES)))
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         ids = repo.patch_fids_where(conn, status=status, year=year)
         if not ids:
-            raise InputError("no treatment patch matches the sample's criteria")
+            raise InputError(N_("no treatment patch matches the sample's criteria"))
         chosen = draws.sample(ids, ratio=ratio, seed=seed)
         sid = repo.insert_sample(
             conn, seed=seed, ratio=ratio, criteria_json=dumps({"status": status, "year": year}),
@@ -218,8 +218,8 @@ def treatment_geoms(conn: Connection, *, statuses=STATUSES, codes: list[str] | N
     if codes is not None:
         unknown = sorted(set(codes) - {r["patch_code"] for r in rows})
         if unknown:
-            raise InputError(f"treatment patches not found (or not in status {', '.join(statuses)}): "
-                             f"{', '.join(unknown[:10])}")
+            raise InputError(N_("treatment patches not found (or not in status {statuses}): "
+                             "{value1}", statuses=', '.join(statuses), value1=', '.join(unknown[:10])))
         rows = [r for r in rows if r["patch_code"] in set(codes)]
     return rows
 

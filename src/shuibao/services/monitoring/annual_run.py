@@ -35,7 +35,7 @@ from shuibao import __version__
 from shuibao.core import hydrology
 from shuibao.core.watersheds import merge_small_units, small_watersheds
 from shuibao.erosion import tables as erosion_tables
-from shuibao.errors import DataError
+from shuibao.errors import DataError, N_
 from shuibao.io import raster as rio
 from shuibao.io import styles
 from shuibao.io.blockwise import BlockRunner, Executor
@@ -72,8 +72,8 @@ def _require_graded(prep: Prepared, grades: np.ndarray) -> None:
     """Every cell with data must get a grade: a NaN factor (a table without a code) would drop land silently."""
     lost = int(np.count_nonzero(prep.valid & (grades == 0)))
     if lost:
-        raise DataError(f"{lost} cells with data got no soil loss (a factor is undefined there: check the B, T and "
-                        "E tables against the land-use and measure codes, and NDVI/FVC for holes); nothing stored")
+        raise DataError(N_("{lost} cells with data got no soil loss (a factor is undefined there: check the B, T and "
+                        "E tables against the land-use and measure codes, and NDVI/FVC for holes); nothing stored", lost=lost))
 
 
 def _narrow(labels: np.ndarray) -> np.ndarray:

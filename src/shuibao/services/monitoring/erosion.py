@@ -29,7 +29,7 @@ from shuibao.erosion.engine import TerrainParams, compute_terrain, condition_dem
 from shuibao.erosion.inputs import read_daily_rain, read_soil_table, require
 from shuibao.erosion.params import CsleInputs, CsleParams
 from shuibao.erosion.validation import require_sound
-from shuibao.errors import InputError
+from shuibao.errors import Text, InputError, N_
 from shuibao.io import raster as rio
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.io.steps import sha256, write_json_atomic
@@ -61,7 +61,7 @@ def _dem(path: Path | str, target_crs: str | None = None, resolution_m: float | 
         dem = rio.reproject_raster(dem, cast(str, target_crs or dem.grid.crs), resolution=resolution_m)
     rio.require_projected_metres(dem.grid, "DEM", path)
     if not dem.valid.any():
-        raise InputError(f"DEM: {path} has no valid cells")
+        raise InputError(N_("DEM: {path} has no valid cells", path=path))
     named = f"{path} (reprojected to the target CRS)" if given else path
     rio.require_area_preserving(dem.grid, dem.valid, "DEM", named)
     rio.require_vertical_metres(dem, "DEM")
@@ -106,11 +106,11 @@ def terrain_step(step: str, dem_path: Path | str, out: Path | str, *, routing: s
         result, timings = compute_terrain(dem.data, valid, grid, params or TerrainParams())
         rio.write_float(out, result.ls, valid, grid, tags=tags, band_name="LS factor (CSLE)")
         return {"timings_s": timings}
-    raise InputError(f"unknown terrain step {step!r}")
+    raise InputError(N_("unknown terrain step {step!r}", step=step))
 
 
 # --------------------------------------------------------------------------- CSLE
-def _read(path: Path, role: str, problems: list[str]) -> rio.Raster | None:
+def _read(path: Path, role: str, problems: list[Text | str]) -> rio.Raster | None:
     try:
         return rio.read_raster(path, role)
     except InputError as exc:
@@ -118,7 +118,7 @@ def _read(path: Path, role: str, problems: list[str]) -> rio.Raster | None:
         return None
 
 
-def _aligned(path: Path, role: str, dem: rio.Raster, problems: list[str], categorical: bool = False):
+def _aligned(path: Path, role: str, dem: rio.Raster, problems: list[Text | str], categorical: bool = False):
     r = _read(path, role, problems)
     if r is None:
         return None
@@ -129,13 +129,13 @@ def _aligned(path: Path, role: str, dem: rio.Raster, problems: list[str], catego
         return None
 
 
-def _nonnegative(raster: rio.Raster | None, role: str, problems: list[str]) -> rio.Raster | None:
+def _nonnegative(raster: rio.Raster | None, role: str, problems: list[Text | str]) -> rio.Raster | None:
     if raster is not None:
         checks.check_nonnegative(raster.data[raster.valid], role, raster.path, problems)
     return raster
 
 
-def _tables(inputs: CsleInputs, params: CsleParams, problems: list[str]) -> dict:
+def _tables(inputs: CsleInputs, params: CsleParams, problems: list[Text | str]) -> dict:
     """The run's tables (the shipped ones unless the inputs name others), the T table of its rotation zone."""
     loaded: dict = {}
     r_loader = (lambda path: tables.r_model(path, params.r_model if params.r_model in csle.R_MODELS else None))
@@ -154,7 +154,7 @@ def _tables(inputs: CsleInputs, params: CsleParams, problems: list[str]) -> dict
     return loaded
 
 
-def _landuse_and_measures(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[str]) -> None:
+def _landuse_and_measures(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[Text | str]) -> None:
     lu = _aligned(inputs.landuse, "land use", dem, problems, categorical=True)
     if lu is not None:
         checks.check_landuse_codes(present_codes(lu.data, dem.valid), loaded, inputs.landuse, problems)
@@ -167,7 +167,7 @@ def _landuse_and_measures(inputs: CsleInputs, dem: rio.Raster, loaded: dict, pro
             loaded["measures"] = me
 
 
-def _cover(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[str]) -> None:
+def _cover(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[Text | str]) -> None:
     """NDVI, or vegetation cover given as such."""
     if inputs.ndvi is not None:
         nd = _aligned(inputs.ndvi, "NDVI", dem, problems)
@@ -181,7 +181,7 @@ def _cover(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[str
             loaded["fvc"] = fv
 
 
-def _erosivity_and_soil(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[str]) -> None:
+def _erosivity_and_soil(inputs: CsleInputs, dem: rio.Raster, loaded: dict, problems: list[Text | str]) -> None:
     """R from a raster, station rainfall or annual rainfall; K from a raster or soil codes and their table."""
     if inputs.r is not None:
         loaded["r"] = _nonnegative(_aligned(inputs.r, "R", dem, problems), "R", problems)
@@ -207,7 +207,7 @@ def _erosivity_and_soil(inputs: CsleInputs, dem: rio.Raster, loaded: dict, probl
 
 def validate_csle(inputs: CsleInputs, params: CsleParams) -> dict:
     """Read and check every input on the DEM grid; raise one InputError listing all problems."""
-    problems: list[str] = []
+    problems: list[Text | str] = []
     dem = None
     try:
         dem = _dem(inputs.dem, params.target_crs, params.resolution_m)

@@ -22,7 +22,7 @@ from shuibao.core.zonal import present_codes
 from shuibao.datafiles import CsvTable
 from shuibao.erosion import tables as erosion_tables
 from shuibao.erosion.engine import TerrainParams
-from shuibao.errors import InputError, ReferenceDataError, ShuibaoError, raise_issues
+from shuibao.errors import Joined, InputError, ReferenceDataError, ShuibaoError, raise_issues, N_, Text
 from shuibao.grid import GridSpec
 from shuibao.io import vector
 from shuibao.io import raster as rio
@@ -96,14 +96,14 @@ def _csle(spec: RunSpec) -> tuple[CsleInputs, CsleParams]:
     return inputs, params
 
 
-def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int, tuple[int, str]]:
+def _classes(spec: RunSpec, ref: PlanReference, problems: list[Text | str]) -> dict[int, tuple[int, str]]:
     """Land-use code → (表2 class, name); by default the engine's codes (GB/T 21010-2017 second-level codes
     and 表2's eight first-level classes, ``erosion/data/landuse_codes.csv`` or the run's own table)."""
     if spec.landuse_classes is None:
         try:
             codes = erosion_tables.landuse_codes(spec.tables.get("landuse_codes"))
         except ShuibaoError as exc:
-            problems.append(f"[tables] landuse_codes: {exc}")
+            problems.append(N_("[tables] landuse_codes: {exc}", exc=exc))
             return {}
         return {c.code: (c.plan_class, c.name) for c in codes.values()}
     try:
@@ -115,21 +115,21 @@ def _classes(spec: RunSpec, ref: PlanReference, problems: list[str]) -> dict[int
             code = int(cast(float, t.float(i, "code", minimum=1, maximum=65535)))
             pc = int(cast(float, t.float(i, "plan_class", minimum=1, maximum=8)))
             if pc not in plan:
-                raise ReferenceDataError(f"{t.path}, row {i + 2}: plan_class {pc} is not one of 表2's classes 1–8")
+                raise ReferenceDataError(N_("{path}, row {row}: plan_class {pc} is not one of 表2's classes 1–8", path=t.path, row=i + 2, pc=pc))
             out[code] = (pc, t.text(i, "name"))
         return out
     except ShuibaoError as exc:
-        problems.append(f"[inputs] landuse_classes: {exc}")
+        problems.append(N_("[inputs] landuse_classes: {exc}", exc=exc))
         return {}
 
 
-def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str]) -> tuple[list, list, str]:
+def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[Text | str]) -> tuple[list, list, str]:
     """Zones and their polygons (EPSG:4490) from the store or the user's file."""
     if spec.districts is None:
         try:
             rows, location = stored_boundaries(db)
         except ShuibaoError as exc:
-            problems.append(f"[inputs] districts = \"store\": {exc}")
+            problems.append(N_("[inputs] districts = \"store\": {exc}", exc=exc))
             return [], [], ""
         zones: list[Zone] = []
         geoms: list = []
@@ -151,8 +151,8 @@ def _zones(spec: RunSpec, ref: PlanReference, db: str | None, problems: list[str
         try:
             d = ref.district(str(key))
         except ShuibaoError:
-            problems.append(f"[inputs] districts: {src.path} feature {i + 1}: {code_field} = {key!r} names none of "
-                            "the plan's districts (use a code, adcode or name as `shuibao plan districts` lists)")
+            problems.append(N_("[inputs] districts: {path} feature {value1}: {code_field} = {key!r} names none of "
+                            "the plan's districts (use a code, adcode or name as `shuibao plan districts` lists)", path=src.path, value1=i + 1, code_field=code_field, key=key))
             continue
         groups.setdefault(d.code, []).append(geom)
     zones, geoms = [], []
@@ -173,7 +173,7 @@ def _polygon_raster(polys: vector.PolygonSet, values, grid: GridSpec, dtype, fil
     return lut[labels]
 
 
-def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[str]) -> None:
+def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, problems: list[Text | str]) -> None:
     src = spec.measures
     assert isinstance(src, PolygonInput)  # the caller checked
     e_field, t_field = src.fields.get("e_field", "measure_code"), src.fields.get("t_field")
@@ -186,25 +186,25 @@ def _measures(spec: RunSpec, data: dict, grid: GridSpec, valid: np.ndarray, prob
     codes = np.asarray(polys.attributes[e_field], dtype=np.int64)
     e_table = data.get("e_table")
     if e_table is not None and e_table.unknown([0]):
-        problems.append(f"[inputs] measures: cells outside the polygons of {src.path} get measure code 0 (no "
-                        f"measure), which {e_table.path} does not list; add a row 0 with E = 1")
+        problems.append(N_("[inputs] measures: cells outside the polygons of {path} get measure code 0 (no "
+                        "measure), which {path2} does not list; add a row 0 with E = 1", path=src.path, path2=e_table.path))
     if e_table is not None and e_table.unknown(np.unique(codes)):
-        problems.append(f"[inputs] measures: {src.path} field {e_field} has code(s) {e_table.unknown(np.unique(codes))} "
-                        f"that {e_table.path} does not list")
+        problems.append(N_("[inputs] measures: {path} field {e_field} has code(s) {unknown} "
+                        "that {path2} does not list", path=src.path, e_field=e_field, unknown=e_table.unknown(np.unique(codes)), path2=e_table.path))
     if codes.size and (codes.min() < 0 or codes.max() > 255):
-        problems.append(f"[inputs] measures: {src.path} field {e_field} must hold codes 0–255")
+        problems.append(N_("[inputs] measures: {path} field {e_field} must hold codes 0–255", path=src.path, e_field=e_field))
         return
     data["measures"] = Raster(src.path, _polygon_raster(polys, codes, grid, np.uint8, 0), valid, grid, None)
     if t_field:
         t = np.asarray(polys.attributes[t_field], dtype=np.float64)
         bad = np.flatnonzero(~((t >= 0) & (t <= 1)) & np.isfinite(t))
         if bad.size:
-            problems.append(f"[inputs] measures: {src.path} field {t_field} must be a T factor in [0, 1]; features "
-                            f"{(bad[:5] + 1).tolist()} are not")
+            problems.append(N_("[inputs] measures: {path} field {t_field} must be a T factor in [0, 1]; features "
+                            "{value1} are not", path=src.path, t_field=t_field, value1=(bad[:5] + 1).tolist()))
         data["t_override"] = _polygon_raster(polys, t, grid, np.float32, np.nan)
 
 
-def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSpec, problems: list[str]) -> None:
+def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSpec, problems: list[Text | str]) -> None:
     """At least one district must reach the grid (else everything would be "outside the districts")."""
     if not geoms:
         return
@@ -213,11 +213,11 @@ def _require_overlap(zones: list[Zone], geoms: list, grid: GridSpec, spec: RunSp
     inside = [z for z, g in zip(zones, vector.to_crs(geoms, STORAGE_CRS, cast(str, grid.crs))) if g.intersects(frame)]
     if not inside:
         source = "the store's boundaries" if spec.districts is None else str(spec.districts.path)
-        problems.append(f"[inputs] districts: no polygon of {source} overlaps the DEM grid "
-                        f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f} in its CRS); wrong CRS or wrong file?")
+        problems.append(N_("[inputs] districts: no polygon of {source} overlaps the DEM grid "
+                        "({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f} in its CRS); wrong CRS or wrong file?", source=source, left=left, bottom=bottom, right=right, top=top))
 
 
-def _watersheds(spec: RunSpec, problems: list[str]) -> vector.PolygonSet | None:
+def _watersheds(spec: RunSpec, problems: list[Text | str]) -> vector.PolygonSet | None:
     """The user's small-watershed polygons, each with a unique id of 1–40 characters (none: delineated)."""
     if spec.watersheds is None:
         return None
@@ -231,10 +231,11 @@ def _watersheds(spec: RunSpec, problems: list[str]) -> vector.PolygonSet | None:
         bad = [i + 1 for i, v in enumerate(ids) if not v or len(v) > 40]
         dupes = sorted({v for v in ids if v and ids.count(v) > 1})
         if bad or dupes:
-            problems.append(f"[inputs] watersheds: {spec.watersheds.path} field {f.get('id_field', 'code')} "
-                            "needs a unique id of 1–40 characters per polygon"
-                            + (f"; empty or too long in features {bad[:5]}" if bad else "")
-                            + (f"; repeated: {dupes[:5]}" if dupes else ""))
+            problems.append(Joined((
+                N_("[inputs] watersheds: {path} field {id_field} needs a unique id of 1–40 characters per polygon",
+                   path=spec.watersheds.path, id_field=f.get('id_field', 'code')),
+                N_("; empty or too long in features {bad}", bad=bad[:5]) if bad else "",
+                N_("; repeated: {dupes}", dupes=dupes[:5]) if dupes else "")))
     except InputError as exc:
         _absorb(problems, exc)
     return sheds
@@ -246,19 +247,19 @@ def _absorb(problems: list, exc: InputError) -> None:
 
 
 def _plan_classes(spec: RunSpec, ref: PlanReference, inputs: CsleInputs, landuse: np.ndarray, valid: np.ndarray,
-                  classes: dict, problems: list[str]) -> tuple[np.ndarray, dict]:
+                  classes: dict, problems: list[Text | str]) -> tuple[np.ndarray, dict]:
     """Every land-use code present maps to a 表2 class; the grid is rolled up to those classes (uint8)."""
     present = set(present_codes(landuse, valid).tolist())
     if max(present, default=0) > 65535 or min(present, default=0) < 0:
-        problems.append(f"[inputs] landuse: {inputs.landuse} has codes outside 0–65535 "
-                        f"({min(present)}…{max(present)}); recode them (and map them with landuse_classes)")
+        problems.append(N_("[inputs] landuse: {landuse} has codes outside 0–65535 "
+                        "({present}…{present2}); recode them (and map them with landuse_classes)", landuse=inputs.landuse, present=min(present), present2=max(present)))
     elif classes:
         unknown = sorted(present - set(classes))
         if unknown:
             where = (f"{spec.landuse_classes} does not map to a 表2 class" if spec.landuse_classes is not None else
                      "are neither GB/T 21010-2017 second-level codes (0101 水田 → 101 … 1207) nor 表2's classes "
                      "1–8; give landuse_classes (code,name,plan_class) to map them")
-            problems.append(f"[inputs] landuse: {inputs.landuse} has code(s) {unknown} that {where}")
+            problems.append(N_("[inputs] landuse: {landuse} has code(s) {unknown} that {where}", landuse=inputs.landuse, unknown=unknown, where=where))
         else:  # the counts are kept per 表2 class (uint8): roll the codes up once here
             lut = np.zeros(max(max(present, default=0), int(landuse.max(initial=0))) + 1, np.uint8)
             for code in present:
@@ -290,13 +291,13 @@ def validate_run(spec_path: Path | str, db: str | None = None) -> Prepared:
     """Parse the spec and check every input; one :class:`InputError` lists every problem."""
     spec = load_spec(spec_path)
     ref = load_reference()
-    problems: list[str] = []
+    problems: list[Text | str] = []
     inputs, params = _csle(spec)
     classes = _classes(spec, ref, problems)
     zones, zone_geoms, district_source = _zones(spec, ref, db, problems)
     sheds = _watersheds(spec, problems)
     if len(spec.name) > 200:
-        problems.append(f"[run] name: {len(spec.name)} characters; at most 200")
+        problems.append(N_("[run] name: {n_name} characters; at most 200", n_name=len(spec.name)))
     try:
         data = validate_csle(inputs, params)
     except InputError as exc:

@@ -8,7 +8,7 @@ moved or overwritten by a later run is refused with the reason instead of drawin
 from __future__ import annotations
 
 from shuibao.core.csle import GRADE_CODES, GRADE_COLOURS, GRADE_NAMES_ZH
-from shuibao.errors import NotFoundError
+from shuibao.errors import NotFoundError, N_
 from shuibao.io import styles
 from shuibao.plan.map_classes import GAP_CLASSES, RATE_CLASSES
 from shuibao.services.monitoring.runs import check_run_file, get_run, run_file_path
@@ -38,7 +38,7 @@ def raster_path(db: str | None, run_ref: str, layer: str) -> str:
     """The file of ``layer`` of monitoring run ``run_ref`` (an id or ``latest``); NotFoundError when the run,
     the layer or the file is not there, or the file is no longer the one the run wrote."""
     if layer not in PRODUCTS:
-        raise NotFoundError(f"layer {layer!r}: expected one of {', '.join(PRODUCTS)}")
+        raise NotFoundError(N_("layer {layer!r}: expected one of {PRODUCTS}", layer=layer, PRODUCTS=', '.join(PRODUCTS)))
     run = get_run(db, run_ref, tables=False)  # a tile needs the run's folder and digests, not its tables
     why = check_run_file(run, PRODUCTS[layer])
     if why is not None:

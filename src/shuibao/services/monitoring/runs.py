@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from shuibao import __version__
 from shuibao.core.zonal import crosstab
-from shuibao.errors import InputError, NotFoundError
+from shuibao.errors import InputError, NotFoundError, N_
 from shuibao.io import raster as rio
 from shuibao.monitoring.units import GRADES, GRADES_ZH
 from shuibao.plan.rates import target_direction
@@ -112,12 +112,12 @@ def resolve_run(conn: Connection, ref: str) -> int:
     if ref == "latest":
         rid = repo.latest_run_id(conn)
         if rid is None:
-            raise InputError("no monitoring run is stored yet: run `shuibao monitor run SPEC` first")
+            raise InputError(N_("no monitoring run is stored yet: run `shuibao monitor run SPEC` first"))
         return int(rid)
     if not (ref.isascii() and ref.isdigit()):
-        raise InputError(f"run {ref!r}: expected a run id (see `shuibao monitor list`) or 'latest'")
+        raise InputError(N_("run {ref!r}: expected a run id (see `shuibao monitor list`) or 'latest'", ref=ref))
     if not repo.run_exists(conn, int(ref)):
-        raise NotFoundError(f"run {ref}: no such monitoring run (see `shuibao monitor list`)")
+        raise NotFoundError(N_("run {ref}: no such monitoring run (see `shuibao monitor list`)", ref=ref))
     return int(ref)
 
 
@@ -182,8 +182,8 @@ def transition_matrix(grade_a: Path, grade_b: Path) -> np.ndarray:
     b = rio.read_raster(grade_b, "grade (run B)")
     if (a.grid.shape != b.grid.shape or a.grid.transform != b.grid.transform
             or CRS.from_user_input(a.grid.crs) != CRS.from_user_input(b.grid.crs)):
-        raise InputError(f"{grade_a} and {grade_b} are on different grids ({a.grid.shape} vs {b.grid.shape}); "
-                         "the transition matrix needs both runs at the same CRS, resolution and extent")
+        raise InputError(N_("{grade_a} and {grade_b} are on different grids ({shape} vs {shape2}); "
+                         "the transition matrix needs both runs at the same CRS, resolution and extent", grade_a=grade_a, grade_b=grade_b, shape=a.grid.shape, shape2=b.grid.shape))
     ga = np.where(a.valid, a.data, 0).astype(np.int64)
     gb = np.where(b.valid, b.data, 0).astype(np.int64)
     return np.rint(crosstab(ga, gb, 7, 7)).astype(np.int64)
@@ -193,7 +193,7 @@ def compare_runs(db: str | None, ref_a: str, ref_b: str) -> dict:
     """Change from run A to run B per unit (area by grade, rate, gap to target) and the grade transitions."""
     a, b = get_run(db, ref_a), get_run(db, ref_b)
     if a["info"].id == b["info"].id:
-        raise InputError(f"runs {ref_a} and {ref_b} are the same run ({a['info'].id}); name two different runs")
+        raise InputError(N_("runs {ref_a} and {ref_b} are the same run ({id}); name two different runs", ref_a=ref_a, ref_b=ref_b, id=a['info'].id))
     units_a = {(u["level"], u["code"]): u for u in a["units"]}
     rows = []
     for ub in b["units"]:

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection
 
-from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues
+from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues, N_, Text
 from shuibao.store import Store
 from shuibao.store.repositories import accounts, audit as audit_records
 from shuibao.services.platform import passwords
@@ -48,7 +48,7 @@ def _hasher():
     except ImportError as exc:
         from shuibao.errors import ShuibaoError
 
-        raise ShuibaoError("user accounts need the web extra (argon2-cffi is missing): pip install -e '.[web]'") from exc
+        raise ShuibaoError(N_("user accounts need the web extra (argon2-cffi is missing): pip install -e '.[web]'")) from exc
     return PasswordHasher()
 MIN_PASSWORD = passwords.MIN_LENGTH
 USERNAME = re.compile(r"^[\w.@-]{2,64}$")  # letters (any script), digits and . _ @ -; no spaces
@@ -123,7 +123,7 @@ def require(principal: Principal | None, permission: str, *, district: str | Non
     ``district``: the district of the record to be written; a district officer may write only their own.
     """
     if principal is None:
-        raise AuthenticationError("log in (or send an API key) first")
+        raise AuthenticationError(N_("log in (or send an API key) first"))
     role = principal.role
     if permission == "read" or role == "command_line":  # whoever opens the database file holds every right
         return principal
@@ -138,7 +138,7 @@ def require(principal: Principal | None, permission: str, *, district: str | Non
         raise ValueError(f"unknown permission {permission!r}")
     if not allowed:
         where = f" in district {district}" if district and role == "district_officer" else ""
-        raise PermissionDeniedError(f"{principal.name} ({ROLE_ZH.get(role, role)}) may not {permission}{where}")
+        raise PermissionDeniedError(N_("{name} ({get}) may not {permission}{where}", name=principal.name, get=ROLE_ZH.get(role, role), permission=permission, where=where))
     return principal
 
 
@@ -160,8 +160,8 @@ def require_collection(principal: Principal, collection: str) -> Principal:
     """403 for a key not issued for ``collection``, naming what it may read."""
     if not may_read(principal, collection):
         held = ", ".join(sorted(principal.collections or ())) or "nothing"
-        raise PermissionDeniedError(f"the key of {principal.name} may read {held}, not {collection!r}; ask the "
-                                    f"city administrator for a key with --collections {collection}")
+        raise PermissionDeniedError(N_("the key of {name} may read {held}, not {collection!r}; ask the "
+                                    "city administrator for a key with --collections {collection}", name=principal.name, held=held, collection=collection))
     return principal
 
 
@@ -201,22 +201,23 @@ def create_user(db: str | None, username: str, password: str, role: str, *, disp
 
     by = require(writer(by), "admin")
     username = (username or "").strip()
-    problems = username_problems(username) + passwords.problems(password, username)
+    problems: list[Text | str] = [*username_problems(username), *passwords.problems(password, username)]
     if role not in ROLES or role == "external":
-        problems.append(f"role {role!r}: expected one of {', '.join(r for r in ROLES if r != 'external')}")
+        problems.append(N_("role {role!r}: expected one of {value1}", role=role, value1=', '.join(r for r in ROLES if r != 'external')))
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         code = None
         if district:
             code = district_lookup(conn).get(district)
             if code is None:
-                problems.append(f"district {district!r} is not known")
+                problems.append(N_("district {district!r} is not known", district=district))
         if role == "district_officer" and not district:
-            problems.append("a district officer needs --district")
+            problems.append(N_("a district officer needs --district"))
         taken = accounts.username_taken(conn, username)
         if taken:
-            problems.append(f"username {username!r} is taken" + (f" (by {taken!r})" if taken != username else ""))
-        raise_issues(problems, "user")
+            problems.append(N_("username {username!r} is taken (by {taken!r})", username=username, taken=taken)
+                            if taken != username else N_("username {username!r} is taken", username=username))
+        raise_issues(problems, N_("user"))
         uid = accounts.insert_user(
             conn, username=username, display_name=(display_name or "").strip() or username,
             password_hash=_hasher().hash(password),
@@ -253,7 +254,7 @@ def authenticate(db: str | None, username: str, password: str) -> Principal:
     with Store(db) as store, store.reading() as conn:
         row = user_row(conn, username)
     if not verify_password(row, password):
-        raise AuthenticationError("wrong username or password")
+        raise AuthenticationError(N_("wrong username or password"))
     return Principal(row.username, row.role, row.district_code, row.id)
 
 
@@ -276,10 +277,10 @@ def resolve_session(db: str | None, token: str) -> Principal:
     with Store(db) as store, store.reading() as conn:
         row = accounts.session_user(conn, _digest(token))
     if row is None or not row.active:
-        raise AuthenticationError("the session is not valid; log in again")
+        raise AuthenticationError(N_("the session is not valid; log in again"))
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     if expires < datetime.now(UTC):
-        raise AuthenticationError("the session has expired; log in again")
+        raise AuthenticationError(N_("the session has expired; log in again"))
     return Principal(row.username, row.role, row.district_code, row.id)
 
 
@@ -300,8 +301,8 @@ def key_collections(text: str | list[str] | tuple[str, ...] | None) -> tuple[str
     names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text or ()) if n.strip()]
     unknown = [n for n in names if n not in KEY_COLLECTIONS]
     if unknown:
-        raise InputError(f"collections {', '.join(map(repr, unknown))}: expected some of "
-                         f"{', '.join(KEY_COLLECTIONS)}")
+        raise InputError(N_("collections {map}: expected some of "
+                         "{KEY_COLLECTIONS}", map=', '.join(map(repr, unknown)), KEY_COLLECTIONS=', '.join(KEY_COLLECTIONS)))
     return tuple(dict.fromkeys(names)) or DEFAULT_KEY_COLLECTIONS
 
 
@@ -311,7 +312,7 @@ def issue_api_key(db: str | None, name: str, *, collections=None, by: Principal 
     by = require(writer(by), "admin")
     name = (name or "").strip()
     if not name:
-        raise InputError("API key: name the department it is for")
+        raise InputError(N_("API key: name the department it is for"))
     scope = key_collections(collections)
     key = "sbk_" + secrets.token_urlsafe(32)
     with Store(db) as store, store.transaction() as conn:
@@ -327,7 +328,7 @@ def resolve_api_key(db: str | None, key: str) -> Principal:
     with Store(db) as store, store.reading() as conn:
         row = accounts.api_key_row(conn, _digest(key))
     if row is None or not row.active:
-        raise AuthenticationError("unknown or revoked API key")
+        raise AuthenticationError(N_("unknown or revoked API key"))
     scope = frozenset((row.collections or ",".join(DEFAULT_KEY_COLLECTIONS)).split(","))
     return Principal(f"api:{row.name}", "external", collections=scope)
 
@@ -350,8 +351,8 @@ def revoke_api_key(db: str | None, id_or_name: str, *, by: Principal | None = No
         rows = (accounts.active_api_keys(conn, key_id=int(text)) if text.isdigit()
                 else accounts.active_api_keys(conn, name=text))
         if not rows:
-            raise NotFoundError(f"no active API key {text!r} (an id or a department; see `shuibao users api-key "
-                                "list`)")
+            raise NotFoundError(N_("no active API key {text!r} (an id or a department; see `shuibao users api-key "
+                                "list`)", text=text))
         for r in rows:
             accounts.deactivate_api_key(conn, r.id)
             audit(conn, by, "api_key.revoke", "api_key", r.id, {"name": r.name, "active": True}, {"active": False})
@@ -379,7 +380,7 @@ def set_password(db: str | None, username: str, password: str, *, by: Principal 
         store.require_current(conn)
         row = _existing_user(conn, username)
         bad = passwords.problems(password, row.username)
-        raise_issues(bad, "user")
+        raise_issues(bad, N_("user"))
         accounts.update_user(conn, row.id, password_hash=_hasher().hash(password))
         ended = _end_sessions(conn, row.id)
         audit(conn, by, "user.password", "user", row.username, None, {"sessions_ended": ended})
@@ -399,7 +400,7 @@ def list_users(db: str | None) -> list[dict]:
 def _existing_user(conn: Connection, username: str):
     row = user_row(conn, username)
     if row is None:
-        raise NotFoundError(f"no user {str(username).strip()!r} (see `shuibao users list`)")
+        raise NotFoundError(N_("no user {username!r} (see `shuibao users list`)", username=str(username).strip()))
     return row
 
 

@@ -12,7 +12,7 @@ from shuibao.plan.boundaries import SOURCE as BOUNDARY_SOURCE
 from shuibao.plan.boundaries import Boundary, build_boundaries
 from shuibao.plan.reference import GRADES, LOSS_GRADES, PlanReference, load_reference
 from shuibao.store import Store, StoreStatus
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.store.reference_loader import load_reference as write_reference, read_boundaries
 from shuibao.store.repositories.limits import MAX_ROW_ID
 
@@ -141,6 +141,6 @@ def stored_boundaries(db: str | None) -> tuple[list[dict], str]:
         rows = read_boundaries(conn)
         location = store.location
     if not rows:
-        raise InputError(f"{location} has no district boundaries; run `shuibao db init` (with boundaries) or give "
-                         "a districts polygon file")
+        raise InputError(N_("{location} has no district boundaries; run `shuibao db init` (with boundaries) or give "
+                         "a districts polygon file", location=location))
     return rows, location

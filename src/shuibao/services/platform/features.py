@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, NotFoundError
+from shuibao.errors import InputError, NotFoundError, N_
 from shuibao.store import Store
 from shuibao.store.repositories import features as feature_records
 from shuibao.store.store import writes_committed
@@ -133,7 +133,7 @@ def preload(db: str | None) -> list[str]:
 
 def collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
-        raise NotFoundError(f"collection {cid!r} does not exist; collections: {', '.join(COLLECTIONS)}")
+        raise NotFoundError(N_("collection {cid!r} does not exist; collections: {COLLECTIONS}", cid=cid, COLLECTIONS=', '.join(COLLECTIONS)))
     return COLLECTIONS[cid]
 
 
@@ -144,9 +144,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         v = [float(x) for x in text.split(",")]
     except ValueError:
-        raise InputError(f"bbox {text!r}: expected four numbers minLon,minLat,maxLon,maxLat") from None
+        raise InputError(N_("bbox {text!r}: expected four numbers minLon,minLat,maxLon,maxLat", text=text)) from None
     if len(v) != 4 or not np.isfinite(v).all() or v[0] > v[2] or v[1] > v[3]:
-        raise InputError(f"bbox {text!r}: expected minLon,minLat,maxLon,maxLat with min ≤ max")
+        raise InputError(N_("bbox {text!r}: expected minLon,minLat,maxLon,maxLat with min ≤ max", text=text))
     return tuple(v)  # type: ignore[return-value]
 
 
@@ -180,9 +180,9 @@ def items(db: str | None, cid: str, *, bbox=None, limit: int = 100, offset: int 
     """
     c = collection(cid)
     if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit {limit}: expected 1–{MAX_LIMIT}")
+        raise InputError(N_("limit {limit}: expected 1–{MAX_LIMIT}", limit=limit, MAX_LIMIT=MAX_LIMIT))
     if offset < 0:
-        raise InputError(f"offset {offset}: expected ≥ 0")
+        raise InputError(N_("offset {offset}: expected ≥ 0", offset=offset))
     idx = current_index(db, c)
     if bbox is None:
         pos = np.arange(len(idx.ids))
@@ -204,7 +204,7 @@ def item(db: str | None, cid: str, fid: int) -> dict:
         store.require_current(conn)
         row = feature_records.collection_row(conn, c.id, fid)
     if row is None:
-        raise NotFoundError(f"collection {cid}: no feature {fid}")
+        raise NotFoundError(N_("collection {cid}: no feature {fid}", cid=cid, fid=fid))
     return _feature(row, c, _geom(row, c))
 
 
@@ -233,7 +233,7 @@ def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     from shuibao.spreadsheet import csv_chunks
 
     if fmt not in EXPORT_FORMATS:
-        raise InputError(f"format {fmt!r}: expected gpkg, geojson or csv")
+        raise InputError(N_("format {fmt!r}: expected gpkg, geojson or csv", fmt=fmt))
     c = collection(cid)
     idx = current_index(db, c)
     feats = idx.features  # the whole collection: a page limit has no place in a download
@@ -250,7 +250,7 @@ def export_collection(db: str | None, cid: str, fmt: str, folder=None):
     if fmt == "csv":
         return csv_chunks(list(dict.fromkeys(k for r in rows for k in r)), rows), EXPORT_FORMATS[fmt], name
     if folder is None:
-        raise InputError("a GeoPackage download needs a folder to be written in")
+        raise InputError(N_("a GeoPackage download needs a folder to be written in"))
     path = Path(folder) / name
     geoms = list(idx.tree.geometries) if idx.tree is not None else []  # the index's own, in the features' order
     write_features(path, [FeatureSet(cid, rows, geoms)], "EPSG:4490",

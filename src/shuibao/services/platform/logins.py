@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from shuibao.errors import AuthenticationError, RateLimitedError
+from shuibao.errors import AuthenticationError, RateLimitedError, N_
 from shuibao.store import Store
 from shuibao.store.repositories import accounts, logins as login_records
 from shuibao.services.platform import auth
@@ -61,9 +61,9 @@ def _refusal(scope: str, until: datetime, name: str, address: str, now: datetime
     seconds = math.ceil((until - now).total_seconds())
     who = {"user_address": f"for {name!r} from {address}", "address": f"from {address}",
            "user": f"for {name!r}"}[scope]
-    return RateLimitedError(f"too many failed logins {who}: logins are refused, even with the right password, "
-                            f"until {until:%Y-%m-%d %H:%M:%S} UTC; try again in {math.ceil(seconds / 60)} "
-                            "minute(s)", seconds)
+    return RateLimitedError(N_("too many failed logins {who}: logins are refused, even with the right password, "
+                            "until {until:%Y-%m-%d %H:%M:%S} UTC; try again in {ceil} "
+                            "minute(s)", who=who, until=until, ceil=math.ceil(seconds / 60)), seconds)
 
 
 def log_in(db: str | None, username: str, password: str, *, address: str, hours: float = 12.0
@@ -90,7 +90,7 @@ def log_in(db: str | None, username: str, password: str, *, address: str, hours:
         return who, token
     with Store(db) as store, store.transaction() as conn:
         _record_failure(conn, name, key, address, now)
-    raise AuthenticationError("wrong username or password")
+    raise AuthenticationError(N_("wrong username or password"))
 
 
 def _record_failure(conn, name: str, key: str, address: str, now: datetime) -> None:

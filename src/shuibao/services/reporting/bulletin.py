@@ -15,7 +15,7 @@ from typing import cast
 
 from pyproj import CRS
 
-from shuibao.errors import InputError
+from shuibao.errors import N_, InputError
 from shuibao.io import raster as rio
 from shuibao.io import vector
 from shuibao.monitoring.units import LOSS
@@ -192,8 +192,8 @@ def district_sheets(db: str | None, run_ref: str, names: list[str] | None = None
     else:
         unknown = [n for n in names if n not in by_key]
         if unknown:
-            raise InputError(f"district(s) {unknown} are not in run {b.run['id']}; it covers: "
-                             + "、".join(u["name"] for u in b.districts))
+            raise InputError(N_("district(s) {unknown} are not in run {id}; it covers: {names}", unknown=unknown,
+                                id=b.run['id'], names="、".join(u["name"] for u in b.districts)))
         chosen = [by_key[n] for n in names]
     sheets = []
     geoms = dict(zip(b.maps.district_codes or [], b.maps.district_geoms or []))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, NotFoundError
+from shuibao.errors import InputError, NotFoundError, N_
 from shuibao.io.steps import sha256
 from shuibao.store import Store
 from shuibao.store.repositories import (
@@ -49,7 +49,7 @@ _MEDIA = {".tif": "image/tiff; application=geotiff; profile=cloud-optimized", ".
 def _district_code(conn: Connection, name_or_code: str) -> str:
     code = district_lookup(conn).get(name_or_code)
     if code is None:
-        raise NotFoundError(f"district {name_or_code!r} is not known (use a name or code of `shuibao plan districts`)")
+        raise NotFoundError(N_("district {name_or_code!r} is not known (use a name or code of `shuibao plan districts`)", name_or_code=name_or_code))
     return code
 
 
@@ -71,11 +71,11 @@ def project_list(db: str | None, *, district: str | None = None, status: str | N
     from shuibao.services.supervision.projects import list_projects
 
     if not 1 <= limit <= MAX_PAGE:
-        raise InputError(f"limit {limit}: expected 1–{MAX_PAGE}")
+        raise InputError(N_("limit {limit}: expected 1–{MAX_PAGE}", limit=limit, MAX_PAGE=MAX_PAGE))
     if offset < 0:
-        raise InputError(f"offset {offset}: expected 0 or more")
+        raise InputError(N_("offset {offset}: expected 0 or more", offset=offset))
     if status and status not in {s.value for s in ProjectStatus}:
-        raise InputError(f"status {status!r}: expected one of {', '.join(s.value for s in ProjectStatus)}")
+        raise InputError(N_("status {status!r}: expected one of {value1}", status=status, value1=', '.join(s.value for s in ProjectStatus)))
     rows = list_projects(db, status=status or None, district=district or None)
     if q:
         needle = q.strip().casefold()
@@ -103,7 +103,7 @@ def project_overview(db: str | None, code: str, *, as_of: date | None = None) ->
         store.require_current(conn)
         row = page_rows.project_by_code(conn, code)
         if row is None:
-            raise NotFoundError(f"project {code!r} is not known")
+            raise NotFoundError(N_("project {code!r} is not known", code=code))
         project = dict(row._mapping)
         pid = project["id"]
         names = page_rows.district_names(conn)
@@ -205,7 +205,7 @@ def run_units(db: str | None, ref: str, level: str | None = None) -> dict:
     if level:
         levels = sorted({x["level"] for x in units})
         if level not in levels:
-            raise InputError(f"level {level!r}: expected one of {', '.join(levels)}")
+            raise InputError(N_("level {level!r}: expected one of {levels}", level=level, levels=', '.join(levels)))
         units = [x for x in units if x["level"] == level]
     return {"run_id": data["info"].id, "year": data["info"].year, "units": units}
 
@@ -261,7 +261,7 @@ def run_file(db: str | None, ref: str, name: str) -> tuple[Path, str]:
     data = get_run(db, ref)
     hit = next((f for f in _products(data["info"], data["provenance"]) if f["name"] == name), None)
     if hit is None:
-        raise NotFoundError(f"run {data['info'].id}: no product named {name!r} (see its file list)")
+        raise NotFoundError(N_("run {id}: no product named {name!r} (see its file list)", id=data['info'].id, name=name))
     return hit["_path"], hit["media_type"]
 
 
@@ -277,8 +277,9 @@ def assessment_table(db: str | None, year: int | None = None) -> dict:
         years = assessment_rows.assessed_years(conn)
         districts = reference.districts_in_order(conn)
     if aid is None:
-        raise NotFoundError("no assessment is stored" + (f" for {year}" if year is not None else "")
-                            + ": run `shuibao assess run YEAR` first")
+        raise NotFoundError(N_("no assessment is stored for {year}: run `shuibao assess run YEAR` first", year=year)
+                            if year is not None else
+                            N_("no assessment is stored: run `shuibao assess run YEAR` first"))
     data = get_assessment(db, aid)
     head, scores = data["head"], data["scores"]
     scheme = json.loads(head["scheme_json"])
@@ -349,7 +350,8 @@ def warning_of_day(db: str | None, day: date | None = None) -> dict:
         store.require_current(conn)
         wid = warning_rows.newest_warning_id(conn, day)
         if wid is None:
-            raise NotFoundError("no warning is stored" + (f" for {day.isoformat()}" if day else ""))
+            raise NotFoundError(N_("no warning is stored for {day}", day=day.isoformat()) if day else
+                                N_("no warning is stored"))
         head = warning_rows.warning_head(conn, wid)
         footprints = warning_rows.footprint_levels(conn, wid)
     head["parameters"] = json.loads(head.pop("parameters_json"))

@@ -21,7 +21,7 @@ from rasterio.features import rasterize
 from rasterio.transform import Affine
 from sqlalchemy import Connection
 
-from shuibao.errors import DataError, InputError
+from shuibao.errors import DataError, InputError, N_
 from shuibao.grid import GridSpec
 from shuibao.io import raster as rio
 from shuibao.io.features import FeatureSet, write_features
@@ -66,7 +66,7 @@ def _grid_from_tif(path: Path) -> tuple[np.ndarray, GridSpec]:
     rio.require_projected_metres(r.grid, "rain grid", path)
     rain = np.where(r.valid, r.data.astype(np.float64), np.nan)
     if np.nanmin(rain, initial=0.0) < 0:
-        raise InputError(f"rain grid {path}: negative rain; expected mm of the day")
+        raise InputError(N_("rain grid {path}: negative rain; expected mm of the day", path=path))
     return rain, r.grid
 
 
@@ -77,8 +77,8 @@ def _grid_from_stations(conn: Connection, day: date, rules: WarningRules) -> tup
 
     rows = station_rows.rain_of_day(conn, day)
     if not rows:
-        raise InputError(f"no station has a quality-checked rain observation for {day}; import observations "
-                         "(`shuibao stations observations`) or give a rain grid")
+        raise InputError(N_("no station has a quality-checked rain observation for {day}; import observations "
+                         "(`shuibao stations observations`) or give a rain grid", day=day))
     pts = np.array(to_crs([shapely.Point(r.lon, r.lat) for r in rows], "EPSG:4490", EQUAL_AREA_CRS.to_wkt()))
     xy = np.array([[p.x, p.y] for p in pts])
     cell = rules.station_grid_m
@@ -138,7 +138,7 @@ def _erosion_hits(conn: Connection, footprints: list, rules: WarningRules, run_r
     folder = Path(run.output_dir) / "rasters"
     grade_path, shed_path = folder / "grade.tif", folder / "watersheds.tif"
     if not grade_path.exists() or not shed_path.exists():
-        raise DataError(f"monitoring run {run_id}: {folder} lacks grade.tif or watersheds.tif (moved or deleted?)")
+        raise DataError(N_("monitoring run {run_id}: {folder} lacks grade.tif or watersheds.tif (moved or deleted?)", run_id=run_id, folder=folder))
     grade = rio.read_raster(grade_path, "grade")
     sheds = rio.read_band(shed_path)
     levels = zone_labels([g for _, g in footprints], "EPSG:4490", grade.grid)  # later (higher) levels win
@@ -206,7 +206,7 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
     actor = batch_actor(principal, actor)
     rules = load_warning_rules(rules_path)
     if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
-        raise InputError(f"-o {out}: expected a .gpkg or .csv file")
+        raise InputError(N_("-o {out}: expected a .gpkg or .csv file", out=out))
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -287,7 +287,7 @@ def warning_hits(db: str | None, run_id: int) -> list[dict]:
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         if not warning_rows.warning_exists(conn, run_id):
-            raise InputError(f"warning {run_id} does not exist")
+            raise InputError(N_("warning {run_id} does not exist", run_id=run_id))
         rows = warning_rows.hits_of(conn, run_id)
     for r in rows:
         r["details"] = json.loads(r["details_json"])

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from shuibao.errors import InputError
+from shuibao.errors import Joined, InputError, N_, Text
 from shuibao.plan.reference import load_reference
 from shuibao.stations.erosivity import R_UNIT, annual_erosivity, days_in_year
 from shuibao.stations.qc import GAP, check_series, gap_days, load_qc_rules
@@ -64,14 +64,14 @@ def _read_csv(path: Path, role: str) -> tuple[list[str], list[dict]]:
             reader = csv.DictReader(fh)
             return [f.strip() for f in reader.fieldnames or []], list(reader)
     except FileNotFoundError:
-        raise InputError(f"{role}: {path} does not exist") from None
+        raise InputError(N_("{role}: {path} does not exist", role=role, path=path)) from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{role}: {path} is not a UTF-8 CSV file ({exc})") from None
+        raise InputError(N_("{role}: {path} is not a UTF-8 CSV file ({exc})", role=role, path=path, exc=exc)) from None
 
 
-def _columns(fields: list[str], spec: dict[str, tuple[str, ...]], required, problems: list[str]) -> dict[str, str]:
+def _columns(fields: list[str], spec: dict[str, tuple[str, ...]], required, problems: list[Text | str]) -> dict[str, str]:
     found = {k: next((c for c in names if c in fields), None) for k, names in spec.items()}
-    problems += [f"missing column {k!r} (or {', '.join(spec[k][1:])})" for k in required if found[k] is None]
+    problems += [N_("missing column {k!r} (or {value1})", k=k, value1=', '.join(spec[k][1:])) for k in required if found[k] is None]
     return {k: c for k, c in found.items() if c}
 
 
@@ -79,7 +79,7 @@ def _cell(row: dict, col: str | None) -> str:
     return (row.get(col) or "").strip() if col else ""
 
 
-def _refuse(role: str, path: Path, problems: list[str], reports: list[FeatureReport], report: Path | None,
+def _refuse(role: str, path: Path, problems: list[Text | str], reports: list[FeatureReport], report: Path | None,
             rows: int) -> InputError:
     bad = [r for r in reports if r.status in ("rejected", "conflict")]
     hints = []
@@ -167,7 +167,7 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None, pri
     actor = batch_actor(principal, actor)
     path = Path(path)
     fields, rows = _read_csv(path, "stations")
-    problems: list[str] = [] if rows else ["the file holds no rows"]
+    problems: list[Text | str] = [] if rows else [N_("the file holds no rows")]
     col = _columns(fields, STATION_COLUMNS, ("code", "name", "kind", "district", "lon", "lat"), problems)
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
@@ -198,8 +198,8 @@ def register_planned_stations(db: str | None) -> int:
     for s in load_reference().stations:
         kind = PLAN_KINDS.get(s.kind)
         if kind is None:
-            raise InputError(f"专栏4 item {s.item} ({s.label}): kind {s.kind!r} has no station kind; "
-                             f"known: {', '.join(PLAN_KINDS)}")
+            raise InputError(N_("专栏4 item {item} ({label}): kind {kind!r} has no station kind; "
+                             "known: {PLAN_KINDS}", item=s.item, label=s.label, kind=s.kind, PLAN_KINDS=', '.join(PLAN_KINDS)))
         for n in range(1, s.count + 1):
             planned.append(dict(code=f"PLAN-{s.item}-{s.district_code}-{n}", kind=kind, status="planned",
                                 name=f"{s.label}{KIND_ZH[kind]}" + (f"{n}" if s.count > 1 else "") + "（规划）",
@@ -327,7 +327,7 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
     qc_rules = load_qc_rules(rules)
     rule = qc_rules.rule(variable)
     fields, rows = _read_csv(path, "observations")
-    problems: list[str] = [] if rows else ["the file holds no rows"]
+    problems: list[Text | str] = [] if rows else [N_("the file holds no rows")]
     spec = {"station": ("station", "站码", "站号", "station_code"), "date": ("date", "日期", "obs_date"),
             "value": ("value", variable, *VALUE_ALIASES.get(variable, ()))}
     col = _columns(fields, spec, ("station", "date", "value"), problems)
@@ -375,7 +375,7 @@ def qc_report(db: str | None, *, station: str | None = None, year: int | None = 
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
         if station is not None and not station_rows.station_registered(conn, station):
-            raise InputError(f"station {station!r} is not registered")
+            raise InputError(N_("station {station!r} is not registered", station=station))
         rows = station_rows.flagged_observations(conn, variable, year, station)
         for imp_id, text in station_rows.observation_reports(conn, variable):
             for r in json.loads(text):
@@ -445,6 +445,7 @@ def export_rain(db: str | None, year: int, out_csv: Path, *, left_out: list[str]
     rows = [{"station": r.code, "date": r.obs_date.isoformat(), "rain_mm": float(r.value), "lon": float(r.lon),
              "lat": float(r.lat)} for r in data if r.code not in skipped]
     if not rows:
-        raise InputError(f"export-rain: no ok-flagged daily rain with station coordinates is stored for {year}"
-                         + (f" (left out, no coordinates: {', '.join(skipped)})" if skipped else ""))
+        raise InputError(Joined((
+            N_("export-rain: no ok-flagged daily rain with station coordinates is stored for {year}", year=year),
+            N_(" (left out, no coordinates: {skipped})", skipped=", ".join(skipped)) if skipped else "")))
     return write_csv_rows(Path(out_csv), ["station", "date", "rain_mm", "lon", "lat"], rows)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from shuibao.errors import InputError, PermissionDeniedError, StoreError
+from shuibao.errors import InputError, PermissionDeniedError, StoreError, N_
 from shuibao.store import Store
 from shuibao.store.repositories.case_ledger import append_event
 from shuibao.supervision.cases import (
@@ -56,15 +56,15 @@ def _may_correct(principal, case_no: str, view: CaseView, target: dict) -> None:
     if principal.role == "inspector":
         require_on_case(principal, "verify", case_no, district)
         if target["recorded_by"] != principal.name:
-            raise PermissionDeniedError(f"{principal.name} (检查人员) may void only the steps they recorded; step "
-                                        f"{target['seq']} was recorded by {target['recorded_by']}")
+            raise PermissionDeniedError(N_("{name} (检查人员) may void only the steps they recorded; step "
+                                        "{seq} was recorded by {recorded_by}", name=principal.name, seq=target['seq'], recorded_by=target['recorded_by']))
         return
     require_on_case(principal, "write", case_no, district)
 
 
 def _checked(case_no: str, view: CaseView, seq: int, on: date, reason: str) -> dict:
     if not isinstance(seq, int) or isinstance(seq, bool):
-        raise InputError(f"seq {seq!r}: expected the number of a step of case {case_no}")
+        raise InputError(N_("seq {seq!r}: expected the number of a step of case {case_no}", seq=seq, case_no=case_no))
     check_text(reason, "reason", MAX_NOTE_CHARS, required=True)
     try:
         target = check_voidable(view.events, seq)
@@ -72,7 +72,7 @@ def _checked(case_no: str, view: CaseView, seq: int, on: date, reason: str) -> d
                    not_before=max(view.effective[0]["on_date"], EARLIEST_DATE),
                    floor_reason="the case's opening")
     except ValueError as exc:
-        raise InputError(f"case {case_no}: {exc}") from None
+        raise InputError(N_("case {case_no}: {exc}", case_no=case_no, exc=exc)) from None
     return target
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from shuibao.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError
+from shuibao.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError, N_
 from shuibao.io.steps import sha256
 from shuibao.store import Store
 from shuibao.store.repositories import case_ledger, patches as patch_records, projects as project_records
@@ -72,11 +72,11 @@ def check_text(value: str | None, what: str, limit: int, *, required: bool = Fal
     if value is None:
         return None
     if "\x00" in value:
-        raise InputError(f"{what}: contains a NUL character")
+        raise InputError(N_("{what}: contains a NUL character", what=what))
     if required and not value.strip():
-        raise InputError(f"{what}: empty (or only spaces)")
+        raise InputError(N_("{what}: empty (or only spaces)", what=what))
     if len(value) > limit:
-        raise InputError(f"{what}: {len(value)} characters, at most {limit}")
+        raise InputError(N_("{what}: {n_value} characters, at most {limit}", what=what, n_value=len(value), limit=limit))
     return value
 
 
@@ -85,23 +85,23 @@ def store_evidence(conn: Connection, files: list[Path], at, by: str, cited: dict
     """Store the files (once per SHA-256) and return their ids; ``cited``: SHA-256 → size of the files the case
     already cites, for its quota (InputError past the limits of files a step, bytes a file, bytes a case)."""
     if len(files) > MAX_EVIDENCE_FILES_PER_STEP:
-        raise InputError(f"evidence: {len(files)} files in one step, at most {MAX_EVIDENCE_FILES_PER_STEP}")
+        raise InputError(N_("evidence: {n_files} files in one step, at most {MAX_EVIDENCE_FILES_PER_STEP}", n_files=len(files), MAX_EVIDENCE_FILES_PER_STEP=MAX_EVIDENCE_FILES_PER_STEP))
     checked = []
     for f in files:
         p = Path(f)
         if not p.is_file():
-            raise InputError(f"evidence {p.name}: file not found")
+            raise InputError(N_("evidence {name}: file not found", name=p.name))
         size = p.stat().st_size
         if size > MAX_EVIDENCE_BYTES:
-            raise InputError(f"evidence {p.name}: {size / 2**20:.0f} MiB is more than "
-                             f"{MAX_EVIDENCE_BYTES // 2**20} MiB")
+            raise InputError(N_("evidence {name}: {value1:.0f} MiB is more than "
+                             "{value2} MiB", name=p.name, value1=size / 2**20, value2=MAX_EVIDENCE_BYTES // 2**20))
         checked.append((p, sha256(p), size))
     total = dict(cited or {})
     for _p, digest, size in checked:
         total[digest] = size
     if sum(total.values()) > MAX_CASE_EVIDENCE_BYTES:
-        raise InputError(f"evidence: the case would cite {sum(total.values()) / 2**20:.0f} MiB of files, at most "
-                         f"{MAX_CASE_EVIDENCE_BYTES // 2**20} MiB a case (cite fewer or smaller files)")
+        raise InputError(N_("evidence: the case would cite {value1:.0f} MiB of files, at most "
+                         "{value2} MiB a case (cite fewer or smaller files)", value1=sum(total.values()) / 2**20, value2=MAX_CASE_EVIDENCE_BYTES // 2**20))
     ids = []
     for p, digest, size in checked:
         fid = case_ledger.evidence_id(conn, digest)
@@ -135,9 +135,9 @@ def require_on_case(principal, permission: str, case_no: str, district: str | No
     from shuibao.services.platform.auth import ROLE_ZH, require
 
     if district is None and principal.role != "city_admin":
-        raise PermissionDeniedError(f"{principal.name} ({ROLE_ZH.get(principal.role, principal.role)}) may not "
-                                    f"{permission} case {case_no}: it has no district, so only city "
-                                    "administrators may act on it")
+        raise PermissionDeniedError(N_("{name} ({get}) may not "
+                                    "{permission} case {case_no}: it has no district, so only city "
+                                    "administrators may act on it", name=principal.name, get=ROLE_ZH.get(principal.role, principal.role), permission=permission, case_no=case_no))
     require(principal, permission, district=district)
 
 
@@ -147,14 +147,14 @@ def insert_case(conn: Connection, *, source_kind: str, source_id: int | None, pa
     """Store a new case and its opening event (no permission check, no audit: the caller does both); its number
     ``SB{year}-{id:05d}``.  InputError for an unknown source kind or category."""
     if source_kind not in CASE_SOURCES:
-        raise InputError(f"case source {source_kind!r}: expected one of {', '.join(CASE_SOURCES)}")
+        raise InputError(N_("case source {source_kind!r}: expected one of {CASE_SOURCES}", source_kind=source_kind, CASE_SOURCES=', '.join(CASE_SOURCES)))
     if category not in CASE_CATEGORY_ZH:
-        raise InputError(f"case category {category!r}: expected one of {', '.join(CASE_CATEGORY_ZH)}")
+        raise InputError(N_("case category {category!r}: expected one of {CASE_CATEGORY_ZH}", category=category, CASE_CATEGORY_ZH=', '.join(CASE_CATEGORY_ZH)))
     rules = load_case_rules()
     try:
         first_deadline = rules.deadline(State.open, on)
     except ValueError as exc:
-        raise InputError(f"case {title!r}: {exc}") from None
+        raise InputError(N_("case {title!r}: {exc}", title=title, exc=exc)) from None
     cid = case_ledger.insert_case(
         conn, case_no=f"pending-{secrets.token_hex(8)}", source_kind=source_kind, source_id=source_id,
         patch_fid=patch_fid, project_id=project_id, district_code=district, subject=subject, category=category,
@@ -172,7 +172,7 @@ def insert_case(conn: Connection, *, source_kind: str, source_id: int | None, pa
 def _district_code(conn: Connection, district: str) -> str:
     code = district_lookup(conn).get(district)
     if code is None:
-        raise InputError(f"district {district!r} is not known (use the names or codes of `shuibao plan districts`)")
+        raise InputError(N_("district {district!r} is not known (use the names or codes of `shuibao plan districts`)", district=district))
     return code
 
 
@@ -181,23 +181,23 @@ def _case_district(patch, project, named: str | None, principal) -> str:
     if patch is not None and patch.district_code:
         where = f"patch {patch.fid} ({patch.patch_code}) lies in district {patch.district_code}"
         if project is not None and patch.district_code not in _codes(project):
-            raise InputError(f"{where}, but project {project.code} covers {', '.join(_codes(project))}; "
-                             "name the patch or the project the case is about")
+            raise InputError(N_("{where}, but project {code} covers {codes}; "
+                             "name the patch or the project the case is about", where=where, code=project.code, codes=', '.join(_codes(project))))
         if named is not None and named != patch.district_code:
-            raise InputError(f"{where}; the request names district {named} (leave the district out: it is "
-                             "taken from the patch)")
+            raise InputError(N_("{where}; the request names district {named} (leave the district out: it is "
+                             "taken from the patch)", where=where, named=named))
         return patch.district_code
     if project is not None:
         codes = _codes(project)
         if named is not None:
             if named not in codes:
-                raise InputError(f"project {project.code} covers district(s) {', '.join(codes)}; the request "
-                                 f"names district {named}")
+                raise InputError(N_("project {code} covers district(s) {codes}; the request "
+                                 "names district {named}", code=project.code, codes=', '.join(codes), named=named))
             return named
         own = principal.district_code if principal is not None else None
         return own if own in codes else codes[0]
     if named is None:
-        raise InputError("a case needs a district: name its patch (patch_fid), its project or its district")
+        raise InputError(N_("a case needs a district: name its patch (patch_fid), its project or its district"))
     return named
 
 
@@ -223,10 +223,10 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
     note = check_text(note, "note", MAX_NOTE_CHARS)
     subject = check_text(subject, "subject", MAX_SUBJECT_CHARS)
     if source_kind == "finding":
-        raise InputError("case source 'finding' is set only by `supervise cases open-from-findings` (a finding "
-                         "case names its finding)")
+        raise InputError(N_("case source 'finding' is set only by `supervise cases open-from-findings` (a finding "
+                         "case names its finding)"))
     if principal is not None and (source_kind != "manual" or source_id is not None):
-        raise InputError("a case opened through the web platform is 'manual'; its source is set by the server")
+        raise InputError(N_("a case opened through the web platform is 'manual'; its source is set by the server"))
     by, at = (principal.name if principal else who(actor)), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -234,14 +234,14 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
         patch = project = None
         if patch_fid is not None:
             if not 0 < patch_fid < 2**63:  # beyond a 64-bit row id no patch exists (and the database refuses it)
-                raise InputError(f"patch {patch_fid} does not exist")
+                raise InputError(N_("patch {patch_fid} does not exist", patch_fid=patch_fid))
             patch = patch_records.patch_header(conn, patch_fid)
             if patch is None:
-                raise InputError(f"patch {patch_fid} does not exist")
+                raise InputError(N_("patch {patch_fid} does not exist", patch_fid=patch_fid))
         if project_code:
             project = project_records.project_case_header(conn, project_code)
             if project is None:
-                raise InputError(f"project {project_code!r} is not known")
+                raise InputError(N_("project {project_code!r} is not known", project_code=project_code))
             subject = subject or project.builder
         code = _case_district(patch, project, named, principal)
         floor, why = EARLIEST_DATE, ""
@@ -274,7 +274,7 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
     """
     bad = [c for c in categories if c not in {v.value for v in VIOLATIONS}]
     if bad:
-        raise InputError(f"categories {bad}: cases are opened for {', '.join(sorted(v.value for v in VIOLATIONS))}")
+        raise InputError(N_("categories {bad}: cases are opened for {value1}", bad=bad, value1=', '.join(sorted(v.value for v in VIOLATIONS))))
     by, at = who(actor), now()
     on = on or date.today()
     try:
@@ -290,8 +290,8 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
             if r.patch_fid in known:
                 continue
             if on < r.image_date:
-                raise InputError(f"--on {on} is before the image date {r.image_date} of patch {r.patch_code} "
-                                 f"({r.period}); a case cannot be opened before its patch was seen")
+                raise InputError(N_("--on {on} is before the image date {image_date} of patch {patch_code} "
+                                 "({period}); a case cannot be opened before its patch was seen", on=on, image_date=r.image_date, patch_code=r.patch_code, period=r.period))
             district = r.district_code or (r.district_codes.split(",")[0].strip() if r.district_codes else None)
             label = CATEGORY_ZH[Category(r.category)]
             title = f"{r.period} 扰动图斑 {r.patch_code} {label}" + (f"（{r.project_name}）" if r.project_name else "")
@@ -320,15 +320,15 @@ def add_step(db: str | None, case_no: str, step: str, *, on: date, outcome: str 
         st = Step(step)
     except ValueError:
         allowed = ", ".join(s.value for s in Step if s != Step.open and s not in CORRECTIONS)
-        raise InputError(f"step {step!r}: expected one of {allowed}") from None
+        raise InputError(N_("step {step!r}: expected one of {allowed}", step=step, allowed=allowed)) from None
     if st in CORRECTIONS:
-        raise InputError(f"{st.value} names the step it corrects: use `cases {st.value}` (the web: "
-                         f"POST /api/cases/{{case}}/steps/{{seq}}/{st.value})")
+        raise InputError(N_("{value} names the step it corrects: use `cases {value}` (the web: "
+                         "POST /api/cases/{{case}}/steps/{{seq}}/{value})", value=st.value))
     if category is not None and category not in {v.value for v in VIOLATIONS}:
-        raise InputError(f"category {category!r}: expected one of {', '.join(sorted(v.value for v in VIOLATIONS))}")
+        raise InputError(N_("category {category!r}: expected one of {value1}", category=category, value1=', '.join(sorted(v.value for v in VIOLATIONS))))
     if (category is not None or subject is not None) and not (st == Step.verify and outcome == "confirmed"):
-        raise InputError("the responsible party and the category are set only by a confirming verification "
-                         "(verify --outcome confirmed)")
+        raise InputError(N_("the responsible party and the category are set only by a confirming verification "
+                         "(verify --outcome confirmed)"))
     note = check_text(note, "note", MAX_NOTE_CHARS)
     subject = check_text(subject, "subject", MAX_SUBJECT_CHARS)
     by, at = (principal.name if principal else who(actor)), now()
@@ -363,7 +363,7 @@ def transition(case_no: str, view: CaseView, st: Step, *, on: date, rules, outco
                           rules=rules, outcome=outcome, deadline=deadline, note=note, evidence=evidence,
                           today=date.today())
     except ValueError as exc:
-        raise InputError(f"case {case_no}: {exc}") from None
+        raise InputError(N_("case {case_no}: {exc}", case_no=case_no, exc=exc)) from None
 
 
 def next_seq(view: CaseView) -> int:
@@ -375,7 +375,7 @@ def conflict_error(case_no: str, exc: StoreError) -> StoreError:
     """A failed case write as the caller should see it: a ConflictError when someone else appended the same step
     number at once (the unique ``(case_id, seq)``), else ``exc`` itself."""
     if isinstance(exc.__cause__, IntegrityError):
-        return ConflictError(f"case {case_no}: someone else added a step at the same time; reload it and retry")
+        return ConflictError(N_("case {case_no}: someone else added a step at the same time; reload it and retry", case_no=case_no))
     return exc
 
 
@@ -383,7 +383,7 @@ def case_view(conn: Connection, case_no: str, as_of: date) -> CaseView:
     """One case with its timeline as of ``as_of``; NotFoundError when the number is not known."""
     head = case_ledger.case_head(conn, case_no)
     if head is None:
-        raise NotFoundError(f"case {case_no!r} does not exist")
+        raise NotFoundError(N_("case {case_no!r} does not exist", case_no=case_no))
     return case_views(conn, [head], as_of)[0]
 
 
@@ -420,7 +420,7 @@ def evidence_content(db: str | None, sha: str) -> tuple[str, str, bytes]:
     with Store(db) as store, store.reading() as conn:
         row = case_ledger.evidence_file(conn, sha)
     if row is None:
-        raise NotFoundError(f"no evidence file with SHA-256 {sha}")
+        raise NotFoundError(N_("no evidence file with SHA-256 {sha}", sha=sha))
     return row.name, row.media_type, bytes(row.content)
 
 

@@ -32,7 +32,7 @@ from rasterio.enums import MaskFlags
 from shuibao import __version__
 from shuibao.core import change
 from shuibao.core.labelling import CONNECTIVITIES, patch_sizes
-from shuibao.errors import InputError, Issue, Issues
+from shuibao.errors import Joined, InputError, Issue, Issues, N_
 from shuibao.grid import GridSpec
 from shuibao.io.raster_header import RasterHeader, crs_text, grid_differences, inspect_raster
 from shuibao.io.steps import sha256, write_json_atomic
@@ -70,11 +70,12 @@ class BandOrder:
         twice = sorted({t for t in names if t != "-" and names.count(t) > 1})
         missing = [t for t in BAND_NAMES[:3] if t not in names]
         if unknown or twice or missing:
-            raise InputError(f"--bands {text!r}: expected the bands in file order, named red, nir, swir and "
-                             f"optionally blue, '-' to skip one (e.g. 'blue,-,red,nir,swir')"
-                             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-                             + (f"; named twice: {', '.join(twice)}" if twice else "")
-                             + (f"; missing: {', '.join(missing)}" if missing else ""))
+            raise InputError(Joined((
+                N_("--bands {text!r}: expected the bands in file order, named red, nir, swir and optionally blue, "
+                   "'-' to skip one (e.g. 'blue,-,red,nir,swir')", text=text),
+                N_("; unknown: {unknown}", unknown=", ".join(unknown)) if unknown else "",
+                N_("; named twice: {twice}", twice=", ".join(twice)) if twice else "",
+                N_("; missing: {missing}", missing=", ".join(missing)) if missing else "")))
         pos = {t: i + 1 for i, t in enumerate(names) if t != "-"}
         return cls(pos["red"], pos["nir"], pos["swir"], pos.get("blue"))
 
@@ -192,8 +193,8 @@ def _inspect(path: Path, role: str, bands: BandOrder, issues: Issues) -> _Image 
     if h is None:
         return None
     if h.count < bands.needed:  # the first thing said of this file
-        issues.insert(first, Issue(role, "", f"{h.path} has {h.count} band(s); the band order {bands.describe()} "
-                                   f"needs {bands.needed} (give the order with --bands, e.g. 'red,nir,swir')"))
+        issues.insert(first, Issue(role, "", N_("{path} has {count} band(s); the band order {bands} "
+                                   "needs {needed} (give the order with --bands, e.g. 'red,nir,swir')", path=h.path, count=h.count, bands=bands.describe(), needed=bands.needed)))
     img = _Image(h)
     for ns, key in DATE_TAGS:
         value = h.tags[ns].get(key)
@@ -206,9 +207,9 @@ def _inspect(path: Path, role: str, bands: BandOrder, issues: Issues) -> _Image 
 def _same_grid(a: _Image, b: _Image, issues: Issues) -> None:
     diffs = grid_differences(a.header, b.header)
     if diffs:
-        issues.add(b.header.role, "", f"{b.path} is not on the grid of the {a.header.role} {a.path} "
-                   f"({'; '.join(diffs)}); resample one onto the other (e.g. gdalwarp -te … -tr … -t_srs …) so "
-                   "cells coincide")
+        issues.add(b.header.role, "", N_("{path} is not on the grid of the {role} {path2} "
+                   "({diffs}); resample one onto the other (e.g. gdalwarp -te … -tr … -t_srs …) so "
+                   "cells coincide", path=b.path, role=a.header.role, path2=a.path, diffs='; '.join(diffs)))
 
 
 def _band(src, i: int) -> np.ndarray:
@@ -251,20 +252,20 @@ def validate(before: Path, after: Path, out: Path, params: DetectionParams, peri
     if a is not None and b is not None:
         _same_grid(b, a, issues)
     if Path(out).suffix.lower() != ".gpkg":
-        issues.add("output", "", f"{out} should end in .gpkg (a GeoPackage is written)")
+        issues.add("output", "", N_("{out} should end in .gpkg (a GeoPackage is written)", out=out))
     if period is not None and (not period.strip() or any(ch.isspace() for ch in period)):
-        issues.add("", "", f"period {period!r}: expected a non-empty label without spaces, e.g. 2024H2")
+        issues.add("", "", N_("period {period!r}: expected a non-empty label without spaces, e.g. 2024H2", period=period))
     when, source = image_date, "argument"
     if when is None and a is not None:
         when, source = a.date, a.date_source or ""
         if when is None:
-            issues.add("after image", "", f"{a.path} carries no acquisition date (no ACQUISITIONDATETIME or "
-                       "TIFFTAG_DATETIME tag); give it with --after-date YYYY-MM-DD")
+            issues.add("after image", "", N_("{path} carries no acquisition date (no ACQUISITIONDATETIME or "
+                       "TIFFTAG_DATETIME tag); give it with --after-date YYYY-MM-DD", path=a.path))
     if when is not None and b is not None and b.date is not None and b.date >= when:
         # not refused: TIFFTAG_DATETIME is often the processing date, not the acquisition date
         log.warning("before image %s is dated %s (%s), not before the after image's %s", b.path, b.date,
                     b.date_source, when)
-    issues.raise_if_any("change detection", context="with the inputs")
+    issues.raise_if_any(N_("change detection"), context=N_("with the inputs"))
     assert a is not None and b is not None and when is not None
     return b, a, when, source, period or f"{when:%Y-%m}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, Issue, issues_error
+from shuibao.errors import Text, InputError, Issue, issues_error, N_
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -61,10 +62,10 @@ def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
     return path
 
 
-def write_report(path: Path | None, reports: list[FeatureReport], problems: list[str]) -> None:
+def write_report(path: Path | None, reports: list[FeatureReport], problems: Sequence[Text | str]) -> None:
     """The per-feature report as CSV (file-level problems first, as row 0)."""
     if path is not None:
-        rows = [{"row": 0, "key": "", "status": "file", "messages": p} for p in problems] + report_rows(reports)
+        rows = [{"row": 0, "key": "", "status": "file", "messages": str(p)} for p in problems] + report_rows(reports)
         write_csv_rows(path, ["row", "key", "status", "messages"], rows)
 
 
@@ -90,20 +91,20 @@ def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) 
                    verb="rejected", hints=[hint])
 
 
-def refusal(role: str, path: Path, problems: list[str], bad: list[FeatureReport], total: int, *, unit: str,
+def refusal(role: str, path: Path, problems: Sequence[Text | str], bad: list[FeatureReport], total: int, *, unit: str,
             verb: str, hints: list[str]) -> InputError:
     """One refused import in the one "N problem(s)" format: the file's problems, then each refused row (the
     first :data:`SHOW` listed, all counted and all in ``err.rows``), then what to do next."""
     issues = [Issue("file", "", p) for p in problems]
     issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", "; ".join(r.messages)) for r in bad]
     context = f"({len(bad)} of {total} {unit} {verb})" if bad else ""
-    err = issues_error(issues, f"{role}: {path}: nothing was imported", context=context,
+    err = issues_error(issues, N_("{role}: {path}: nothing was imported", role=role, path=path), context=context,
                        limit=len(problems) + SHOW, hint="\n".join(hints))
     assert isinstance(err, InputError)
     return with_rows(err, problems, bad)
 
 
-def with_rows(err: InputError, problems: list[str], bad: list[FeatureReport]) -> InputError:
+def with_rows(err: InputError, problems: Sequence[Text | str], bad: list[FeatureReport]) -> InputError:
     """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
     # rows is no declared field of InputError: the web answers it where an error carries it
     err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]  # type: ignore[attr-defined]
@@ -123,4 +124,4 @@ def as_date(value, what: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise InputError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+        raise InputError(N_("{what}: {value!r} is not a date (expected YYYY-MM-DD)", what=what, value=value)) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.io.features import FeatureSet, write_features
 from shuibao.store import Store
 from shuibao.store.repositories import compliance as compliance_records, patches as patch_records
@@ -46,7 +46,7 @@ class ComplianceResult:
 def _load(conn: Connection, period: str):
     rows = patch_records.period_patches(conn, period)
     if not rows:
-        raise InputError(f"no disturbance patches stored for period {period!r}")
+        raise InputError(N_("no disturbance patches stored for period {period!r}", period=period))
     projects = current_areas(conn)
     with_area = [p for p in projects if p["geom"] is not None]
     patches = Patches(np.array([r.fid for r in rows], np.int64), to_metres(r.geom for r in rows),
@@ -72,7 +72,7 @@ def run_compliance(db: str | None, *, period: str | None = None, rules: Path | N
     actor = batch_actor(principal, actor)
 
     if out is not None and out.suffix.lower() not in (".gpkg", ".csv"):
-        raise InputError(f"-o {out}: expected a .gpkg or .csv file")  # before anything is stored
+        raise InputError(N_("-o {out}: expected a .gpkg or .csv file", out=out))  # before anything is stored
     ruleset = load_rules(rules)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -108,12 +108,13 @@ def resolve_analysis(conn: Connection, analysis: int | None, period: str | None)
     """The analysis named, else the newest (of ``period`` when given); InputError when there is none."""
     if analysis is not None:
         if not compliance_records.analysis_exists(conn, analysis):
-            raise InputError(f"compliance analysis {analysis} does not exist")
+            raise InputError(N_("compliance analysis {analysis} does not exist", analysis=analysis))
         return analysis
     rid = compliance_records.latest_analysis(conn, period)
     if rid is None:
-        raise InputError("no compliance analysis is stored" + (f" for period {period!r}" if period else "")
-                         + ": run `shuibao supervise compliance` first")
+        raise InputError(N_("no compliance analysis is stored for period {period!r}: run `shuibao supervise "
+                            "compliance` first", period=period) if period else
+                         N_("no compliance analysis is stored: run `shuibao supervise compliance` first"))
     return rid
 
 
@@ -124,7 +125,7 @@ def findings(db: str | None, *, analysis: int | None = None, period: str | None 
         store.require_current(conn)
         rid = resolve_analysis(conn, analysis, period)
         if category and category not in {c.value for c in Category}:
-            raise InputError(f"category {category!r}: expected one of {', '.join(c.value for c in Category)}")
+            raise InputError(N_("category {category!r}: expected one of {value1}", category=category, value1=', '.join(c.value for c in Category)))
         rows, geoms = [], []
         for m in compliance_records.finding_rows(conn, rid, category):
             rows.append({
@@ -164,7 +165,7 @@ def export_findings(db: str | None, out: Path, *, analysis: int | None = None,
         return [write_csv_rows(out, COLUMNS, rows),
                 write_csv_rows(out.with_name(out.stem + ".projects.csv"), PROJECT_COLUMNS, idle)]
     if suffix != ".gpkg":
-        raise InputError(f"-o {out}: expected a .gpkg or .csv file")
+        raise InputError(N_("-o {out}: expected a .gpkg or .csv file", out=out))
     layers = [FeatureSet("patch_compliance", rows, geoms)]
     if idle:
         with Store(db) as store, store.reading() as conn:

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.io.features import read_features
 from shuibao.store import Store
 from shuibao.store.repositories import patches as patch_records
@@ -72,10 +72,10 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
             rep.messages.append(f"note: declared area_m2 {declared:.0f} differs from the polygon's {area:.0f} m²")
     periods = {rec["period"] for rec in checked.records if rec.get("period")}
     if not checked.records:
-        checked.problems.append("the file holds no features")
+        checked.problems.append(N_("the file holds no features"))
     if len(periods) > 1:
-        checked.problems.append(f"one import holds one period; found {', '.join(sorted(periods))} "
-                                "(split the file, or give --period)")
+        checked.problems.append(N_("one import holds one period; found {periods} "
+                                "(split the file, or give --period)", periods=', '.join(sorted(periods))))
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -123,5 +123,5 @@ def latest_period(conn: Connection) -> str:
     """The period of the most recently imaged patch; InputError when none is stored."""
     period = patch_records.latest_period(conn)
     if period is None:
-        raise InputError("no disturbance patches are stored: run `shuibao supervise patches import FILE` first")
+        raise InputError(N_("no disturbance patches are stored: run `shuibao supervise patches import FILE` first"))
     return period

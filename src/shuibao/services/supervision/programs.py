@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, raise_issues
+from shuibao.errors import InputError, raise_issues, N_, Text
 from shuibao.io.features import read_features
 from shuibao.io.tables import write_metadata
 from shuibao.store import Store
@@ -34,7 +34,7 @@ FEN = Decimal("0.01")
 def _project(conn: Connection, code: str):
     row = project_records.project_by_code(conn, code)
     if row is None:
-        raise InputError(f"project {code!r} is not known")
+        raise InputError(N_("project {code!r} is not known", code=code))
     return row
 
 
@@ -68,22 +68,22 @@ def import_inspectors(db: str | None, path: Path, *, actor: str | None = None) -
     layer = read_features(path, "inspectors")
     need = [k for k in ("code", "name", "district") if k not in layer.fields]
     if need:
-        raise InputError(f"inspectors: {path} lacks column(s) {', '.join(need)}; expected code,name,district")
+        raise InputError(N_("inspectors: {path} lacks column(s) {need}; expected code,name,district", path=path, need=', '.join(need)))
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         lookup = district_lookup(conn)
         rows: list[dict] = []
-        problems: list[str] = []
+        problems: list[Text | str] = []
         for i, (code, name, district) in enumerate(zip(layer.fields["code"], layer.fields["name"],
                                                        layer.fields["district"]), start=1):
             if not code or not name or str(district) not in lookup:
-                problems.append(f"row {i}: code and name needed, district {district!r} must be known")
+                problems.append(N_("row {i}: code and name needed, district {district!r} must be known", i=i, district=district))
                 continue
             if any(r["code"] == str(code) for r in rows):
-                problems.append(f"row {i}: code {code!r} is used twice")
+                problems.append(N_("row {i}: code {code!r} is used twice", i=i, code=code))
                 continue
             rows.append(dict(code=str(code), name=str(name), district_code=lookup[str(district)], active=True))
-        raise_issues(problems, f"inspectors: {path}: nothing imported")
+        raise_issues(problems, N_("inspectors: {path}: nothing imported", path=path))
         known = records.inspector_ids(conn)
         for r in rows:
             if r["code"] in known:
@@ -105,8 +105,8 @@ def draw(db: str | None, *, seed: int, count: int | None = None, ratio: float | 
                     for r in project_records.projects_in_status(conn, "under_construction")]
         people = [draws.Inspector(r.code, r.name, r.district_code) for r in records.active_inspectors(conn)]
         if not projects or not people:
-            raise InputError(f"a draw needs projects under construction ({len(projects)}) and active inspectors "
-                             f"({len(people)})")
+            raise InputError(N_("a draw needs projects under construction ({n_projects}) and active inspectors "
+                             "({n_people})", n_projects=len(projects), n_people=len(people)))
         d = draws.draw_inspections(projects, people, seed=seed, count=count, ratio=ratio, per_project=per_project,
                                    max_load=max_load)
         draw_id = records.insert_draw(
@@ -125,19 +125,19 @@ def record_inspection(db: str | None, inspection_id: int, *, on: date, result: s
                       actor: str | None = None) -> str | None:
     """The result of one inspection (pass | problems); problems open a case.  Returns the case number."""
     if result not in ("pass", "problems"):
-        raise InputError(f"result {result!r}: expected pass or problems")
+        raise InputError(N_("result {result!r}: expected pass or problems", result=result))
     if result == "problems" and not findings.strip():
-        raise InputError("an inspection with problems needs --findings describing them")
+        raise InputError(N_("an inspection with problems needs --findings describing them"))
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         insp = records.inspection(conn, inspection_id)
         if insp is None:
-            raise InputError(f"inspection {inspection_id} does not exist")
+            raise InputError(N_("inspection {inspection_id} does not exist", inspection_id=inspection_id))
         done = records.inspection_result(conn, inspection_id)
         if done is not None:
-            raise InputError(f"inspection {inspection_id} already has its result ({done.result}, {done.inspected_on}, "
-                             f"by {done.recorded_by}); results are final — add a note to its case instead")
+            raise InputError(N_("inspection {inspection_id} already has its result ({result}, {inspected_on}, "
+                             "by {recorded_by}); results are final — add a note to its case instead", inspection_id=inspection_id, result=done.result, inspected_on=done.inspected_on, recorded_by=done.recorded_by))
         prow = project_records.project_by_id(conn, insp.project_id)
         case_no = None
         if result == "problems":
@@ -157,7 +157,7 @@ def publish_draw(db: str | None, draw_id: int, out: Path) -> Path:
     with Store(db) as store, store.reading() as conn:
         head = records.draw_head(conn, draw_id)
         if head is None:
-            raise InputError(f"draw {draw_id} does not exist")
+            raise InputError(N_("draw {draw_id} does not exist", draw_id=draw_id))
         rows = records.draw_rows(conn, draw_id)
     columns = ["project_code", "project_name", "builder", "inspectors", "inspected_on", "result", "findings"]
     write_csv_rows(out, columns, [dict(zip(columns, row)) for row in rows])
@@ -179,7 +179,7 @@ def submit_report(db: str | None, project_code: str, period: str, period_end: da
         store.require_current(conn)
         prow = _project(conn, project_code)
         if records.report_exists(conn, prow.id, period):
-            raise InputError(f"project {project_code}: a report for {period} is already stored")
+            raise InputError(N_("project {project_code}: a report for {period} is already stored", project_code=project_code, period=period))
         rid = records.insert_report(
             conn, project_id=prow.id, period=period, period_end=period_end, scheme_version=ev.scheme_version,
             scores_json=dumps(dict(scores)), total=float(ev.total), colour=ev.colour, case_id=None,
@@ -220,7 +220,7 @@ def sample_acceptance(db: str | None, *, ratio: float, seed: int, actor: str | N
         store.require_current(conn)
         ids = records.unsampled_filings(conn)
         if not ids:
-            raise InputError("no acceptance filing is waiting to be sampled")
+            raise InputError(N_("no acceptance filing is waiting to be sampled"))
         chosen = draws.sample(ids, ratio=ratio, seed=seed)
         sid = records.insert_sample(conn, seed=seed, ratio=ratio, population_json=dumps(ids),
                                     selected_json=dumps(list(chosen)), recorded_at=at, recorded_by=by)
@@ -234,19 +234,19 @@ def verify_acceptance(db: str | None, filing_id: int, *, on: date, result: str, 
                       actor: str | None = None) -> str | None:
     """核查 of a sampled filing: pass → verified; fail → back to completed and a case.  Returns the case number."""
     if result not in ("pass", "fail"):
-        raise InputError(f"result {result!r}: expected pass or fail")
+        raise InputError(N_("result {result!r}: expected pass or fail", result=result))
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         filing = records.filing(conn, filing_id)
         if filing is None:
-            raise InputError(f"acceptance filing {filing_id} does not exist")
+            raise InputError(N_("acceptance filing {filing_id} does not exist", filing_id=filing_id))
         chosen = records.sample_selection(conn, filing.sample_id) if filing.sample_id else []
         if filing_id not in chosen:
-            raise InputError(f"acceptance filing {filing_id} was not drawn for verification")
+            raise InputError(N_("acceptance filing {filing_id} was not drawn for verification", filing_id=filing_id))
         done = records.verification(conn, filing_id)
         if done is not None:
-            raise InputError(f"acceptance filing {filing_id} was already verified ({done.result}, {done.verified_on})")
+            raise InputError(N_("acceptance filing {filing_id} was already verified ({result}, {verified_on})", filing_id=filing_id, result=done.result, verified_on=done.verified_on))
         prow = project_records.project_by_id(conn, filing.project_id)
         case_no = None
         if result == "pass":
@@ -276,8 +276,8 @@ def _default_quantity(prow, category: str, basis: str) -> float:
     value = getattr(prow, column) if column else None
     if value is None:
         what = f"its {column} is not recorded" if column else "the project records no such quantity"
-        raise InputError(f"project {prow.code}: fee category {category!r} is charged per {basis} and {what}; "
-                         "give --quantity")
+        raise InputError(N_("project {code}: fee category {category!r} is charged per {basis} and {what}; "
+                         "give --quantity", code=prow.code, category=category, basis=basis, what=what))
     return value
 
 
@@ -313,17 +313,17 @@ def pay_fee(db: str | None, assessment_id: int, *, paid_on: date, amount_yuan: s
     except ArithmeticError:
         amount = None
     if amount is None or not amount.is_finite():
-        raise InputError(f"amount {amount_yuan!r} is not a number of 元")
+        raise InputError(N_("amount {amount_yuan!r} is not a number of 元", amount_yuan=amount_yuan))
     amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)
     if amount <= 0:
-        raise InputError(f"amount {amount} must be positive")
+        raise InputError(N_("amount {amount} must be positive", amount=amount))
     by, at = who(actor), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         if not records.fee_assessment_exists(conn, assessment_id):
-            raise InputError(f"fee assessment {assessment_id} does not exist")
+            raise InputError(N_("fee assessment {assessment_id} does not exist", assessment_id=assessment_id))
         if records.receipt_exists(conn, receipt):
-            raise InputError(f"receipt {receipt!r} is already recorded")
+            raise InputError(N_("receipt {receipt!r} is already recorded", receipt=receipt))
         pid = records.insert_payment(conn, assessment_id=assessment_id, paid_on=paid_on, amount_fen=int(amount * 100),
                                      receipt_no=receipt, recorded_at=at, recorded_by=by)
         _audit(conn, actor, "fee.pay", "fee_assessment", assessment_id,

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
-from shuibao.errors import InputError, NotFoundError
+from shuibao.errors import InputError, NotFoundError, N_
 from shuibao.io.features import read_features
 from shuibao.store import Store
 from shuibao.store.repositories import projects as project_records
@@ -62,7 +62,7 @@ def _merge_attributes(layer, attributes: Path | None) -> None:
     key = next((k for k in ("code", "项目编号", "项目代码") if k in table.fields), None)
     lkey = next((k for k in ("code", "项目编号", "项目代码") if k in layer.fields), None)
     if key is None or lkey is None:
-        raise InputError(f"project attributes: both {attributes} and {layer.path} need a 'code' (项目编号) field")
+        raise InputError(N_("project attributes: both {attributes} and {path} need a 'code' (项目编号) field", attributes=attributes, path=layer.path))
     by_code = {str(v).strip(): i for i, v in enumerate(table.fields[key])}
     rows = [by_code.get(str(v).strip()) for v in layer.fields[lkey]]
     extra = sorted(set(by_code.values()) - {r for r in rows if r is not None})  # projects without a polygon
@@ -204,7 +204,7 @@ def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int
         try:
             check_project_transition(row.status, new_status, rec["code"])
         except ValueError as exc:
-            raise InputError(f"projects: row {rep.row}: {exc}") from None
+            raise InputError(N_("projects: row {row}: {exc}", row=rep.row, exc=exc)) from None
         project_records.update_project(conn, row.id, status=new_status, updated_at=at)
         _event(conn, row.id, "status", {"status": row.status}, {"status": new_status}, at, by,
                f"import {import_id}, row {rep.row}")
@@ -232,7 +232,7 @@ def set_status(db: str | None, code: str, status: str, *, note: str = "", actor:
         store.require_current(conn)
         row = project_records.project_by_code(conn, code)
         if row is None:
-            raise InputError(f"project {code!r} is not known")
+            raise InputError(N_("project {code!r} is not known", code=code))
         try:
             new = check_project_transition(row.status, status, code)
         except ValueError as exc:
@@ -251,7 +251,7 @@ def list_projects(db: str | None, *, status: str | None = None, district: str | 
         if district:
             code = district_lookup(conn).get(district)
             if code is None:
-                raise InputError(f"district {district!r} is not known")
+                raise InputError(N_("district {district!r} is not known", district=district))
             rows = [r for r in rows if code in r["district_codes"].split(",")]
     return rows
 
@@ -262,7 +262,7 @@ def project_history(db: str | None, code: str) -> list[dict]:
         store.require_current(conn)
         pid = project_records.project_id(conn, code)
         if pid is None:
-            raise NotFoundError(f"project {code!r} is not known")
+            raise NotFoundError(N_("project {code!r} is not known", code=code))
         return project_records.project_events(conn, pid)
 
 

@@ -23,6 +23,7 @@ from ..errors import UploadTooLarge
 from ..params import AuditLimit, Year
 from ..responses import attachment
 from ..uploads import save_upload, upload_folder, upload_limit
+from shuibao.errors import N_
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[auth.Principal, Depends(principal)]
@@ -271,16 +272,16 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
     limit = upload_limit(request)
     raw = await request.body()
     if len(raw) > limit:
-        raise UploadTooLarge(f"the GeoJSON is larger than {limit // 2**20} MiB")
+        raise UploadTooLarge(N_("the GeoJSON is larger than {value1} MiB", value1=limit // 2**20))
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"the body is not valid JSON: {exc}") from None
+        raise InputError(N_("the body is not valid JSON: {exc}", exc=exc)) from None
     except RecursionError:  # Python's parser gives up near 1,000 levels; GeoJSON needs at most 5 (MultiPolygon)
-        raise InputError("the body is JSON nested too deeply to be GeoJSON") from None
+        raise InputError(N_("the body is JSON nested too deeply to be GeoJSON")) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"),
                                                                                                 list):
-        raise InputError("expected a GeoJSON FeatureCollection with a 'features' list")
+        raise InputError(N_("expected a GeoJSON FeatureCollection with a 'features' list"))
     with upload_folder() as tmp:
         path = Path(tmp) / "upload.geojson"
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")

@@ -16,7 +16,7 @@ from rio_tiler.colormap import cmap as rio_colormaps
 from titiler.core.dependencies import create_colormap_dependency
 from titiler.core.factory import TilerFactory
 
-from ...errors import InputError
+from ...errors import InputError, N_
 from shuibao.services.monitoring import run_rasters
 from ..deps import principal
 
@@ -45,7 +45,7 @@ def bounded_sizes(request: Request) -> None:
     for name, cap in SIZE_CAPS.items():
         value = q.get(name)
         if value is not None and value.lstrip("-").isdigit() and int(value) > cap:
-            raise InputError(f"{name}={value}: at most {cap} pixels")
+            raise InputError(N_("{name}={value}: at most {cap} pixels", name=name, value=value, cap=cap))
     for name, cap in NUMBER_CAPS.items():
         value = q.get(name)
         if value is None:
@@ -54,11 +54,11 @@ def bounded_sizes(request: Request) -> None:
         try:
             numbers = [float(p) for p in parts]
         except ValueError:
-            raise InputError(f"{name}={value[:40]}: expected a number") from None
+            raise InputError(N_("{name}={value1}: expected a number", name=name, value1=value[:40])) from None
         # histogram_bins may also list the bin edges: count them
         size = len(numbers) if len(numbers) > 1 else numbers[0]
         if not all(math.isfinite(n) for n in numbers) or not 0 <= size <= cap:
-            raise InputError(f"{name}={value[:40]}: expected 0–{cap}")
+            raise InputError(N_("{name}={value1}: expected 0–{cap}", name=name, value1=value[:40], cap=cap))
 
 
 def finite_point(request: Request) -> None:
@@ -69,9 +69,9 @@ def finite_point(request: Request) -> None:
     try:
         lon, lat = float(p["lon"]), float(p["lat"])
     except ValueError:
-        raise InputError(f"point {p['lon']},{p['lat']}: expected longitude,latitude in degrees") from None
+        raise InputError(N_("point {lon},{lat}: expected longitude,latitude in degrees", lon=p['lon'], lat=p['lat'])) from None
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InputError(f"point {p['lon']},{p['lat']}: expected a longitude in −180…180 and a latitude in −90…90")
+        raise InputError(N_("point {lon},{lat}: expected a longitude in −180…180 and a latitude in −90…90", lon=p['lon'], lat=p['lat']))
 
 
 MAX_ZOOM = 24  # WebMercatorQuad's deepest level in morecantile: ~1 cm pixels, far below any run's cell
@@ -85,11 +85,12 @@ def tile_on_the_grid(request: Request) -> None:
     try:
         z, x, y = int(p["z"]), int(p.get("x", 0)), int(p.get("y", 0))
     except ValueError:
-        raise InputError(f"tile {p.get('z')}/{p.get('x')}/{p.get('y')}: expected whole numbers") from None
+        raise InputError(N_("tile {z}/{x}/{y}: expected whole numbers", z=p.get('z'), x=p.get('x'),
+                                            y=p.get('y'))) from None
     if not 0 <= z <= MAX_ZOOM:
-        raise InputError(f"zoom {z}: expected 0–{MAX_ZOOM}")
+        raise InputError(N_("zoom {z}: expected 0–{MAX_ZOOM}", z=z, MAX_ZOOM=MAX_ZOOM))
     if not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise InputError(f"tile {z}/{x}/{y}: x and y lie in 0–{2**z - 1} at zoom {z}")
+        raise InputError(N_("tile {z}/{x}/{y}: x and y lie in 0–{value1} at zoom {z}", z=z, x=x, y=y, value1=2**z - 1))
 
 
 def make_router():
