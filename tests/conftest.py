@@ -134,9 +134,13 @@ def area(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def english_messages(monkeypatch):
-    """Tests match the English messages: the CLI (SHUIBAO_LANG) and web error answers default to English here;
-    a test of the Chinese rendering sets zh itself (tests/test_messages.py)."""
-    monkeypatch.setenv("SHUIBAO_LANG", "en")
+    """Tests match the English messages: the CLI's and the web's error messages default to English here (the
+    tables keep their own language, zh by default); a test of the Chinese rendering sets zh itself
+    (tests/test_messages.py).  A test that runs the CLI in a subprocess passes ``--lang en`` where it reads a
+    message."""
+    from shuibao.cli import common
     from shuibao.web import i18n
+
+    monkeypatch.setattr(common, "ERROR_LANGUAGE", "en")
 
     monkeypatch.setattr(i18n, "ERROR_LANGUAGE", "en")

@@ -21,7 +21,7 @@ from pathlib import Path
 import libcst as cst
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from i18n_sites import ISSUE_FUNCS, ISSUE_KEYWORDS, ISSUE_LISTS, ROOT, SOURCES, error_classes, sources  # noqa: E402
+from i18n_sites import ISSUE_FUNCS, ISSUE_KEYWORDS, ISSUE_LISTS, ROOT, ROW_LISTS, SOURCES, error_classes, sources  # noqa: E402
 
 WRAPPERS = {"sorted", "list", "tuple", "set", "str", "repr", "int", "float", "abs", "round", "min", "max",
             "frozenset", "dict", "Path", "os.fspath", "fspath"}
@@ -155,7 +155,9 @@ class Rewrite(cst.CSTTransformer):
             return [positional[0]]
         if (name == "add" and receiver in ISSUE_LISTS or name == "Issue") and len(positional) == 3:
             return [positional[2]]
-        if name == "append" and receiver in ISSUE_LISTS and len(positional) == 1:
+        if name == "append" and receiver in ISSUE_LISTS | ROW_LISTS and len(positional) == 1:
+            return [positional[0]]
+        if name == "reject" and len(positional) == 1:
             return [positional[0]]
         if name in ISSUE_FUNCS:
             out = [positional[ISSUE_FUNCS[name]]] if len(positional) > ISSUE_FUNCS[name] else []

@@ -5,6 +5,8 @@ A *message site* is a call whose argument is shown to a user as an error or a va
 - the first argument of a :class:`shuibao.errors.ShuibaoError` subclass (raised or built);
 - the message of ``issues.add(where, field, message)`` / ``problems.add(...)`` and ``Issue(where, field, message)``;
 - the item of ``problems.append(message)`` / ``issues.append(message)`` (lists handed to ``raise_issues``);
+- a row report's ``rep.reject(message)`` and ``rep.messages.append(message)``
+  (shown per row in import reports);
 - the subject, ``context=`` and ``hint=`` of ``raise_issues`` / ``issues_error`` / ``format_issues`` /
   ``raise_if_any``.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "src" / "shuibao"
 ISSUE_LISTS = frozenset({"issues", "problems"})
+ROW_LISTS = frozenset({"messages"})
 ISSUE_FUNCS = {"raise_issues": 1, "issues_error": 1, "format_issues": 1, "raise_if_any": 0}
 ISSUE_KEYWORDS = frozenset({"subject", "context", "hint"})
 
@@ -66,7 +69,9 @@ def message_args(call: ast.Call, errors: frozenset[str]) -> list[ast.expr]:
         out.append(call.args[2])
     elif name == "Issue" and len(call.args) == 3:
         out.append(call.args[2])
-    elif name == "append" and receiver in ISSUE_LISTS and len(call.args) == 1:
+    elif name == "reject" and len(call.args) == 1:
+        out.append(call.args[0])
+    elif name == "append" and receiver in ISSUE_LISTS | ROW_LISTS and len(call.args) == 1:
         out.append(call.args[0])
     elif name in ISSUE_FUNCS:
         index = ISSUE_FUNCS[name]

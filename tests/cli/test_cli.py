@@ -16,6 +16,7 @@ from shuibao import __version__
 from shuibao.cli.main import run
 
 SHUIBAO = [sys.executable, "-m", "shuibao.cli.main"]
+SHUIBAO_EN = SHUIBAO + ["--lang", "en"]  # where a test reads an error message (Chinese by default)
 
 
 def _run(capsys, *args):
@@ -87,7 +88,7 @@ def test_db_from_environment(capsys, tmp_path, monkeypatch):
     (["plan", "district", "丰都区"], "unknown district '丰都区'"),
 ])
 def test_errors_are_one_line_with_exit_code_2(args, message, tmp_path):
-    proc = subprocess.run(SHUIBAO + args, capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(SHUIBAO_EN + args, capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -101,7 +102,7 @@ def test_verbose_shows_the_traceback(tmp_path):
 
 def test_malformed_reference_file_is_exit_2(tmp_path, data_copy):
     (data_copy / "regions.csv").write_text("code,seq\nmetro,x\n", encoding="utf-8")
-    proc = subprocess.run(SHUIBAO + ["plan", "rates"], capture_output=True, text=True, cwd=tmp_path,
+    proc = subprocess.run(SHUIBAO_EN + ["plan", "rates"], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "SHUIBAO_PLAN_DATA": str(data_copy)})
     assert proc.returncode == 2 and "regions.csv" in proc.stderr and "missing column" in proc.stderr
 

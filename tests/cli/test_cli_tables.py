@@ -103,7 +103,7 @@ def test_the_language_comes_from_shuibao_lang_and_a_bad_one_is_a_usage_error(cap
     title, headers, rows = table(capsys, "--db", db, "users", "list")
     assert title == "Users" and headers[:3] == ["Username", "Name", "Role"]
     assert ["wanzhou-officer", "wanzhou-officer", "District officer", "Wanzhou", "Active", "Never"] in rows
-    monkeypatch.delenv("SHUIBAO_LANG")
+    monkeypatch.delenv("SHUIBAO_LANG", raising=False)
     title, _, rows = table(capsys, "--db", db, "users", "list")
     assert title == "用户" and ["wanzhou-officer", "wanzhou-officer", "区县监管人员", "万州区", "启用", "从未登录"] in rows
     assert run(["--db", db, "--lang", "fr", "users", "list"]) == 2

@@ -282,7 +282,7 @@ def test_the_cli_writes_the_same_bytes_twice_and_refuses_an_unknown_run(demo, tm
         assert proc.returncode == 0, proc.stderr
         outs.append((tmp_path / str(k) / "bulletin.html").read_bytes())
     assert outs[0] == outs[1]
-    bad = subprocess.run(SHUIBAO + ["--db", demo, "report", "bulletin", "--run", "99", "-o", str(tmp_path / "x")],
+    bad = subprocess.run(SHUIBAO + ["--lang", "en", "--db", demo, "report", "bulletin", "--run", "99", "-o", str(tmp_path / "x")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "run 99" in bad.stderr and not (tmp_path / "x" / "bulletin.html").exists()
 
@@ -373,7 +373,7 @@ def test_one_district_sheet_as_pdf_is_one_page(demo, tmp_path):
     pdf = next(tmp_path.glob("district-*.pdf"))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "Pages:           1" in info
-    both = subprocess.run(SHUIBAO + ["--db", demo, "report", "district", "万州区", "--all", "-o", str(tmp_path)],
+    both = subprocess.run(SHUIBAO + ["--lang", "en", "--db", demo, "report", "district", "万州区", "--all", "-o", str(tmp_path)],
                           capture_output=True, text=True)
     assert both.returncode == 2 and "not both" in both.stderr
 

@@ -46,7 +46,7 @@ def server(tmp_path):
     db = make_db(str(tmp_path / "brute.gpkg"))
     port = free_port()
     src = str(Path(__file__).resolve().parents[2] / "src")
-    env = dict(os.environ, SHUIBAO_PRELOAD="0", PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, SHUIBAO_PRELOAD="0", SHUIBAO_LANGUAGE="en", PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("SHUIBAO_TRUSTED_PROXIES", None)
     log = open(tmp_path / "server.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "shuibao.cli.main", "--db", db, "serve", "--host", "127.0.0.1",

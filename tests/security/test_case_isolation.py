@@ -25,7 +25,7 @@ def test_officer_a_cannot_preempt_a_finding_on_b_s_patch(city, tmp_path):
     r = client.post("/api/cases", headers=h["offa"], json={**body, "district": "wanzhou"})
     assert r.status_code == 422 and "lies in district wushan" in r.json()["detail"]
     r = client.post("/api/cases", headers=h["offa"], json=body)  # no district: derived wushan, not A's
-    assert r.status_code == 403 and "wushan" in r.json()["detail"]
+    assert r.status_code == 403 and "in district Wushan" in r.json()["detail"]  # the district by its label
     compliance.run_compliance(db, period="2025H1", out=tmp_path / "c.gpkg")
     opened = cases.open_cases_from_findings(db, period="2025H1", on=date(2025, 8, 2))
     b_cases = [c["case_no"] for c in cases.list_cases(db, district="wushan")]

@@ -21,10 +21,13 @@ from .. import vocabulary
 from ..spreadsheet import safe_row
 
 
+ERROR_LANGUAGE: str | None = None  # tests pin English; None: the command's language
+
+
 def cli_language() -> str:
     """The language of the CLI's messages (错误信息的语言): the root ``--lang``, else ``SHUIBAO_LANG`` (zh or
     en), default zh — the same choice as its tables (:func:`current_lang`)."""
-    return current_lang()
+    return ERROR_LANGUAGE or current_lang()
 
 
 @dataclass

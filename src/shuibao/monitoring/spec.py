@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import InputError, raise_issues, N_, Text
+from ..errors import InputError, Message, N_, Text, raise_issues
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,9 @@ class RunSpec:
 
 
 
-def _closest(key: str, known) -> str:
+def _closest(key: str, known) -> Message:
     m = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {m[0]!r}?)" if m else f" (known: {', '.join(known)})"
+    return N_(" (did you mean {key!r}?)", key=m[0]) if m else N_(" (known: {keys})", keys=", ".join(known))
 
 
 def _typed(value: Any, spec: ParamSpec, where: str, problems: list[Text | str]) -> Any:

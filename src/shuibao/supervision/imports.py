@@ -97,9 +97,9 @@ class FeatureReport:
     row: int
     key: str
     status: str = "ok"  # ok | repaired | rejected
-    messages: list[str] = field(default_factory=list)
+    messages: list[Text | str] = field(default_factory=list)
 
-    def reject(self, message: str) -> None:
+    def reject(self, message: Text | str) -> None:
         self.status = "rejected"
         self.messages.append(message)
 
@@ -164,7 +164,7 @@ def resolve_fields(available: Sequence[str], specs: Sequence[FieldSpec],
 def _value(spec: FieldSpec, raw, rep: FeatureReport):
     if _empty(raw):
         if spec.required:
-            rep.reject(f"{spec.name}: empty")
+            rep.reject(N_("{name}: empty", name=spec.name))
         return None
     try:
         if spec.kind == "text":
@@ -179,13 +179,17 @@ def _value(spec: FieldSpec, raw, rep: FeatureReport):
         text = str(raw).strip()
         choices = cast(Mapping[str, str], spec.choices)  # the kind left is "choice", which has them
         if text not in choices:
-            rep.reject(f"{spec.name}: {text!r} is not one of {', '.join(sorted(set(choices)))}")
+            rep.reject(N_("{name}: {text!r} is not one of {choices}", name=spec.name, text=text, choices=', '.join(sorted(set(choices)))))
             return None
         return choices[text]
     except (TypeError, ValueError):
-        expected = {"date": "a date such as 2025-06-30", "number": "a number"
-                    + (f" ≥ {spec.minimum:g}" if spec.minimum is not None else "")}.get(spec.kind, spec.kind)
-        rep.reject(f"{spec.name}: {raw!r} is not {expected}")
+        if spec.kind == "date":
+            expected: Text | str = N_("a date such as 2025-06-30")
+        elif spec.kind == "number":
+            expected = N_("a number ≥ {minimum:g}", minimum=spec.minimum) if spec.minimum is not None else N_("a number")
+        else:
+            expected = spec.kind
+        rep.reject(N_("{name}: {raw!r} is not {expected}", name=spec.name, raw=raw, expected=expected))
         return None
 
 
@@ -209,26 +213,26 @@ def _polygon_parts(g):
 def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
     """The feature's MultiPolygon in EPSG:4490, repaired if needed, or None (rejected, with reasons)."""
     if g is None or g.is_empty:
-        rep.reject("no geometry")
+        rep.reject(N_("no geometry"))
         return None
     if g.geom_type not in ("Polygon", "MultiPolygon"):
-        rep.reject(f"geometry is a {g.geom_type}; expected a polygon")
+        rep.reject(N_("geometry is a {geom_type}; expected a polygon", geom_type=g.geom_type))
         return None
     vertices = shapely.get_num_coordinates(g)
     if vertices > MAX_VERTICES:
-        rep.reject(f"geometry has {vertices:,} vertices, more than {MAX_VERTICES:,} for one feature; simplify it "
-                   "(e.g. ogr2ogr -simplify 0.5) or split it")
+        rep.reject(N_("geometry has {vertices:,} vertices, more than {MAX_VERTICES:,} for one feature; simplify it "
+                   "(e.g. ogr2ogr -simplify 0.5) or split it", vertices=vertices, MAX_VERTICES=MAX_VERTICES))
         return None
     if not g.is_valid:
         reason = shapely.is_valid_reason(g)
         before = abs(shapely.area(g))
         fixed = _polygon_parts(shapely.make_valid(g, method="structure", keep_collapsed=False))
         if fixed is None or fixed.is_empty or fixed.area == 0:
-            rep.reject(f"invalid polygon ({reason}) with no area left after repair")
+            rep.reject(N_("invalid polygon ({reason}) with no area left after repair", reason=reason))
             return None
         rep.status = "repaired"
         change = (fixed.area - before) / before if before else 0.0
-        rep.messages.append(f"repaired: {reason}; area changed by {change:+.2%} (in the file's units)")
+        rep.messages.append(N_("repaired: {reason}; area changed by {change:+.2%} (in the file's units)", reason=reason, change=change))
         g = fixed
     if crs is None:
         return None
@@ -237,8 +241,8 @@ def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
     minx, miny, maxx, maxy = g.bounds
     x0, y0, x1, y1 = CHONGQING_LONLAT
     if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= x0 and maxx <= x1 and miny >= y0 and maxy <= y1):
-        rep.reject(f"lies outside Chongqing (lon {minx:.3f}–{maxx:.3f}, lat {miny:.3f}–{maxy:.3f} in EPSG:4490 "
-                   f"after reading it as {crs}); is the file's CRS right?")
+        rep.reject(N_("lies outside Chongqing (lon {minx:.3f}–{maxx:.3f}, lat {miny:.3f}–{maxy:.3f} in EPSG:4490 "
+                   "after reading it as {crs}); is the file's CRS right?", minx=minx, maxx=maxx, miny=miny, maxy=maxy, crs=crs))
         return None
     return g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
 
@@ -286,7 +290,7 @@ def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs
                 rec[spec.name] = defaults.get(spec.name)
         g = None
         if has_geometry and missing_geometry_ok and (geoms[i] is None or geoms[i].is_empty):
-            rep.messages.append("no geometry: the record is kept without an area (a stored area stays as it is)")
+            rep.messages.append(N_("no geometry: the record is kept without an area (a stored area stays as it is)"))
         elif has_geometry:
             g = check_geometry(geoms[i], crs, transformer, rep)
         reports.append(rep)
@@ -305,7 +309,7 @@ def _duplicates(reports: list[FeatureReport], key_field: str) -> None:
         same = rows.get(r.key, [])
         if len(same) > 1:
             others = ", ".join(str(x) for x in same if x != r.row)
-            r.reject(f"{key_field} {r.key!r} is also used in row(s) {others}")
+            r.reject(N_("{key_field} {key!r} is also used in row(s) {others}", key_field=key_field, key=r.key, others=others))
 
 
 def check_change_type(value: str | None) -> bool:

@@ -24,6 +24,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ..errors import Text
+
 LANGS = ("zh", "en")
 PLAN_GROUPS = ("district", "region", "landuse")
 """Groups whose labels come from the plan's reference data rather than ``labels.csv``."""
@@ -135,6 +137,21 @@ def label(group: str, code, lang: str = "zh") -> str:
         return ""
     e = entry(group, code)
     return str(code) if e is None else e.text(lang_of(lang))
+
+
+@dataclass(frozen=True, eq=False)
+class LabelText(Text):
+    """A stored code as a message field (``N_("... {role} ...", role=LabelText("role", code))``): it renders as
+    the code's label in the message's language, so a Chinese message never shows an English label or a code."""
+
+    group: str
+    code: object
+
+    def render(self, lang: str = "en") -> str:
+        return label(self.group, self.code, lang)
+
+    def transform(self, fn) -> LabelText:
+        return self
 
 
 def labels(group: str, lang: str = "zh") -> dict[str, str]:

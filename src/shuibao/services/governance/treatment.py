@@ -107,23 +107,23 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
         rec["area_m2"] = float(area)
         if rec.get("year") is not None:
             if not float(rec["year"]).is_integer():
-                rep.reject(f"year: {rec['year']!r} is not a whole year")
+                rep.reject(N_("year: {year!r} is not a whole year", year=rec['year']))
             rec["year"] = int(rec["year"])
         code, kind = rec.get("project_code"), rec.get("kind")
         if code and kind:
             first = project_kind.setdefault(code, (kind, rep.row))
             if first[0] != kind:
-                rep.reject(f"kind: project {code} is {first[0]} in row {first[1]} and {kind} here")
+                rep.reject(N_("kind: project {code} is {value1} in row {value2} and {kind} here", code=code, value1=first[0], value2=first[1], kind=kind))
         declared = rec.get("area_hm2")
         if declared and area and abs(declared * 1e4 - area) > 0.1 * area:
-            rep.messages.append(f"note: declared area_hm2 {declared:g} differs from the polygon's {area / 1e4:.2f}")
+            rep.messages.append(N_("note: declared area_hm2 {declared:g} differs from the polygon's {value1:.2f}", declared=declared, value1=area / 1e4))
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         lookup = district_lookup(conn)
         for rec, rep in zip(checked.records, checked.reports):
             if rec.get("district") and rec["district"] not in lookup:
-                rep.reject(f"district: {rec['district']} not known")
+                rep.reject(N_("district: {district} not known", district=rec['district']))
         write_report(report, checked.reports, checked.problems)
         if not checked.ok or not checked.records:
             if not checked.records:

@@ -29,7 +29,8 @@ from functools import lru_cache
 
 from sqlalchemy import Connection
 
-from shuibao.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError, raise_issues, N_, Text
+from shuibao.errors import AuthenticationError, InputError, N_, NotFoundError, PermissionDeniedError, Text, raise_issues
+from shuibao.vocabulary import LabelText
 from shuibao.store import Store
 from shuibao.store.repositories import accounts, audit as audit_records
 from shuibao.services.platform import passwords
@@ -117,6 +118,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+PERMISSION_TEXT = {"admin": N_("administer the platform (city administrators only)"),
+                   "write": N_("change these records"), "verify": N_("record a verification")}
+"""What a refused permission allows, for the refusal's message."""
+
+
 def require(principal: Principal | None, permission: str, *, district: str | None = None) -> Principal:
     """Check ``permission`` ('read', 'write', 'verify', 'admin'); 401 without a principal, 403 if not allowed.
 
@@ -137,8 +143,13 @@ def require(principal: Principal | None, permission: str, *, district: str | Non
     if allowed is None:
         raise ValueError(f"unknown permission {permission!r}")
     if not allowed:
-        where = f" in district {district}" if district and role == "district_officer" else ""
-        raise PermissionDeniedError(N_("{name} ({get}) may not {permission}{where}", name=principal.name, get=ROLE_ZH.get(role, role), permission=permission, where=where))
+        role_text = LabelText("role", role)
+        if district and role == "district_officer":
+            raise PermissionDeniedError(N_("{name} ({role}) may not {permission} in district {district}",
+                                           name=principal.name, role=role_text, permission=PERMISSION_TEXT[permission],
+                                           district=LabelText("district", district)))
+        raise PermissionDeniedError(N_("{name} ({role}) may not {permission}", name=principal.name, role=role_text,
+                                       permission=PERMISSION_TEXT[permission]))
     return principal
 
 

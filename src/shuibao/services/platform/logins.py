@@ -59,8 +59,8 @@ def _known_address(conn, key: str, address: str, now: datetime) -> bool:
 
 def _refusal(scope: str, until: datetime, name: str, address: str, now: datetime) -> RateLimitedError:
     seconds = math.ceil((until - now).total_seconds())
-    who = {"user_address": f"for {name!r} from {address}", "address": f"from {address}",
-           "user": f"for {name!r}"}[scope]
+    who = {"user_address": N_("for {name!r} from {address}", name=name, address=address),
+           "address": N_("from {address}", address=address), "user": N_("for {name!r}", name=name)}[scope]
     return RateLimitedError(N_("too many failed logins {who}: logins are refused, even with the right password, "
                             "until {until:%Y-%m-%d %H:%M:%S} UTC; try again in {ceil} "
                             "minute(s)", who=who, until=until, ceil=math.ceil(seconds / 60)), seconds)

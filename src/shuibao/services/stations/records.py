@@ -94,10 +94,10 @@ def _number(text: str, what: str, rep: FeatureReport, lo: float, hi: float) -> f
     try:
         v = float(text)
     except ValueError:
-        rep.reject(f"{what}: {text!r} is not a number")
+        rep.reject(N_("{what}: {text!r} is not a number", what=what, text=text))
         return None
     if not (math.isfinite(v) and lo <= v <= hi):
-        rep.reject(f"{what}: {text} is outside {lo:g}…{hi:g}")
+        rep.reject(N_("{what}: {text} is outside {lo:g}…{hi:g}", what=what, text=text, lo=lo, hi=hi))
         return None
     return v
 
@@ -108,22 +108,22 @@ def _station_record(n: int, row: dict, col: dict[str, str], districts: dict, see
     code = _cell(row, col["code"])
     rep = FeatureReport(n, code)
     if not code:
-        rep.reject("code: empty")
+        rep.reject(N_("code: empty"))
     elif code in seen:
-        rep.reject(f"code: {code!r} is also in row {seen[code]}")
+        rep.reject(N_("code: {code!r} is also in row {value1}", code=code, value1=seen[code]))
     seen.setdefault(code, n)
     rec: dict[str, Any] = {"code": code, "name": _cell(row, col["name"]), "kind": KINDS.get(_cell(row, col["kind"]))}
     if not rec["name"]:
-        rep.reject("name: empty")
+        rep.reject(N_("name: empty"))
     if rec["kind"] is None:
-        rep.reject(f"kind: {_cell(row, col['kind'])!r} is not one of {', '.join(KINDS)}")
+        rep.reject(N_("kind: {cell!r} is not one of {KINDS}", cell=_cell(row, col['kind']), KINDS=', '.join(KINDS)))
     rec["district_code"] = districts.get(_cell(row, col["district"]))
     if rec["district_code"] is None:
-        rep.reject(f"district: {_cell(row, col['district'])!r} is not a district name or code")
+        rep.reject(N_("district: {cell!r} is not a district name or code", cell=_cell(row, col['district'])))
     status = _cell(row, col.get("status")) or "operating"
     rec["status"] = STATUSES.get(status)
     if rec["status"] is None:
-        rep.reject(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+        rep.reject(N_("status: {status!r} is not one of {STATUSES}", status=status, STATUSES=', '.join(STATUSES)))
     lon, lat = _cell(row, col["lon"]), _cell(row, col["lat"])
     if lon or lat or rec["status"] != "planned":
         rec["lon"] = _number(lon, "lon", rep, BOX[0], BOX[2])
@@ -134,7 +134,7 @@ def _station_record(n: int, row: dict, col: dict[str, str], districts: dict, see
     try:
         rec["established_on"] = parse_date(est) if est else None
     except ValueError:
-        rep.reject(f"established_on: {est!r} is not a date (YYYY-MM-DD)")
+        rep.reject(N_("established_on: {est!r} is not a date (YYYY-MM-DD)", est=est))
     return rec, rep
 
 
@@ -229,22 +229,22 @@ def _read_observations(rows: list[dict], col: dict[str, str], ids: dict[str, int
         rep = FeatureReport(n, f"{code} {when}")
         reports.append(rep)
         if code not in ids:
-            rep.reject(f"station: {code!r} is not a registered station code")
+            rep.reject(N_("station: {code!r} is not a registered station code", code=code))
         try:
             day = parse_date(when)
         except ValueError:
-            rep.reject(f"date: {when!r} is not a date (YYYY-MM-DD)")
+            rep.reject(N_("date: {when!r} is not a date (YYYY-MM-DD)", when=when))
         else:
             latest = date.today() + timedelta(days=FUTURE_DAYS)
             if day > latest:
-                rep.reject(f"date: {day} is in the future (the latest accepted is {latest}, today + "
-                           f"{FUTURE_DAYS} day)")
+                rep.reject(N_("date: {day} is in the future (the latest accepted is {latest}, today + "
+                           "{FUTURE_DAYS} day)", day=day, latest=latest, FUTURE_DAYS=FUTURE_DAYS))
         value = float("nan")
         if text:
             try:
                 value = float(text)
             except ValueError:
-                rep.reject(f"{col['value']}: {text!r} is not a number")
+                rep.reject(N_("{value}: {text!r} is not a number", value=col['value'], text=text))
         if rep.status != "rejected":
             series[code].append((n, day, value, rep))
     return series, reports
@@ -261,8 +261,8 @@ def _stored_days(conn, series: dict[str, list], ids: dict[str, int], variable: s
             old = stored.get((ids[code], day))
             if old is not None and old.flag != GAP:
                 rep.status = "conflict"
-                rep.messages.append(f"{variable} of {code} on {day} is already stored "
-                                    f"({old.flag}, import {old.import_id})")
+                rep.messages.append(N_("{variable} of {code} on {day} is already stored "
+                                    "({flag}, import {import_id})", variable=variable, code=code, day=day, flag=old.flag, import_id=old.import_id))
     return stored
 
 

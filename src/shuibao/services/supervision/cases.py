@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from shuibao.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError, N_
 from shuibao.io.steps import sha256
 from shuibao.store import Store
+from shuibao.vocabulary import LabelText
 from shuibao.store.repositories import case_ledger, patches as patch_records, projects as project_records
 from shuibao.store.repositories.compliance import suspect_findings
 from shuibao.supervision.cases import (
@@ -132,12 +133,12 @@ def require_on_case(principal, permission: str, case_no: str, district: str | No
     derived, or a finding outside every district) is acted on by city administrators only."""
     if principal is None:
         return
-    from shuibao.services.platform.auth import ROLE_ZH, require
+    from shuibao.services.platform.auth import require
 
     if district is None and principal.role != "city_admin":
-        raise PermissionDeniedError(N_("{name} ({get}) may not "
-                                    "{permission} case {case_no}: it has no district, so only city "
-                                    "administrators may act on it", name=principal.name, get=ROLE_ZH.get(principal.role, principal.role), permission=permission, case_no=case_no))
+        raise PermissionDeniedError(N_("{name} ({role}) may not act on case {case_no}: it has no district, so only "
+                                       "city administrators may act on it", name=principal.name,
+                                       role=LabelText("role", principal.role), case_no=case_no))
     require(principal, permission, district=district)
 
 

@@ -13,7 +13,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import Text, InputError, Issue, issues_error, N_
+from shuibao.errors import N_, InputError, Issue, Joined, Text, issues_error
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -21,7 +21,7 @@ from shuibao.services.platform.actors import actor
 from shuibao.store.repositories.district_codes import district_lookup
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer
 
-__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "now", "record_import", "refusal", "refuse", "report_rows",
+__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "joined_messages", "now", "record_import", "refusal", "refuse", "report_rows",
            "split_districts", "to_metres", "with_rows", "write_csv_rows", "write_report"]
 
 _TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
@@ -46,9 +46,23 @@ def split_districts(text: str | None) -> list[str]:
     return [t for t in re.split(r"[,，、;；/\s]+", text or "") if t]
 
 
-def report_rows(reports: list[FeatureReport]) -> list[dict]:
-    """The per-feature report as rows (row, key, status, messages joined by "; ")."""
-    return [{"row": r.row, "key": r.key, "status": r.status, "messages": "; ".join(r.messages)} for r in reports]
+def joined_messages(messages: Sequence[Text | str]) -> Joined:
+    """A row's messages as one message, "; " between them, that renders in either language."""
+    parts: list[Text | str] = []
+    for m in messages:
+        parts += ["; ", m] if parts else [m]
+    return Joined(tuple(parts))
+
+
+def report_rows(reports: list[FeatureReport], lang: str | None = "en") -> list[dict]:
+    """The per-feature report as rows (row, key, status, messages joined by "; "): the messages as text in
+    ``lang`` (English for the stored import record and the CSV report), or as a message (``lang=None``) that
+    the web renders in the reader's language."""
+    def text(r: FeatureReport) -> Text | str:
+        message = joined_messages(r.messages)
+        return message if lang is None else message.render(lang)
+
+    return [{"row": r.row, "key": r.key, "status": r.status, "messages": text(r)} for r in reports]
 
 
 def write_csv_rows(path: Path, columns, rows: list[dict]) -> Path:
@@ -96,7 +110,7 @@ def refusal(role: str, path: Path, problems: Sequence[Text | str], bad: list[Fea
     """One refused import in the one "N problem(s)" format: the file's problems, then each refused row (the
     first :data:`SHOW` listed, all counted and all in ``err.rows``), then what to do next."""
     issues = [Issue("file", "", p) for p in problems]
-    issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", "; ".join(r.messages)) for r in bad]
+    issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", joined_messages(r.messages)) for r in bad]
     context = f"({len(bad)} of {total} {unit} {verb})" if bad else ""
     err = issues_error(issues, N_("{role}: {path}: nothing was imported", role=role, path=path), context=context,
                        limit=len(problems) + SHOW, hint="\n".join(hints))
@@ -108,7 +122,7 @@ def with_rows(err: InputError, problems: Sequence[Text | str], bad: list[Feature
     """``err`` carrying the refused rows (``err.rows``: file problems as row 0, then each refused row)."""
     # rows is no declared field of InputError: the web answers it where an error carries it
     err.rows = ([{"row": 0, "key": "", "status": "file", "messages": p} for p in problems]  # type: ignore[attr-defined]
-                + report_rows(bad))
+                + report_rows(bad, lang=None))
     return err
 
 

@@ -26,6 +26,7 @@ from shuibao.services.supervision.common import (
     now,
     record_import,
     refuse,
+    joined_messages,
     report_rows,
     to_metres,
     write_report,
@@ -60,16 +61,16 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
     if period:  # the option names the period: a file that says otherwise is a mistake
         for rec, rep in zip(checked.records, checked.reports):
             if rec.get("period") not in (None, period):
-                rep.reject(f"period {rec['period']!r} differs from --period {period!r}")
+                rep.reject(N_("period {period!r} differs from --period {period2!r}", period=rec['period'], period2=period))
     metres = to_metres([g if g is not None else shapely.Point() for g in checked.geoms])
     areas = shapely.area(metres) if len(metres) else np.zeros(0)
     for rec, rep, area in zip(checked.records, checked.reports, areas):
         rec["area_computed"] = float(area)
         if not check_change_type(rec.get("change_type")):
-            rep.reject(f"change_type: {rec['change_type']!r} is not 新增, 续建(…) or 完工")
+            rep.reject(N_("change_type: {change_type!r} is not 新增, 续建(…) or 完工", change_type=rec['change_type']))
         declared = rec.get("area_m2")
         if declared and area and abs(declared - area) > DECLARED_AREA_TOLERANCE * area:
-            rep.messages.append(f"note: declared area_m2 {declared:.0f} differs from the polygon's {area:.0f} m²")
+            rep.messages.append(N_("note: declared area_m2 {declared:.0f} differs from the polygon's {area:.0f} m²", declared=declared, area=area))
     periods = {rec["period"] for rec in checked.records if rec.get("period")}
     if not checked.records:
         checked.problems.append(N_("the file holds no features"))
@@ -92,7 +93,7 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
             kind=rec.get("kind") or "其他扰动", industry=rec.get("industry"), change_type=rec.get("change_type"),
             construction_status=rec.get("construction_status"), declared_area_m2=rec.get("area_m2"),
             area_m2=rec["area_computed"], district_code=d, import_id=import_id, source_row=rep.row,
-            repaired=rep.status == "repaired", repair_note="; ".join(rep.messages) or None, geom=g,
+            repaired=rep.status == "repaired", repair_note=joined_messages(rep.messages).render("en") or None, geom=g,
         ) for rec, rep, g, d in zip(checked.records, checked.reports, checked.geoms, districts)])
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "patches.import", "import", import_id, None,
@@ -109,7 +110,7 @@ def reject_known_ids(conn: Connection, checked) -> None:
         stored = patch_records.stored_patch_codes(conn, period, codes)
         for rec, rep in zip(checked.records, checked.reports):
             if rec.get("period") == period and rec.get("patch_id") in stored:
-                rep.reject(f"patch_id {rec['patch_id']!r} is already stored for period {period}")
+                rep.reject(N_("patch_id {patch_id!r} is already stored for period {period}", patch_id=rec['patch_id'], period=period))
 
 
 def list_periods(db: str | None) -> list[dict]:

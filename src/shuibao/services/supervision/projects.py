@@ -82,24 +82,24 @@ def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
             try:
                 check_project_transition(old, new, rec["code"])
             except ValueError as exc:
-                rep.reject(f"status: {exc}")
+                rep.reject(N_("status: {exc}", exc=exc))
         codes, unknown = [], []
         for token in split_districts(rec.get("district")):
             (codes.append(lookup[token]) if token in lookup else unknown.append(token))
         if unknown:
-            rep.reject(f"district: {', '.join(unknown)} not known (use the names or codes of `shuibao plan districts`)")
+            rep.reject(N_("district: {unknown} not known (use the names or codes of `shuibao plan districts`)", unknown=', '.join(unknown)))
         elif rec.get("district") and not codes:
-            rep.reject("district: empty")
+            rep.reject(N_("district: empty"))
         rec["district_codes"] = ",".join(dict.fromkeys(codes))
         start, end = rec.get("construction_start"), rec.get("construction_end")
         if start and end and end < start:
-            rep.reject(f"construction_end {end} is before construction_start {start}")
+            rep.reject(N_("construction_end {end} is before construction_start {start}", end=end, start=start))
         if geom is not None and rec.get("total_area_hm2"):
             polygon_hm2 = float(shapely.area(to_metres([geom])[0])) / 1e4
             declared = rec["total_area_hm2"]
             if abs(polygon_hm2 - declared) > AREA_TOLERANCE * declared:
-                rep.messages.append(f"note: total_area_hm2 {declared:g} differs from the polygon's "
-                                    f"{polygon_hm2:.2f} hm² by more than {AREA_TOLERANCE:.0%}")
+                rep.messages.append(N_("note: total_area_hm2 {declared:g} differs from the polygon's "
+                                    "{polygon_hm2:.2f} hm² by more than {AREA_TOLERANCE:.0%}", declared=declared, polygon_hm2=polygon_hm2, AREA_TOLERANCE=AREA_TOLERANCE))
 
 
 def import_projects(db: str | None, path: Path, *, attributes: Path | None = None, layer: str | None = None,

@@ -1,7 +1,11 @@
 // The data-management page (/admin): each form posts to its endpoint (multipart or JSON) and shows the result
 // as a labelled record, or the error detail with every refused row.
 function showRows(rows) {
-  return (rows || []).map(r => `row ${r.row}${r.key ? " (" + r.key + ")" : ""}: ${r.status} — ${r.messages}`).join("\n");
+  // the file's own problems are row 0; a row is named as a spreadsheet numbers it, its status by its label
+  const where = r => r.row === 0 ? (LANG === "en" ? "file" : "文件") : (LANG === "en" ? `row ${r.row}` : `第 ${r.row} 行`);
+  const [open, close, colon] = LANG === "en" ? [" (", ")", ": "] : ["（", "）", "："];
+  return (rows || []).map(r => `${where(r)}${r.key ? open + r.key + close : ""}${colon}`
+    + `${r.status === "file" ? "" : labelOf("row_status", r.status) + " — "}${r.messages}`).join("\n");
 }
 async function submitAdmin(form) {
   const result = form.querySelector(".result"), error = form.querySelector(".error");
