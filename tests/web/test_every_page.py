@@ -153,7 +153,7 @@ def every_page_site(demo, tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
 def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(every_page_site):
     import httpx
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with live_server(every_page_site) as base:
         from shuibao.web import Settings, create_app
@@ -162,7 +162,8 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
         with httpx.Client() as client:
             assert client.post(base + "/api/login", json={"username": USER, "password": PASSWORD}).status_code == 200
             ids = real_ids(base, client)
-            total = len(client.get(base + "/api/cases").json())  # every case (no limit)
+            every_case = client.get(base + "/api/cases").json()  # every case (no limit)
+            total = len(every_case)
             runs = client.get(base + "/api/runs").json()  # the demo's two runs, oldest first
             newest = client.get(base + "/api/runs", params={"newest_first": "true", "limit": 1})
             assert len(runs) == 2 and newest.json() == runs[-1:] and newest.headers["X-Total-Count"] == "2"
@@ -205,6 +206,20 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
                         failures[f"{url}?lang={lang} @{view['width']}"] = found
                         if url == "/cases":
                             pagers[(lang, view["width"])] = page.locator("#cases-pager .where").inner_text()
+            # the pager turns pages: the ledger's second page is the cases 51–100, and the address keeps it
+            page.set_viewport_size(VIEWPORTS[1])
+            page.goto(f"{base}/cases?lang=zh", wait_until="networkidle")
+            page.click("#cases-pager .next")
+            expect(page.locator("#cases-pager .where")).to_have_text(f"第 2/{-(-total // 50)} 页 · 共 {total} 条")
+            shown_cases = page.locator("#cases tbody tr td:first-child").all_inner_texts()
+            assert shown_cases == [c["case_no"] for c in every_case[50:100]] and "page=2" in page.url
+            # a table filled in one go with more than 100 rows is shown a page at a time (pages.js fill)
+            page.goto(f"{base}/runs?lang=en", wait_until="networkidle")
+            page.evaluate("fill('#runs', Array.from({length: 250}, (_, i) => i), i => `<tr><td>${i}</td></tr>`)")
+            expect(page.locator("#runs tbody tr")).to_have_count(50)
+            expect(page.locator("#runs-pager .where")).to_have_text("page 1 of 5 · 250 records")
+            page.click("#runs-pager .next")
+            expect(page.locator("#runs tbody tr").first).to_have_text("50")
             browser.close()
         elapsed = time.monotonic() - started
         print(f"every page: {len(urls) + 1} pages × 2 languages × {len(VIEWPORTS)} viewports in {elapsed:.0f} s")
