@@ -8,7 +8,8 @@ is what a person sees: the visible text nodes of the page, the options of its se
 The evidence behind each assessment score (``details.evidence``) is opened first.  Text inside ``translate="no"`` (records' names, titles, notes, file names, a CRS's name: data, not UI words)
 is left out of the language and code checks; the repr check reads everything.  The layout check reads
 ``document.documentElement``: scrollWidth above clientWidth is a page wider than the window, reported with the
-elements that stick out (outside any box that scrolls on its own)."""
+elements that stick out (outside any box that scrolls on its own), with every ``details`` open (a run's spec
+and provenance, an import's result)."""
 
 from __future__ import annotations
 
@@ -200,7 +201,8 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
                         page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
                         shown = page.evaluate(VISIBLE_TEXT)
                         err = page.locator("#page-error")
-                        found = problems_of(shown, lang) + layout_problems(page.evaluate(LAYOUT))
+                        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                        found = problems_of(shown, lang) + layout_problems(page.evaluate(LAYOUT))  # all open
                         if err.count() and err.is_visible():
                             found.append(f"the page shows an error: {err.inner_text()!r}")
                         failures[f"{url}?lang={lang} @{view['width']}"] = found
