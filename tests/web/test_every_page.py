@@ -165,6 +165,9 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
             ids = real_ids(base, client)
             every_case = client.get(base + "/api/cases").json()  # every case (no limit)
             total = len(every_case)
+            projects = client.get(base + "/api/projects", params={"limit": 500}).json()["items"]
+            matching_q = projects[0]["code"][:-1]  # the codes that begin like the first one's: ten of them or so
+            matching = [p["code"] for p in projects if p["code"].startswith(matching_q)]
             runs = client.get(base + "/api/runs").json()  # the demo's two runs, oldest first
             newest = client.get(base + "/api/runs", params={"newest_first": "true", "limit": 1})
             assert len(runs) == 2 and newest.json() == runs[-1:] and newest.headers["X-Total-Count"] == "2"
@@ -215,6 +218,12 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
             expect(page.locator("#cases-pager .where")).to_have_text(f"第 2/{-(-total // 50)} 页 · 共 {total} 条")
             shown_cases = page.locator("#cases tbody tr td:first-child").all_inner_texts()
             assert shown_cases == [c["case_no"] for c in every_case[50:100]] and "page=2" in page.url
+            # a filter starts again at page 1 and the pager counts what matches
+            page.goto(f"{base}/projects?lang=zh&page=2", wait_until="networkidle")
+            page.fill("#f-q", matching_q)
+            page.click("#f-submit")
+            expect(page.locator("#projects-pager .where")).to_have_text(f"第 1/1 页 · 共 {len(matching)} 条")
+            assert page.locator("#projects tbody tr td:first-child").all_inner_texts() == matching
             # a table filled in one go with more than 100 rows is shown a page at a time (pages.js fill)
             page.goto(f"{base}/runs?lang=en", wait_until="networkidle")
             page.evaluate("fill('#runs', Array.from({length: 250}, (_, i) => i), i => `<tr><td>${i}</td></tr>`)")

@@ -45,7 +45,7 @@ function pagerOf(selector, go) {
   nav.show = (offset, size, total) => {
     Object.assign(nav, {offset, size});
     const pages = Math.max(1, Math.ceil(total / size));
-    nav.hidden = total <= size && offset === 0;
+    nav.hidden = total === 0;  // an empty list says so in its own words (#…-empty)
     nav.querySelector(".where").textContent = pagerText(Math.floor(offset / size) + 1, pages, total);
     nav.querySelector(".prev").disabled = offset <= 0;
     nav.querySelector(".next").disabled = offset + size >= total;
