@@ -13,9 +13,12 @@
   if (!main) return;
   main.querySelectorAll("table").forEach(wrap);
   new MutationObserver(changes => {
-    for (const c of changes) for (const n of c.addedNodes) {
-      if (n.nodeType !== 1) continue;
-      if (n.tagName === "TABLE") wrap(n); else n.querySelectorAll("table").forEach(wrap);
+    for (const c of changes) {
+      if (c.target.closest && c.target.closest(".leaflet-container")) continue;  // the map's thousands of shapes
+      for (const n of c.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.tagName === "TABLE") wrap(n); else for (const t of [...n.getElementsByTagName("table")]) wrap(t);
+      }
     }
   }).observe(main, {childList: true, subtree: true});
 })();
