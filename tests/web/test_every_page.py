@@ -224,6 +224,13 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
             page.click("#f-submit")
             expect(page.locator("#projects-pager .where")).to_have_text(f"第 1/1 页 · 共 {len(matching)} 条")
             assert page.locator("#projects tbody tr td:first-child").all_inner_texts() == matching
+            # an unbreakable string (a one-line WKT once made the run page 3,150 px wide) wraps or scrolls in its box
+            page.goto(f"{base}/runs/{ids['run']}?lang=en", wait_until="networkidle")
+            page.evaluate("""() => { const wkt = 'PROJCS["CGCS2000_Albers",GEOGCS[' + 'x'.repeat(3000) + ']]';
+              document.getElementById('run-name').textContent = wkt;
+              document.querySelector('#params td').textContent = wkt; }""")
+            wide = layout_problems(page.evaluate(LAYOUT))
+            assert wide == [], wide
             # a table filled in one go with more than 100 rows is shown a page at a time (pages.js fill)
             page.goto(f"{base}/runs?lang=en", wait_until="networkidle")
             page.evaluate("fill('#runs', Array.from({length: 250}, (_, i) => i), i => `<tr><td>${i}</td></tr>`)")
