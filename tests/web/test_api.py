@@ -171,3 +171,48 @@ def test_geojson_upload_and_downloads(web, tmp_path):
         fh.write(client.get("/api/download/patches.gpkg", headers={"X-API-Key": key}).content)
     assert pyogrio.read_info(path)["features"] == 26
     assert client.get("/api/download/patches.shp", headers={"X-API-Key": key}).status_code == 422
+
+
+# ------------------------------------------------------------------ paging of the list endpoints (limit/offset)
+def test_the_case_ledger_and_the_audit_log_are_paged_with_the_total_in_a_header(web):
+    client, _ = web
+    admin = login(client, "admin", "river-lantern-4127")
+    opened = [client.post("/api/cases", headers=admin, json={"title": f"案件{i}", "category": "other",
+                                                              "on": "2025-07-01", "district": "渝北区"}).json()["case_no"]
+              for i in range(7)]
+    every = client.get("/api/cases", headers=admin)  # no limit: every case, as before paging
+    assert [c["case_no"] for c in every.json()] == sorted(opened) and every.headers["X-Total-Count"] == "7"
+    pages = [client.get("/api/cases", headers=admin, params={"limit": 3, "offset": o}) for o in (0, 3, 6, 9)]
+    assert [len(p.json()) for p in pages] == [3, 3, 1, 0]
+    assert all(p.headers["X-Total-Count"] == "7" for p in pages)
+    assert [c["case_no"] for p in pages for c in p.json()] == sorted(opened)
+    few = client.get("/api/cases", headers=admin, params={"state": "closed", "limit": 5})
+    assert few.json() == [] and few.headers["X-Total-Count"] == "0"  # the total counts what matches the filter
+
+    # the audit log: seven case.open entries among the logins; pages of it are slices of the whole, newest first
+    log = client.get("/api/audit", headers=admin, params={"limit": 1000}).json()
+    assert [e["object_id"] for e in log if e["action"] == "case.open"] == sorted(opened, reverse=True)
+    page = client.get("/api/audit", headers=admin, params={"limit": 2, "offset": 3})
+    assert page.json() == log[3:5] and page.headers["X-Total-Count"] == str(len(log))
+    cases_only = client.get("/api/audit", headers=admin, params={"kind": "case", "limit": 4, "offset": 4})
+    assert [e["object_id"] for e in cases_only.json()] == sorted(opened, reverse=True)[4:]
+    assert cases_only.headers["X-Total-Count"] == "7"
+
+    projects = client.get("/api/projects", headers=admin, params={"limit": 5, "offset": 10})
+    assert len(projects.json()["items"]) == 2 and projects.headers["X-Total-Count"] == "12" == str(
+        projects.json()["total"])
+    runs = client.get("/api/runs", headers=admin, params={"limit": 5})
+    assert runs.json() == [] and runs.headers["X-Total-Count"] == "0"  # no run stored in this store
+
+
+@pytest.mark.parametrize("path, name", [("/api/cases?offset=-1", "offset"), ("/api/cases?limit=0", "limit"),
+                                        ("/api/cases?limit=1001", "limit"), ("/api/audit?offset=-5", "offset"),
+                                        ("/api/audit?limit=1001", "limit"), ("/api/runs?limit=1001", "limit"),
+                                        ("/api/runs?offset=-1", "offset"), ("/api/projects?limit=501", "limit"),
+                                        ("/api/cases?offset=9223372036854775808", "offset"),
+                                        ("/api/cases?limit=ten", "limit")])
+def test_a_page_out_of_bounds_is_a_422_naming_the_parameter(web, path, name):
+    client, _ = web
+    r = client.get(path, headers=login(client, "admin", "river-lantern-4127"))
+    assert r.status_code == 422, r.text
+    assert name in r.text and "X-Total-Count" not in r.headers

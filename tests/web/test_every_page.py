@@ -1,17 +1,22 @@
-"""Every page of the web UI, in Chinese and in English, in a real browser (Playwright driving Debian's
-Chromium), over the demo's records: no raw code, no Python repr, no untranslated word.
+"""Every page of the web UI, in Chinese and in English, on a desk (1400×900) and a phone (390×844), in a real
+browser (Playwright driving Debian's Chromium), over the demo's records: no raw code, no Python repr, no
+untranslated word, no sideways scroll of the page, no table of more than 200 rows (a long list is paged).
 
 The pages are enumerated from the application's routes, so a new page is visited without anyone adding it
 here; a page with a path parameter this test has no real id for fails, naming the parameter.  The text checked
 is what a person sees: the visible text nodes of the page, the options of its selects and its placeholders.
 The evidence behind each assessment score (``details.evidence``) is opened first.  Text inside ``translate="no"`` (records' names, titles, notes, file names, a CRS's name: data, not UI words)
-is left out of the language and code checks; the repr check reads everything."""
+is left out of the language and code checks; the repr check reads everything.  The layout check reads
+``document.documentElement``: scrollWidth above clientWidth is a page wider than the window, reported with the
+elements that stick out (outside any box that scrolls on its own), with every ``details`` open (a run's spec
+and provenance, an import's result)."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import time
 
 import pytest
 
@@ -53,6 +58,40 @@ VISIBLE_TEXT = """() => {
   for (const el of document.querySelectorAll("[placeholder]")) take(el.getAttribute("placeholder"), el);
   return {all, words};
 }"""
+
+
+VIEWPORTS = ({"width": 1400, "height": 900}, {"width": 390, "height": 844})
+MAX_TABLE_ROWS = 200  # a table longer than this is a list that should have been paged
+
+LAYOUT = """() => {
+  const doc = document.documentElement, width = doc.clientWidth;
+  const tables = [...document.querySelectorAll("table")].map(t => ({
+    id: t.id || t.className || "table", rows: [...t.tBodies].reduce((n, b) => n + b.rows.length, 0)}));
+  const out = {scrollWidth: doc.scrollWidth, clientWidth: width, tables, wide: []};
+  if (doc.scrollWidth <= width) return out;
+  const scrolls = el => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== "visible") return true; } return false; };
+  const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.classList.length ? "." + [...el.classList].join(".") : "");
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect(), up = el.parentElement.getBoundingClientRect();
+    if (r.right > width + 1 && up.right <= width + 1 && !scrolls(el))
+      out.wide.push({el: name(el), right: Math.round(r.right), text: (el.textContent || "").trim().slice(0, 60)});
+  }
+  out.wide.sort((a, b) => b.right - a.right);
+  return out;
+}"""
+
+
+def layout_problems(layout: dict) -> list[str]:
+    """A page wider than the window (naming the widest elements that stick out), a table too long to read."""
+    found = []
+    if layout["scrollWidth"] > layout["clientWidth"]:
+        found.append(f"scrolls sideways: {layout['scrollWidth']} px in a {layout['clientWidth']} px window; "
+                     f"widest: {layout['wide'][:3]}")
+    found += [f"table {t['id']!r} shows {t['rows']} rows (> {MAX_TABLE_ROWS}): page it"
+              for t in layout["tables"] if t["rows"] > MAX_TABLE_ROWS]
+    return found
 
 
 def _routes(routes, prefix: str = ""):
@@ -113,9 +152,9 @@ def every_page_site(demo, tmp_path):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
-def test_every_page_in_both_languages_shows_labels_not_codes(every_page_site):
+def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(every_page_site):
     import httpx
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with live_server(every_page_site) as base:
         from shuibao.web import Settings, create_app
@@ -124,37 +163,91 @@ def test_every_page_in_both_languages_shows_labels_not_codes(every_page_site):
         with httpx.Client() as client:
             assert client.post(base + "/api/login", json={"username": USER, "password": PASSWORD}).status_code == 200
             ids = real_ids(base, client)
+            every_case = client.get(base + "/api/cases").json()  # every case (no limit)
+            total = len(every_case)
+            projects = client.get(base + "/api/projects", params={"limit": 500}).json()["items"]
+            matching_q = projects[0]["code"][:-1]  # the codes that begin like the first one's: ten of them or so
+            matching = [p["code"] for p in projects if p["code"].startswith(matching_q)]
+            runs = client.get(base + "/api/runs").json()  # the demo's two runs, oldest first
+            newest = client.get(base + "/api/runs", params={"newest_first": "true", "limit": 1})
+            assert len(runs) == 2 and newest.json() == runs[-1:] and newest.headers["X-Total-Count"] == "2"
         unknown = {p for page in pages for p in re.findall(r"\{(\w+)", page)} - set(ids)
         assert unknown == set(), f"pages with a parameter this test has no real id for: {unknown}"
         urls = [re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], p) for p in pages]
         assert {"/dashboard", "/map", "/cases", "/audit", "/admin", "/assessment"} <= set(urls)  # the gathering works
         failures: dict[str, list[str]] = {}
+        started = time.monotonic()
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport=VIEWPORTS[0])
             script_errors: list[str] = []
             page.on("pageerror", lambda e: script_errors.append(str(e)))
-            for lang in ("zh", "en"):  # the login page, logged out
-                page.goto(f"{base}/login?lang={lang}")
-                failures[f"/login?lang={lang}"] = problems_of(page.evaluate(VISIBLE_TEXT), lang)
+            for view in VIEWPORTS:  # the login page, logged out
+                page.set_viewport_size(view)
+                for lang in ("zh", "en"):
+                    page.goto(f"{base}/login?lang={lang}")
+                    failures[f"/login?lang={lang} @{view['width']}"] = (
+                        problems_of(page.evaluate(VISIBLE_TEXT), lang) + layout_problems(page.evaluate(LAYOUT)))
             page.goto(base + "/login?lang=zh")
             page.fill("#username", USER)
             page.fill("#password", PASSWORD)
             page.click("#login-submit")
             page.wait_for_url(base + "/dashboard")
-            for lang in ("zh", "en"):
-                for url in urls:
-                    page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
-                    if url == "/map":
-                        page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
-                    page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
-                    shown = page.evaluate(VISIBLE_TEXT)
-                    err = page.locator("#page-error")
-                    found = problems_of(shown, lang)
-                    if err.count() and err.is_visible():
-                        found.append(f"the page shows an error: {err.inner_text()!r}")
-                    failures[f"{url}?lang={lang}"] = found
+            pagers = {}
+            for view in VIEWPORTS:  # one browser, one login: the viewport changes between rounds
+                page.set_viewport_size(view)
+                for lang in ("zh", "en"):
+                    for url in urls:
+                        page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
+                        if url == "/map":
+                            page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
+                        page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
+                        shown = page.evaluate(VISIBLE_TEXT)
+                        err = page.locator("#page-error")
+                        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                        found = problems_of(shown, lang) + layout_problems(page.evaluate(LAYOUT))  # all open
+                        if err.count() and err.is_visible():
+                            found.append(f"the page shows an error: {err.inner_text()!r}")
+                        failures[f"{url}?lang={lang} @{view['width']}"] = found
+                        if url == "/cases":
+                            pagers[(lang, view["width"])] = page.locator("#cases-pager .where").inner_text()
+            # the pager turns pages: the ledger's second page is the cases 51–100, and the address keeps it
+            page.set_viewport_size(VIEWPORTS[1])
+            page.goto(f"{base}/cases?lang=zh", wait_until="networkidle")
+            page.click("#cases-pager .next")
+            expect(page.locator("#cases-pager .where")).to_have_text(f"第 2/{-(-total // 50)} 页 · 共 {total} 条")
+            shown_cases = page.locator("#cases tbody tr td:first-child").all_inner_texts()
+            assert shown_cases == [c["case_no"] for c in every_case[50:100]] and "page=2" in page.url
+            # a filter starts again at page 1 and the pager counts what matches
+            page.goto(f"{base}/projects?lang=zh&page=2", wait_until="networkidle")
+            page.fill("#f-q", matching_q)
+            page.click("#f-submit")
+            expect(page.locator("#projects-pager .where")).to_have_text(f"第 1/1 页 · 共 {len(matching)} 条")
+            assert page.locator("#projects tbody tr td:first-child").all_inner_texts() == matching
+            # an unbreakable string (a one-line WKT once made the run page 3,150 px wide) wraps or scrolls in its box
+            page.goto(f"{base}/runs/{ids['run']}?lang=en", wait_until="networkidle")
+            page.evaluate("""() => { const wkt = 'PROJCS["CGCS2000_Albers",GEOGCS[' + 'x'.repeat(3000) + ']]';
+              document.getElementById('run-name').textContent = wkt;
+              document.querySelector('#params td').textContent = wkt; }""")
+            wide = layout_problems(page.evaluate(LAYOUT))
+            assert wide == [], wide
+            # a table filled in one go with more than 100 rows is shown a page at a time (pages.js fill)
+            page.goto(f"{base}/runs?lang=en", wait_until="networkidle")
+            page.evaluate("fill('#runs', Array.from({length: 250}, (_, i) => i), i => `<tr><td>${i}</td></tr>`)")
+            expect(page.locator("#runs tbody tr")).to_have_count(50)
+            expect(page.locator("#runs-pager .where")).to_have_text("page 1 of 5 · 250 records")
+            page.click("#runs-pager .next")
+            expect(page.locator("#runs tbody tr").first).to_have_text("50")
             browser.close()
+        elapsed = time.monotonic() - started
+        print(f"every page: {len(urls) + 1} pages × 2 languages × {len(VIEWPORTS)} viewports in {elapsed:.0f} s")
+        # the demo's ledger is longer than a page: the pager says so, in each language's words
+        assert total > MAX_TABLE_ROWS and len(pagers) == 2 * len(VIEWPORTS)
+        pages_of = -(-total // 50)
+        for (lang, width), where in pagers.items():
+            expected = f"第 1/{pages_of} 页 · 共 {total} 条" if lang == "zh" else f"page 1 of {pages_of} · {total} records"
+            if where != expected:
+                failures[f"/cases?lang={lang} @{width}"].append(f"the pager says {where!r}, not {expected!r}")
     failures = {k: v for k, v in failures.items() if v}
     assert failures == {}, "\n".join(f"{k}: {v[:12]}" for k, v in failures.items())
     assert script_errors == []

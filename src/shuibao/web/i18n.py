@@ -37,6 +37,8 @@ WORDS = {
     "status": ("状态", "Status"), "approval": ("批复", "Approval"), "area_m2": ("面积（m²）", "Area (m²)"),
     "search": ("搜索编号或名称", "Search code or name"), "filter": ("筛选", "Filter"), "all": ("全部", "All"),
     "previous": ("上一页", "Previous"), "next": ("下一页", "Next"), "total": ("合计", "Total"),
+    # the shared pager (static/pages.js): {page}, {pages}, {total} filled in by the browser
+    "page_of": ("第 {page}/{pages} 页 · 共 {total} 条", "page {page} of {pages} · {total} records"),
     "fields": ("项目信息", "Fields"), "areas": ("防治责任范围", "Responsibility areas"), "version": ("版本", "Version"),
     "current": ("现行", "current"), "superseded": ("已替代", "superseded"),
     "lifecycle": ("项目生命周期", "Lifecycle"), "event": ("事件", "Event"),

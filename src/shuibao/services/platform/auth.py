@@ -420,8 +420,15 @@ def _end_sessions(conn: Connection, user_id: int) -> int:
 
 
 def audit_entries(db: str | None, *, principal: Principal, kind: str | None = None, object_id: str | None = None,
-                  limit: int = 200) -> list[dict]:
-    """The newest ``limit`` audit rows (of one object kind and id when given), for any reader."""
+                  limit: int = 200, offset: int = 0) -> list[dict]:
+    """The newest ``limit`` audit rows after ``offset`` (of one object kind and id when given), for any reader."""
+    return audit_page(db, principal=principal, kind=kind, object_id=object_id, limit=limit, offset=offset)[0]
+
+
+def audit_page(db: str | None, *, principal: Principal, kind: str | None = None, object_id: str | None = None,
+               limit: int = 200, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of the audit log, newest first, and how many rows match (分页): read in one transaction."""
     require(principal, "read")
     with Store(db) as store, store.reading() as conn:
-        return audit_records.audit_entries(conn, kind=kind, object_id=object_id, limit=limit)
+        return (audit_records.audit_entries(conn, kind=kind, object_id=object_id, limit=limit, offset=offset),
+                audit_records.audit_count(conn, kind=kind, object_id=object_id))

@@ -20,7 +20,7 @@ from shuibao.services.governance.treatment import progress as treatment_progress
 from shuibao.services.monitoring.runs import districts_with_rates, list_runs
 from ..deps import COOKIE, credentials, db, forget, principal
 from ..errors import UploadTooLarge
-from ..params import AuditLimit, Year
+from ..params import AuditLimit, ListLimit, ListOffset, Year, counted, paged
 from ..responses import attachment
 from ..uploads import save_upload, upload_folder, upload_limit
 from shuibao.errors import N_
@@ -72,9 +72,12 @@ def districts(who: Caller, database: Db) -> list[dict]:
     return districts_with_rates(database)
 
 
-@router.get("/runs", summary="Stored monitoring runs")
-def runs(who: Caller, database: Db) -> list[dict]:
-    return [r.__dict__ for r in list_runs(database)]
+@router.get("/runs", summary="Stored monitoring runs, oldest first (newest_first: the other way), paged by "
+            "limit and offset; the number stored is in X-Total-Count")
+def runs(who: Caller, database: Db, response: Response, limit: ListLimit = None, offset: ListOffset = 0,
+         newest_first: bool = False) -> list[dict]:
+    rows = [r.__dict__ for r in list_runs(database)]
+    return paged(rows[::-1] if newest_first else rows, response, limit, offset)
 
 
 @router.get("/districts/{district}", summary="One district (name or code): rate against target in the latest "
@@ -84,11 +87,15 @@ def district(district: str, who: Caller, database: Db) -> dict:
 
 
 @router.get("/projects", summary="Production and construction projects, filtered (district, status, q on code or "
-            "name) and paged; total is the number matching")
-def project_list(who: Caller, database: Db, district: str | None = None, status: str | None = None,
-                 q: str | None = None, limit: Annotated[int, Query(ge=1, le=overviews.MAX_PAGE)] = 50,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    return overviews.project_list(database, district=district, status=status, q=q, limit=limit, offset=offset)
+            "name) and paged; total (and X-Total-Count) is the number matching")
+def project_list(who: Caller, database: Db, response: Response, district: str | None = None,
+                 status: str | None = None, q: str | None = None,
+                 limit: Annotated[int, Query(ge=1, le=overviews.MAX_PAGE,
+                                             description=f"Rows per page (1–{overviews.MAX_PAGE})")] = 50,
+                 offset: ListOffset = 0) -> dict:
+    out = overviews.project_list(database, district=district, status=status, q=q, limit=limit, offset=offset)
+    counted(out["total"], response)
+    return out
 
 
 @router.get("/projects/{code}", summary="One project: fields, responsibility areas, lifecycle events with "
@@ -154,10 +161,12 @@ def warnings(who: Caller, database: Db, day: Annotated[date | None, Query(alias=
     return overviews.warning_of_day(database, day)
 
 
-@router.get("/cases", summary="The case ledger with state, deadline and days overdue")
-def cases(who: Caller, database: Db, state: str | None = None, district: str | None = None,
-          overdue: bool = False) -> list[dict]:
-    return case_service.list_cases(database, state=state, district=district, overdue=overdue)
+@router.get("/cases", summary="The case ledger with state, deadline and days overdue, paged by limit and offset "
+            "(no limit: every case); the number matching is in X-Total-Count")
+def cases(who: Caller, database: Db, response: Response, state: str | None = None, district: str | None = None,
+          overdue: bool = False, limit: ListLimit = None, offset: ListOffset = 0) -> list[dict]:
+    rows = case_service.list_cases(database, state=state, district=district, overdue=overdue)
+    return paged(rows, response, limit, offset)
 
 
 def _view(v: case_service.CaseView) -> dict:
@@ -254,10 +263,14 @@ def evidence(sha256: str, who: Caller, database: Db) -> Response:
     return Response(content, media_type=media, headers=attachment(name))
 
 
-@router.get("/audit", summary="The audit log (newest first)")
-def audit_log(who: Caller, database: Db, kind: str | None = None, object_id: str | None = None,
-              limit: AuditLimit = 200) -> list[dict]:
-    return auth.audit_entries(database, principal=who, kind=kind, object_id=object_id, limit=limit)
+@router.get("/audit", summary="The audit log (newest first), paged by limit (default 200) and offset; the number "
+            "matching is in X-Total-Count")
+def audit_log(who: Caller, database: Db, response: Response, kind: str | None = None, object_id: str | None = None,
+              limit: AuditLimit = 200, offset: ListOffset = 0) -> list[dict]:
+    rows, total = auth.audit_page(database, principal=who, kind=kind, object_id=object_id, limit=limit,
+                                  offset=offset)
+    counted(total, response)
+    return rows
 
 
 @router.post("/patches", status_code=201, summary="Import a period's disturbance patches from a GeoJSON "
