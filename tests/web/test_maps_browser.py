@@ -156,3 +156,70 @@ def test_map_tools_legend_search_and_small_maps(map_site):
         expect(page.locator("#minimap .minimap-legend")).to_contain_text("图斑：")  # the case's patch, by category
         browser.close()
     assert errors == []
+
+
+@pytest.fixture
+def tile_server():
+    """A stand-in for the bureau's tile server on another origin (another port): one grey PNG for any tile, and
+    the paths it was asked for."""
+    import io
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 200, 200)).save(buf, "PNG")
+    png, asked = buf.getvalue(), []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt install chromium; scripts/check.sh does)")
+def test_a_configured_base_map_is_drawn_from_its_own_server_under_the_csp(map_site, tile_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    origin, asked = tile_server
+    errors: list[str] = []
+    with live_server(map_site, basemap_url=origin + "/base/{z}/{x}/{y}.png", basemap_attribution="测试底图") as base, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and not _expected(m) and errors.append(m.text))
+        page.goto(base + "/login")
+        page.fill("#username", USER)
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(base + "/dashboard")
+        page.goto(base + "/map")
+        page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
+        tiles = page.locator(f'img.leaflet-tile-loaded[src^="{origin}/base/"]')
+        expect(tiles.first).to_be_visible(timeout=15_000)  # loaded: the CSP let the image through
+        assert any(re.fullmatch(r"/base/\d+/\d+/\d+\.png", p) for p in asked)
+        expect(page.locator(".leaflet-control-attribution")).to_contain_text("测试底图")
+        page.get_by_label("底图", exact=True).uncheck()
+        expect(page.locator(f'img[src^="{origin}/base/"]')).to_have_count(0)
+        page.goto(base + "/districts/yubei")
+        page.wait_for_function("() => document.getElementById('minimap').dataset.ready === '1'", timeout=15_000)
+        expect(page.locator(f'#minimap img.leaflet-tile-loaded[src^="{origin}/base/"]').first).to_be_visible()
+        browser.close()
+    assert errors == []
