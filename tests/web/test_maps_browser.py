@@ -136,6 +136,11 @@ def test_map_tools_legend_search_and_small_maps(map_site):
         assert shapely.box(*view[:4]).buffer(1e-3).contains(shapely.box(*yubei.bounds))  # all of it in view
         expect(page.locator("#search-picked a")).to_have_attribute("href", "/districts/yubei")
         page.fill("#map-search", project.code)
+        expect(page.locator("#search-results button").first).to_contain_text(project.code)
+        page.press("#map-search", "ArrowDown")  # the keyboard reaches the hits
+        expect(page.locator("#search-results button").first).to_be_focused()
+        page.press("#search-results button >> nth=0", "Escape")
+        expect(page.locator("#search-results")).to_be_hidden()
         page.press("#map-search", "Enter")
         page.wait_for_function(f"() => document.body.dataset.searchHit === 'project:{project.code}'", timeout=15_000)
         view = page.evaluate("(() => { const b = window.shuibaoMap.getBounds(); return [b.getWest(), b.getSouth(), "

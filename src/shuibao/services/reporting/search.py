@@ -10,8 +10,9 @@ What is searched:
 * patches (扰动图斑) — the patch code (one code may be in several periods: one hit each).
 
 Who sees what follows the platform's rules of reading (services/platform/auth.py): every user reads everything,
-so a district officer finds the whole city's records too — their own district's hits come first; an API key
-finds only the kinds of the collections it was issued for, and never cases (the case ledger is refused to keys).
+so a district officer finds the whole city's records too — their own district's hits first among equally good
+matches; an API key finds only the kinds of the collections it was issued for, and never cases (the case ledger
+is refused to keys).
 """
 
 from __future__ import annotations
