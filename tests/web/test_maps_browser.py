@@ -119,6 +119,8 @@ def test_map_tools_legend_search_and_small_maps(map_site):
         for kind in ("comprehensive", "runoff_plot", "rain_gauge", "hydrological"):
             expect(stations).to_contain_text(vocabulary.label("station_kind", kind))
         expect(legend.locator('.legend-layer[data-layer="grade"] .legend-entry')).to_have_count(6)
+        for name in vocabulary.labels("erosion_grade").values():  # 微度 … 剧烈
+            expect(legend.locator('.legend-layer[data-layer="grade"]')).to_contain_text(name)
         for name in ("土壤侵蚀强度", "生产建设项目", "治理图斑", "监测站点"):
             page.get_by_label(name, exact=True).uncheck()
         expect(legend.locator('.legend-layer[data-layer="stations"]')).to_have_count(0)  # off: out of the legend

@@ -85,7 +85,7 @@ def dashboard(request: Request) -> Response:
 @router.get("/map")
 def map_page(request: Request) -> Response:
     colours, names = run_rasters.grade_legend(_lang(request))
-    return _page(request, "map.html", grade_colours=colours, grade_names=names,
+    return _page(request, "map.html", grade_colours=colours, grade_names=names, grade_codes=dict(run_rasters.GRADE_CODES),
                  district_classes=run_rasters.district_classes(_lang(request)))
 
 
