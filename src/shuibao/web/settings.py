@@ -87,7 +87,8 @@ class Settings:
             if why:
                 problems.add("", f"SHUIBAO_{name.upper()}={values[name]!r}", why)
         if values.get("tianditu_layer", "vec") not in TIANDITU_LAYERS:
-            problems.add("", "SHUIBAO_TIANDITU_LAYER", N_("expected one of {choices}", choices=", ".join(TIANDITU_LAYERS)))
+            problems.add("", "SHUIBAO_TIANDITU_LAYER", N_("expected one of {choices}",
+                                                          choices=", ".join(TIANDITU_LAYERS)))
         if not all(re.fullmatch(r"[A-Za-z0-9-]+", s) for s in _subdomains(values.get("basemap_subdomains", "abc"))):
             problems.add("", "SHUIBAO_BASEMAP_SUBDOMAINS", N_("expected host labels (letters, digits, -) separated by "
                          "commas, or one word whose letters are the subdomains (abc)"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shapely
 
-from shuibao.errors import NotFoundError
+from shuibao.errors import N_, NotFoundError
 from shuibao.services.platform import features
 from shuibao.store import Store
 from shuibao.store.repositories import map_context as rows
@@ -39,7 +39,7 @@ def project_map(db: str | None, code: str) -> dict:
         store.require_current(conn)
         project = page_rows.project_by_code(conn, code)
         if project is None:
-            raise NotFoundError(f"project {code!r} is not known")
+            raise NotFoundError(N_("project {code!r} is not known", code=code))
         pid = project._mapping["id"]
         versions = rows.area_versions(conn, pid)
         found = page_rows.project_findings_of_patches(conn, pid, page_rows.latest_analyses(conn))
@@ -63,7 +63,7 @@ def case_map(db: str | None, case_no: str) -> dict:
         store.require_current(conn)
         head = rows.case_head(conn, case_no)
     if head is None:
-        raise NotFoundError(f"case {case_no!r} is not known")
+        raise NotFoundError(N_("case {case_no!r} does not exist", case_no=case_no))
     out = []
     if head.district_code:
         for props, g in _by_fid(db, "districts").values():

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from shuibao import vocabulary
-from shuibao.errors import InputError
+from shuibao.errors import InputError, N_
 from shuibao.plan.reference import load_reference
 from shuibao.services.platform import auth
 from shuibao.services.platform import features
@@ -59,11 +59,11 @@ def search(db: str | None, q: str, *, principal: auth.Principal, lang: str = "zh
     ``limit``; ``district`` (name or code) keeps the hits in that district."""
     text = (q or "").strip().casefold()
     if not text:
-        raise InputError("q: give a district, project code or name, case number or title, or patch code")
+        raise InputError(N_("q: give a district, project code or name, case number or title, or patch code"))
     if len(text) > MAX_QUERY:
-        raise InputError(f"q: at most {MAX_QUERY} characters")
+        raise InputError(N_("q: at most {MAX_QUERY} characters", MAX_QUERY=MAX_QUERY))
     if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit {limit}: expected 1–{MAX_LIMIT}")
+        raise InputError(N_("limit {limit}: expected 1–{MAX_LIMIT}", limit=limit, MAX_LIMIT=MAX_LIMIT))
     kinds = [k for k in KINDS if _may_find(principal, k)]
     with Store(db) as store, store.reading() as conn:
         store.require_current(conn)
@@ -72,8 +72,8 @@ def search(db: str | None, q: str, *, principal: auth.Principal, lang: str = "zh
         if district:
             only = district_lookup(conn).get(district)
             if only is None:
-                raise InputError(f"district {district!r} is not known (use a name or code of `shuibao plan "
-                                 "districts`)")
+                raise InputError(N_("district {name_or_code!r} is not known (use a name or code of `shuibao plan "
+                                    "districts`)", name_or_code=district))
     places = _Places(db)
     found: list[tuple[int, Hit, set]] = []  # (score, hit, its districts)
     if "district" in kinds:
