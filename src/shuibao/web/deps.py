@@ -26,6 +26,7 @@ KEY_ROUTES: dict[str, str | None] = {
     "/api/me": None,
     "/api/logout": None,
     "/api/districts": "districts",
+    "/api/search": None,  # the service finds only the kinds of the key's collections, never cases
     "/api/runs": "runs", "/api/runs/{run}": "runs", "/api/runs/{run}/units": "runs",
     "/api/runs/{run}/files": "runs", "/api/runs/{run}/files/{name:path}": "runs",
     "/api/projects": "projects",
@@ -41,7 +42,8 @@ KEY_ROUTES: dict[str, str | None] = {
 KEY_PREFIXES = {"/tiles/": "runs"}  # the map tiles of the monitoring runs
 REFUSED = {"/api/audit": "the audit log", "/api/evidence/{sha256}": "evidence files", "/api/cases": "the case ledger",
            "/api/cases/{case_no}": "the case ledger", "/api/districts/{district}": "a district's dossier (it lists "
-           "its open cases)", "/api/projects/{code}": "a project's dossier (it lists its cases and fees)"}
+           "its open cases)", "/api/projects/{code}": "a project's dossier (it lists its cases and fees)",
+           "/api/projects/{code}/map": "a project's dossier map", "/api/cases/{case_no}/map": "the case ledger"}
 
 
 def _cached(db: str, kind: str, secret: str, resolve) -> auth.Principal:

@@ -16,7 +16,8 @@ Requests with ``Authorization: Bearer`` or an API key and no cookie (scripts, QG
 browser sessions and pass, as long as their ``Origin``/``Sec-Fetch-Site`` (if any) are not foreign.
 
 **Headers** on every response: a Content-Security-Policy (scripts only from this origin or with the page's
-nonce, no framing by any site, no plugins), ``X-Frame-Options: DENY`` for older browsers,
+nonce, images from this origin and a configured base map's tile servers only, no framing by any site, no
+plugins), ``X-Frame-Options: DENY`` for older browsers,
 ``X-Content-Type-Options: nosniff`` (evidence files are served with their own media type),
 ``Referrer-Policy: no-referrer`` (URLs may hold an ``api_key``), ``Cross-Origin-Opener-Policy``, a
 Permissions-Policy turning off sensors, and ``Strict-Transport-Security`` when the cookies are marked secure
@@ -88,20 +89,22 @@ def csrf_refusal(method: str, path: str, headers: dict[bytes, bytes], origins: f
     return None
 
 
-def content_security_policy(nonce: str) -> str:
+def content_security_policy(nonce: str, tile_origins: tuple[str, ...] = ()) -> str:
+    """``tile_origins``: the configured base map's tile servers (settings ``SHUIBAO_BASEMAP_URL`` or 天地图), the
+    only other origins images may come from; none by default."""
     # styles: Leaflet and the legends set style attributes in markup built by script; inline styles cannot run code
     return ("default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}'; "
             "style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; "
+            f"img-src 'self' data: blob:{''.join(' ' + o for o in tile_origins)}; "
             "font-src 'self' data:; "
             "connect-src 'self'; "
             "worker-src 'self' blob:; "  # ReDoc's search index runs in a worker its own script creates
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def security_headers(nonce: str, *, https: bool) -> list[tuple[bytes, bytes]]:
-    out = [(b"content-security-policy", content_security_policy(nonce).encode()),
+def security_headers(nonce: str, *, https: bool, tile_origins: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
+    out = [(b"content-security-policy", content_security_policy(nonce, tile_origins).encode()),
            (b"x-frame-options", b"DENY"),
            (b"x-content-type-options", b"nosniff"),
            (b"referrer-policy", b"no-referrer"),
@@ -123,13 +126,15 @@ class BrowserGuard:
         self.app = app
         self.origins = own_origins(settings)
         self.https = bool(settings.secure_cookies) or (settings.public_url or "").startswith("https://")
+        basemap = settings.basemap()
+        self.tile_origins = basemap.origins if basemap else ()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        extra = security_headers(nonce, https=self.https)
+        extra = security_headers(nonce, https=self.https, tile_origins=self.tile_origins)
 
         async def with_headers(message):
             if message["type"] == "http.response.start":

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from shuibao.services.platform import auth, logins
 from shuibao.services.reporting import overviews
+from shuibao.services.reporting import map_context, search as map_search
 from shuibao.services.supervision import case_corrections as corrections
 from shuibao.services.supervision import cases as case_service
 from shuibao.services.governance.treatment import progress as treatment_progress
@@ -72,6 +73,33 @@ def districts(who: Caller, database: Db) -> list[dict]:
     return districts_with_rates(database)
 
 
+class SearchHit(BaseModel):
+    """A search hit: what it is, its label, and where it lies (lon/lat, CGCS2000 ≈ CRS84)."""
+
+    kind: str = Field(description="district, project, case or patch")
+    id: str = Field(description="the district's or project's code, the case number, the patch code")
+    label: str
+    detail: str = Field(description="a second line: the district(s), a patch's period")
+    district_code: str | None
+    bbox: tuple[float, float, float, float] | None = Field(description="minLon, minLat, maxLon, maxLat")
+    url: str | None = Field(description="the record's page")
+    collection: str | None = Field(description="the OGC collection of its outline (with fid)")
+    fid: int | None
+
+
+@router.get("/search", response_model=list[SearchHit], summary="Search districts (Chinese or pinyin name, code, "
+            "adcode), projects (code, name), cases (number, title) and patches (code), each with its box; "
+            "exact matches first; a district officer's own district first; a key finds its collections only")
+def search(request: Request, who: Caller, database: Db,
+           q: Annotated[str, Query(min_length=1, max_length=map_search.MAX_QUERY)],
+           limit: Annotated[int, Query(ge=1, le=map_search.MAX_LIMIT)] = 20, district: str | None = None,
+           lang: Annotated[str | None, Query(pattern="^(zh|en)$", description="the labels' language "
+                                             "(default: the language cookie, else Chinese)")] = None) -> list[dict]:
+    lang = lang or request.cookies.get("shuibao_lang") or "zh"
+    return [h.as_dict() for h in map_search.search(database, q, principal=who, lang=lang, limit=limit,
+                                                    district=district)]
+
+
 @router.get("/runs", summary="Stored monitoring runs, oldest first (newest_first: the other way), paged by "
             "limit and offset; the number stored is in X-Total-Count")
 def runs(who: Caller, database: Db, response: Response, limit: ListLimit = None, offset: ListOffset = 0,
@@ -102,6 +130,15 @@ def project_list(who: Caller, database: Db, response: Response, district: str | 
             "before/after, compliance findings, cases, fees, acceptance")
 def project(code: str, who: Caller, database: Db) -> dict:
     return overviews.project_overview(database, code)
+
+
+@router.get("/projects/{code}/map", summary="A project's small map as GeoJSON: every version of its responsibility "
+            "area (layer area, current true/false) and the patches the compliance analyses found for it (layer patch)")
+def project_map(code: str, who: Caller, database: Db) -> Response:
+    import json
+
+    return Response(json.dumps(map_context.project_map(database, code), ensure_ascii=False, default=str),
+                    media_type="application/geo+json")
 
 
 @router.get("/runs/{run}", summary="One monitoring run (an id or 'latest'): info, spec, grid, provenance, unit "
@@ -178,6 +215,15 @@ def _view(v: case_service.CaseView) -> dict:
 @router.get("/cases/{case_no}", summary="A case with its timeline and evidence")
 def case(case_no: str, who: Caller, database: Db) -> dict:
     return _view(case_service.get_case(database, case_no))
+
+
+@router.get("/cases/{case_no}/map", summary="A case's small map as GeoJSON: its patch, its project's current "
+            "responsibility areas and its district (layers patch, area, district)")
+def case_map(case_no: str, who: Caller, database: Db) -> Response:
+    import json
+
+    return Response(json.dumps(map_context.case_map(database, case_no), ensure_ascii=False, default=str),
+                    media_type="application/geo+json")
 
 
 class NewCase(BaseModel):

@@ -42,7 +42,8 @@ def _page(request: Request, template: str, *, login_required: bool = True, **con
         if login_required:
             return RedirectResponse("/login", status_code=303)
     lang = _lang(request)
-    html = _ENV.get_template(template).render(
+    basemap = request.app.state.settings.basemap()  # the maps' base layer, if one is configured (settings.py)
+    html = _ENV.get_template(template).render(basemap=basemap.as_json() if basemap else None,
         w=words(lang), lang=lang, user=user, csp_nonce=csp_nonce(request), label=_labeller(lang),
         codes_unit=vocabulary.unit, role_label=vocabulary.label("role", user.role, lang) if user else "", **context)
     response = HTMLResponse(html)
@@ -84,7 +85,7 @@ def dashboard(request: Request) -> Response:
 @router.get("/map")
 def map_page(request: Request) -> Response:
     colours, names = run_rasters.grade_legend(_lang(request))
-    return _page(request, "map.html", grade_colours=colours, grade_names=names,
+    return _page(request, "map.html", grade_colours=colours, grade_names=names, grade_codes=dict(run_rasters.GRADE_CODES),
                  district_classes=run_rasters.district_classes(_lang(request)))
 
 
