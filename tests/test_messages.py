@@ -42,7 +42,7 @@ def test_the_issue_list_renders_in_chinese():
     issues.add("a.csv", "row 2", N_("expected zh or en"))
     text = format_issues(issues, "run.toml")
     assert str(text).splitlines() == ["run.toml: 1 problem(s):", "  - a.csv row 2: expected zh or en"]
-    assert text.render("zh").splitlines() == ["run.toml: 1 个问题:", "  - a.csv row 2: 应为 zh 或 en"]
+    assert text.render("zh").splitlines() == ["run.toml: 1 个问题:", "  - a.csv row 2：应为 zh 或 en"]
     assert Issue("", "", N_("expected zh or en")).render("zh") == "应为 zh 或 en"
 
 

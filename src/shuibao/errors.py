@@ -225,17 +225,19 @@ class Issue:
     ``str(issue)`` is ``"{where} {field}: {message}"``, e.g. ``[grid] crs: 'EPSG:3857' is Web Mercator ...``.
     """
 
-    where: str
-    field: str
+    where: Text | str
+    field: Text | str
     message: Text | str
 
     def render(self, lang: str = "en") -> str:
-        head = " ".join(part for part in (self.where, self.field) if part)
+        head = " ".join(_render(part, lang) for part in (self.where, self.field) if part)
         message = _render(self.message, lang)
-        return f"{head}: {message}" if head else message
+        if not head:
+            return message
+        return f"{head}：{message}" if lang == "zh" else f"{head}: {message}"
 
     def transform(self, fn: Callable[[str], str]) -> Issue:
-        return Issue(fn(self.where), fn(self.field), as_text(self.message, fn))  # type: ignore[arg-type]
+        return Issue(as_text(self.where, fn), as_text(self.field, fn), as_text(self.message, fn))  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         return self.render("en")

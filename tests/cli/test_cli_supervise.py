@@ -44,7 +44,7 @@ def test_import_compliance_case_credit(tmp_path, capsys):
         code, out, err = _run(capsys, *base, "cases", "step", no, *step)
         assert code == 0, err
     code, _, err = _run(capsys, *base, "cases", "step", no, "close", "--on", "2025-07-04")
-    assert code == 2 and "cannot close" in err
+    assert code == 2 and "cannot take the step Closure" in err
     photo = tmp_path / "site.jpg"
     photo.write_bytes(b"\xff\xd8 site photo")
     code, out, err = _run(capsys, *base, "cases", "step", no, "note", "--evidence", str(photo), "--on", "2025-07-04")

@@ -69,11 +69,12 @@ def test_dismissed_case_closes_without_rectification(case):
 
 
 @pytest.mark.parametrize("step, kw, message", [
-    ("close", {}, "cannot close a case that is open"),
+    ("close", {}, "a case in state Awaiting verification cannot take the step Closure"),
     ("rectify", {}, "needs evidence"),
-    ("verify", {"outcome": "maybe"}, "needs --outcome"),
+    ("verify", {"outcome": "maybe"}, "Field verification needs its outcome: Confirmed or Not confirmed"),
     ("verify", {"outcome": "confirmed"}, "needs a note or evidence"),
-    ("verify", {"outcome": "confirmed", "note": "x", "deadline": date(2025, 9, 1)}, "only order_rectification"),
+    ("verify", {"outcome": "confirmed", "note": "x", "deadline": date(2025, 9, 1)},
+     "only Rectification order or Deadline extension set a deadline"),
     ("extend_deadline", {"deadline": date(2025, 9, 1)}, "only a rectification deadline"),
     ("note", {}, "needs text or evidence"),
     ("fly", {}, "expected one of"),
@@ -83,6 +84,21 @@ def test_refused_steps_add_nothing(case, step, kw, message):
     with pytest.raises(InputError, match=message):
         cases.add_step(db, no, step, on=date(2025, 7, 2), **kw)
     assert len(cases.get_case(db, no).events) == 1
+
+
+def test_a_refused_step_speaks_the_form_s_words_in_chinese(case):
+    """The state machine's refusal names states, steps and outcomes by their labels (the words of the case
+    form), never by their codes or a command-line option."""
+    from shuibao.errors import render_error
+
+    db, no = case
+    with pytest.raises(InputError) as close:
+        cases.add_step(db, no, "close", on=date(2025, 7, 2))
+    assert render_error(close.value, "zh") == (f"案件 {no}：处于“待核查”状态的案件不能办理“销号”；"
+                                               "可办理的环节：备注、现场核查")
+    with pytest.raises(InputError) as verify:
+        cases.add_step(db, no, "verify", on=date(2025, 7, 2), outcome="maybe")
+    assert render_error(verify.value, "zh").endswith("现场核查须填写结论：属实或不属实")
 
 
 def test_a_step_dated_before_the_last_one_is_refused(case):

@@ -101,7 +101,7 @@ def test_evidence_uploads_and_the_413_414_422_404_answers(web):
     bad = client.post("/api/cases", headers=admin, json={"category": "other", "on": "2025-07-01"})
     assert bad.status_code == 422
     bad = client.post(f"/api/cases/{no}/steps", headers=admin, data={"step": "close", "on": "2025-07-05"})
-    assert bad.status_code == 422 and "cannot close" in bad.json()["detail"]
+    assert bad.status_code == 422 and "cannot take the step Closure" in bad.json()["detail"]
     assert client.get("/ogc/collections/patches/items", headers=admin, params={"bbox": "1,2,3"}).status_code == 422
 
 

@@ -33,7 +33,8 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ReferenceDataError, N_
+from ..errors import InputError, N_, ReferenceDataError, Text
+from ..vocabulary import LabelText, LabelsText
 
 
 class Step(StrEnum):
@@ -108,7 +109,7 @@ class CaseRules:
         try:
             return on + timedelta(days=days)
         except OverflowError:  # dates are bounded before they get here; guard anyway
-            raise ValueError(f"the deadline {days} days after {on} is past the last representable date") from None
+            raise InputError(N_("the deadline {days} days after {on} is past the last representable date", days=days, on=on)) from None
 
 
 def load_case_rules(path: Path | str | None = None) -> CaseRules:
@@ -135,19 +136,33 @@ class Transition:
     deadline: date | None
 
 
+def _step(step: Step) -> LabelText:
+    return LabelText("case_step", step.value)
+
+
+def _state(state: State) -> LabelText:
+    return LabelText("case_state", state.value)
+
+
 def latest_date(today: date) -> date:
     """The latest date a case event may carry when the server's day is ``today``."""
     return today + timedelta(days=FUTURE_TOLERANCE_DAYS)
 
 
-def check_date(on: date, today: date, *, what: str = "the step's date", not_before: date = EARLIEST_DATE,
-               floor_reason: str = "") -> None:
+STEP_DATE = N_("the step's date")
+
+
+def check_date(on: date, today: date, *, what: Text | str = STEP_DATE, not_before: date = EARLIEST_DATE,
+               floor_reason: Text | str = "") -> None:
     """ValueError unless ``on`` lies between ``not_before`` (default 2000-01-01) and today plus the tolerance."""
     if on > latest_date(today):
-        raise ValueError(f"{what} {on} is in the future (today is {today}; at most {FUTURE_TOLERANCE_DAYS} day "
-                         "ahead is accepted)")
+        raise InputError(N_("{what} {on} is in the future (today is {today}; at most {FUTURE_TOLERANCE_DAYS} day "
+                         "ahead is accepted)", what=what, on=on, today=today, FUTURE_TOLERANCE_DAYS=FUTURE_TOLERANCE_DAYS))
     if on < not_before:
-        raise ValueError(f"{what} {on} is before {not_before}" + (f" ({floor_reason})" if floor_reason else ""))
+        if floor_reason:
+            raise InputError(N_("{what} {on} is before {not_before} ({reason})", what=what, on=on, not_before=not_before,
+                                reason=floor_reason))
+        raise InputError(N_("{what} {on} is before {not_before}", what=what, on=on, not_before=not_before))
 
 
 def apply_step(state: State, step: Step, *, on: date, last_on: date, current_deadline: date | None,
@@ -158,44 +173,46 @@ def apply_step(state: State, step: Step, *, on: date, last_on: date, current_dea
     With ``today``, a date after today (plus the tolerance) is refused as well.
     """
     if step in CORRECTIONS:
-        raise ValueError(f"{step.value} names the step it corrects (use the void or correct command)")
+        raise InputError(N_("{step} names the step it corrects (use the void or correct command)", step=_step(step)))
     if today is not None:
         check_date(on, today)
     if deadline is not None and deadline > on + timedelta(days=MAX_DEADLINE_DAYS):
-        raise ValueError(f"the deadline {deadline} is more than {MAX_DEADLINE_DAYS} days after {on}; "
-                         "give a nearer one and extend it later if needed")
+        raise InputError(N_("the deadline {deadline} is more than {MAX_DEADLINE_DAYS} days after {on}; "
+                         "give a nearer one and extend it later if needed", deadline=deadline, MAX_DEADLINE_DAYS=MAX_DEADLINE_DAYS, on=on))
     if state == State.closed:
-        raise ValueError("the case is closed (销号); a new finding needs a new case")
+        raise InputError(N_("the case is closed (销号); a new finding needs a new case"))
     if on < last_on:
-        raise ValueError(f"the step's date {on} is before the case's last event ({last_on})")
+        raise InputError(N_("the step's date {on} is before the case's last event ({last_on})", on=on, last_on=last_on))
     if step == Step.open:
-        raise ValueError("a case is opened once")
+        raise InputError(N_("a case is opened once"))
     if step in OUTCOMES and outcome not in OUTCOMES[step]:
-        raise ValueError(f"{step.value} needs --outcome {' or '.join(OUTCOMES[step])}")
+        raise InputError(N_("{step} needs its outcome: {outcomes}", step=_step(step),
+                           outcomes=LabelsText("case_outcome", tuple(OUTCOMES[step]), alternatives=True)))
     if step not in OUTCOMES and outcome is not None:
-        raise ValueError(f"{step.value} takes no outcome")
+        raise InputError(N_("{step} takes no outcome", step=_step(step)))
     if deadline is not None and step not in (Step.order_rectification, Step.extend_deadline):
-        raise ValueError("only order_rectification and extend_deadline set a deadline")
+        raise InputError(N_("only {steps} set a deadline", steps=LabelsText("case_step", ("order_rectification", "extend_deadline"), alternatives=True)))
     if step in (Step.verify, Step.review) and not note.strip() and not evidence:
-        raise ValueError(f"{step.value} needs a note or evidence of what was found")
+        raise InputError(N_("{step} needs a note or evidence of what was found", step=_step(step)))
     if step == Step.rectify and not evidence:
-        raise ValueError("rectify needs evidence (photos or documents of the rectified site)")
+        raise InputError(N_("{step} needs evidence (photos or documents of the rectified site)", step=_step(step)))
     if step == Step.note:
         if not note.strip() and not evidence:
-            raise ValueError("a note needs text or evidence")
+            raise InputError(N_("a note needs text or evidence"))
         return Transition(state, current_deadline)
     if step == Step.extend_deadline:
         if state != State.rectification_ordered:
-            raise ValueError(f"only a rectification deadline can be extended (the case is {state.value})")
+            raise InputError(N_("only a rectification deadline can be extended (the case is {state})", state=_state(state)))
         if deadline is None or (current_deadline and deadline <= current_deadline):
-            raise ValueError(f"extend_deadline needs a new deadline after {current_deadline}")
+            raise InputError(N_("{step} needs a new deadline after {current_deadline}", step=_step(step), current_deadline=current_deadline))
         return Transition(state, deadline)
     nxt = _NEXT.get((state, step, outcome if step in OUTCOMES else None))
     if nxt is None:
         allowed = sorted({s.value for (st, s, _o) in _NEXT if st == state} | {"note"})
-        raise ValueError(f"cannot {step.value} a case that is {state.value}; allowed: {', '.join(allowed)}")
+        raise InputError(N_("a case in state {state} cannot take the step {step}; the steps it can take: {allowed}",
+                           state=_state(state), step=_step(step), allowed=LabelsText("case_step", tuple(allowed))))
     if step == Step.order_rectification and deadline is not None and deadline <= on:
-        raise ValueError(f"the rectification deadline {deadline} must be after the order's date {on}")
+        raise InputError(N_("the rectification deadline {deadline} must be after the order's date {on}", deadline=deadline, on=on))
     return Transition(nxt, deadline or rules.deadline(nxt, on))
 
 
@@ -216,20 +233,21 @@ def check_voidable(events: list[dict], seq: int) -> dict:
     """The event ``seq`` if it may be voided now; ValueError says why not (and what to void first)."""
     target = next((e for e in events if e["seq"] == seq), None)
     if target is None:
-        raise ValueError(f"the case has no step {seq}")
+        raise InputError(N_("the case has no step {seq}", seq=seq))
     kept, voided = effective_events(events)
     if Step(target["step"]) in CORRECTIONS:
-        raise ValueError(f"step {seq} is itself a correction; record the step again instead of voiding the void")
+        raise InputError(N_("step {seq} is itself a correction; record the step again instead of voiding the void", seq=seq))
     if seq in voided:
-        raise ValueError(f"step {seq} is already voided (by step {voided[seq]['seq']})")
+        raise InputError(N_("step {seq} is already voided (by step {seq2})", seq=seq, seq2=voided[seq]['seq']))
     if target["step"] == Step.open.value:
-        raise ValueError("the opening cannot be voided; a case opened by mistake is verified not_confirmed "
-                         "and closed")
+        raise InputError(N_("the opening cannot be voided; a case opened by mistake is verified as {outcome} and closed",
+                           outcome=LabelText("case_outcome", "not_confirmed")))
     if target["step"] != Step.note.value:
         later = [e for e in kept if e["seq"] > seq and e["step"] != Step.note.value]
         if later:
-            raise ValueError(f"step {seq} ({target['step']}) is followed by step {later[-1]['seq']} "
-                             f"({later[-1]['step']}); void the later steps first")
+            raise InputError(N_("step {seq} ({step}) is followed by step {seq2} ({step2}); void the later steps first",
+                               seq=seq, step=LabelText("case_step", target['step']), seq2=later[-1]['seq'],
+                               step2=LabelText("case_step", later[-1]['step'])))
     return target
 
 
@@ -238,7 +256,7 @@ def state_after(kept: list) -> tuple[State, date | None]:
     get = (lambda e, k: e[k]) if kept and isinstance(kept[0], dict) else getattr
     last = next((e for e in reversed(kept) if get(e, "step") != Step.note.value), None)
     if last is None:
-        raise ValueError("a case needs its opening event")
+        raise InputError(N_("a case needs its opening event"))
     return State(get(last, "state")), get(last, "deadline")
 
 

@@ -154,6 +154,26 @@ class LabelText(Text):
         return self
 
 
+@dataclass(frozen=True, eq=False)
+class LabelsText(Text):
+    """Several codes of one group as a message field: their labels joined the language's way (``、`` or ``, ``;
+    ``或`` / ``or`` before the last with ``alternatives``)."""
+
+    group: str
+    codes: tuple
+    alternatives: bool = False
+
+    def render(self, lang: str = "en") -> str:
+        names = [label(self.group, c, lang) for c in self.codes]
+        if self.alternatives and len(names) > 1:
+            last = ("或" if lang != "en" else " or ") + names[-1]
+            return ("、" if lang != "en" else ", ").join(names[:-1]) + last
+        return ("、" if lang != "en" else ", ").join(names)
+
+    def transform(self, fn) -> LabelsText:
+        return self
+
+
 def labels(group: str, lang: str = "zh") -> dict[str, str]:
     """code → label of one group."""
     return {c: e.text(lang_of(lang)) for c, e in entries().get(group, {}).items()}

@@ -29,6 +29,7 @@ from shuibao.services.supervision.common import (
     actor as who,
     district_lookup,
     now,
+    report_hint,
     record_import,
     refusal,
     write_csv_rows,
@@ -82,11 +83,11 @@ def _cell(row: dict, col: str | None) -> str:
 def _refuse(role: str, path: Path, problems: list[Text | str], reports: list[FeatureReport], report: Path | None,
             rows: int) -> InputError:
     bad = [r for r in reports if r.status in ("rejected", "conflict")]
-    hints = []
+    hints: list[Text | str] = []
     if any(r.status == "conflict" for r in bad):
-        hints.append("a re-import replaces nothing: remove the rows already stored from the file")
+        hints.append(N_("a re-import replaces nothing: remove the rows already stored from the file"))
     if role == "observations":
-        hints.append(f"per-row report: {report}" if report else "add --report FILE.csv for the per-row report")
+        hints.append(report_hint(report))
     return refusal(role, path, problems, bad, rows, unit="row(s)", verb="refused", hints=hints)
 
 

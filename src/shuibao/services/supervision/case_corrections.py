@@ -68,9 +68,9 @@ def _checked(case_no: str, view: CaseView, seq: int, on: date, reason: str) -> d
     check_text(reason, "reason", MAX_NOTE_CHARS, required=True)
     try:
         target = check_voidable(view.events, seq)
-        check_date(on, date.today(), what="the correction's date",
+        check_date(on, date.today(), what=N_("the correction's date"),
                    not_before=max(view.effective[0]["on_date"], EARLIEST_DATE),
-                   floor_reason="the case's opening")
+                   floor_reason=N_("the case's opening"))
     except ValueError as exc:
         raise InputError(N_("case {case_no}: {exc}", case_no=case_no, exc=exc)) from None
     return target

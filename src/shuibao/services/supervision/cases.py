@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from shuibao.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError, N_
+from shuibao.errors import N_, ConflictError, InputError, NotFoundError, PermissionDeniedError, StoreError, Text
 from shuibao.io.steps import sha256
 from shuibao.store import Store
 from shuibao.vocabulary import LabelText
@@ -245,13 +245,12 @@ def open_case(db: str | None, *, title: str, category: str, on: date, source_kin
                 raise InputError(N_("project {project_code!r} is not known", project_code=project_code))
             subject = subject or project.builder
         code = _case_district(patch, project, named, principal)
-        floor, why = EARLIEST_DATE, ""
+        floor: date = EARLIEST_DATE
+        why: Text | str = ""
         if patch is not None and patch.image_date > floor:
-            floor, why = patch.image_date, f"the image date of patch {patch.patch_code} ({patch.period})"
-        try:
-            check_date(on, date.today(), what="the opening date", not_before=floor, floor_reason=why)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+            floor, why = patch.image_date, N_("the image date of patch {patch} ({period})", patch=patch.patch_code,
+                                              period=patch.period)
+        check_date(on, date.today(), what=N_("the opening date"), not_before=floor, floor_reason=why)
         require_on_case(principal, "write", "(new)", code)
         case_no = insert_case(conn, source_kind=source_kind, source_id=source_id, patch_fid=patch_fid,
                               project_id=project.id if project else None, district=code, subject=subject,
@@ -278,10 +277,7 @@ def open_cases_from_findings(db: str | None, *, analysis: int | None = None, per
         raise InputError(N_("categories {bad}: cases are opened for {value1}", bad=bad, value1=', '.join(sorted(v.value for v in VIOLATIONS))))
     by, at = who(actor), now()
     on = on or date.today()
-    try:
-        check_date(on, date.today(), what="--on")
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    check_date(on, date.today(), what="--on")
     opened = []
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)

@@ -21,7 +21,7 @@ from shuibao.services.platform.actors import actor
 from shuibao.store.repositories.district_codes import district_lookup
 from shuibao.supervision.imports import FeatureReport, ValidatedLayer
 
-__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "joined_messages", "now", "record_import", "refusal", "refuse", "report_rows",
+__all__ = ["SHOW", "actor", "as_date", "district_lookup", "dumps", "joined_messages", "now", "report_hint", "record_import", "refusal", "refuse", "report_rows",
            "split_districts", "to_metres", "with_rows", "write_csv_rows", "write_report"]
 
 _TO_METRES = Transformer.from_crs("EPSG:4490", EQUAL_AREA_CRS, always_xy=True)
@@ -100,20 +100,33 @@ def refuse(role: str, path: Path, checked: ValidatedLayer, report: Path | None) 
     The error's ``rows`` hold every file problem (row 0) and every rejected row with all its reasons (the web
     answers them in the 422 body).
     """
-    hint = f"per-feature report: {report}" if report else "add --report FILE.csv for the per-feature report"
     return refusal(role, path, checked.problems, checked.rejected, len(checked.reports), unit="feature(s)",
-                   verb="rejected", hints=[hint])
+                   verb="rejected", hints=[report_hint(report)])
+
+
+def report_hint(report: Path | None) -> Text:
+    """Where the per-row report is (the command line's ``--report``; the web's answer lists every row itself)."""
+    if report:
+        return N_("the per-row report: {report}", report=report)
+    return N_("on the command line, --report FILE.csv writes the per-row report (the web lists every refused row)")
 
 
 def refusal(role: str, path: Path, problems: Sequence[Text | str], bad: list[FeatureReport], total: int, *, unit: str,
-            verb: str, hints: list[str]) -> InputError:
+            verb: str, hints: Sequence[Text | str]) -> InputError:
     """One refused import in the one "N problem(s)" format: the file's problems, then each refused row (the
     first :data:`SHOW` listed, all counted and all in ``err.rows``), then what to do next."""
-    issues = [Issue("file", "", p) for p in problems]
-    issues += [Issue(f"row {r.row}", f"({r.key})" if r.key else "", joined_messages(r.messages)) for r in bad]
-    context = f"({len(bad)} of {total} {unit} {verb})" if bad else ""
+    issues = [Issue(N_("file"), "", p) for p in problems]
+    issues += [Issue(N_("row {row}", row=r.row), f"({r.key})" if r.key else "", joined_messages(r.messages))
+               for r in bad]
+    context: Text | str = ""
+    if bad:  # unit and verb: "feature(s) rejected" (a layer's features) or "row(s) refused" (a table's rows)
+        context = (N_("({bad} of {total} feature(s) rejected)", bad=len(bad), total=total) if unit == "feature(s)"
+                   else N_("({bad} of {total} row(s) refused)", bad=len(bad), total=total))
+    parts: list[Text | str] = []
+    for h in hints:
+        parts += ["\n", h] if parts else [h]
     err = issues_error(issues, N_("{role}: {path}: nothing was imported", role=role, path=path), context=context,
-                       limit=len(problems) + SHOW, hint="\n".join(hints))
+                       limit=len(problems) + SHOW, hint=Joined(tuple(parts)) if parts else "")
     assert isinstance(err, InputError)
     return with_rows(err, problems, bad)
 

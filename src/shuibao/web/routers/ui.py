@@ -47,7 +47,9 @@ def _page(request: Request, template: str, *, login_required: bool = True, **con
         w=words(lang), lang=lang, user=user, csp_nonce=csp_nonce(request), label=_labeller(lang),
         codes_unit=vocabulary.unit, role_label=vocabulary.label("role", user.role, lang) if user else "", **context)
     response = HTMLResponse(html)
-    if request.query_params.get("lang") in ("zh", "en"):
+    if request.query_params.get("lang") in ("zh", "en") or request.cookies.get(LANG_COOKIE) != lang:
+        # the page's language travels with the page's own API calls (errors in the page's language, not the
+        # browser's Accept-Language, which scripts and other clients still use)
         response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
     return response
 

@@ -31,8 +31,9 @@ async function submitAdmin(form) {
     if (r.ok) {
       result.innerHTML = recordHtml(payload);  // the answer as a labelled record (app.js), not a JSON dump
     } else {
-      const detail = typeof payload.detail === "string" ? payload.detail : JSON.stringify(payload.detail, null, 2);
-      error.textContent = `${r.status}: ${detail}`;
+      // the sentence (in the page's language), not the status code; a refused import's rows once, below it
+      const detail = errorText(payload);
+      error.textContent = payload.rows ? detail.split("\n")[0] : detail;
       if (payload.rows) result.textContent = showRows(payload.rows);
     }
   } catch (exc) {
