@@ -1,6 +1,7 @@
 """Every page of the web UI, in Chinese and in English, on a desk (1400×900) and a phone (390×844), in a real
 browser (Playwright driving Debian's Chromium), over the demo's records: no raw code, no Python repr, no
-untranslated word, no sideways scroll of the page, no table of more than 200 rows (a long list is paged).
+untranslated word, no sideways scroll of the page, no table of more than 200 rows (a long list is paged), a tab
+title of its own ("<page> · 水保", never the app's name alone); the 404 page of an unknown record and address too.
 
 The pages are enumerated from the application's routes, so a new page is visited without anyone adding it
 here; a page with a path parameter this test has no real id for fails, naming the parameter.  The text checked
@@ -232,6 +233,16 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
                         failures[f"{url}?lang={lang} @{view['width']}"] = found
                         if url == "/cases":
                             pagers[(lang, view["width"])] = page.locator("#cases-pager .where").inner_text()
+            for view in VIEWPORTS:  # the 404 page of an unknown record and of an unknown address, the same checks
+                page.set_viewport_size(view)
+                for lang in ("zh", "en"):
+                    for url in ("/projects/NOPE", "/nonexistent"):
+                        answer = page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
+                        found = problems_of(page.evaluate(VISIBLE_TEXT), lang) + layout_problems(page.evaluate(LAYOUT))
+                        if answer is None or answer.status != 404 or page.locator("#not-found-links a").count() < 1:
+                            found.append(f"not the 404 page: HTTP {answer.status if answer else None}")
+                        failures[f"{url}?lang={lang} @{view['width']}"] = found + title_problems(
+                            page.title(), lang, "404", titles)
             # the pager turns pages: the ledger's second page is the cases 51–100, and the address keeps it
             page.set_viewport_size(VIEWPORTS[1])
             page.goto(f"{base}/cases?lang=zh", wait_until="networkidle")
@@ -259,6 +270,12 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
             expect(page.locator("#runs-pager .where")).to_have_text("page 1 of 5 · 250 records")
             page.click("#runs-pager .next")
             expect(page.locator("#runs tbody tr").first).to_have_text("50")
+            # the audit's stored references for people: a warning's rain source, a failed login's role
+            page.goto(f"{base}/audit?lang=zh", wait_until="networkidle")
+            shown = page.evaluate("""() => [valueHtml("source", "stations:36"),
+                valueHtml("source", "grid:/srv/rain/2025-07-01.tif"), labelOf("role", "anonymous")]""")
+            assert shown == ['<a href="/map">监测站点雨量插值（站数）</a> · 36',
+                             '雨量栅格（文件） · <span translate="no">2025-07-01.tif</span>', "匿名（未登录）"]
             browser.close()
         elapsed = time.monotonic() - started
         print(f"every page: {len(urls) + 1} pages × 2 languages × {len(VIEWPORTS)} viewports in {elapsed:.0f} s")
