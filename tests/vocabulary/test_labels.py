@@ -61,9 +61,9 @@ def code_sets() -> dict[str, set[str]]:
     from shuibao.core.csle import GRADE_CODES
     from shuibao.governance import progress
     from shuibao.plan.reference import load_reference
-    from shuibao.services.platform import auth
+    from shuibao.services.platform import auth, logins
     from shuibao.services.reporting import bulletin, overviews
-    from shuibao.services.stations import records
+    from shuibao.services.stations import rain_warning, records
     from shuibao.services.supervision.cases import CASE_SOURCES
     from shuibao.stations.qc import FLAGS
     from shuibao.supervision import cases, credit, model
@@ -95,7 +95,8 @@ def code_sets() -> dict[str, set[str]]:
         "credit_evidence": set(credit._EVIDENCE_ZH),
         "fee_category": {e["category"] for e in fees},
         "fee_basis": {e["basis"] for e in fees},
-        "role": set(auth.ROLES) | set(auth.ROLE_ZH),
+        "role": set(auth.ROLES) | set(auth.ROLE_ZH) | {logins.ANONYMOUS},
+        "rain_source": set(rain_warning.RAIN_SOURCES),
         "audit_action": actions,
         "object_kind": kinds,
         "unit_level": set(bulletin.LEVEL_ZH),

@@ -1,6 +1,7 @@
 """Every page of the web UI, in Chinese and in English, on a desk (1400×900) and a phone (390×844), in a real
 browser (Playwright driving Debian's Chromium), over the demo's records: no raw code, no Python repr, no
-untranslated word, no sideways scroll of the page, no table of more than 200 rows (a long list is paged).
+untranslated word, no sideways scroll of the page, no table of more than 200 rows (a long list is paged), a tab
+title of its own ("<page> · 水保", never the app's name alone); the 404 page of an unknown record and address too.
 
 The pages are enumerated from the application's routes, so a new page is visited without anyone adding it
 here; a page with a path parameter this test has no real id for fails, naming the parameter.  The text checked
@@ -17,6 +18,7 @@ import os
 import re
 import shutil
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,6 +36,7 @@ NOT_UI = {"/docs", "/redoc", "/docs/oauth2-redirect", "/openapi.json", "/vocabul
 NOT_UI_PREFIXES = ("/api", "/ogc", "/tiles", "/static")
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 REPR = re.compile(r"\bNone\b|\[\[|\{'|\{\"|\bTrue\b|\bFalse\b|\bNaN\b|\bundefined\b|\bnull\b|\[object Object\]")
+INTERNAL_REF = re.compile(r"\b[a-z_]+:\d+\b")  # a stored "<kind>:<id>" shown as it is stored
 CJK = re.compile(r"[\u3400-\u9fff]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 # English a Chinese page may show: units and standard names (the standards' own spelling)
@@ -128,11 +131,25 @@ def real_ids(base: str, client) -> dict[str, str]:
     return {"case_no": case, "code": project, "run": run, "name": "wanzhou"}
 
 
+GENERIC_TITLES = {"水保 · 水土保持监测监管平台", "Shuibao · soil and water conservation platform"}
+TITLE_TAIL = {"zh": " · 水保", "en": " · Shuibao"}
+
+
+def title_problems(title: str, lang: str, url: str, seen: dict[tuple[str, str], str]) -> list[str]:
+    """The tab's title names the page ("<page> · 水保"), not the app alone, and no two pages share one."""
+    tail = TITLE_TAIL[lang]
+    if title in GENERIC_TITLES or not title.endswith(tail) or not title[:-len(tail)].strip():
+        return [f"the tab's title is {title!r}, not '<page name>{tail}'"]
+    other = seen.setdefault((lang, title), url)
+    return [] if other == url else [f"the tab's title {title!r} is also {other}'s"]
+
+
 def problems_of(text: dict, lang: str) -> list[str]:
     found = []
     everything, words = " ¶ ".join(text["all"]), " ¶ ".join(text["words"])
     found += [f"Python/JS repr {m!r}" for m in REPR.findall(everything)]
     found += [f"raw code {m!r}" for m in SNAKE.findall(words)]
+    found += [f"internal reference {m!r}" for m in INTERNAL_REF.findall(everything)]  # "stations:36"
     found += [f"stored code {t!r}" for t in re.findall(r"[a-z][a-z_.]*[a-z]", words) if t in CODE_TOKENS]
     if lang == "en":
         found += [f"Chinese on the English page: {t!r}" for t in text["words"] if CJK.search(t)]
@@ -187,18 +204,20 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
                 for lang in ("zh", "en"):
                     page.goto(f"{base}/login?lang={lang}")
                     failures[f"/login?lang={lang} @{view['width']}"] = (
-                        problems_of(page.evaluate(VISIBLE_TEXT), lang) + layout_problems(page.evaluate(LAYOUT)))
+                        problems_of(page.evaluate(VISIBLE_TEXT), lang) + layout_problems(page.evaluate(LAYOUT))
+                        + title_problems(page.title(), lang, "/login", {}))
             page.goto(base + "/login?lang=zh")
             page.fill("#username", USER)
             page.fill("#password", PASSWORD)
             page.click("#login-submit")
             page.wait_for_url(base + "/dashboard")
-            pagers = {}
+            pagers: dict = {}
+            titles: dict[tuple[str, str], str] = {}
             for view in VIEWPORTS:  # one browser, one login: the viewport changes between rounds
                 page.set_viewport_size(view)
                 for lang in ("zh", "en"):
                     for url in urls:
-                        page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
+                        answer = page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
                         if url == "/map":
                             page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=30_000)
                         page.evaluate("document.querySelectorAll('details.evidence').forEach(d => d.open = true)")
@@ -208,9 +227,22 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
                         found = problems_of(shown, lang) + layout_problems(page.evaluate(LAYOUT))  # all open
                         if err.count() and err.is_visible():
                             found.append(f"the page shows an error: {err.inner_text()!r}")
+                        if answer is None or answer.status != 200:  # a real id: the record page, not the 404
+                            found.append(f"HTTP {answer.status if answer else None}")
+                        found += title_problems(page.title(), lang, urlsplit(page.url).path, titles)  # '/' is the dashboard
                         failures[f"{url}?lang={lang} @{view['width']}"] = found
                         if url == "/cases":
                             pagers[(lang, view["width"])] = page.locator("#cases-pager .where").inner_text()
+            for view in VIEWPORTS:  # the 404 page of an unknown record and of an unknown address, the same checks
+                page.set_viewport_size(view)
+                for lang in ("zh", "en"):
+                    for url in ("/projects/NOPE", "/nonexistent"):
+                        answer = page.goto(f"{base}{url}?lang={lang}", wait_until="networkidle")
+                        found = problems_of(page.evaluate(VISIBLE_TEXT), lang) + layout_problems(page.evaluate(LAYOUT))
+                        if answer is None or answer.status != 404 or page.locator("#not-found-links a").count() < 1:
+                            found.append(f"not the 404 page: HTTP {answer.status if answer else None}")
+                        failures[f"{url}?lang={lang} @{view['width']}"] = found + title_problems(
+                            page.title(), lang, "404", titles)
             # the pager turns pages: the ledger's second page is the cases 51–100, and the address keeps it
             page.set_viewport_size(VIEWPORTS[1])
             page.goto(f"{base}/cases?lang=zh", wait_until="networkidle")
@@ -238,6 +270,12 @@ def test_every_page_in_both_languages_and_sizes_shows_labels_fits_and_pages(ever
             expect(page.locator("#runs-pager .where")).to_have_text("page 1 of 5 · 250 records")
             page.click("#runs-pager .next")
             expect(page.locator("#runs tbody tr").first).to_have_text("50")
+            # the audit's stored references for people: a warning's rain source, a failed login's role
+            page.goto(f"{base}/audit?lang=zh", wait_until="networkidle")
+            shown = page.evaluate("""() => [valueHtml("source", "stations:36"),
+                valueHtml("source", "grid:/srv/rain/2025-07-01.tif"), labelOf("role", "anonymous")]""")
+            assert shown == ['<a href="/map">监测站点雨量插值（站数）</a> · 36',
+                             '雨量栅格（文件） · <span translate="no">2025-07-01.tif</span>', "匿名（未登录）"]
             browser.close()
         elapsed = time.monotonic() - started
         print(f"every page: {len(urls) + 1} pages × 2 languages × {len(VIEWPORTS)} viewports in {elapsed:.0f} s")

@@ -285,9 +285,8 @@ def test_progress_stations_and_warnings_reads(site):
 
 
 @pytest.mark.parametrize("path,zh,en", [
-    ("/districts/渝北区", "区县概况", "District overview"), ("/projects", "生产建设项目", "Projects"),
-    ("/projects/P1", "项目 P1", "Project P1"), ("/runs", "监测运行", "Monitoring runs"),
-    ("/runs/1", "监测运行详情 #1", "Monitoring run #1"), ("/assessment", "目标责任考核", "Assessment")])
+    ("/projects", "生产建设项目", "Projects"), ("/runs", "监测运行", "Monitoring runs"),
+    ("/assessment", "目标责任考核", "Assessment")])
 def test_pages_render_in_chinese_and_english(db_url, path, zh, en):
     init(db_url, boundaries=False)
     auth.create_user(db_url, "look", "paper-mountain-2754", "viewer")
@@ -300,6 +299,58 @@ def test_pages_render_in_chinese_and_english(db_url, path, zh, en):
     assert "/static/pages.js" in r.text
     r = client.get(path, params={"lang": "en"})
     assert r.status_code == 200 and f"<title>{en} · Shuibao" in r.text and "Assessment</a>" in r.text
+
+
+def test_record_pages_check_the_record_and_answer_404_in_the_pages_language(site):
+    """A record page is rendered only for a stored record (the server asks the store); an unknown one is a real
+    404 HTML page saying what was not found, with links to its list and the dashboard, and no CLI hint."""
+    c, rid, case_no = site["client"], site["run"].run_id, site["case_p1"]
+    known = [("/districts/渝北区", "区县概况 渝北区", "District overview 渝北区"),
+             ("/projects/P1", "项目 P1", "Project P1"), (f"/cases/{case_no}", f"案件 {case_no}", f"Case {case_no}"),
+             (f"/runs/{rid}", f"监测运行详情 #{rid}", f"Monitoring run #{rid}")]
+    for path, zh, en in known:
+        r = c.get(path, params={"lang": "zh"})
+        assert r.status_code == 200 and f"<title>{zh} · 水保</title>" in r.text, path
+        r = c.get(path, params={"lang": "en"})
+        assert r.status_code == 200 and f"<title>{en} · Shuibao</title>" in r.text, path
+    unknown = [("/districts/火星区", "没有名为“火星区”的区县。", "No district is named “火星区”.", None),
+               ("/projects/NOPE", "没有编号为“NOPE”的生产建设项目。", "No project has the code “NOPE”.", "/projects"),
+               ("/cases/NOPE-1", "没有编号为“NOPE-1”的案件。", "No case has the number “NOPE-1”.", "/cases"),
+               ("/runs/999", "没有编号为“999”的监测运行。", "No monitoring run has the id “999”.", "/runs"),
+               ("/runs/abc", "没有编号为“abc”的监测运行。", "No monitoring run has the id “abc”.", "/runs")]
+    for path, zh, en, back in unknown:
+        for lang, text, title in (("zh", zh, "<title>未找到 · 水保</title>"), ("en", en, "<title>Not found · Shuibao</title>")):
+            r = c.get(path, params={"lang": lang})
+            assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), (path, lang)
+            assert text in r.text and title in r.text, (path, lang, r.text)
+            assert 'href="/dashboard">' in r.text and "shuibao " not in r.text and "`" not in r.text, path
+            if back:
+                assert f'<li><a href="{back}">' in r.text, path
+            assert "案件 NOPE" not in r.text and "step-form" not in r.text  # no empty record skeleton
+    anonymous = TestClient(c.app)  # not logged in: the login page first, nothing said about the record
+    r = anonymous.get("/projects/NOPE", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_unknown_urls_are_an_html_404_for_browsers_and_json_for_api_clients(site):
+    c = site["client"]
+    page = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = c.get("/nonexistent", headers=page, params={"lang": "zh"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "没有地址为 /nonexistent 的页面。" in r.text and "<title>未找到 · 水保</title>" in r.text
+    assert '"detail"' not in r.text
+    r = c.get("/nonexistent", headers=page, params={"lang": "en"})
+    assert r.status_code == 404 and "There is no page at /nonexistent." in r.text
+    r = TestClient(c.app).get("/nonexistent", headers=page, params={"lang": "en"})  # not logged in: no menu
+    assert r.status_code == 404 and "There is no page at /nonexistent." in r.text and 'id="nav-' not in r.text
+    r = TestClient(c.app).post("/dashboard", headers={**page, **site["h"]}, params={"lang": "en"})  # Bearer: no CSRF
+    assert r.status_code == 405 and "This page does not answer POST requests." in r.text
+    assert r.headers["content-type"].startswith("text/html") and "GET" in r.headers["allow"]
+    for path in ("/api/nope", "/ogc/nope", "/tiles/nope"):  # the API's clients keep JSON, even from a browser
+        r = c.get(path, headers=page, params={"lang": "en"})
+        assert r.status_code == 404 and r.json() == {"detail": "Not Found"}, path
+    r = c.get("/nonexistent", params={"lang": "en"})  # no text/html in Accept: JSON
+    assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
 
 
 CHROMIUM = os.environ.get("SHUIBAO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -353,8 +404,10 @@ def test_the_pages_fill_in_a_browser(site):
             _check_run_records(page, site["db"], rid)
             page.goto(base + "/assessment")
             expect(page.locator("#assessment tbody tr")).to_have_count(len(site["assessed"]["districts"]))
-            page.goto(base + "/projects/NOPE")
-            expect(page.locator("#page-error")).to_contain_text("NOPE")
+            answer = page.goto(base + "/projects/NOPE")  # the server's 404 page, not an empty project page
+            assert answer is not None and answer.status == 404
+            expect(page.locator("#not-found-message")).to_contain_text("NOPE")
+            expect(page.locator("#not-found-links a[href='/projects']")).to_have_count(1)
             browser.close()
         assert errors == []
     finally:

@@ -10,7 +10,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
@@ -127,6 +127,17 @@ def validation_message(error: dict, lang: str) -> str:
         return error.get("msg", "")
 
 
+API_PREFIXES = ("/api", "/ogc", "/tiles")  # machine clients: their errors stay JSON whatever they accept
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (Accept names text/html) outside the API: answered with an HTML error page."""
+    path = request.url.path
+    if any(path == p or path.startswith(p + "/") for p in API_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 OUTSIDE = N_("the point lies outside the run's raster (no value there)")
 
 
@@ -157,7 +168,14 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid_request)
 
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405) and wants_page(request):  # a person's browser: the 404 page, not JSON
+            from .routers.ui import not_found_page
+
+            message = (N_("There is no page at {path}.", path=request.url.path) if exc.status_code == 404 else
+                       N_("This page does not answer {method} requests.", method=request.method))
+            return not_found_page(request, message, status_code=exc.status_code,
+                                  headers=getattr(exc, "headers", None))
         detail = exc.detail
         message = HTTP_DETAILS.get(detail) if isinstance(detail, str) else None
         body = _body(message, request_language(request)) if message else {"detail": detail}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 WORDS = {
     "app": ("水保 · 水土保持监测监管平台", "Shuibao · soil and water conservation platform"),
+    "brand": ("水保", "Shuibao"),  # the tab title's tail: "<page> · 水保"
+    "not_found": ("未找到", "Not found"), "back_to": ("返回", "Back to: "),
     "dashboard": ("总览", "Dashboard"), "map": ("地图", "Map"), "cases": ("台账", "Cases"),
     "audit": ("审计日志", "Audit log"), "login": ("登录", "Log in"), "logout": ("退出", "Log out"),
     "username": ("用户名", "Username"), "password": ("密码", "Password"),

@@ -53,6 +53,29 @@ def _district_code(conn: Connection, name_or_code: str) -> str:
     return code
 
 
+RECORD_KINDS = ("district", "project", "case", "run")
+
+
+def record_exists(db: str | None, kind: str, ref: str) -> bool:
+    """Whether the record a page shows is stored (记录是否存在): a district by name or code, a project by code, a
+    case by number, a monitoring run by id or ``latest`` — one read, so a page for an unknown record is a 404."""
+    from shuibao.store.repositories import case_ledger, runs as run_rows
+
+    if kind not in RECORD_KINDS:
+        raise InputError(N_("record kind {kind!r}: expected one of {kinds}", kind=kind, kinds=", ".join(RECORD_KINDS)))
+    with Store(db) as store, store.reading() as conn:
+        store.require_current(conn)
+        if kind == "district":
+            return ref in district_lookup(conn)
+        if kind == "project":
+            return page_rows.project_by_code(conn, ref) is not None
+        if kind == "case":
+            return case_ledger.case_head(conn, ref) is not None
+        if ref == "latest":
+            return run_rows.latest_run_id(conn) is not None
+        return ref.isascii() and ref.isdigit() and run_rows.run_exists(conn, int(ref))
+
+
 def _status_zh(status: str) -> str:
     try:
         return PROJECT_STATUS_ZH[ProjectStatus(status)]

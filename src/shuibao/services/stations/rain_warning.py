@@ -47,7 +47,10 @@ from shuibao.services.supervision.case_views import case_views
 from shuibao.services.supervision.projects import current_areas
 from shuibao.services.supervision.common import actor as who, dumps, now
 
-__all__ = ["TASKS", "WarningResult", "warn", "export_warning", "warning_hits"]
+__all__ = ["RAIN_SOURCES", "TASKS", "WarningResult", "warn", "export_warning", "warning_hits"]
+# where a warning's rain came from, stored as "<kind>:<detail>": "stations:36" (36 stations interpolated) or
+# "grid:PATH" (a rain raster); the kinds are labelled in the vocabulary (group rain_source)
+RAIN_SOURCES = ("stations", "grid")
 
 
 @dataclass
@@ -212,10 +215,10 @@ def warn(db: str | None, *, rain_date: date, rain_grid: Path | None = None, rule
         store.require_current(conn)
         if rain_grid is not None:
             rain, grid = _grid_from_tif(rain_grid)
-            source, n_stations = f"grid:{rain_grid}", None
+            source, n_stations = f"{RAIN_SOURCES[1]}:{rain_grid}", None
         else:
             rain, grid, n_stations = _grid_from_stations(conn, rain_date, rules)
-            source = f"stations:{n_stations}"
+            source = f"{RAIN_SOURCES[0]}:{n_stations}"
         levels, footprints, area = _footprints(rain, grid, rules)
         hits, notes = [], []
         if footprints:

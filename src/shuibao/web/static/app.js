@@ -73,6 +73,7 @@ function valueHtml(key, v) {
     return String(v).split(",").map(c => `<a href="/districts/${encodeURIComponent(c)}">${esc(labelOf("district", c))}</a>`).join(LANG === "en" ? ", " : "、");
   if (key === "case" || key === "cases") return `<a href="/cases/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
   if (key === "monitoring_run" && typeof v === "number") return `<a href="/runs/${v}">#${v}</a>`;
+  if (key === "source" && /^(stations|grid):/.test(v)) return rainSourceHtml(v);
   if (key === "project") return `<a href="/projects/${encodeURIComponent(v)}" translate="no">${esc(v)}</a>`;
   if (typeof v === "number") return esc(Number.isInteger(v) && !(VOCAB.units.field || {})[key] ? String(v) : fmt(v, Number.isInteger(v) ? 0 : 2));
   const known = group && (VOCAB.labels[group] || {})[v];
@@ -80,6 +81,13 @@ function valueHtml(key, v) {
   if (ISO_TIME.test(v)) return esc(moment(v));
   if (CODE_LIKE.test(v) && labelAny(v) !== v) return esc(labelAny(v));
   return `<span translate="no">${esc(v)}</span>`;  // free text or a record's id: data, not a UI word
+}
+// A warning's rain source as stored ("stations:36": 36 stations interpolated; "grid:PATH": a rain raster): the
+// kind's label (vocabulary group rain_source) and the count, or the raster's file name (never the server's path)
+function rainSourceHtml(v) {
+  const [kind, ...rest] = String(v).split(":"), detail = rest.join(":");
+  if (kind === "stations") return `<a href="/map">${esc(labelOf("rain_source", kind))}</a> · ${esc(detail)}`;
+  return `${esc(labelOf("rain_source", kind))} · <span translate="no">${esc(detail.split(/[\\/]/).pop())}</span>`;
 }
 // A coordinate reference system by name: "EPSG:4490" as given; a WKT by the name it carries
 function crsName(crs) {
