@@ -108,10 +108,10 @@ WORDS = {
                      "setting it is left out by default (the total is scaled to 100 over the indicators "
                      "with data)."),
     # maps: the map page's tools and legends, the small maps of the district, project and case pages
-    "lon": ("经度", "lon"), "lat": ("纬度", "lat"), "basemap": ("底图", "Base map"),
+    "lon": ("经度", "lon"), "lat": ("纬度", "lat"), "tap_coords": ("点按地图显示坐标", "Tap the map for its coordinates"), "basemap": ("底图", "Base map"),
     "map_search": ("搜索区县、项目、案件或图斑", "Search a district, project, case or patch"),
     "search_none": ("未找到", "Nothing found"), "search_hit": ("搜索结果", "Search result"),
-    "not_analysed": ("未经合规性分析", "not analysed"), "current_area": ("防治责任范围（现行）", "Responsibility area (current)"),
+    "not_analysed": ("未经合规性分析", "Not analysed"), "current_area": ("防治责任范围（现行）", "Responsibility area (current)"),
     "superseded_area": ("防治责任范围（已替代）", "Responsibility area (superseded)"),
     "minimap": ("位置图", "Location map"), "this_district": ("本区县", "This district"),
     "other_districts": ("其他区县", "Other districts"), "project_patches": ("关联扰动图斑", "Patches found for it"),

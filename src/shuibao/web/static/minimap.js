@@ -6,7 +6,7 @@
 const CATEGORY_COLOURS = {compliant: "#2a9d3f", out_of_bounds: "#f4a300", unapproved: "#d62828", relocated: "#7b2cbf",
                           not_project: "#888888"};
 // the words the small maps need, from the page's W (i18n.py)
-const MINIMAP_WORDS = ["lon", "lat", "minimap", "this_district", "other_districts", "current_area", "superseded_area",
+const MINIMAP_WORDS = ["lon", "lat", "tap_coords", "minimap", "this_district", "other_districts", "current_area", "superseded_area",
                        "project_patches", "case_patch", "case_district", "no_place", "patch", "period", "category"];
 
 // The base map of settings.py (SHUIBAO_BASEMAP_URL or 天地图), one layer group; null when none is configured.
@@ -23,24 +23,30 @@ function baseMapLayer(config) {
   return group;
 }
 
-// The pointer's longitude and latitude (degrees, 5 decimals: about 1 m), bottom right.
+// The pointer's longitude and latitude (degrees, 5 decimals: about 1 m), bottom right.  A touch screen has no
+// pointer to follow (its taps' emulated mouse moves land on controls and off the map too): there a tap on the
+// map shows the tapped point until the next one, and a hint says so before the first.
 function coordinateReadout(map, words) {
   const control = L.control({position: "bottomright"});
   control.onAdd = () => {
     const box = L.DomUtil.create("div", "coords leaflet-control");
     box.id = "coords";
+    const touch = window.matchMedia("(hover: none)").matches;
     const show = ll => {
       box.textContent = ll ? `CGCS2000 ${words.lon} ${ll.lng.toFixed(5)}° ${words.lat} ${ll.lat.toFixed(5)}°`
-                           : `CGCS2000 ${words.lon} —  ${words.lat} —`;
+                           : touch && words.tap_coords ? words.tap_coords : `CGCS2000 ${words.lon} —  ${words.lat} —`;
       box.dataset.lon = ll ? ll.lng.toFixed(5) : ""; box.dataset.lat = ll ? ll.lat.toFixed(5) : "";
     };
     show(null);
-    map.on("mousemove", e => show(e.latlng));
-    map.on("mouseout", () => show(null));
+    if (touch) map.on("preclick", e => show(e.latlng));  // preclick: a tap on a district too (its click stays its own)
+    else { map.on("mousemove", e => show(e.latlng)); map.on("mouseout", () => show(null)); }
     return box;
   };
   return control;
 }
+
+// On a phone (the layout's 600 px, app.css) the map's controls fold away and stack in the corners.
+const phoneLayout = () => window.matchMedia("(max-width: 600px)").matches;
 
 // ---- label points: the largest part's centroid when it lies well inside, else the inside point of a grid
 // farthest from the edges (a district of the mountains is rarely convex)
@@ -143,8 +149,9 @@ function minimap(el, layers, options = {}) {
   const words = options.words || {};
   const map = L.map(el, {scrollWheelZoom: false, attributionControl: true});
   map.attributionControl.setPrefix("Leaflet");
-  L.control.scale({metric: true, imperial: false, maxWidth: 120}).addTo(map);
+  // on a phone the scale bar sits over the readout in one corner (a bottom corner stacks the later one above)
   if (words.lon) coordinateReadout(map, words).addTo(map);
+  L.control.scale({metric: true, imperial: false, maxWidth: 120, position: phoneLayout() ? "bottomright" : "bottomleft"}).addTo(map);
   const base = baseMapLayer(options.basemap);
   if (base) base.addTo(map);
   let bounds = null, count = 0;
@@ -184,7 +191,7 @@ function patchSpec(collection, words) {
   return {id: "patches", geojson: collection, fit: true,
           style: f => ({color: CATEGORY_COLOURS[f.properties.category] || "#333333", weight: 2, fillOpacity: 0.6}),
           popup: f => `<b translate="no">${esc(f.properties.patch_code)}</b> ${esc(f.properties.period || "")}<br>${esc(words.category)}: ${esc(labelOf("compliance", f.properties.category) || "—")}`,
-          legend: cats.map(c => [CATEGORY_COLOURS[c] || "#333333", `${words.patch}：${labelOf("compliance", c) || "—"}`, "fill"])};
+          legend: cats.map(c => [CATEGORY_COLOURS[c] || "#333333", `${words.patch}${LANG === "en" ? ": " : "："}${labelOf("compliance", c) || "—"}`, "fill"])};
 }
 function byLayer(collection, name, test = () => true) {
   return {type: "FeatureCollection", features: collection.features.filter(f => f.properties.layer === name && test(f))};
