@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shuibao.errors import InputError, StoreError, N_
 from shuibao.store import Store
+from shuibao.vocabulary import LabelText
 from shuibao.store.repositories import fees as rows, programs as records, projects as project_records
 from shuibao.supervision import fees
 from shuibao.services.platform.auth import audit, command_line_principal
@@ -294,7 +295,7 @@ def allocate_fee(db: str | None, treatment_project: str, *, on: date, amount_yua
             raise InputError(N_("allocation {amount} 元 to {code} exceeds the unallocated balance of district "
                                 "{district} on {on}: {balance} 元 (collected less refunded, less allocations "
                                 "already recorded)", amount=amount, code=treatment_project,
-                                district=tp.district_code, on=on, balance=balance))
+                                district=LabelText("district", tp.district_code), on=on, balance=balance))
         fid = rows.insert_allocation(conn, treatment_project_id=tp.id, district_code=tp.district_code,
                                      allocated_on=on, amount_fen=_fen(amount),
                                      reference=(reference or "").strip() or None, note=note.strip(),
