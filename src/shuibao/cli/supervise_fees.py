@@ -18,6 +18,14 @@ fees_app = typer.Typer(help="水土保持补偿费: the rate table, assessments,
 _MONEY = ["amount_yuan", "paid_yuan", "exempted_yuan", "refunded_yuan", "outstanding_yuan", "credit_yuan"]
 
 
+def _period(period: str) -> str:
+    """A period as people read it: 一次性计征 for ``once``, else as given (2025, 2025Q3, …)."""
+    from .. import vocabulary
+    from .common import current_lang
+
+    return vocabulary.label("fee_charged", period, current_lang())
+
+
 def _warn(message) -> None:
     typer.echo(message.render(cli_language()), err=True)
 
@@ -77,7 +85,7 @@ def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("
 
     a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, period=period,
                    on=option_date(on, "--on") or date.today(), exemption=exemption, rates=rates, actor=ctx.obj.actor)
-    typer.echo(f"assessment {a['assessment_id']} ({a['period']}): {a['billable_quantity']} × {a['rate']} = "
+    typer.echo(f"assessment {a['assessment_id']} ({_period(a['period'])}): {a['billable_quantity']} × {a['rate']} = "
                f"{a['amount_yuan']} 元" + (" (exempt)" if a["exempt"] else ""))
     _rate_warning(a)
 
@@ -133,7 +141,7 @@ def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--a
     from shuibao.services.supervision.compensation import fee_ledger
 
     emit_rows(title("fees.list"), [("assessment_id", "fee_assessment_id"), "project_code", "builder", ("category", "fee_category"),
-                                   ("basis", "fee_basis"), "period", "due_on", "amount_yuan", "paid_yuan",
+                                   ("basis", "fee_basis"), ("period", "fee_period"), "due_on", "amount_yuan", "paid_yuan",
                                    "exempted_yuan", "refunded_yuan", "outstanding_yuan", "overdue_days"],
               fee_ledger(ctx.obj.db, option_date(as_of, "--as-of")), fmt, right=[*_MONEY, "overdue_days"])
 
@@ -148,7 +156,7 @@ def fees_show(ctx: typer.Context, assessment_id: int, fmt: Format = typer.Option
         print_json(v)
         return
     if fmt == Format.table:
-        typer.echo(f"{v['assessment_id']} {v['project_code']} {v['period']}: {v['amount_yuan']} 元, "
+        typer.echo(f"{v['assessment_id']} {v['project_code']} {_period(v['period'])}: {v['amount_yuan']} 元, "
                    f"outstanding {v['outstanding_yuan']} 元")
     emit_rows(title("fees.show", assessment_id=v["assessment_id"]),
               ["on_date", ("kind", "fee_entry_kind"), "amount_yuan", ("reference", "fee_reference"),
