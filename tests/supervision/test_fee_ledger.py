@@ -268,3 +268,35 @@ def test_cli_exit_codes_and_labelled_tables(fdb, capsys):
     code, out, _ = _run(capsys, *base, "fees", "summary", "--format", "csv")
     assert code == 0 and out.lstrip("\ufeff").splitlines()[0] == ("year,district_code,assessed_yuan,collected_yuan,exempted_yuan,"
                                                  "refunded_yuan,allocated_yuan,unallocated_yuan")
+
+
+# ------------------------------------------------------------------------------------------- migration 10
+def test_migration_10_gives_older_assessments_a_period_without_guessing(db_url):
+    """A store at version 8 with two area assessments of one project and a volume one: the first area row keeps
+    "once", the others become "legacy-<id>", and the unique index then holds."""
+    from shuibao.store.migrations import MIGRATIONS
+
+    before = max(m.version for m in MIGRATIONS if m.version < 10)
+    with Store(db_url, create=True) as store:
+        store.upgrade(to=before)
+    now = datetime.now(UTC)
+    with Store(db_url) as store, store.transaction() as conn:
+        conn.execute(text(
+            "INSERT INTO projects (id, code, name, builder, industry, district_codes, approval_number, approval_date, "
+            "approval_authority, plan_level, total_area_hm2, status, created_at, updated_at) VALUES (1, 'P1', 'n', "
+            "'b', '公路', 'yubei', 'a', :d, 'x', 'city', 1.0, 'approved', :t, :t)"), {"d": date(2024, 1, 1), "t": now})
+        for aid, basis in ((1, "area_m2"), (2, "area_m2"), (3, "volume_m3")):
+            conn.execute(text(
+                "INSERT INTO fee_assessments (id, project_id, assessed_on, due_on, category, basis, quantity, "
+                "billable_quantity, rate_fen, amount_fen, rates_version, rate_entry, recorded_at, recorded_by) "
+                "VALUES (:i, 1, :d, :d, 'general', :b, 1, 1, 110, 110, 'v', 'e', :t, 'me')"),
+                {"i": aid, "b": basis, "d": date(2025, 1, aid), "t": now})
+    with Store(db_url) as store:
+        assert "0010" in [a.split()[0] for a in store.upgrade()]
+    with Store(db_url) as store, store.reading() as conn:
+        got = conn.execute(select(schema.fee_assessments.c.id, schema.fee_assessments.c.period)
+                           .order_by(schema.fee_assessments.c.id)).all()
+    assert [tuple(r) for r in got] == [(1, "once"), (2, "legacy-2"), (3, "legacy-3")]
+    with pytest.raises(StoreError):
+        with Store(db_url) as store, store.transaction() as conn:
+            conn.execute(text("UPDATE fee_assessments SET period = 'once' WHERE id = 2"))
