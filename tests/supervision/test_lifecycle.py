@@ -103,8 +103,8 @@ def test_programmes_open_cases_and_keep_fees(sdb, tmp_path):
 
     # fees: assessed on the disturbed area at the table's rate, paid in part, outstanding tracked
     a = programs.assess_fee(sdb, "P1", on=date(2025, 8, 1))
-    assert Decimal(a["billable_quantity"]) == Decimal("25000") and a["example_rates"] is True
-    assert Decimal(a["amount_yuan"]) == Decimal(a["rate"]) * 25000
+    assert Decimal(a["billable_quantity"]) == Decimal("25000") and a["rate_status"] == "derived"
+    assert Decimal(a["amount_yuan"]) == Decimal("35000.00")  # 25,000 m² × 1.4 元/m² (the default, derived)
     programs.pay_fee(sdb, a["assessment_id"], paid_on=date(2025, 8, 15), amount_yuan="10000", receipt="R-1")
     with pytest.raises(InputError, match="already recorded"):
         programs.pay_fee(sdb, a["assessment_id"], paid_on=date(2025, 8, 16), amount_yuan="1", receipt="R-1")

@@ -67,6 +67,7 @@ def code_sets() -> dict[str, set[str]]:
     from shuibao.services.supervision.cases import CASE_SOURCES
     from shuibao.stations.qc import FLAGS
     from shuibao.supervision import cases, credit, model
+    from shuibao.supervision import fees as fee_rules
 
     ref = load_reference()
     actions, kinds, prefixes = _audit_calls()
@@ -95,6 +96,10 @@ def code_sets() -> dict[str, set[str]]:
         "credit_evidence": set(credit._EVIDENCE_ZH),
         "fee_category": {e["category"] for e in fees},
         "fee_basis": {e["basis"] for e in fees},
+        "fee_charged": set(fee_rules.CHARGED) | {e["charged"] for e in fees},
+        "fee_rate_status": set(fee_rules.RATE_STATUSES) | {e["rate_status"] for e in fees},
+        "fee_exemption": {x["key"] for x in _toml("supervision/data/fee_rates.toml")["exemptions"]},
+        "fee_entry_kind": {"payment", "exemption", "refund"},
         "role": set(auth.ROLES) | set(auth.ROLE_ZH) | {logins.ANONYMOUS},
         "rain_source": set(rain_warning.RAIN_SOURCES),
         "audit_action": actions,

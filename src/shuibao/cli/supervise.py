@@ -10,6 +10,7 @@ import typer
 
 from .common import Format, State, emit_rows, option_date, print_json, title
 from .supervise_detect import detect
+from .supervise_fees import fees_app
 from shuibao.errors import N_
 
 app = typer.Typer(help="Supervision of production and construction projects (生产建设项目监管).",
@@ -308,7 +309,6 @@ def _correction(event: dict) -> str:
 inspect_app = typer.Typer(help="双随机一公开: inspectors, seeded draws, results, publication.", no_args_is_help=True)
 reports_app = typer.Typer(help="监测季报 and the 绿黄红 traffic-light evaluation.", no_args_is_help=True)
 acceptance_app = typer.Typer(help="设施验收报备 and 核查 by seeded sample.", no_args_is_help=True)
-fees_app = typer.Typer(help="水土保持补偿费: assessment from the dated rate table, payments.", no_args_is_help=True)
 credit_app = typer.Typer(help="重点关注名单 and 失信黑名单 from the credit rules.", no_args_is_help=True)
 for _sub, _name in ((inspect_app, "inspect"), (reports_app, "reports"), (acceptance_app, "acceptance"),
                     (fees_app, "fees"), (credit_app, "credit")):
@@ -426,48 +426,6 @@ def acceptance_verify(ctx: typer.Context, filing_id: int, result: str = typer.Ar
     no = verify_acceptance(ctx.obj.db, filing_id, on=option_date(on, "--on") or date.today(), result=result, notes=notes,
                            actor=ctx.obj.actor)
     typer.echo(f"filing {filing_id}: {result}" + (f"; case {no} opened" if no else ""))
-
-
-@fees_app.command("assess")
-def fees_assess(ctx: typer.Context, project: str, category: str = typer.Option("general", "--category"),
-                quantity: Optional[float] = typer.Option(None, "--quantity",
-                                                         help="In the rate's unit; default the disturbed area, m²."),
-                on: Optional[str] = typer.Option(None, "--on"), exemption: Optional[str] = typer.Option(None,
-                                                                                                       "--exemption"),
-                rates: Optional[Path] = typer.Option(None, "--rates", help="Replacement rate table TOML.")):
-    """Assess a project's compensation fee with the rate in force on the date."""
-    from shuibao.services.supervision.programs import assess_fee
-
-    a = assess_fee(ctx.obj.db, project, category=category, quantity=quantity, on=option_date(on, "--on") or date.today(),
-                   exemption=exemption, rates=rates, actor=ctx.obj.actor)
-    typer.echo(f"assessment {a['assessment_id']}: {a['billable_quantity']} × {a['rate']} = {a['amount_yuan']} 元"
-               + (" (exempt)" if a["exempt"] else ""))
-    if a["example_rates"]:
-        typer.echo("warning: the rate table is the shipped EXAMPLE (Guangxi 2017), not Chongqing's; pass --rates",
-                   err=True)
-
-
-@fees_app.command("pay")
-def fees_pay(ctx: typer.Context, assessment_id: int, amount: str = typer.Option(..., "--amount", help="元"),
-             receipt: str = typer.Option(..., "--receipt"), on: Optional[str] = typer.Option(None, "--on")):
-    """Record a payment against an assessment."""
-    from shuibao.services.supervision.programs import pay_fee
-
-    pid = pay_fee(ctx.obj.db, assessment_id, paid_on=option_date(on, "--on") or date.today(), amount_yuan=amount,
-                  receipt=receipt, actor=ctx.obj.actor)
-    typer.echo(f"payment {pid} recorded")
-
-
-@fees_app.command("list")
-def fees_list(ctx: typer.Context, as_of: Optional[str] = typer.Option(None, "--as-of"),
-              fmt: Format = typer.Option(Format.table, "--format", "-f")):
-    """Assessments with paid and outstanding amounts."""
-    from shuibao.services.supervision.programs import fee_ledger
-
-    emit_rows(title("fees.list"), ["assessment_id", "project_code", "builder", ("category", "fee_category"), "due_on",
-                                   "amount_yuan", "paid_yuan",
-                       "outstanding_yuan", "overdue_days"], fee_ledger(ctx.obj.db, option_date(as_of, "--as-of")), fmt,
-          right=["amount_yuan", "paid_yuan", "outstanding_yuan", "overdue_days"])
 
 
 @credit_app.command("update")

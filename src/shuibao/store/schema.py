@@ -9,8 +9,8 @@ row label) are unique constraints beside it.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
-    UniqueConstraint,
+    BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Table, Text, UniqueConstraint,
 )
 
 from .geometry import Geometry
@@ -530,6 +530,10 @@ fee_assessments = Table(
     Column("rate_entry", Text, nullable=False),
     Column("exemption", Text),
     *_stamp(),
+    # migration 10: the period assessed ("once", or 2025, 2025H1, 2025Q3, 2025-07); a database's older rows got
+    # "once" (the first area assessment of a project) or "legacy-<id>" (v0010_fees.py)
+    Column("period", Text, nullable=False, server_default="once"),
+    Index("uq_fee_assessments_period", "project_id", "period", "basis", unique=True),
 )
 
 fee_payments = Table(
@@ -811,6 +815,35 @@ login_lockouts = Table(
 
 THROTTLE_TABLES = (login_failures, login_lockouts)
 
+# --------------------------------------------------------------------------- fee ledger and use (migration 10)
+fee_adjustments = Table(
+    "fee_adjustments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_id", Integer, ForeignKey("fee_assessments.id"), nullable=False),
+    Column("kind", Text, nullable=False),  # exemption (免征) | refund (退费)
+    Column("on_date", Date, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("rule", Text),  # exemption: the rate table's exemption key
+    Column("rule_source", Text),  # exemption: the rule as the table cited it (财综〔2014〕8号 第十一条…)
+    Column("reason", Text, nullable=False),
+    Column("reference", Text),  # the decision's document number, if any
+    *_stamp(),
+)
+
+fee_allocations = Table(
+    "fee_allocations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("treatment_project_id", Integer, ForeignKey("treatment_projects.id"), nullable=False),
+    Column("district_code", Text, nullable=False),  # whose collected fees fund it (the treatment project's)
+    Column("allocated_on", Date, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("reference", Text),
+    Column("note", Text, nullable=False),
+    *_stamp(),
+)
+
+FEE_TABLES = (fee_adjustments, fee_allocations)
+
 OPERATIONAL_TABLES = (schema_migrations, reference_loads, *WEB_TABLES, *THROTTLE_TABLES)
 """Tables that run the platform or keep the store's own books, not data about soil and water conservation: who may
 log in (users with their password hashes, API keys, sessions, login throttling), the audit log of writes, the
@@ -859,6 +892,8 @@ DESCRIPTIONS = {  # gpkg_contents descriptions of the data tables (not of OPERAT
     "acceptance_verifications": "核查 results of sampled acceptance filings",
     "fee_assessments": "水土保持补偿费 assessed per project, with the rate entry used (fen)",
     "fee_payments": "Payments against fee assessments (fen)",
+    "fee_adjustments": "补偿费 exemptions (免征, with the rule) and refunds (退费, with the reason) (fen)",
+    "fee_allocations": "Collected 补偿费 allocated to treatment projects (专项用于水土流失预防和治理) (fen)",
     "credit_entries": "重点关注名单 and 失信黑名单 entries with their rule, validity and evidence",
     "treatment_projects": "综合治理项目 by the plan's types (专栏3)",
     "treatment_patches": "治理图斑: treatment patches with measure, year, status, cost and funding",

@@ -132,11 +132,12 @@ def _fees(conn: Connection, year: int, districts_of: dict) -> tuple[dict, dict]:
     due: defaultdict[str, float] = defaultdict(float)
     ev: defaultdict[str, list] = defaultdict(list)
     for x in fee_ledger(conn, date(year, 12, 31)):
-        if x["assessed_on"].year != year or x["amount_yuan"] <= 0:
+        owed = x["amount_yuan"] - x["exempted_yuan"]  # 免征 lowers what is due; 退费 what was paid
+        if x["assessed_on"].year != year or owed <= 0:
             continue
         for dc in districts_of.get(x["project_id"], []):
-            due[dc] += float(x["amount_yuan"])
-            paid[dc] += float(min(x["paid_yuan"], x["amount_yuan"]))
+            due[dc] += float(owed)
+            paid[dc] += float(min(x["paid_yuan"] - x["refunded_yuan"], owed))
             ev[dc].append(x["assessment_id"])
     return _share(paid, due, {d: {"fee_assessments": v} for d, v in ev.items()})
 
