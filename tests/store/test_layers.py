@@ -28,7 +28,9 @@ OPERATIONAL = {"schema_migrations", "reference_loads", "users", "api_keys", "web
 
 FEATURE_LAYERS = {"district_boundaries": "MultiPolygon", "monitoring_watersheds": "MultiPolygon",
                   "responsibility_areas": "MultiPolygon", "disturbance_patches": "MultiPolygon",
-                  "treatment_patches": "MultiPolygon", "warning_footprints": "MultiPolygon", "stations": "Point"}
+                  "treatment_patches": "MultiPolygon", "warning_footprints": "MultiPolygon",
+                  "zone_evaluations": "MultiPolygon", "applications": "MultiPolygon",  # 9: 方案审批
+                  "stations": "Point"}
 
 
 def _user_tables(path) -> set[str]:
@@ -178,7 +180,7 @@ def test_a_version_7_store_upgrades_to_points_and_indexes(tmp_path):
                               "('B', '乙站', 'rain_gauge', NULL, NULL, 'planned', '2026-01-01 00:00:00')"))
     assert "stations" in dict(pyogrio.list_layers(path)) and "users" in dict(pyogrio.list_layers(path))
     with Store(path) as store:
-        assert [a.split()[0] for a in store.upgrade()] == ["0008"]
+        assert [a.split()[0] for a in store.upgrade(to=8)] == ["0008"]
     layers = dict(pyogrio.list_layers(path))
     assert layers["stations"] == "Point" and "users" not in layers
     _, _, geoms, fields = pyogrio.raw.read(path, layer="stations", columns=["code"])
