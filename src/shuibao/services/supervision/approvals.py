@@ -173,7 +173,7 @@ def _authorise(principal, district: str | None) -> None:
         require(principal, "write", district=district)
 
 
-def _audit(conn: Connection, principal, actor: str | None, action: str, application_no: str, before, after) -> None:
+def _audit_application(conn: Connection, principal, actor: str | None, action: str, application_no: str, before, after) -> None:
     from shuibao.services.platform.auth import audit, writer
 
     audit(conn, writer(principal, actor), action, "application", application_no, before, after)
@@ -227,7 +227,7 @@ def _append(conn: Connection, app, step: Step, *, outcome: str | None, on: date,
         raise ConflictError(N_("application {no}: another step was recorded at the same time; reload and retry",
                                no=app.application_no)) from None
     records.set_header(conn, app.id, state=after.value)
-    _audit(conn, principal, actor, f"application.{step.value}", app.application_no, {"state": app.state},
+    _audit_application(conn, principal, actor, f"application.{step.value}", app.application_no, {"state": app.state},
            {"state": after.value, "outcome": outcome, "on": on, "note": note, **detail})
     return after
 
@@ -295,7 +295,7 @@ def register_application(db: str | None, *, project_code: str, name: str, indust
         records.insert(conn, schema.application_events, application_id=app_id, seq=1, step=Step.register.value,
                        state=State.registered.value, outcome=None, on_date=on, note=note, detail_json=dumps(detail),
                        recorded_at=at, recorded_by=by)
-        _audit(conn, principal, actor, "application.register", number, None, detail)
+        _audit_application(conn, principal, actor, "application.register", number, None, detail)
         return _view(conn, records.application(conn, number), on)
 
 
@@ -364,7 +364,7 @@ def add_unit(db: str | None, application_no: str, unit: Unit, *, actor: str | No
         _authorise(principal, app.district_code)
         records.insert(conn, schema.application_units, application_id=app.id, role=checked.role, name=checked.name,
                        credit_code=checked.credit_code, recorded_at=at, recorded_by=by)
-        _audit(conn, principal, actor, "application.unit", application_no, None, checked.__dict__)
+        _audit_application(conn, principal, actor, "application.unit", application_no, None, checked.__dict__)
         return _view(conn, app, date.today())
 
 
