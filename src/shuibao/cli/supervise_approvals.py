@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, emit_rows, option_date, title
+from .common import Column, Format, emit_rows, option_date, title
 from shuibao.errors import N_, InputError
 
 app = typer.Typer(help="Plan applications (方案审批): register, intake, review, decide, file, re-check.",
@@ -16,7 +16,7 @@ recheck_app = typer.Typer(help="方案抽查复核: draw a reproducible sample o
                           no_args_is_help=True)
 app.add_typer(recheck_app, name="recheck")
 
-LIST_COLUMNS = ["application_no", "project_code", "name", "district_code", ("plan_class", "plan_class"),
+LIST_COLUMNS: list[Column] = ["application_no", "project_code", "name", "district_code", ("plan_class", "plan_class"),
                 ("path", "approval_path"), ("state", "application_state"), "land_take_hm2", "earthwork_m3",
                 "counted_days", "limit_days", ("due_on", "approval_due_on"), "overdue"]
 
@@ -211,11 +211,12 @@ def zone(ctx: typer.Context, code: str, name: str = typer.Option(..., "--name"),
          polygon: Optional[Path] = typer.Option(None, "--polygon"), note: str = typer.Option("", "--note")):
     """Record a development zone's 区域评价 (区域水土保持方案) with its polygon and validity."""
     from shuibao.services.supervision.approvals import record_zone_evaluation
+    from shuibao.services.supervision.common import as_date
 
     z = record_zone_evaluation(ctx.obj.db, code=code, name=name, approval_no=approval_no,
-                               approved_on=option_date(approved_on, "--approved-on"),
-                               valid_from=option_date(valid_from, "--valid-from"),
-                               valid_to=option_date(valid_to, "--valid-to"), polygon=_polygon(polygon), note=note,
+                               approved_on=as_date(approved_on, "--approved-on"),
+                               valid_from=as_date(valid_from, "--valid-from"),
+                               valid_to=as_date(valid_to, "--valid-to"), polygon=_polygon(polygon), note=note,
                                actor=ctx.obj.actor)
     typer.echo(f"zone evaluation {z['code']} ({z['district_code']}, {z['area_m2'] / 1e4:.2f} hm²)")
 
