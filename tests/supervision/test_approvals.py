@@ -15,7 +15,7 @@ from shuibao.services.supervision import approvals as svc
 from shuibao.services.supervision.approvals import Unit
 from shuibao.store import Store, schema
 
-from .approvals_helpers import BUILDER, CHENGDU, COMPILER, YUZHONG, hm2, square
+from .approvals_helpers import BUILDER, CHENGDU, COMPILER, hm2, square
 
 
 @pytest.fixture
@@ -292,5 +292,16 @@ def test_consultations_are_recorded(adb):
         svc.record_consultation(adb, plan_name="x", sector="y", opinion=" ", on=date(2026, 9, 1))
 
 
-def test_yuzhong_is_where_the_helpers_draw():
-    assert YUZHONG[0] > 106
+def test_command_line_steps_are_audited_as_the_operating_system_user(adb):
+    a = register(adb, "P-AUD", 1)
+    svc.intake(adb, a["application_no"], on=date(2026, 9, 21), decision_no="C-AUD", actor="张工")
+    with Store(adb) as store, store.reading() as conn:
+        t = schema.audit_log
+        rows = conn.execute(select(t.c.actor, t.c.role, t.c.action, t.c.object_id).where(
+            t.c.object_kind == "application").order_by(t.c.id)).all()
+        events = conn.execute(select(schema.project_events.c.event).join(
+            schema.projects, schema.projects.c.id == schema.project_events.c.project_id).where(
+            schema.projects.c.code == "P-AUD").order_by(schema.project_events.c.id)).scalars().all()
+    assert [tuple(r) for r in rows] == [("officer", "command_line", "application.register", a["application_no"]),
+                                        ("张工", "command_line", "application.intake", a["application_no"])]
+    assert events == ["created", "area"]  # the project's own history records the approval and its area
