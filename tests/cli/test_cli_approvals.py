@@ -108,6 +108,10 @@ def test_overdue_list_and_district_counts(cli, tmp_path):
     assert [(r["application_no"], r["due_on"], r["counted_days"]) for r in rows] == [("SB-2026-0001", "2026-10-12", 11)]
     code, out, err = cli("list", "--overdue", "--as-of", "2026-10-13")
     assert code == 0 and "超期方案申请" in out and "渝中区" in out and "各区县在办及超期" in out, err
+    code, out, err = cli("extend", "SB-2026-0001", "--reason", "需现场核查", "--on", "2026-10-12")
+    assert code == 0 and "延长审批期限" not in out.split("next:")[1], err  # once only: no longer offered
+    code, out, err = cli("list", "--overdue", "--as-of", "2026-10-13", "--format", "json")
+    assert json.loads(out) == []
     code, out, err = cli("list", "--overdue", "--as-of", "2027-01-05")
     assert code == 2 and "holiday table covers 2025, 2026 only" in err
 

@@ -48,7 +48,7 @@ def test_ordinary_path_with_review_and_decision_then_compliance_uses_the_area(ad
     no = a["application_no"]
     assert a["valid_steps"] == ["intake"]
     a = svc.intake(adb, no, on=date(2026, 9, 21), actor="officer")
-    assert a["state"] == "accepted" and a["valid_steps"] == ["assign_review"]
+    assert a["state"] == "accepted" and a["valid_steps"] == ["assign_review", "extend"]
     svc.assign_review(adb, no, organisation="重庆某技术评审中心", on=date(2026, 9, 22), actor="officer")
     a = svc.record_opinion(adb, no, outcome="revise", conditions="补充表土剥离措施", on=date(2026, 9, 23))
     assert a["state"] == "revision_requested"
@@ -206,6 +206,13 @@ def test_overdue_applications_are_listed_and_counted_per_district(adb):
     assert late[0]["due_on"] == date(2026, 10, 12)
     assert svc.overdue_counts(adb, as_of=date(2026, 10, 13)) == [{"district_code": "yuzhong", "open": 2,
                                                                   "overdue": 1}]
+    svc.extend_limit(adb, a["application_no"], reason="需现场核查", on=date(2026, 10, 12))
+    assert svc.list_applications(adb, overdue=True, as_of=date(2026, 10, 13)) == []
+    with pytest.raises(InputError, match="extended already"):
+        svc.extend_limit(adb, a["application_no"], reason="again", on=date(2026, 10, 13))
+    late = svc.list_applications(adb, overdue=True, as_of=date(2026, 10, 27))
+    assert [(r["due_on"], r["limit_days"]) for r in late if r["application_no"] == a["application_no"]] == [
+        (date(2026, 10, 26), 20)]
     from shuibao.supervision.workdays import CalendarError
 
     with pytest.raises(CalendarError):

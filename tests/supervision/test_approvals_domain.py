@@ -80,7 +80,7 @@ def test_each_path_walks_to_its_end(path):
 
 def test_a_step_out_of_order_is_refused_naming_what_is_allowed():
     with pytest.raises(InputError, match=r"step: decide is not allowed on path ordinary in state accepted "
-                                         r"\(allowed: assign_review\)"):
+                                         r"\(allowed: assign_review, extend\)"):
         next_state("ordinary", "accepted", "decide", "approve")
     with pytest.raises(InputError, match="step: assign_review is not allowed on path commitment"):
         next_state("commitment", "registered", "assign_review")
@@ -140,6 +140,10 @@ def test_the_decision_clock_skips_holidays_and_review_time():
     c = clock(limit, date(2026, 3, 2), [(date(2026, 3, 3), None)], date(2026, 4, 30), CAL)
     assert c.review_days > 30 and c.counted_days == 1 and c.overdue
     assert not clock(Limit(None, 0, None, "none"), date(2026, 1, 5), [], date(2026, 12, 1), CAL).overdue
+    # extended once by 10 working days: 10-13..16, 10-19..23, 10-26 → due Mon 10-26
+    c = clock(limit, date(2026, 9, 21), [], date(2026, 10, 26), CAL, extended=True)
+    assert c.limit_days == 20 and c.due_on == date(2026, 10, 26) and not c.overdue
+    assert clock(limit, date(2026, 9, 21), [], date(2026, 10, 27), CAL, extended=True).overdue
 
 
 # ------------------------------------------------------------------------------ credit codes

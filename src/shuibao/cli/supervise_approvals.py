@@ -133,6 +133,15 @@ def review(ctx: typer.Context, application: str,
     _summary(a)
 
 
+@app.command("extend")
+def extend(ctx: typer.Context, application: str, reason: str = typer.Option(..., "--reason"),
+           on: Optional[str] = typer.Option(None, "--on")):
+    """延长审批期限 once (令53: 10 more working days, approved by the agency head; the reason is recorded)."""
+    from shuibao.services.supervision.approvals import extend_limit
+
+    _summary(extend_limit(ctx.obj.db, application, reason=reason, on=option_date(on, "--on"), actor=ctx.obj.actor))
+
+
 @app.command("decide")
 def decide(ctx: typer.Context, application: str,
            outcome: str = typer.Option(..., "--outcome", help="approve | refuse"),

@@ -72,6 +72,7 @@ class Step(StrEnum):
     decide = "decide"  # 批复 / 不予许可
     file = "file"  # 备案
     recheck = "recheck"  # 抽查复核
+    extend = "extend"  # 延长审批期限 (once, approved by the agency head: 令53)
 
 
 TERMINAL = frozenset({State.approved, State.refused, State.filed, State.closed_not_required})
@@ -109,6 +110,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Path_.zone, Step.decide, State.accepted, "approve", State.approved),
     Transition(Path_.zone, Step.decide, State.accepted, "refuse", State.refused),
     Transition(Path_.filing, Step.file, State.accepted, None, State.filed),
+    # 延长: the decision limit extended once (经审批部门负责人批准, 令53); the state stays
+    *(Transition(Path_.ordinary, Step.extend, s, None, s) for s in (State.accepted, State.under_review,
+                                                                      State.revision_requested, State.review_concluded)),
+    Transition(Path_.zone, Step.extend, State.accepted, None, State.accepted),
     # 抽查复核 of an approved plan: appended to its history, the state stays
     Transition(_ALL, Step.recheck, State.approved, "pass", State.approved),
     Transition(_ALL, Step.recheck, State.approved, "fail", State.approved),
@@ -296,12 +301,15 @@ class Clock:
 
 
 def clock(limit: Limit, intake_on: date | None, review_spans: list[tuple[date, date | None]], as_of: date,
-          calendar: HolidayTable) -> Clock:
+          calendar: HolidayTable, *, extended: bool = False) -> Clock:
     """Count the working days of an application that is still open on ``as_of``.
 
     ``review_spans``: (assigned, concluded or None while under review) of its technical reviews; their working
     days do not count against the decision limit (令53) but may not exceed the review limit themselves.
+    ``extended``: the limit was extended (by ``limit.extension_days``).
     """
+    if limit.decision_days is not None and extended:
+        limit = Limit(limit.decision_days + limit.extension_days, 0, limit.review_days, limit.source)
     if intake_on is None:
         return Clock(limit.decision_days, 0, 0, limit.review_days, False, None)
     review = sum(calendar.working_days_between(a, min(c or as_of, as_of)) for a, c in review_spans)

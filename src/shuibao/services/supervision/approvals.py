@@ -439,6 +439,29 @@ def conclude_review(db: str | None, application_no: str, *, outcome: str, condit
                         conditions=conditions, document=document, on=on, note=note, actor=actor, principal=principal)
 
 
+def extend_limit(db: str | None, application_no: str, *, reason: str, on: date | None = None,
+                 actor: str | None = None, principal=None, rules: Path | None = None) -> dict:
+    """延长审批期限: the decision limit extended once by ``extension_days`` (令53: 经审批部门负责人批准, the reason told
+    to the applicant); refused on a path without an extension or when extended already."""
+    issues: list = []
+    reason = _text(reason, "reason", MAX_TEXT, issues, required=True)
+    raise_issues(issues, N_("application {no}: limit not extended", no=application_no))
+    on = _on(on)
+    rule_set = rules_mod.load_rules(rules)
+    by, at = who(actor) if principal is None else principal.name, now()
+    with Store(db) as store, store.transaction() as conn:
+        store.require_current(conn)
+        app = _load(conn, application_no)
+        if not rule_set.limits[Path_(app.path)].extension_days:
+            raise InputError(N_("step: path {path} has no extension of its limit", path=app.path))
+        if any(e["step"] == Step.extend for e in records.events(conn, [app.id])[app.id]):
+            raise InputError(N_("step: the limit of {no} was extended already (once only)", no=application_no))
+        _append(conn, app, Step.extend, outcome=None, on=on, note=reason,
+                detail={"extension_days": rule_set.limits[Path_(app.path)].extension_days}, by=by, at=at,
+                principal=principal, actor=actor)
+        return _view(conn, records.application(conn, application_no), on, rule_set)
+
+
 def decide(db: str | None, application_no: str, *, outcome: str, decision_no: str, on: date | None = None,
            conditions: str = "", authority: str | None = None, approved_area=None, note: str = "",
            actor: str | None = None, principal=None, rules: Path | None = None) -> dict:
@@ -724,7 +747,8 @@ def _clock(app, events: list[dict], as_of: date, rule_set: ApprovalRules):
             spans.append((e["on_date"], None))
         elif e["step"] == Step.conclude_review and spans and spans[-1][1] is None:
             spans[-1] = (spans[-1][0], e["on_date"])
-    return clock(rule_set.limits[Path_(app.path)], intake_on, spans, as_of, load_holidays())
+    extended = any(e["step"] == Step.extend for e in events)
+    return clock(rule_set.limits[Path_(app.path)], intake_on, spans, as_of, load_holidays(), extended=extended)
 
 
 def _view(conn: Connection, app, as_of: date, rule_set: ApprovalRules | None = None,
@@ -742,7 +766,11 @@ def _view(conn: Connection, app, as_of: date, rule_set: ApprovalRules | None = N
             raise
         view.update(overdue=None, due_on=None, counted_days=None, review_days=None, limit_days=None,
                     clock_problem=str(exc))
-    view["valid_steps"] = [s.value for s in valid_steps(app.path, app.state)]
+    # the table's steps, less an extension the data does not allow or that was taken already (once only)
+    no_extension = (not rule_set.limits[Path_(app.path)].extension_days
+                    or any(e["step"] == Step.extend for e in events))
+    view["valid_steps"] = [s.value for s in valid_steps(app.path, app.state)
+                           if not (s == Step.extend and no_extension)]
     return view
 
 
