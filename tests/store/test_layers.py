@@ -28,7 +28,9 @@ OPERATIONAL = {"schema_migrations", "reference_loads", "users", "api_keys", "web
 
 FEATURE_LAYERS = {"district_boundaries": "MultiPolygon", "monitoring_watersheds": "MultiPolygon",
                   "responsibility_areas": "MultiPolygon", "disturbance_patches": "MultiPolygon",
-                  "treatment_patches": "MultiPolygon", "warning_footprints": "MultiPolygon", "stations": "Point"}
+                  "treatment_patches": "MultiPolygon", "warning_footprints": "MultiPolygon",
+                  "zone_evaluations": "MultiPolygon", "applications": "MultiPolygon",  # 9: 方案审批
+                  "stations": "Point"}
 
 
 def _user_tables(path) -> set[str]:

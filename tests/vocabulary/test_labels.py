@@ -79,7 +79,18 @@ def code_sets() -> dict[str, set[str]]:
     audit = run_audit()
     rules = _toml("supervision/data/credit_rules.toml")["rules"]
     fees = _toml("supervision/data/fee_rates.toml")["entries"]
+    from shuibao.services.supervision import approvals as approval_services
+    from shuibao.supervision import approvals
+
+    actions |= {f"application.{s.value}" for s in approvals.Step}  # audited as application.<step>
     return {
+        "application_state": {s.value for s in approvals.State},
+        "approval_path": {p.value for p in approvals.Path_},
+        "plan_class": {c.value for c in approvals.PlanClass},
+        "application_step": {s.value for s in approvals.Step},
+        "application_outcome": {t.outcome for t in approvals.TRANSITIONS if t.outcome},
+        "approval_role": set(approval_services.ROLES),
+        "reviewer_kind": set(approval_services.REVIEWER_KINDS),
         "project_status": {s.value for s in model.ProjectStatus},
         "compliance": {c.value for c in model.Category},
         "compliance_confirmed": {c.value for c in model.CONFIRMED_ZH},

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .common import Format, State, emit_rows, option_date, print_json, title
+from .supervise_approvals import app as approvals_app
 from .supervise_detect import detect
 from .supervise_fees import fees_app
 from shuibao.errors import N_
@@ -22,6 +23,7 @@ cases_app = typer.Typer(help="The case ledger (台账 → 整改 → 销号).", 
 app.add_typer(projects_app, name="projects")
 app.add_typer(patches_app, name="patches")
 app.add_typer(cases_app, name="cases")
+app.add_typer(approvals_app, name="approvals")
 app.command("detect")(detect)
 
 

@@ -19,14 +19,14 @@ from .versions import _ddl
 TABLES = (schema.regions, schema.districts, schema.district_boundaries, schema.plan_erosion_2020, schema.plan_targets,
           schema.plan_landuse_2020, schema.plan_indicators, schema.plan_governance_targets, schema.plan_stations,
           schema.reference_loads, *schema.MONITORING_TABLES, *schema.SUPERVISION_TABLES, *schema.GOVERNANCE_TABLES, *schema.WEB_TABLES, *schema.THROTTLE_TABLES,
-          *schema.FEE_TABLES)
+          *schema.APPROVAL_TABLES, *schema.FEE_TABLES)
 """Every table but ``schema_migrations``, in the order the migrations add them (foreign keys point backwards)."""
 
 FEATURE_TABLES = tuple(t for t in TABLES if any(isinstance(c.type, Geometry) for c in t.columns))
 """The tables with a geometry column: each gets a spatial index (GeoPackage RTree; PostGIS GiST)."""
 
 APPEND_ONLY = (*schema.APPEND_ONLY_TABLES, schema.warning_hits, schema.assessment_scores, schema.audit_log,
-               *schema.FEE_TABLES)
+               *schema.APPROVAL_APPEND_ONLY, *schema.FEE_TABLES)
 """History tables whose rows are never changed or deleted (``cases`` has its own rule)."""
 
 INDEXES = (
@@ -39,6 +39,8 @@ INDEXES = (
     ("login_failures_username_idx", "login_failures", "username, at"),
     ("login_failures_address_idx", "login_failures", "address, at"),
     ("login_lockouts_until_idx", "login_lockouts", "until"),
+    ("application_events_application_idx", "application_events", "application_id"),
+    ("application_units_name_idx", "application_units", "name"),
 )
 """B-tree indexes beside the unique constraints; every feature table also gets a spatial index."""
 

@@ -59,7 +59,7 @@ MAX_CASE_EVIDENCE_BYTES = 256 * 1024 * 1024
 MAX_TITLE_CHARS = 200
 MAX_SUBJECT_CHARS = 200
 MAX_NOTE_CHARS = 4000
-CASE_SOURCES = ("finding", "inspection", "monitoring_report", "verification", "manual")
+CASE_SOURCES = ("finding", "inspection", "monitoring_report", "verification", "manual", "plan_recheck")
 VIOLATION_VALUES = tuple(c.value for c in VIOLATIONS)
 """The categories a finding opens a case for by default."""
 
