@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import Connection, text
 
 from shuibao.store import Store
-from shuibao.store.migrations import LATEST, MIGRATIONS
+from shuibao.store.migrations import MIGRATIONS
 from shuibao.store.versions import _ddl, v0003_supervision, v0004_governance, v0007_logins, v0008_layers
 
 POSTGIS_URL = os.environ.get("SHUIBAO_TEST_POSTGIS_URL")
+VERSIONS = [m.version for m in MIGRATIONS]
 
 
 # --------------------------------------------------------------------------- databases
@@ -82,10 +83,11 @@ def upgraded(dbs: _Databases, start: int = 1) -> str:
     """Brought to ``start`` by the frozen migrations, then one version per call (a separate session each)."""
     url = dbs.new()
     with Store(url, create=True) as store:
-        assert [a.split()[0] for a in store.upgrade(to=start)] == [f"{v:04d}" for v in range(1, start + 1)]
-    for version in range(start + 1, LATEST + 1):
-        with Store(url) as store:
-            assert store.upgrade(to=version) == [f"{version:04d} {MIGRATIONS[version - 1].name}"]
+        assert [a.split()[0] for a in store.upgrade(to=start)] == [f"{v:04d}" for v in VERSIONS if v <= start]
+    for m in MIGRATIONS:  # by the list, not a range: lines of work merged may leave a number out for a while
+        if m.version > start:
+            with Store(url) as store:
+                assert store.upgrade(to=m.version) == [f"{m.version:04d} {m.name}"]
     return url
 
 
@@ -193,7 +195,7 @@ def test_upgrading_through_every_migration_gives_the_fresh_database(databases):
     assert differences(shape(fresh(databases)), shape(upgraded(databases))) == []
 
 
-@pytest.mark.parametrize("start", range(2, LATEST))
+@pytest.mark.parametrize("start", VERSIONS[1:-1])
 def test_upgrading_from_each_version_gives_the_fresh_database(databases, start):
     assert differences(shape(fresh(databases)), shape(upgraded(databases, start))) == []
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from .versions import (
     v0001_reference, v0002_monitoring, v0003_supervision, v0004_governance, v0005_web, v0006_case_corrections,
-    v0007_logins, v0008_layers,
+    v0007_logins, v0008_layers, v0011_import_mappings,
 )
 
 
@@ -41,6 +41,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "logins: throttling, audit client address and user agent, API key collections", v0007_logins.apply),
     Migration(8, "layers: operational tables out of the GeoPackage contents, spatial indexes, stations as points",
               v0008_layers.apply),
+    Migration(11, "import field mappings: remembered per kind and source; projects.total_area_computed",
+              v0011_import_mappings.apply),
 )
 
 LATEST = MIGRATIONS[-1].version
