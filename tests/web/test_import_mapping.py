@@ -142,6 +142,9 @@ def test_the_mapping_step_in_the_browser(store, tmp_path, request):
         expect(code).to_have_value("")
         expect(mapping.locator("select[data-field=name]")).to_have_value("name")
         expect(mapping.locator(".mapping-note")).to_have_text("已按字段别名预填")
+        area = mapping.locator("select[data-field=total_area_hm2]")
+        expect(area).to_have_value("")  # the file has no area: the note says what happens
+        expect(mapping.locator("tr", has=page.locator("select[data-field=total_area_hm2]")).locator(".mapping-hint")).to_have_text("没有时按图形计算面积，并标记为计算值")
         form.locator("button[type=submit]").click()  # unmapped: refused, naming the fields
         expect(form.locator(".error")).to_contain_text("422")
         expect(form.locator(".error")).to_contain_text("code")
@@ -151,6 +154,10 @@ def test_the_mapping_step_in_the_browser(store, tmp_path, request):
         expect(form.locator(".result")).to_contain_text("按图形计算面积的项目")  # computed_areas, by its label
         with Store(store) as s, s.reading() as conn:
             assert conn.execute(select(schema.projects.c.total_area_computed)).scalars().all() == [True]
+        page.goto(url + "/projects/WZ-1")  # the project's page says where its area came from
+        flag = page.locator("#fields tr", has_text="责任范围面积按图形计算")
+        expect(flag.locator("td")).to_have_text("是")
+        expect(page.locator("#fields tr", has_text="项目总面积").locator("td")).to_contain_text("4")
 
         page.goto(url + "/admin")  # the second file of the source: the remembered mapping is prefilled
         form = page.locator("#form-projects")

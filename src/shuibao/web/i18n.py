@@ -95,6 +95,7 @@ WORDS = {
     "mapping_remembered": ("已按该来源上次保存的映射预填", "Prefilled from the mapping remembered for this source"),
     "mapping_aliases": ("已按字段别名预填", "Prefilled from the fields' names and aliases"),
     "mapping_loading": ("正在读取文件的列…", "Reading the file's columns…"),
+    "mapping_area_note": ("没有时按图形计算面积，并标记为计算值", "none: the polygon's area, flagged as computed"),
     # the case page: corrections of the ledger
     "void": ("作废", "Void"), "void_reason": ("作废理由", "Reason for voiding"),
     "voided": ("已作废", "voided"), "correction": ("更正", "Correction"),

@@ -95,7 +95,10 @@ async function loadColumns(form) {
     for (const c of payload.columns) sel.add(new Option(c, c));
     sel.value = f.column || "";
     if (f.from) sel.dataset.from = f.from;
-    td.append(sel); tr.append(th, td); body.append(tr);
+    td.append(sel);
+    const note = (MAPPING_WORDS.notes || {})[`${form.dataset.mapping}.${f.name}`];
+    if (note) { const small = document.createElement("small"); small.className = "mapping-hint"; small.textContent = " " + note; td.append(small); }
+    tr.append(th, td); body.append(tr);
   }
   note.textContent = payload.remembered ? MAPPING_WORDS.remembered : MAPPING_WORDS.aliases;
   box.dataset.remembered = payload.remembered ? "1" : "0";
