@@ -72,7 +72,7 @@ def test_bad_station_file_reports_every_row_and_stores_nothing(sdb, tmp_path):
                  "district: '成都市'", "row 5 (S1): code: 'S1' is also in row 2", "row 6 (S9): established_on"):
         assert part in msg, part
     assert counts(sdb) == {"stations": 0, "station_observations": 0, "supervision_imports": 0}
-    with pytest.raises(InputError, match="missing column 'lat'"):
+    with pytest.raises(InputError, match="missing field 'lat'"):
         svc.import_stations(sdb, write_csv(tmp_path / "cols.csv", [{"code": "A", "name": "a", "kind": "雨量站",
                                                                    "district": "北碚区", "lon": "106"}]))
 
@@ -159,7 +159,7 @@ def test_bad_observation_file_stores_nothing(registered, tmp_path):
         assert part in msg, part
     assert counts(registered) == before
     assert {x["status"] for x in csv.DictReader((tmp_path / "rep.csv").read_text(encoding="utf-8-sig").splitlines())} >= {"rejected"}
-    with pytest.raises(InputError, match="missing column 'date'"):
+    with pytest.raises(InputError, match="missing field 'date'"):
         svc.import_observations(registered, write_csv(tmp_path / "c.csv", [{"station": "S1", "day": "2024-01-01",
                                                                              "value": "1"}]))
     assert counts(registered) == before

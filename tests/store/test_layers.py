@@ -23,7 +23,7 @@ from shuibao.store import Store
 from shuibao.store.repositories import stations as station_rows
 
 OPERATIONAL = {"schema_migrations", "reference_loads", "users", "api_keys", "web_sessions", "audit_log",
-               "login_failures", "login_lockouts"}
+               "login_failures", "login_lockouts", "import_mappings"}
 """Written out here, not read from the schema: the tables no GIS user should see (ADR 0011)."""
 
 FEATURE_LAYERS = {"district_boundaries": "MultiPolygon", "monitoring_watersheds": "MultiPolygon",

@@ -22,6 +22,7 @@ from shuibao.store.migrations import MIGRATIONS
 from shuibao.store.versions import _ddl, v0003_supervision, v0004_governance, v0007_logins, v0008_layers
 
 POSTGIS_URL = os.environ.get("SHUIBAO_TEST_POSTGIS_URL")
+VERSIONS = [m.version for m in MIGRATIONS]
 
 
 # --------------------------------------------------------------------------- databases

@@ -80,6 +80,13 @@ def _projects(folder: Path, bad: bool) -> dict:
     return {"files": {"file": (path.name, path.read_bytes(), "application/geopackage+sqlite3")}}
 
 
+def _patches(folder: Path, bad: bool) -> dict:
+    rows = [patch_row("H1", period="2025H2", image_date="2025-12-01"),
+            patch_row("H2", period="2025H2", image_date="someday" if bad else "2025-12-01")]
+    path = write_layer(folder / "patches.gpkg", rows, [square(30000 + i * 500, 0, 100) for i in range(2)])
+    return {"files": {"file": (path.name, path.read_bytes(), "application/geopackage+sqlite3")}}
+
+
 def _treatment(folder: Path, bad: bool) -> dict:
     rows = [dict(patch_code="Z1", project_code="XLY-YB", project_name="渝北小流域", kind="小流域水土流失综合治理",
                  measure="afforestation", year=2025, status="completed", district="渝北区"),
@@ -122,6 +129,8 @@ class Endpoint:
 ENDPOINTS = [
     Endpoint("/api/projects/import", "projects.import", schema.projects, lambda f: _projects(f, False),
              lambda f: _projects(f, True), "火星区", True, "import_id", 2),
+    Endpoint("/api/patches/import", "patches.import", schema.disturbance_patches, lambda f: _patches(f, False),
+             lambda f: _patches(f, True), "'someday' is not a date", True, "import_id", 2),
     Endpoint("/api/compliance/run", "compliance.run", schema.compliance_findings,
              lambda f: {"json": {"period": "2025H1"}}, lambda f: {"json": {"period": "1999H1"}},
              "no disturbance patches stored for period '1999H1'", False, "analysis_id", 4),

@@ -186,3 +186,17 @@ def option_date(value: Optional[str], option: str) -> Optional[date]:
     from shuibao.services.supervision.common import as_date
 
     return None if value is None else as_date(value, option)
+
+
+FIELDS_HELP = ("Field mapping FIELD=COLUMN (repeat, or comma-separated): which column of the file holds a field, "
+               "before the built-in names and aliases, e.g. --fields code=项目编号,approval_number=批复文号; "
+               "FIELD= says the file has none.")
+
+
+def field_mapping(values: Optional[list[str]]) -> dict[str, str] | None:
+    """The ``--fields`` options as one mapping (refused naming a malformed pair); None when not given."""
+    if not values:
+        return None
+    from shuibao.services.imports.mappings import parse_field_mapping
+
+    return parse_field_mapping(values)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, emit_rows, option_date, print_json, title
+from .common import FIELDS_HELP, Format, emit_rows, field_mapping, option_date, print_json, title
 from .governance_farmland import sloping_farmland
 
 app = typer.Typer(help="Comprehensive governance (综合治理): treatment patches, progress against 专栏3.",
@@ -20,11 +20,13 @@ app.command("sloping-farmland")(sloping_farmland)
 @app.command("import")
 def governance_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Treatment patches (polygons)."),
                       layer: Optional[str] = typer.Option(None, "--layer"),
-                      report: Optional[Path] = typer.Option(None, "--report", help="Per-feature report (CSV).")):
+                      report: Optional[Path] = typer.Option(None, "--report", help="Per-feature report (CSV)."),
+                      fields: Optional[list[str]] = typer.Option(None, "--fields", help=FIELDS_HELP)):
     """Add or update treatment patches and their projects; nothing stored unless every feature is acceptable."""
     from shuibao.services.governance.treatment import import_treatment
 
-    r = import_treatment(ctx.obj.db, file, layer=layer, report=report, actor=ctx.obj.actor)
+    r = import_treatment(ctx.obj.db, file, layer=layer, report=report, actor=ctx.obj.actor,
+                         fields=field_mapping(fields))
     typer.echo(f"import {r.import_id}: {r.features} patch(es), {r.area_km2:.3f} km²: {r.created} new, {r.updated} "
                f"updated; {r.projects_created} new project(s); {r.repaired} repaired")
 

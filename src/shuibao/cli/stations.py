@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .. import vocabulary
-from .common import Format, State, current_lang, emit_rows, title
+from .common import FIELDS_HELP, Format, State, current_lang, emit_rows, field_mapping, title
 
 app = typer.Typer(help="Monitoring stations (监测站点): registry, observations, QC, erosivity, rain for the "
                        "monitoring run.", no_args_is_help=True)
@@ -29,12 +29,13 @@ def _group(ctx: typer.Context,
 @app.command("import")
 def stations_import(ctx: typer.Context,
                     file: Path = typer.Argument(..., help="CSV: code,name,kind,district,lon,lat[,elevation_m,"
-                                                          "status,established_on].")):
+                                                          "status,established_on]."),
+                    fields: Optional[list[str]] = typer.Option(None, "--fields", help=FIELDS_HELP)):
     """Add stations and update known ones (by code); any rejected row refuses the file."""
     from shuibao.services.stations.records import import_stations
 
     state: State = ctx.obj
-    r = import_stations(state.db, file, actor=state.actor)
+    r = import_stations(state.db, file, actor=state.actor, fields=field_mapping(fields))
     typer.echo(f"import {r['import_id']}: {r['rows']} station(s): {r['created']} new, {r['updated']} updated, "
                f"{r['unchanged']} unchanged")
 
@@ -63,12 +64,16 @@ def stations_observations(ctx: typer.Context,
                                                                 "站码,日期,降雨量)."),
                           variable: str = VARIABLE, rules: Optional[Path] = RULES,
                           report: Optional[Path] = typer.Option(None, "--report", help="Write the per-row report "
-                                                                                       "(CSV), also when refused.")):
+                                                                                       "(CSV), also when refused."),
+                          fields: Optional[list[str]] = typer.Option(None, "--fields", help="Field mapping "
+                                                                     "FIELD=COLUMN of station, date and value, e.g. "
+                                                                     "--fields station=测站编码,value=日雨量.")):
     """Import daily observations; every value is stored with its QC flag, missing days as gaps."""
     from shuibao.services.stations.records import import_observations
 
     state: State = ctx.obj
-    r = import_observations(state.db, file, variable=variable, report=report, actor=state.actor, rules=rules)
+    r = import_observations(state.db, file, variable=variable, report=report, actor=state.actor, rules=rules,
+                            fields=field_mapping(fields))
     flags = ", ".join(f"{k} {v}" for k, v in r["counts"].items() if v)
     typer.echo(f"import {r['import_id']}: {r['rows']} row(s) of {r['variable']} at {r['stations']} station(s) "
                f"(QC rules {r['rules_version']}): {flags}; {r['filled_gaps']} stored gap day(s) filled")

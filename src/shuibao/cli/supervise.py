@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import Format, State, emit_rows, option_date, print_json, title
+from .common import FIELDS_HELP, Format, State, emit_rows, field_mapping, option_date, print_json, title
 from .supervise_approvals import app as approvals_app
 from .supervise_detect import detect
 from .supervise_fees import fees_app
@@ -53,14 +53,19 @@ def projects_import(ctx: typer.Context,
                                                               help="CSV of project fields joined by code."),
                     layer: Optional[str] = typer.Option(None, "--layer"),
                     report: Optional[Path] = typer.Option(None, "--report", help="Write the per-feature report "
-                                                                                 "(CSV), also when refused.")):
-    """Add new projects and update known ones (by code); a changed polygon becomes a new area version."""
+                                                                                 "(CSV), also when refused."),
+                    fields: Optional[list[str]] = typer.Option(None, "--fields", help=FIELDS_HELP)):
+    """Add new projects and update known ones (by code); a changed polygon becomes a new area version.
+
+    A file without a total area takes each polygon's area, flagged as computed."""
     from shuibao.services.supervision.projects import import_projects
 
     state: State = ctx.obj
-    r = import_projects(state.db, file, attributes=attributes, layer=layer, report=report, actor=state.actor)
+    r = import_projects(state.db, file, attributes=attributes, layer=layer, report=report, actor=state.actor,
+                        fields=field_mapping(fields))
     typer.echo(f"import {r.import_id}: {r.features} project(s): {r.created} new, {r.updated} updated, "
-               f"{r.unchanged} unchanged; {r.new_areas} new responsibility area version(s); {r.repaired} repaired")
+               f"{r.unchanged} unchanged; {r.new_areas} new responsibility area version(s); {r.repaired} repaired"
+               + (f"; {r.computed_areas} total area(s) computed from the polygon" if r.computed_areas else ""))
     for row in r.rows:
         if row["messages"]:
             typer.echo(f"  row {row['row']} ({row['key']}): {row['status']}: {row['messages']}")
@@ -120,11 +125,13 @@ def patches_import(ctx: typer.Context, file: Path = typer.Argument(..., help="Po
                    period: Optional[str] = typer.Option(None, "--period", help="The period, if the file has none."),
                    layer: Optional[str] = typer.Option(None, "--layer"),
                    report: Optional[Path] = typer.Option(None, "--report", help="Write the per-feature report "
-                                                                                "(CSV), also when refused.")):
+                                                                                "(CSV), also when refused."),
+                   fields: Optional[list[str]] = typer.Option(None, "--fields", help=FIELDS_HELP)):
     """Import a period's disturbance patches; any rejected feature refuses the file (nothing stored)."""
     from shuibao.services.supervision.patches import import_patches
 
-    r = import_patches(ctx.obj.db, file, period=period, layer=layer, report=report, actor=ctx.obj.actor)
+    r = import_patches(ctx.obj.db, file, period=period, layer=layer, report=report, actor=ctx.obj.actor,
+                       fields=field_mapping(fields))
     typer.echo(f"import {r.import_id}: period {r.period}: {r.features} patch(es), {r.total_area_m2 / 1e4:.2f} hm², "
                f"{r.repaired} repaired")
     for row in r.rows:

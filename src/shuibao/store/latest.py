@@ -19,7 +19,7 @@ from .versions import _ddl
 TABLES = (schema.regions, schema.districts, schema.district_boundaries, schema.plan_erosion_2020, schema.plan_targets,
           schema.plan_landuse_2020, schema.plan_indicators, schema.plan_governance_targets, schema.plan_stations,
           schema.reference_loads, *schema.MONITORING_TABLES, *schema.SUPERVISION_TABLES, *schema.GOVERNANCE_TABLES, *schema.WEB_TABLES, *schema.THROTTLE_TABLES,
-          *schema.APPROVAL_TABLES, *schema.FEE_TABLES)
+          *schema.APPROVAL_TABLES, *schema.FEE_TABLES, *schema.IMPORT_TABLES)
 """Every table but ``schema_migrations``, in the order the migrations add them (foreign keys point backwards)."""
 
 FEATURE_TABLES = tuple(t for t in TABLES if any(isinstance(c.type, Geometry) for c in t.columns))

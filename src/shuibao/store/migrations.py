@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from .versions import (
     v0001_reference, v0002_monitoring, v0003_supervision, v0004_governance, v0005_web, v0006_case_corrections,
-    v0007_logins, v0008_layers, v0009_approvals, v0010_fees,
+    v0007_logins, v0008_layers, v0009_approvals, v0010_fees, v0011_import_mappings,
 )
 
 
@@ -45,6 +45,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               v0009_approvals.apply),
     Migration(10, "fees: assessment periods (one per project, period and basis), exemptions, refunds, allocations",
               v0010_fees.apply),
+    Migration(11, "import field mappings: remembered per kind and source; projects.total_area_computed",
+              v0011_import_mappings.apply),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -293,6 +293,7 @@ projects = Table(
     Column("source_row", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("total_area_computed", Boolean),  # migration 11: total_area_hm2 from the polygon (the file gave none)
 )
 
 project_events = Table(
@@ -993,10 +994,25 @@ fee_allocations = Table(
 
 FEE_TABLES = (fee_adjustments, fee_allocations)
 
-OPERATIONAL_TABLES = (schema_migrations, reference_loads, *WEB_TABLES, *THROTTLE_TABLES)
+# --------------------------------------------------------------------------- import field mappings (migration 11)
+import_mappings = Table(
+    "import_mappings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),  # projects | patches | treatment | stations | observations
+    Column("source", Text, nullable=False),  # the officer's name for the source, or "columns:" + a column signature
+    Column("columns_json", Text, nullable=False),  # the file's columns when the mapping was last used
+    Column("mapping_json", Text, nullable=False),  # field → column
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    UniqueConstraint("kind", "source", name="uq_import_mappings"),
+)
+
+IMPORT_TABLES = (import_mappings,)
+
+OPERATIONAL_TABLES = (schema_migrations, reference_loads, *WEB_TABLES, *THROTTLE_TABLES, *IMPORT_TABLES)
 """Tables that run the platform or keep the store's own books, not data about soil and water conservation: who may
 log in (users with their password hashes, API keys, sessions, login throttling), the audit log of writes, the
-applied migrations and the reference loads.  They stay out of the GeoPackage contents, so GDAL and QGIS do not list
+applied migrations, the reference loads and the imports' remembered field mappings (migration 11).  They stay out of the GeoPackage contents, so GDAL and QGIS do not list
 them (migration 8, docs/adr/0011-store-layers.md); every other table is a data layer: features when it has a
 geometry column, else attributes (the plan's reference tables among them)."""
 

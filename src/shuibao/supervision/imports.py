@@ -5,7 +5,9 @@ polygon made valid, the change of area reported) or ``rejected`` (with every
 reason), and the file itself may have problems (no CRS, a required field
 missing).  Nothing is stored unless no feature is rejected and the file has no
 problem — the report says exactly what to fix.  Field names may be the
-English keys or the usual Chinese column names (项目名称, 图斑编号, …).
+English keys or the usual Chinese column names (项目名称, 图斑编号, …), or any
+column the officer maps to a field (``--fields code=project_id``; the web form's
+mapping step): :func:`resolve_columns`, shared by every import.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from .model import CHANGE_TYPES, DISTURBANCE_KINDS, PROJECT_STATUS_ZH, AREA_KINDS, ProjectStatus
-from shuibao.errors import N_, Text
+from shuibao.errors import InputError, N_, Text, raise_issues
 
 CHONGQING_LONLAT = (105.0, 28.0, 110.5, 32.5)
 """A box around Chongqing (lon/lat, with margin): features outside it point to a wrong CRS."""
@@ -61,7 +63,8 @@ PROJECT_FIELDS = (
     FieldSpec("approval_date", "date", True, ("批复日期", "批复时间", "appr_date")),
     FieldSpec("approval_authority", "text", True, ("审批机关", "批复机关", "appr_auth")),
     FieldSpec("plan_level", "text", False, ("方案级别", "审批级别")),
-    FieldSpec("total_area_hm2", "number", True, ("防治责任范围面积", "责任范围面积", "total_hm2"), minimum=0),
+    # not required: a file without it takes the polygon's area, flagged as computed (projects.total_area_computed)
+    FieldSpec("total_area_hm2", "number", False, ("防治责任范围面积", "责任范围面积", "total_hm2"), minimum=0),
     FieldSpec("disturbed_area_hm2", "number", False, ("扰动面积", "扰动地表面积", "dist_hm2"), minimum=0),
     FieldSpec("excavation_m3", "number", False, ("挖方", "挖方量", "excav_m3"), minimum=0),
     FieldSpec("fill_m3", "number", False, ("填方", "填方量"), minimum=0),
@@ -147,18 +150,108 @@ def _empty(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
-def resolve_fields(available: Sequence[str], specs: Sequence[FieldSpec],
-                   defaults: Mapping[str, object] | tuple[()] = ()) -> tuple[dict[str, str], list[str]]:
-    """Map each spec to the column that holds it (its name or an alias); list missing required fields."""
+@dataclass(frozen=True)
+class ColumnResolution:
+    """Which column of the file holds each field (target → source column) and every problem found at once."""
+
+    columns: dict[str, str]
+    problems: list[Text | str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def resolve_columns(available: Sequence[str], specs: Sequence[FieldSpec], mapping: Mapping[str, str] | None = None,
+                    defaults: Mapping[str, object] | tuple[()] = ()) -> ColumnResolution:
+    """The column of each field (字段映射): the officer's ``mapping`` (field → column) first, then the field's own
+    name and its aliases; every problem at once.
+
+    A mapped column is taken by its field: no other field reads it through an alias.  A field mapped to ``""``
+    is not in the file (an alias that happens to match is not used).  Problems: a mapped name that is no field
+    of this import, a mapped column the file lacks, one column mapped to two fields, and each required field
+    without a column (unless ``defaults`` fill it); where a column is concerned, the file's columns follow.
+    """
+    available = list(available)
+    mapping = {str(k).strip(): str(v).strip() for k, v in (mapping or {}).items()}
+    names = [s.name for s in specs]
+    problems: list[Text | str] = []
+    for target in mapping:
+        if target not in names:
+            problems.append(N_("field mapping: {target!r} is not a field of this import; its fields are: {fields}",
+                               target=target, fields=", ".join(names)))
+    absent = {t for t, c in mapping.items() if c and t in names and c not in available}
+    for target in sorted(absent, key=names.index):
+        problems.append(N_("field mapping {target}={column}: the file has no column {column!r}", target=target,
+                           column=mapping[target]))
+    by_column: dict[str, list[str]] = {}
+    for target, column in mapping.items():
+        if column and target in names:
+            by_column.setdefault(column, []).append(target)
+    for column, targets in by_column.items():
+        if len(targets) > 1:
+            problems.append(N_("field mapping: column {column!r} is mapped to {targets}; map a column to one field",
+                               column=column, targets=", ".join(targets)))
+    taken = set(by_column)
+    doubled = {t for targets in by_column.values() if len(targets) > 1 for t in targets}
     found: dict[str, str] = {}
     missing = []
     for spec in specs:
-        col = next((c for c in (spec.name, *spec.aliases) if c in available), None)
+        if spec.name in mapping:
+            col = mapping[spec.name] if mapping[spec.name] in available else None
+            if spec.name in absent or spec.name in doubled:
+                continue  # already a problem
+        else:
+            col = next((c for c in (spec.name, *spec.aliases) if c in available and c not in taken), None)
         if col is not None:
             found[spec.name] = col
         elif spec.required and spec.name not in dict(defaults):
-            missing.append(f"{spec.name!r} (or {'/'.join(spec.aliases)})" if spec.aliases else repr(spec.name))
-    return found, missing
+            missing.append(spec)
+    for spec in missing:
+        problems.append(N_("missing field {name!r}: no column named {names}; map one of the file's columns to it "
+                           "({name}=COLUMN)", name=spec.name, names=" / ".join((spec.name, *spec.aliases))))
+    if absent or missing:
+        problems.append(N_("the file's columns: {columns}", columns=", ".join(available) or "-"))
+    return ColumnResolution(found, problems)
+
+
+def parse_field_mapping(texts: Sequence[str] | str | None, option: str = "--fields") -> dict[str, str]:
+    """``field=column`` pairs, comma-separated or repeated (``code=项目编号,approval_number=批复文号``), as a
+    dict; ``field=`` says the file has no such column.  A malformed pair or a field given twice is refused."""
+    if not texts:
+        return {}
+    out: dict[str, str] = {}
+    problems: list[Text | str] = []
+    for text in [texts] if isinstance(texts, str) else texts:
+        for item in re.split(r"[,，]", text):
+            if not item.strip():
+                continue
+            target, eq, column = item.partition("=")
+            target, column = target.strip(), column.strip()
+            if not eq or not target:
+                problems.append(N_("{item!r} is not FIELD=COLUMN", item=item.strip()))
+            elif target in out:
+                problems.append(N_("field {target!r} is given twice ({first!r} and {second!r})", target=target,
+                                   first=out[target], second=column))
+            else:
+                out[target] = column
+    raise_issues(problems, N_("{option}: the field mapping", option=option))  # each bad pair at once
+    return out
+
+
+def mapping_from_json(text: str | None, option: str = "fields") -> dict[str, str]:
+    """A field mapping sent as a JSON object (the web form): field → column, each a string."""
+    import json
+
+    if not text:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
+        raise InputError(N_("{option}: expected a JSON object of field → column names", option=option))
+    return doc
 
 
 def _value(spec: FieldSpec, raw, rep: FeatureReport):
@@ -250,7 +343,8 @@ def check_geometry(g, crs: str | None, transformer, rep: FeatureReport):
 def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs: str | None,
                    specs: Sequence[FieldSpec], key_field: str, *, has_geometry: bool,
                    defaults: Mapping[str, object] | None = None,
-                   geometry_required: bool = True, missing_geometry_ok: bool = False) -> ValidatedLayer:
+                   geometry_required: bool = True, missing_geometry_ok: bool = False,
+                   mapping: Mapping[str, str] | None = None) -> ValidatedLayer:
     """Judge every row; see the module docstring.
 
     ``defaults`` fill fields the file lacks or leaves blank (e.g. --period).  ``geometry_required``: a
@@ -258,10 +352,9 @@ def validate_layer(geoms: Sequence | np.ndarray, fields: Mapping[str, list], crs
     (a project without an area) rather than rejected.
     """
     defaults = dict(defaults or {})
-    problems: list[Text | str] = []
-    cols, missing = resolve_fields(list(fields), specs, defaults)
-    if missing:
-        problems.append(N_("missing field(s) {missing}; the file has: {value1}", missing=', '.join(missing), value1=', '.join(fields) or 'no fields'))
+    resolved = resolve_columns(list(fields), specs, mapping, defaults)
+    problems: list[Text | str] = list(resolved.problems)
+    cols = resolved.columns
     transformer = None
     if has_geometry:
         if not crs:

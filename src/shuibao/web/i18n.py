@@ -83,6 +83,21 @@ WORDS = {
     "import_observations": ("导入站点观测数据", "Import station observations"),
     "variable": ("观测要素", "Variable"), "run_warning": ("暴雨预警", "Rain warning"),
     "run_assessment": ("目标责任考核评分", "Run the assessment"),
+    "import_patches": ("导入扰动图斑", "Import disturbance patches"),
+    # the admin forms' mapping step (字段映射)
+    "mapping": ("字段映射", "Field mapping"),
+    "mapping_intro": ("为每个字段选择文件中的列；已按字段别名或该来源上次保存的映射预填。",
+                      "Choose the file's column for each field; prefilled from the field's aliases or the mapping "
+                      "last remembered for this source."),
+    "mapping_source": ("数据来源名称", "Source name"),
+    "mapping_source_hint": ("如“万州区项目台账”；同一来源下次导入时沿用本次映射",
+                            "e.g. Wanzhou project ledger; the next file of this source comes with this mapping"),
+    "mapping_field": ("字段", "Field"), "mapping_column": ("文件中的列", "Column of the file"),
+    "mapping_none": ("（文件中没有）", "(not in the file)"), "mapping_required": ("必填", "required"),
+    "mapping_remembered": ("已按该来源上次保存的映射预填", "Prefilled from the mapping remembered for this source"),
+    "mapping_aliases": ("已按字段别名预填", "Prefilled from the fields' names and aliases"),
+    "mapping_loading": ("正在读取文件的列…", "Reading the file's columns…"),
+    "mapping_area_note": ("没有时按图形计算面积，并标记为计算值", "none: the polygon's area, flagged as computed"),
     # the case page: corrections of the ledger
     "void": ("作废", "Void"), "void_reason": ("作废理由", "Reason for voiding"),
     "voided": ("已作废", "voided"), "correction": ("更正", "Correction"),

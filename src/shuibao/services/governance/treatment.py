@@ -90,8 +90,11 @@ class TreatmentImport:
 
 
 def import_treatment(db: str | None, path: Path, *, layer: str | None = None, report: Path | None = None,
-                     actor: str | None = None, principal=None) -> TreatmentImport:
+                     actor: str | None = None, principal=None, fields: dict[str, str] | None = None
+                     ) -> TreatmentImport:
     """Add or update treatment patches (and their projects); nothing stored unless every feature is acceptable.
+
+    ``fields``: the officer's field → column mapping, before the aliases (字段映射).
 
     With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
     """
@@ -100,7 +103,7 @@ def import_treatment(db: str | None, path: Path, *, layer: str | None = None, re
     actor = batch_actor(principal, actor)
     src = read_features(path, "treatment patches", layer=layer)
     checked = validate_layer(src.geoms, src.fields, src.crs, treatment_fields(), "patch_code",
-                             has_geometry=src.has_geometry)
+                             has_geometry=src.has_geometry, mapping=fields)
     areas = shapely.area(to_metres([g if g is not None else shapely.Point() for g in checked.geoms]))
     project_kind: dict[str, tuple[str, int]] = {}
     for rec, rep, area in zip(checked.records, checked.reports, areas):

@@ -24,7 +24,7 @@ from shuibao.stations.erosivity import R_UNIT, annual_erosivity, days_in_year
 from shuibao.stations.qc import GAP, check_series, gap_days, load_qc_rules
 from shuibao.store import Store
 from shuibao.store.repositories import stations as station_rows
-from shuibao.supervision.imports import FeatureReport, ValidatedLayer, parse_date
+from shuibao.supervision.imports import FeatureReport, FieldSpec, ValidatedLayer, parse_date, resolve_columns
 from shuibao.services.supervision.common import (
     actor as who,
     district_lookup,
@@ -46,11 +46,13 @@ PLAN_KINDS = {"small_watershed_station": "comprehensive", **{k: k for k in KIND_
 STATUSES = {"planned": "planned", "operating": "operating", "closed": "closed", "规划": "planned", "拟建": "planned",
             "运行": "operating", "在用": "operating", "停用": "closed", "撤销": "closed"}
 BOX = (105.0, 28.0, 110.5, 32.5)  # Chongqing: lon 105.0–110.5 E, lat 28.0–32.5 N
-STATION_COLUMNS = {"code": ("code", "站码", "站号", "编码"), "name": ("name", "站名", "名称"),
-                   "kind": ("kind", "类型", "站类"), "district": ("district", "district_code", "区县"),
-                   "lon": ("lon", "longitude", "经度"), "lat": ("lat", "latitude", "纬度"),
-                   "elevation_m": ("elevation_m", "高程"), "status": ("status", "状态"),
-                   "established_on": ("established_on", "建站日期")}
+STATION_FIELDS_SPEC = (
+    FieldSpec("code", "text", True, ("站码", "站号", "编码")), FieldSpec("name", "text", True, ("站名", "名称")),
+    FieldSpec("kind", "text", True, ("类型", "站类")), FieldSpec("district", "text", True, ("district_code", "区县")),
+    FieldSpec("lon", "number", True, ("longitude", "经度")), FieldSpec("lat", "number", True, ("latitude", "纬度")),
+    FieldSpec("elevation_m", "number", False, ("高程",)), FieldSpec("status", "text", False, ("状态",)),
+    FieldSpec("established_on", "date", False, ("建站日期",)))
+"""The registry's fields and the column names read as them (the officer's mapping comes first)."""
 FUTURE_DAYS = 1
 """An observation may be dated at most this many days after the server's date: the gauges' days are Beijing
 time (UTC+8) while a server may run on UTC.  A later date is a typing error whose gap-filling would add a row
@@ -70,10 +72,19 @@ def _read_csv(path: Path, role: str) -> tuple[list[str], list[dict]]:
         raise InputError(N_("{role}: {path} is not a UTF-8 CSV file ({exc})", role=role, path=path, exc=exc)) from None
 
 
-def _columns(fields: list[str], spec: dict[str, tuple[str, ...]], required, problems: list[Text | str]) -> dict[str, str]:
-    found = {k: next((c for c in names if c in fields), None) for k, names in spec.items()}
-    problems += [N_("missing column {k!r} (or {value1})", k=k, value1=', '.join(spec[k][1:])) for k in required if found[k] is None]
-    return {k: c for k, c in found.items() if c}
+def _columns(fields: list[str], specs: tuple[FieldSpec, ...], mapping: dict[str, str] | None,
+             problems: list[Text | str]) -> dict[str, str]:
+    """field → column (the shared resolver: the mapping, then the names and aliases); problems appended."""
+    resolved = resolve_columns(fields, specs, mapping)
+    problems += resolved.problems
+    return resolved.columns
+
+
+def observation_fields(variable: str) -> tuple[FieldSpec, ...]:
+    """The observation file's fields: station, date and the variable's value (its name or usual column names)."""
+    return (FieldSpec("station", "text", True, ("站码", "站号", "station_code")),
+            FieldSpec("date", "date", True, ("日期", "obs_date")),
+            FieldSpec("value", "number", True, (variable, *VALUE_ALIASES.get(variable, ()))))
 
 
 def _cell(row: dict, col: str | None) -> str:
@@ -158,8 +169,11 @@ def _write_stations(conn, records: list[dict], codes) -> tuple[int, int]:
     return created, updated
 
 
-def import_stations(db: str | None, path: Path, *, actor: str | None = None, principal=None) -> dict:
+def import_stations(db: str | None, path: Path, *, actor: str | None = None, principal=None,
+                    fields: dict[str, str] | None = None) -> dict:
     """Add stations from a CSV and update known ones (by code); any rejected row stores nothing.
+
+    ``fields``: the officer's field → column mapping, before the aliases (字段映射).
 
     With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
     """
@@ -167,9 +181,9 @@ def import_stations(db: str | None, path: Path, *, actor: str | None = None, pri
 
     actor = batch_actor(principal, actor)
     path = Path(path)
-    fields, rows = _read_csv(path, "stations")
+    columns, rows = _read_csv(path, "stations")
     problems: list[Text | str] = [] if rows else [N_("the file holds no rows")]
-    col = _columns(fields, STATION_COLUMNS, ("code", "name", "kind", "district", "lon", "lat"), problems)
+    col = _columns(columns, STATION_FIELDS_SPEC, fields, problems)
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -313,13 +327,15 @@ def _series_rows(sid: int, recs: list, mine: dict, rule, variable: str, counts: 
 
 
 def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm", report: Path | None = None,
-                        actor: str | None = None, rules: Path | None = None, principal=None) -> dict:
+                        actor: str | None = None, rules: Path | None = None, principal=None,
+                        fields: dict[str, str] | None = None) -> dict:
     """Store one variable's daily observations (``station,date,value``) with their QC flags.
 
     Unknown stations and unreadable dates or values are rejected rows; a date already stored
     for the station and variable is a conflict (a stored ``gap`` day is filled instead).  Any
     rejected or conflicting row refuses the file: nothing is stored.  With a ``principal`` (the web
-    platform): city administrators only, audited in the import's transaction.
+    platform): city administrators only, audited in the import's transaction.  ``fields``: the officer's
+    field → column mapping (station, date, value), before the aliases.
     """
     from shuibao.services.platform.auth import batch_actor
 
@@ -327,11 +343,9 @@ def import_observations(db: str | None, path: Path, *, variable: str = "rain_mm"
     path = Path(path)
     qc_rules = load_qc_rules(rules)
     rule = qc_rules.rule(variable)
-    fields, rows = _read_csv(path, "observations")
+    columns, rows = _read_csv(path, "observations")
     problems: list[Text | str] = [] if rows else [N_("the file holds no rows")]
-    spec = {"station": ("station", "站码", "站号", "station_code"), "date": ("date", "日期", "obs_date"),
-            "value": ("value", variable, *VALUE_ALIASES.get(variable, ()))}
-    col = _columns(fields, spec, ("station", "date", "value"), problems)
+    col = _columns(columns, observation_fields(variable), fields, problems)
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -450,3 +464,8 @@ def export_rain(db: str | None, year: int, out_csv: Path, *, left_out: list[str]
             N_("export-rain: no ok-flagged daily rain with station coordinates is stored for {year}", year=year),
             N_(" (left out, no coordinates: {skipped})", skipped=", ".join(skipped)) if skipped else "")))
     return write_csv_rows(Path(out_csv), ["station", "date", "rain_mm", "lon", "lat"], rows)
+
+
+def read_csv_header(path: Path, role: str) -> list[str]:
+    """The columns of a CSV as the station imports read it (for the web form's mapping step)."""
+    return _read_csv(Path(path), role)[0]

@@ -46,8 +46,11 @@ class PatchImport:
 
 
 def import_patches(db: str | None, path: Path, *, period: str | None = None, layer: str | None = None,
-                   report: Path | None = None, actor: str | None = None, principal=None) -> PatchImport:
+                   report: Path | None = None, actor: str | None = None, principal=None,
+                   fields: dict[str, str] | None = None) -> PatchImport:
     """Store one period's patches (every feature judged; nothing stored unless all are acceptable).
+
+    ``fields``: the officer's field → column mapping, before the aliases (字段映射).
 
     With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
     """
@@ -57,7 +60,7 @@ def import_patches(db: str | None, path: Path, *, period: str | None = None, lay
     src = read_features(path, "patches", layer=layer)
     defaults = {"period": period} if period else {}
     checked = validate_layer(src.geoms, src.fields, src.crs, PATCH_FIELDS, "patch_id", has_geometry=src.has_geometry,
-                             defaults=defaults)
+                             defaults=defaults, mapping=fields)
     if period:  # the option names the period: a file that says otherwise is a mistake
         for rec, rep in zip(checked.records, checked.reports):
             if rec.get("period") not in (None, period):

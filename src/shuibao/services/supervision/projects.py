@@ -38,7 +38,7 @@ from shuibao.services.supervision.common import (
 
 ATTRIBUTES = ("name", "builder", "industry", "district_codes", "approval_number", "approval_date",
               "approval_authority", "plan_level", "total_area_hm2", "disturbed_area_hm2", "excavation_m3", "fill_m3",
-              "spoil_m3", "construction_start", "construction_end")
+              "spoil_m3", "construction_start", "construction_end", "total_area_computed")
 AREA_TOLERANCE = 0.2  # declared total area vs polygon area: a larger difference is noted in the report
 
 
@@ -52,15 +52,17 @@ class ImportResult:
     new_areas: int
     repaired: int
     rows: list[dict]
+    computed_areas: int = 0  # projects whose total_area_hm2 was computed from the polygon (no area in the file)
 
 
-def _merge_attributes(layer, attributes: Path | None) -> None:
-    """Join a CSV of attributes onto the polygon layer by ``code`` (or 项目编号)."""
+def _merge_attributes(layer, attributes: Path | None, mapping: dict[str, str]) -> None:
+    """Join a CSV of attributes onto the polygon layer by ``code`` (or 项目编号, or the column mapped to it)."""
     if attributes is None:
         return
     table = read_features(attributes, "project attributes")
-    key = next((k for k in ("code", "项目编号", "项目代码") if k in table.fields), None)
-    lkey = next((k for k in ("code", "项目编号", "项目代码") if k in layer.fields), None)
+    names = tuple(c for c in (mapping.get("code"), "code", "项目编号", "项目代码") if c)
+    key = next((k for k in names if k in table.fields), None)
+    lkey = next((k for k in names if k in layer.fields), None)
     if key is None or lkey is None:
         raise InputError(N_("project attributes: both {attributes} and {path} need a 'code' (项目编号) field", attributes=attributes, path=layer.path))
     by_code = {str(v).strip(): i for i, v in enumerate(table.fields[key])}
@@ -94,7 +96,16 @@ def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
         start, end = rec.get("construction_start"), rec.get("construction_end")
         if start and end and end < start:
             rep.reject(N_("construction_end {end} is before construction_start {start}", end=end, start=start))
-        if geom is not None and rec.get("total_area_hm2"):
+        rec["total_area_computed"] = False
+        if rec.get("total_area_hm2") is None and rep.status != "rejected":  # (a bad value has rejected the row)
+            if geom is None:
+                rep.reject(N_("total_area_hm2: empty, and no polygon to compute it from"))
+            else:  # no area in the file: the polygon's, flagged as computed
+                rec["total_area_hm2"] = round(float(shapely.area(to_metres([geom])[0])) / 1e4, 4)
+                rec["total_area_computed"] = True
+                rep.messages.append(N_("total_area_hm2 computed from the polygon: {area:.4f} hm² (the file gives "
+                                       "no area)", area=rec["total_area_hm2"]))
+        elif geom is not None and rec.get("total_area_hm2"):
             polygon_hm2 = float(shapely.area(to_metres([geom])[0])) / 1e4
             declared = rec["total_area_hm2"]
             if abs(polygon_hm2 - declared) > AREA_TOLERANCE * declared:
@@ -103,18 +114,21 @@ def _check_rows(checked, lookup: dict[str, str], known: dict[str, str]) -> None:
 
 
 def import_projects(db: str | None, path: Path, *, attributes: Path | None = None, layer: str | None = None,
-                    report: Path | None = None, actor: str | None = None, principal=None) -> ImportResult:
+                    report: Path | None = None, actor: str | None = None, principal=None,
+                    fields: dict[str, str] | None = None) -> ImportResult:
     """Import or update projects and their responsibility areas from a vector file (or a CSV without areas).
 
-    With a ``principal`` (the web platform): city administrators only, audited in the import's transaction.
+    ``fields``: the officer's field → column mapping, before the aliases (字段映射).  A row without a total area
+    takes its polygon's, flagged as computed.  With a ``principal`` (the web platform): city administrators only,
+    audited in the import's transaction.
     """
     from shuibao.services.platform.auth import batch_actor
 
     actor = batch_actor(principal, actor)
     src = read_features(path, "projects", layer=layer)
-    _merge_attributes(src, attributes)
+    _merge_attributes(src, attributes, dict(fields or {}))
     checked = validate_layer(src.geoms, src.fields, src.crs, PROJECT_FIELDS, "code", has_geometry=src.has_geometry,
-                             geometry_required=False, missing_geometry_ok=True)
+                             geometry_required=False, missing_geometry_ok=True, mapping=fields)
     by = who(actor)
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
@@ -126,13 +140,14 @@ def import_projects(db: str | None, path: Path, *, attributes: Path | None = Non
         import_id = record_import(conn, "projects", path, src.layer, checked, None, at, by)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "areas": 0}
         _write(conn, checked, import_id, at, by, counts)
+        computed = sum(bool(rec.get("total_area_computed")) for rec in checked.records)
         project_records.refresh_area_extent(conn)
         from shuibao.services.platform.auth import audit, writer  # the command line: audited as the operating-system user
         audit(conn, writer(principal, actor), "projects.import", "import", import_id, None,
               {"features": len(checked.records), **counts, "repaired": len(checked.repaired),
-               "source": path.name})
+               "computed_areas": computed, "source": path.name, "fields": dict(fields or {})})
     return ImportResult(import_id, len(checked.records), counts["created"], counts["updated"], counts["unchanged"],
-                        counts["areas"], len(checked.repaired), report_rows(checked.reports))
+                        counts["areas"], len(checked.repaired), report_rows(checked.reports), computed)
 
 
 def _write(conn: Connection, checked, import_id: int, at, by: str, counts: dict) -> None:
@@ -189,6 +204,7 @@ def _write_areas(conn: Connection, checked, ids: dict[str, int], import_id: int,
 def _attributes(rec: dict) -> dict:
     values = {k: rec.get(k) for k in ATTRIBUTES}
     values["plan_level"] = values["plan_level"] or ""
+    values["total_area_computed"] = bool(values["total_area_computed"])
     return values
 
 
@@ -213,6 +229,8 @@ def _update(conn: Connection, row, rec: dict, rep: FeatureReport, import_id: int
 
 
 def _differs(old, new) -> bool:
+    if isinstance(new, bool):  # a row stored before the flag existed (NULL) was declared
+        return bool(old) != new
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) > 1e-9 * max(1.0, abs(old))
     if isinstance(old, str) or isinstance(new, str):  # an empty text and no text are the same

@@ -1,11 +1,13 @@
 """The batch writes of the platform under /api, for city administrators only (everyone else 403, anonymous 401):
-project, treatment-patch, station and observation imports (multipart uploads) and the compliance, warning and
-assessment runs (JSON).  Each calls its service with the caller as ``principal``, so the write is authorised and
+project, patch, treatment-patch, station and observation imports (multipart uploads) and the compliance, warning and
+assessment runs (JSON).  An import takes the officer's field mapping (``fields``, a JSON object field → column)
+and a ``source`` name: the mapping that imported a file is remembered for that source (or, without a name, for the
+file's columns) and ``/api/imports/columns`` offers it again for the next file (the admin page's mapping step).  Each calls its service with the caller as ``principal``, so the write is authorised and
 audited in its own transaction; a refused import answers 422 with every refused row (``rows``)."""
 
 from __future__ import annotations
 
-from datetime import date as Date
+from datetime import date as Date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shuibao.services.assessment import responsibility as assessment_service
+from shuibao.services.imports import mappings
 from shuibao.services.platform import auth
-from shuibao.services.supervision import compliance, projects
+from shuibao.services.supervision import compliance, patches, projects
 from shuibao.services.governance import treatment as governance
 from shuibao.services.stations import records as stations
 from shuibao.services.stations import rain_warning as warning_service
@@ -33,6 +36,44 @@ async def admin(who: Annotated[auth.Principal, Depends(principal)]) -> auth.Prin
 
 Admin = Annotated[auth.Principal, Depends(admin)]
 Upload = Annotated[UploadFile, File(description="the file to import")]
+Fields = Annotated[str | None, Form(description="field mapping: a JSON object of field → the file's column "
+                                                "(\"\" = not in the file), before the built-in names and aliases")]
+Source = Annotated[str | None, Form(description="a name for the file's source (e.g. 万州区水利局项目台账): the mapping "
+                                                "is remembered for it; default: the file's column signature")]
+
+
+def _mapping(fields: str | None) -> dict[str, str] | None:
+    """The form's ``fields`` (a JSON object), refused with 422 when it is not one; None when not sent."""
+    return mappings.mapping_from_json(fields) if fields else None
+
+
+async def _remember(database: str, kind: str, path: Path, fields: dict[str, str] | None, source: str | None,
+                    who: auth.Principal, layer: str | None = None) -> None:
+    """After an accepted import: keep the mapping that imported the file for its source."""
+    if fields is None:
+        return
+    columns = await run_in_threadpool(mappings.file_columns, kind, path, layer=layer)
+    await run_in_threadpool(mappings.remember, database, kind, columns, fields, source=source, principal=who)
+
+
+class MappedField(BaseModel):
+    name: str
+    required: bool
+    aliases: list[str]
+    column: str | None = Field(description="the column prefilled for the field (None: not in the file)")
+    from_: str | None = Field(None, alias="from", description="remembered (the source's stored mapping), alias "
+                                                               "(the field's name or an alias) or null")
+
+
+class FileColumns(BaseModel):
+    kind: str
+    columns: list[str] = Field(description="the file's columns, in its order")
+    source: str = Field(description="the key the mapping is remembered under (the name given, or columns:…)")
+    signature: str
+    remembered: bool
+    recorded_at: datetime | None = None
+    recorded_by: str | None = None
+    fields: list[MappedField]
 
 
 class ReportRow(BaseModel):
@@ -50,6 +91,17 @@ class ProjectImport(BaseModel):
     unchanged: int
     new_areas: int
     repaired: int
+    computed_areas: int = Field(description="projects whose total area was computed from the polygon (the file "
+                                            "gave none); each row's report says so")
+    rows: list[ReportRow]
+
+
+class PatchImport(BaseModel):
+    import_id: int
+    period: str
+    features: int
+    repaired: int
+    total_area_m2: float
     rows: list[ReportRow]
 
 
@@ -126,36 +178,61 @@ class AssessmentRun(BaseModel):
                      "with an attributes CSV joined by code (city administrators; nothing stored on any rejection)")
 async def import_projects(request: Request, who: Admin, database: Db, file: Upload,
                           attributes: Annotated[UploadFile | None, File()] = None,
-                          layer: Annotated[str | None, Form()] = None) -> ProjectImport:
+                          layer: Annotated[str | None, Form()] = None, fields: Fields = None,
+                          source: Source = None) -> ProjectImport:
     limit = upload_limit(request)
+    mapping = _mapping(fields)
     with upload_folder() as tmp:
         (Path(tmp) / "a").mkdir()
         path = await save_upload(file, Path(tmp), limit, what="projects")
         extra = (await save_upload(attributes, Path(tmp) / "a", limit, what="attributes")
                  if attributes is not None and attributes.filename else None)
         r = await run_in_threadpool(projects.import_projects, database, path, attributes=extra, layer=layer or None,
-                                    principal=who)
+                                    principal=who, fields=mapping)
+        await _remember(database, "projects", path, mapping, source, who, layer or None)
     return ProjectImport(**r.__dict__)
+
+
+@router.post("/patches/import", status_code=201, response_model=PatchImport,
+             summary="Import a period's disturbance patches (扰动图斑) from a GeoPackage, GeoJSON or zipped shapefile "
+                     "(city administrators; judged per feature, nothing stored on any rejection)")
+async def import_patch_file(request: Request, who: Admin, database: Db, file: Upload,
+                            period: Annotated[str | None, Form()] = None, layer: Annotated[str | None, Form()] = None,
+                            fields: Fields = None, source: Source = None) -> PatchImport:
+    mapping = _mapping(fields)
+    with upload_folder() as tmp:
+        path = await save_upload(file, Path(tmp), upload_limit(request), what="patches")
+        r = await run_in_threadpool(patches.import_patches, database, path, period=period or None,
+                                    layer=layer or None, principal=who, fields=mapping)
+        await _remember(database, "patches", path, mapping, source, who, layer or None)
+    return PatchImport(**r.__dict__)
 
 
 @router.post("/treatment/import", status_code=201, response_model=TreatmentImport,
              summary="Add or update treatment patches (治理图斑) and their projects from a vector file (city "
                      "administrators; nothing stored on any rejection)")
 async def import_treatment(request: Request, who: Admin, database: Db, file: Upload,
-                           layer: Annotated[str | None, Form()] = None) -> TreatmentImport:
+                           layer: Annotated[str | None, Form()] = None, fields: Fields = None,
+                           source: Source = None) -> TreatmentImport:
+    mapping = _mapping(fields)
     with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="treatment patches")
-        r = await run_in_threadpool(governance.import_treatment, database, path, layer=layer or None, principal=who)
+        r = await run_in_threadpool(governance.import_treatment, database, path, layer=layer or None, principal=who,
+                                    fields=mapping)
+        await _remember(database, "treatment", path, mapping, source, who, layer or None)
     return TreatmentImport(**r.__dict__)
 
 
 @router.post("/stations/import", status_code=201, response_model=StationImport,
              summary="Add or update monitoring stations from a CSV (city administrators; nothing stored on any "
                      "rejected row)")
-async def import_stations(request: Request, who: Admin, database: Db, file: Upload) -> StationImport:
+async def import_stations(request: Request, who: Admin, database: Db, file: Upload, fields: Fields = None,
+                          source: Source = None) -> StationImport:
+    mapping = _mapping(fields)
     with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="stations")
-        r = await run_in_threadpool(stations.import_stations, database, path, principal=who)
+        r = await run_in_threadpool(stations.import_stations, database, path, principal=who, fields=mapping)
+        await _remember(database, "stations", path, mapping, source, who)
     return StationImport(**r)
 
 
@@ -163,11 +240,30 @@ async def import_stations(request: Request, who: Admin, database: Db, file: Uplo
              summary="Import one variable's daily observations (station,date,value CSV) with their QC flags (city "
                      "administrators; nothing stored on any rejected or conflicting row)")
 async def import_observations(request: Request, who: Admin, database: Db, file: Upload,
-                              variable: Annotated[str, Form()] = "rain_mm") -> ObservationImport:
+                              variable: Annotated[str, Form()] = "rain_mm", fields: Fields = None,
+                              source: Source = None) -> ObservationImport:
+    mapping = _mapping(fields)
     with upload_folder() as tmp:
         path = await save_upload(file, Path(tmp), upload_limit(request), what="observations")
-        r = await run_in_threadpool(stations.import_observations, database, path, variable=variable, principal=who)
+        r = await run_in_threadpool(stations.import_observations, database, path, variable=variable, principal=who,
+                                    fields=mapping)
+        await _remember(database, "observations", path, mapping, source, who)
     return ObservationImport(**r)
+
+
+@router.post("/imports/columns", response_model=FileColumns, response_model_by_alias=True,
+             summary="A file's columns and the column prefilled for each field of an import (the remembered mapping "
+                     "of its source, else the field's name or an alias); stores nothing (city administrators)")
+async def file_columns(request: Request, who: Admin, database: Db, file: Upload,
+                       kind: Annotated[str, Form(description="projects, patches, treatment, stations or "
+                                                             "observations")],
+                       layer: Annotated[str | None, Form()] = None, source: Source = None,
+                       variable: Annotated[str, Form()] = "rain_mm") -> FileColumns:
+    with upload_folder() as tmp:
+        path = await save_upload(file, Path(tmp), upload_limit(request), what=kind)
+        r = await run_in_threadpool(mappings.inspect_columns, database, kind, path, layer=layer or None,
+                                    source=source, variable=variable)
+    return FileColumns(**r)
 
 
 @router.post("/compliance/run", status_code=201, response_model=ComplianceRun,

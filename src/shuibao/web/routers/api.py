@@ -321,13 +321,17 @@ def audit_log(who: Caller, database: Db, response: Response, kind: str | None = 
 
 @router.post("/patches", status_code=201, summary="Import a period's disturbance patches from a GeoJSON "
              "FeatureCollection (city administrators; judged per feature, nothing stored on any rejection)")
-async def import_patches(request: Request, who: Caller, database: Db, period: str | None = None) -> dict:
+async def import_patches(request: Request, who: Caller, database: Db, period: str | None = None,
+                         fields: str | None = Query(None, description="field mapping FIELD=COLUMN, comma-separated "
+                                                                       "(e.g. patch_id=TBBH,image_date=YXRQ)")) -> dict:
     import json
 
     from ...errors import InputError
+    from shuibao.services.imports.mappings import parse_field_mapping
     from shuibao.services.supervision.patches import import_patches as service
 
     auth.require(who, "admin")
+    mapping = parse_field_mapping(fields, "fields") or None
     limit = upload_limit(request)
     raw = await request.body()
     if len(raw) > limit:
@@ -344,7 +348,7 @@ async def import_patches(request: Request, who: Caller, database: Db, period: st
     with upload_folder() as tmp:
         path = Path(tmp) / "upload.geojson"
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        result = service(database, path, period=period, principal=who)
+        result = service(database, path, period=period, principal=who, fields=mapping)
     return {"import_id": result.import_id, "period": result.period, "features": result.features,
             "repaired": result.repaired, "rows": result.rows}
 
