@@ -146,8 +146,8 @@ def test_the_mapping_step_in_the_browser(store, tmp_path, request):
         expect(area).to_have_value("")  # the file has no area: the note says what happens
         expect(mapping.locator("tr", has=page.locator("select[data-field=total_area_hm2]")).locator(".mapping-hint")).to_have_text("没有时按图形计算面积，并标记为计算值")
         form.locator("button[type=submit]").click()  # unmapped: refused, naming the fields
-        expect(form.locator(".error")).to_contain_text("422")
-        expect(form.locator(".error")).to_contain_text("code")
+        expect(form.locator(".error")).to_contain_text("未导入任何数据")  # the sentence, not a status code
+        expect(form.locator(".result")).to_contain_text("code")  # each problem once, below it
         code.select_option("project_id")
         mapping.locator("select[data-field=approval_number]").select_option("approval_no")
         form.locator("button[type=submit]").click()
