@@ -96,6 +96,14 @@ class Message(Text):
         return Message(self.template, tuple((k, _transform_value(v, fn)) for k, v in self.fields))
 
 
+def join_texts(separator: str, items: Iterable[Any]) -> Joined:
+    """``items`` (messages or plain strings) with ``separator`` between them, as one message."""
+    parts: list[Any] = []
+    for item in items:
+        parts += [separator, item] if parts else [item]
+    return Joined(tuple(parts))
+
+
 def N_(template: str, /, **fields: Any) -> Message:  # noqa: N802 - gettext's conventional marker name
     """Mark ``template`` (English, ``{name}`` fields) as a translatable message; see docs/i18n.md."""
     return Message(template, tuple(fields.items()))

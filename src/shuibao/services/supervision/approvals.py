@@ -259,7 +259,7 @@ def register_application(db: str | None, *, project_code: str, name: str, indust
     raise_issues(issues, N_("application {code}: nothing was registered", code=project_code or "?"))
     geom = _multipolygon(polygon, "polygon")
     plan_class = table.classify(land, earth)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         district, area_m2 = locate(conn, geom, rule_set)
@@ -322,6 +322,11 @@ def preview_credit(db: str | None, application_no: str, *, as_of: date | None = 
         return credit_history(conn, app.id, as_of or date.today())
 
 
+def _recorder(actor: str | None, principal) -> str:
+    """Who records a step: the web caller, else the command line's user."""
+    return who(actor) if principal is None else principal.name
+
+
 def intake(db: str | None, application_no: str, *, on: date | None = None, note: str = "",
            decision_no: str | None = None, conditions: str = "", authority: str | None = None,
            actor: str | None = None, principal=None) -> dict:
@@ -332,7 +337,7 @@ def intake(db: str | None, application_no: str, *, on: date | None = None, note:
     conditions = _text(conditions, "conditions", MAX_TEXT, issues)
     raise_issues(issues, N_("application {no}: intake not recorded", no=application_no))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -357,7 +362,7 @@ def add_unit(db: str | None, application_no: str, unit: Unit, *, actor: str | No
     issues: list = []
     (checked,) = check_units([unit], issues, builder_required=False)
     raise_issues(issues, N_("application {no}: unit not added", no=application_no))
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -379,7 +384,7 @@ def assign_review(db: str | None, application_no: str, *, organisation: str, rev
                                                      kinds=", ".join(REVIEWER_KINDS))))
     raise_issues(issues, N_("application {no}: review not assigned", no=application_no))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -400,7 +405,7 @@ def _review_step(db, application_no: str, step: Step, kind: str, *, outcome: str
         issues.append(Issue("document", "", N_("a revision is a new version of the plan document: required")))
     raise_issues(issues, N_("application {no}: {step} not recorded", no=application_no, step=step.value))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -448,7 +453,7 @@ def extend_limit(db: str | None, application_no: str, *, reason: str, on: date |
     raise_issues(issues, N_("application {no}: limit not extended", no=application_no))
     on = _on(on)
     rule_set = rules_mod.load_rules(rules)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -476,7 +481,7 @@ def decide(db: str | None, application_no: str, *, outcome: str, decision_no: st
     on = _on(on, "decided_on")
     rule_set = rules_mod.load_rules(rules)
     area = None if approved_area is None else _multipolygon(approved_area, "approved_area")
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -503,7 +508,7 @@ def file_application(db: str | None, application_no: str, *, filing_no: str, on:
     note = _text(note, "note", MAX_TEXT, issues)
     raise_issues(issues, N_("application {no}: not filed", no=application_no))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)
@@ -588,7 +593,7 @@ def record_zone_evaluation(db: str | None, *, code: str, name: str, approval_no:
     raise_issues(issues, N_("zone evaluation {code}: nothing was stored", code=code or "?"))
     geom = _multipolygon(polygon, "polygon")
     rule_set = rules_mod.load_rules(rules)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         district, area_m2 = locate(conn, geom, rule_set)
@@ -620,7 +625,7 @@ def record_consultation(db: str | None, *, plan_name: str, sector: str, opinion:
     opinion = _text(opinion, "opinion", MAX_TEXT, issues, required=True)
     raise_issues(issues, N_("consultation: nothing was stored"))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         code = None
@@ -656,7 +661,7 @@ def draw_recheck(db: str | None, *, year: int, seed: int, ratio: Decimal | float
 
     rule_set = rules_mod.load_rules(rules)
     share = rule_set.recheck_ratio if ratio is None else Decimal(str(ratio))
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         if principal is not None:
@@ -694,7 +699,7 @@ def record_recheck(db: str | None, sample_id: int, application_no: str, *, outco
     findings = _text(findings, "findings", MAX_TEXT, issues, required=outcome == "fail")
     raise_issues(issues, N_("application {no}: re-check not recorded", no=application_no))
     on = _on(on)
-    by, at = who(actor) if principal is None else principal.name, now()
+    by, at = _recorder(actor, principal), now()
     with Store(db) as store, store.transaction() as conn:
         store.require_current(conn)
         app = _load(conn, application_no)

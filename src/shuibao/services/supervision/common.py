@@ -13,7 +13,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection
 
-from shuibao.errors import N_, InputError, Issue, Joined, Text, issues_error
+from shuibao.errors import N_, InputError, Issue, Joined, Text, issues_error, join_texts
 from shuibao.io.atomic import atomic_path
 from shuibao.plan.boundaries import EQUAL_AREA_CRS
 from shuibao.store.repositories import imports as import_records
@@ -48,10 +48,7 @@ def split_districts(text: str | None) -> list[str]:
 
 def joined_messages(messages: Sequence[Text | str]) -> Joined:
     """A row's messages as one message, "; " between them, that renders in either language."""
-    parts: list[Text | str] = []
-    for m in messages:
-        parts += ["; ", m] if parts else [m]
-    return Joined(tuple(parts))
+    return join_texts("; ", messages)
 
 
 def report_rows(reports: list[FeatureReport], lang: str | None = "en") -> list[dict]:
@@ -122,11 +119,8 @@ def refusal(role: str, path: Path, problems: Sequence[Text | str], bad: list[Fea
     if bad:  # unit and verb: "feature(s) rejected" (a layer's features) or "row(s) refused" (a table's rows)
         context = (N_("({bad} of {total} feature(s) rejected)", bad=len(bad), total=total) if unit == "feature(s)"
                    else N_("({bad} of {total} row(s) refused)", bad=len(bad), total=total))
-    parts: list[Text | str] = []
-    for h in hints:
-        parts += ["\n", h] if parts else [h]
     err = issues_error(issues, N_("{role}: {path}: nothing was imported", role=role, path=path), context=context,
-                       limit=len(problems) + SHOW, hint=Joined(tuple(parts)) if parts else "")
+                       limit=len(problems) + SHOW, hint=join_texts("\n", hints) if hints else "")
     assert isinstance(err, InputError)
     return with_rows(err, problems, bad)
 
